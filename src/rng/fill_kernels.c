@@ -1,0 +1,203 @@
+/* fill_kernels.c -- the scalar reference kernels: element i of a tensor from
+ * (Philox key, i) only. docs/RNG.md is the specification.
+ *
+ * f32 family (f32, bf16, f16 outputs): block b = i / 4 holds elements 4b..4b+3;
+ *   its four words are Philox4x32-10((b_lo, b_hi, 0, domain), key).
+ *   uniform: lane j uses word j.
+ *   normal:  lanes (0, 1) are Box-Muller of words (0, 1) -> (r cos, r sin);
+ *            lanes (2, 3) the same of words (2, 3).
+ * f64: block b = i / 2 holds elements 2b, 2b+1.
+ *   uniform: lane j uses words (2j, 2j+1) as 53 bits.
+ *   normal:  Box-Muller of u1 = words (0, 1), t = words (2, 3) -> (r cos, r sin).
+ * truncated normal (all dtypes, computed in double): element i alone, attempt k
+ *   uses Philox((i_lo, i_hi, k, TRUNC), key).
+ */
+#include <math.h>
+
+#include "internal.h"
+#include "rng/philox.h"
+#include "rng/transform.h"
+
+#define CHUNK 256 /* values staged in f32 before conversion to bf16 / f16 */
+
+static inline void block_words(const uint32_t key[2], uint64_t b, uint32_t domain, uint32_t w[4]) {
+    const uint32_t ctr[4] = {(uint32_t)b, (uint32_t)(b >> 32), 0u, domain};
+    nninit__philox4x32_10(ctr, key, w);
+}
+
+/* Stage f32 values of [begin, end) through gen(), then store them as d. */
+typedef void (*gen_f32_fn)(const uint32_t key[2], const void *par, int64_t begin, int64_t end, float *out);
+
+static void run_f32(gen_f32_fn gen, const uint32_t key[2], const void *par, nninit_dtype d, int64_t begin,
+                    int64_t end, void *out) {
+    if (d == NNINIT_F32) {
+        gen(key, par, begin, end, (float *)out);
+        return;
+    }
+    float buf[CHUNK];
+    for (int64_t i = begin; i < end; i += CHUNK) {
+        int64_t n = end - i < CHUNK ? end - i : CHUNK;
+        gen(key, par, i, i + n, buf);
+        for (int64_t j = 0; j < n; j++) nninit__store_f32(d, out, i - begin + j, buf[j]);
+    }
+}
+
+/* ---- uniform ------------------------------------------------------------ */
+typedef struct { float lo, width, hi; } unif_f32_par;
+
+/* v = fma(u, hi - lo, lo), capped at hi: u in [0, 1), so v in [lo, hi]. */
+static void gen_uniform_f32(const uint32_t key[2], const void *vp, int64_t begin, int64_t end, float *out) {
+    const unif_f32_par *p = vp;
+    for (int64_t i = begin; i < end;) {
+        uint32_t w[4];
+        uint64_t b = (uint64_t)i >> 2;
+        block_words(key, b, NNINIT_DOMAIN_UNIFORM, w);
+        for (int j = (int)(i & 3); j < 4 && i < end; j++, i++)
+            out[i - begin] = fminf(fmaf(nninit__u01_f32(w[j]), p->width, p->lo), p->hi);
+    }
+}
+
+void nninit__fill_uniform(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin,
+                          int64_t end, void *out) {
+    if (d == NNINIT_F64) {
+        double *o = out, width = hi - lo;
+        for (int64_t i = begin; i < end;) {
+            uint32_t w[4];
+            block_words(key, (uint64_t)i >> 1, NNINIT_DOMAIN_UNIFORM, w);
+            for (int j = (int)(i & 1); j < 2 && i < end; j++, i++)
+                o[i - begin] = fmin(fma(nninit__u01_f64(w[2 * j], w[2 * j + 1]), width, lo), hi);
+        }
+        return;
+    }
+    unif_f32_par p = {(float)lo, (float)(hi - lo), (float)hi};
+    run_f32(gen_uniform_f32, key, &p, d, begin, end, out);
+}
+
+/* ---- normal ------------------------------------------------------------- */
+typedef struct { float mean, std; } norm_f32_par;
+
+static void gen_normal_f32(const uint32_t key[2], const void *vp, int64_t begin, int64_t end, float *out) {
+    const norm_f32_par *p = vp;
+    for (int64_t i = begin; i < end;) {
+        uint32_t w[4];
+        float z[4];
+        block_words(key, (uint64_t)i >> 2, NNINIT_DOMAIN_NORMAL, w);
+        nninit__box_muller_f32(w[0], w[1], &z[0], &z[1]);
+        nninit__box_muller_f32(w[2], w[3], &z[2], &z[3]);
+        for (int j = (int)(i & 3); j < 4 && i < end; j++, i++) out[i - begin] = fmaf(z[j], p->std, p->mean);
+    }
+}
+
+void nninit__fill_normal(const uint32_t key[2], nninit_dtype d, double mean, double std, int64_t begin,
+                         int64_t end, void *out) {
+    if (d == NNINIT_F64) {
+        double *o = out;
+        for (int64_t i = begin; i < end;) {
+            uint32_t w[4];
+            double z[2];
+            block_words(key, (uint64_t)i >> 1, NNINIT_DOMAIN_NORMAL, w);
+            nninit__box_muller_f64(w, &z[0], &z[1]);
+            for (int j = (int)(i & 1); j < 2 && i < end; j++, i++) o[i - begin] = fma(z[j], std, mean);
+        }
+        return;
+    }
+    norm_f32_par p = {(float)mean, (float)std};
+    run_f32(gen_normal_f32, key, &p, d, begin, end, out);
+}
+
+void nninit__std_normal_f32(const uint32_t key[2], int64_t begin, int64_t end, float *out) {
+    nninit__fill_normal(key, NNINIT_F32, 0.0, 1.0, begin, end, out);
+}
+
+void nninit__std_normal_f64(const uint32_t key[2], int64_t begin, int64_t end, double *out) {
+    nninit__fill_normal(key, NNINIT_F64, 0.0, 1.0, begin, end, out);
+}
+
+/* ---- truncated normal ----------------------------------------------------
+ * Exact rejection sampling (Robert 1995, "Simulation of truncated normal
+ * variables", Stat. Comput. 5:121; arXiv 0907.4010), per element with a retry
+ * counter, in double for every dtype. For z ~ N(0,1) restricted to [za, zb]:
+ *   - window straddling 0 and wider than sqrt(2 pi): normal proposals (both
+ *     Box-Muller outputs of an attempt), accept if inside;
+ *   - window straddling 0, narrower: z ~ U(za, zb), accept if
+ *     log u <= -z^2/2;
+ *   - one-sided window za > 0 (zb < 0 is mirrored): uniform proposals when the
+ *     window is short (Robert's threshold), else the translated exponential
+ *     z = za + E/lam, lam = (za + sqrt(za^2 + 4))/2, accept if z <= zb and
+ *     log u <= -(z - lam)^2/2.
+ * Acceptance is above ~0.5 in every case, so 128 attempts fail with
+ * probability < 1e-38; should that happen the value is the last uniform
+ * proposal (or the finite bound), still inside [a, b]. Values are formed as
+ * x = mean + std*z and accepted only if va <= x <= vb, so rounding can never
+ * put a value outside the bounds, and nothing is clamped. */
+#define TRUNC_MAX_ATTEMPTS 128
+
+static inline double trunc_uniform(double za, double zb, double u) { return fma(u, zb - za, za); }
+
+double nninit__trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std, double za, double zb,
+                               double va, double vb) {
+    int mirror = zb <= 0.0;
+    double a = mirror ? -zb : za, b = mirror ? -za : zb; /* now b > 0 */
+    int mode;                                            /* 0 normal, 1 uniform straddle, 2 uniform tail, 3 exp */
+    double lam = 0.0;
+    if (a <= 0.0) {
+        mode = (b - a >= sqrt(2.0 * NNINIT_PI)) ? 0 : 1;
+    } else {
+        double r = sqrt(a * a + 4.0);
+        lam = 0.5 * (a + r);
+        double thr = 2.0 * sqrt(NNINIT_E) / (a + r) * exp(0.25 * (a * a - a * r));
+        mode = (b - a < thr) ? 2 : 3;
+    }
+    double last = NAN;
+    for (uint32_t k = 0; k < TRUNC_MAX_ATTEMPTS; k++) {
+        const uint32_t ctr[4] = {(uint32_t)(uint64_t)i, (uint32_t)((uint64_t)i >> 32), k, NNINIT_DOMAIN_TRUNC};
+        uint32_t w[4];
+        nninit__philox4x32_10(ctr, key, w);
+        double cand[2];
+        int nc = 0;
+        switch (mode) {
+        case 0: {
+            double z0, z1;
+            nninit__box_muller_f64(w, &z0, &z1);
+            if (z0 >= a && z0 <= b) cand[nc++] = z0;
+            if (z1 >= a && z1 <= b) cand[nc++] = z1;
+            break;
+        }
+        case 1:
+        case 2: {
+            double z = trunc_uniform(a, b, nninit__u01_f64(w[0], w[1]));
+            if (isfinite(a) && isfinite(b)) last = z;
+            double lu = nninit__log_f64(nninit__u01_open0_f64(w[2], w[3]));
+            double lim = mode == 1 ? -0.5 * z * z : 0.5 * (a - z) * (a + z);
+            if (z >= a && z <= b && lu <= lim) cand[nc++] = z;
+            break;
+        }
+        default: {
+            double e = -nninit__log_f64(nninit__u01_open0_f64(w[0], w[1]));
+            double z = a + e / lam;
+            double lu = nninit__log_f64(nninit__u01_open0_f64(w[2], w[3]));
+            double dz = z - lam;
+            if (z <= b && lu <= -0.5 * dz * dz) cand[nc++] = z;
+            break;
+        }
+        }
+        for (int c = 0; c < nc; c++) {
+            double z = mirror ? -cand[c] : cand[c];
+            double x = fma(std, z, mean);
+            if (x >= va && x <= vb) return x;
+        }
+    }
+    /* Not reached in practice (see above); stay inside the bounds. */
+    if (!isnan(last)) {
+        double x = fma(std, mirror ? -last : last, mean);
+        if (x >= va && x <= vb) return x;
+    }
+    return isfinite(va) ? va : vb;
+}
+
+void nninit__fill_trunc_normal(const uint32_t key[2], nninit_dtype d, const nninit__plan *p, int64_t begin,
+                               int64_t end, void *out) {
+    for (int64_t i = begin; i < end; i++)
+        nninit__store_f64(d, out, i - begin,
+                          nninit__trunc_normal_at(key, i, p->mean, p->std, p->za, p->zb, p->va, p->vb));
+}
