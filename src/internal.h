@@ -12,7 +12,6 @@
 nninit_status nninit__err(nninit_status s, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
-#endif
     ;
 
 /* Counter word 3 ("domain") of every Philox call, so that the streams of
@@ -38,9 +37,9 @@ void nninit__store_f32(nninit_dtype d, void *out, int64_t i, float v);
 /* Largest finite value of a dtype. */
 double nninit__dtype_max(nninit_dtype d);
 
-/* Whole-tensor schemes (src/init/orthogonal.c, src/init/sparse.c). Called
- * after the tensor and the dtype were validated and numel computed; they check
- * their own scheme-specific parameters. */
+/* Whole-tensor schemes (src/init/orthogonal.c, src/init/sparse.c). Called by
+ * nninit_fill after nninit__plan_make validated tensor, dtype and parameters;
+ * their own checks repeat those for direct callers. */
 nninit_status nninit__fill_orthogonal(const nninit_spec *spec, const nninit_tensor *t,
                                       int64_t numel, const uint32_t key[2], void *data);
 nninit_status nninit__fill_sparse(const nninit_spec *spec, const nninit_tensor *t,
@@ -86,3 +85,5 @@ void nninit__fill_trunc_normal(const uint32_t key[2], nninit_dtype d, const nnin
 /* One truncated-normal value of element i, in double (for tests and kernels). */
 double nninit__trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std,
                                double za, double zb, double va, double vb);
+
+#endif
