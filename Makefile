@@ -1,0 +1,47 @@
+# Thin wrapper over CMake. `make demo` and `make check` install what a fresh
+# Debian machine lacks, configure, build, and run.
+BUILD   ?= build
+ASAN    ?= build-asan
+PREFIX  ?= /usr/local
+DESTDIR ?=
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?= -DNNINIT_WERROR=ON
+
+.PHONY: all deps build demo check sanitize install bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake --build $(BUILD) -j $(JOBS)
+
+# A short tour of the CLI.
+demo: build
+	@mkdir -p demo-out
+	./$(BUILD)/nninit schemes
+	./$(BUILD)/nninit explain kaiming_normal --shape 64,3,7,7 --nonlinearity relu
+	./$(BUILD)/nninit explain xavier_uniform --shape 256,784 --gain 1.6666666666666667
+	./$(BUILD)/nninit fill trunc_normal --shape 256,784 --std 0.02 --a -0.04 --b 0.04 \
+	    --seed 0 --key layers.0.weight -o demo-out/layers.0.weight.npy --stats
+
+check: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize: deps
+	cmake -S . -B $(ASAN) $(CMAKE_FLAGS) -DNNINIT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(ASAN) -j $(JOBS)
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    ctest --output-on-failure -j $(JOBS)
+
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+
+bench: build
+	BUILD_DIR=$(BUILD) bash bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN) demo-out
