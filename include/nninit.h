@@ -196,7 +196,8 @@ typedef enum {
     NNINIT_LECUN_UNIFORM,     /* U(+-sqrt(3/fan_in))                            */
     NNINIT_LECUN_NORMAL,      /* N(0, 1/fan_in) (untruncated; see VS for Keras) */
     NNINIT_VARIANCE_SCALING,  /* scale/fan, distribution (Keras, JAX)            */
-    NNINIT_ORTHOGONAL,        /* gain * Q, PyTorch orthogonal_                   */
+    NNINIT_ORTHOGONAL,        /* gain * Q, PyTorch orthogonal_: rows = shape[0],
+                                 cols = numel/rows, whatever the layout         */
     NNINIT_SPARSE,            /* N(0, std^2), ceil(sparsity*rows) zeros per col  */
     NNINIT_EYE,               /* 2-D identity (rectangular allowed)              */
     NNINIT_DIRAC,             /* conv identity, 3-5-D, groups                    */
@@ -236,13 +237,14 @@ typedef struct {
     double a, b;                      /* UNIFORM bounds; TRUNC_NORMAL bounds       */
     double mean, std;                 /* NORMAL, TRUNC_NORMAL*, SPARSE (std)       */
     double gain;                      /* XAVIER_*, ORTHOGONAL                      */
-    double slope;                     /* KAIMING_* 'a' (leaky_relu negative slope) */
+    double slope;                     /* KAIMING_* 'a' (leaky_relu negative slope;
+                                         PyTorch's default 0; NaN is rejected)     */
     nninit_mode mode;                 /* KAIMING_*, VARIANCE_SCALING               */
     nninit_nonlinearity nonlinearity; /* KAIMING_*                                 */
-    double scale;                     /* VARIANCE_SCALING                          */
+    double scale;                     /* VARIANCE_SCALING: var = scale/max(1, fan) */
     nninit_distribution distribution; /* VARIANCE_SCALING                          */
     double sparsity;                  /* SPARSE                                    */
-    int64_t groups;                   /* DIRAC                                     */
+    int64_t groups;                   /* DIRAC (fans read nninit_tensor.groups)    */
 } nninit_spec;
 
 /*! nninit_spec_default() : the defaults of the scheme's reference:
@@ -273,7 +275,7 @@ typedef struct {
     double fan_in, fan_out;
     double fan;              /* the fan the scheme used; NaN if none           */
     double gain;             /* NaN where the scheme has no gain               */
-    double mean;
+    double mean;             /* mean of the values produced (after truncation) */
     double std;              /* std parameter of the (pre-truncation) normal, or
                                 of the uniform; NaN for constants              */
     double bound;            /* half-width of a zero-centred uniform; NaN else  */
@@ -312,7 +314,8 @@ NNINIT_API const char *nninit_mode_name(nninit_mode m);
 NNINIT_API const char *nninit_distribution_name(nninit_distribution d);
 NNINIT_API const char *nninit_layout_name(nninit_layout l);
 /* Parse names, case-sensitive, as printed by the functions above. Errors:
- * NULL, UNKNOWN_NAME. Aliases: he_* for kaiming_*, glorot_* for xavier_*,
+ * NULL; UNKNOWN_NAME (scheme, mode, distribution), NONLINEARITY, LAYOUT and
+ * DTYPE for the others. Aliases: he_* for kaiming_*, glorot_* for xavier_*,
  * trunc_normal_std also as truncated_normal; conv2d etc. for nonlinearities. */
 NNINIT_API nninit_status nninit_scheme_parse(const char *name, nninit_scheme *out);
 NNINIT_API nninit_status nninit_nonlinearity_parse(const char *name, nninit_nonlinearity *out);
@@ -336,7 +339,7 @@ NNINIT_API float nninit_f16_to_f32(uint16_t h);
  *  a NumPy .npy v1.0 file whose data starts at a multiple of 64 bytes. The file
  *  is written to a temporary name in the same directory and renamed, so path
  *  never holds a partial file. bf16 is stored as '<u2' bit patterns (NumPy has
- *  no bfloat16). Errors: NULL, SHAPE, DTYPE, IO. */
+ *  no bfloat16). Errors: NULL, SHAPE, DTYPE, OVERFLOW, NOMEM, IO. */
 NNINIT_API nninit_status nninit_npy_write(const char *path, const void *data, nninit_dtype dtype,
                                           int ndim, const int64_t *shape);
 

@@ -1,0 +1,471 @@
+"""test_cli.py -- the nninit command-line tool, end to end.
+
+Run by ctest as `/usr/bin/python3 tests/test_cli.py` with NNINIT_CLI set to the
+built binary. Checks: every command's help; `schemes`; `explain` against
+hand-computed fans and stds and the equivalent PyTorch/Keras/JAX calls; `fill`
+output read back with NumPy (f32, f64, f16, bf16), reproducibility by
+(seed, key), --stats against NumPy; and that every bad input exits 2 with a
+message and writes nothing.
+"""
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+
+def _cli_path():
+    path = os.environ.get("NNINIT_CLI")
+    if not path and os.environ.get("NNINIT_BUILD_DIR"):
+        path = os.path.join(os.environ["NNINIT_BUILD_DIR"], "nninit")
+    if not path or not os.path.exists(path):
+        sys.exit("test_cli.py: set NNINIT_CLI to the built nninit binary")
+    return path
+
+
+CLI = _cli_path()
+
+SCHEMES = [
+    "zeros", "ones", "constant", "uniform", "normal", "trunc_normal", "trunc_normal_std",
+    "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "lecun_uniform",
+    "lecun_normal", "variance_scaling", "orthogonal", "sparse", "eye", "dirac",
+]
+
+EXPLAIN_KEYS = [
+    "scheme", "shape", "layout", "dtype", "fan_in", "fan_out", "fan", "gain", "std", "bound",
+    "mean", "variance", "lo", "hi", "distribution", "torch", "keras", "jax",
+]
+
+# A shape each scheme accepts.
+SHAPE_FOR = {"sparse": "10,20", "eye": "10,20", "dirac": "16,8,3,3"}
+
+
+def run(*args):
+    return subprocess.run([CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=120)
+
+
+def strict_json(text):
+    """json.loads that refuses NaN/Infinity, which are not JSON."""
+    def no_constant(name):
+        raise ValueError("non-JSON constant %s" % name)
+    return json.loads(text, parse_constant=no_constant)
+
+
+def bf16_to_f32(u16):
+    return (u16.astype(np.uint32) << 16).view(np.float32)
+
+
+class Case(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="nninit_cli_")
+        self.dir = self._tmp.name
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def ok(self, *args):
+        r = run(*args)
+        self.assertEqual(r.returncode, 0, "nninit %s\nstderr: %s" % (" ".join(args), r.stderr))
+        return r
+
+    def explain(self, *args):
+        return strict_json(self.ok("explain", *args, "--json").stdout)
+
+    def fill(self, scheme, *args, out="out.npy"):
+        path = self.path(out)
+        self.ok("fill", scheme, *args, "-o", path)
+        return np.load(path)
+
+
+class TestHelp(Case):
+    def test_help_every_command(self):
+        for args in (["--help"], ["-h"], ["help"], ["schemes", "--help"], ["explain", "--help"],
+                     ["fill", "--help"], ["help", "fill"], ["help", "explain"],
+                     ["help", "schemes"], ["fill", "kaiming_normal", "--help"]):
+            r = run(*args)
+            self.assertEqual(r.returncode, 0, args)
+            self.assertIn("usage: nninit", r.stdout, args)
+            self.assertEqual(r.stderr, "", args)
+
+    def test_fill_help_documents_default_key(self):
+        self.assertIn('"tensor"', self.ok("fill", "--help").stdout)
+
+    def test_version(self):
+        r = self.ok("--version")
+        self.assertRegex(r.stdout.strip(), r"^nninit \d+\.\d+\.\d+$")
+
+    def test_no_arguments_is_usage_error(self):
+        r = run()
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("usage", r.stderr)
+
+
+class TestSchemes(Case):
+    def test_lists_every_scheme_with_formula(self):
+        lines = self.ok("schemes").stdout.splitlines()
+        self.assertEqual(len(lines), len(SCHEMES))
+        for line, name in zip(lines, SCHEMES):
+            self.assertEqual(line.split()[0], name)
+            self.assertGreater(len(line.split(None, 1)[1]), 3)
+
+    def test_json(self):
+        data = strict_json(self.ok("schemes", "--json").stdout)
+        self.assertEqual([d["name"] for d in data], SCHEMES)
+        for d in data:
+            self.assertTrue(d["formula"])
+            self.assertIn(d["elementwise"], (True, False))
+        by_name = {d["name"]: d for d in data}
+        self.assertFalse(by_name["orthogonal"]["elementwise"])
+        self.assertTrue(by_name["normal"]["elementwise"])
+
+
+class TestExplain(Case):
+    def test_kaiming_normal_relu_conv(self):
+        e = self.explain("kaiming_normal", "--shape", "64,3,7,7", "--nonlinearity", "relu")
+        for k in EXPLAIN_KEYS:
+            self.assertIn(k, e)
+        self.assertEqual(e["scheme"], "kaiming_normal")
+        self.assertEqual(e["shape"], [64, 3, 7, 7])
+        self.assertEqual(e["layout"], "oihw")
+        self.assertEqual(e["dtype"], "f32")
+        self.assertEqual(e["fan_in"], 147)
+        self.assertEqual(e["fan_out"], 64 * 49)
+        self.assertEqual(e["fan"], 147)
+        self.assertAlmostEqual(e["gain"], math.sqrt(2), delta=1e-15)
+        self.assertAlmostEqual(e["std"], math.sqrt(2 / 147), delta=1e-15)
+        self.assertAlmostEqual(e["variance"], 2 / 147, delta=1e-15)
+        self.assertEqual(e["mean"], 0)
+        self.assertIsNone(e["bound"])
+        self.assertIsNone(e["lo"])
+        self.assertIsNone(e["hi"])
+        self.assertEqual(e["distribution"], "normal")
+        self.assertEqual(e["torch"],
+                         "torch.nn.init.kaiming_normal_(w, a=0, mode='fan_in', nonlinearity='relu')")
+        self.assertEqual(e["keras"], "keras.initializers.VarianceScaling(scale=2.0, mode='fan_in', "
+                                     "distribution='untruncated_normal')")
+        self.assertEqual(e["jax"], "jax.nn.initializers.variance_scaling(2.0, 'fan_in', 'normal')")
+
+    def test_kaiming_uniform_default_linear_layer(self):
+        # PyTorch's default a=0, leaky_relu: gain sqrt(2), bound sqrt(6/fan_in).
+        e = self.explain("kaiming_uniform", "--shape", "256,784")
+        bound = math.sqrt(6 / 784)
+        self.assertEqual(e["distribution"], "uniform")
+        self.assertAlmostEqual(e["bound"], bound, delta=1e-15)
+        self.assertAlmostEqual(e["lo"], -bound, delta=1e-15)
+        self.assertAlmostEqual(e["hi"], bound, delta=1e-15)
+        self.assertAlmostEqual(e["variance"], bound * bound / 3, delta=1e-15)
+        self.assertEqual(e["torch"], "torch.nn.init.kaiming_uniform_(w, a=0, mode='fan_in', "
+                                     "nonlinearity='leaky_relu')")
+
+    def test_xavier_uniform(self):
+        e = self.explain("xavier_uniform", "--shape", "10,20")
+        self.assertEqual((e["fan_in"], e["fan_out"], e["fan"]), (20, 10, 15))
+        self.assertAlmostEqual(e["bound"], math.sqrt(6 / 30), delta=1e-15)
+        self.assertEqual(e["torch"], "torch.nn.init.xavier_uniform_(w, gain=1.0)")
+        self.assertEqual(e["keras"], "keras.initializers.VarianceScaling(scale=1.0, mode='fan_avg', "
+                                     "distribution='uniform')")
+
+    def test_lecun_normal_is_kaiming_linear(self):
+        e = self.explain("lecun_normal", "--shape", "32,16,3,3")
+        self.assertAlmostEqual(e["std"], 1 / math.sqrt(144), delta=1e-15)
+        self.assertEqual(e["torch"], "torch.nn.init.kaiming_normal_(w, a=0, mode='fan_in', "
+                                     "nonlinearity='linear')")
+        self.assertEqual(e["jax"], "jax.nn.initializers.variance_scaling(1.0, 'fan_in', 'normal')")
+
+    def test_variance_scaling_truncated(self):
+        e = self.explain("variance_scaling", "--shape", "64,3,7,7")
+        std = math.sqrt(1 / 147) / 0.87962566103423978
+        self.assertEqual(e["distribution"], "trunc_normal")
+        self.assertAlmostEqual(e["std"], std, delta=1e-15)
+        self.assertAlmostEqual(e["lo"], -2 * std, delta=1e-15)
+        self.assertAlmostEqual(e["hi"], 2 * std, delta=1e-15)
+        # The truncated samples have the requested variance scale/fan.
+        self.assertAlmostEqual(e["variance"], 1 / 147, delta=1e-12)
+        self.assertEqual(e["keras"], "keras.initializers.VarianceScaling(scale=1.0, mode='fan_in', "
+                                     "distribution='truncated_normal')")
+
+    def test_keras_fans_hwio_same_as_oihw(self):
+        oihw = self.explain("kaiming_normal", "--shape", "64,3,7,7")
+        hwio = self.explain("kaiming_normal", "--shape", "7,7,3,64", "--layout", "hwio")
+        for k in ("fan_in", "fan_out", "std", "keras", "jax", "torch"):
+            self.assertEqual(oihw[k], hwio[k], k)
+
+    def test_grouped_fan_out_falls_back_to_explicit_std(self):
+        e = self.explain("kaiming_normal", "--shape", "64,8,3,3", "--groups", "4",
+                         "--grouped-fan-out", "--mode", "fan_out")
+        self.assertEqual(e["fan_out"], 64 * 9 / 4)
+        # No framework divides fan_out by groups: the call names the std.
+        self.assertTrue(e["torch"].startswith("torch.nn.init.normal_(w, mean=0.0, std="))
+
+    def test_custom_axes(self):
+        e = self.explain("variance_scaling", "--shape", "5,64,3,7", "--in-axis", "1",
+                         "--out-axis", "-1", "--mode", "fan_avg", "--distribution", "uniform")
+        self.assertEqual(e["layout"], "custom")
+        self.assertEqual((e["fan_in"], e["fan_out"]), (64 * 15, 7 * 15))
+        self.assertIn("in_axis=1, out_axis=3", e["jax"])
+
+    def test_no_equivalents_are_null(self):
+        e = self.explain("dirac", "--shape", "16,16,3,3")
+        self.assertEqual(e["torch"], "torch.nn.init.dirac_(w, groups=1)")
+        self.assertIsNone(e["keras"])
+        self.assertIsNone(e["jax"])
+        e = self.explain("sparse", "--shape", "10,20", "--sparsity", "0.5")
+        self.assertIsNone(e["keras"])
+        self.assertIsNone(e["jax"])
+        e = self.explain("eye", "--shape", "3,5")
+        self.assertEqual(e["torch"], "torch.nn.init.eye_(w)")
+        self.assertIsNone(e["jax"])
+
+    def test_trunc_normal_location_not_mean_of_values(self):
+        e = self.explain("trunc_normal", "--shape", "10", "--mean", "1", "--std", "2",
+                         "--a", "-3", "--b", "5")
+        self.assertEqual(e["torch"],
+                         "torch.nn.init.trunc_normal_(w, mean=1.0, std=2.0, a=-3.0, b=5.0)")
+        self.assertEqual(e["keras"], "keras.initializers.TruncatedNormal(mean=1.0, stddev=2.0)")
+        self.assertIsNone(e["jax"])  # JAX's truncated_normal has no mean
+
+    def test_one_dimensional_has_no_fans(self):
+        e = self.explain("normal", "--shape", "100", "--mean", "0.5", "--std", "2")
+        self.assertIsNone(e["fan_in"])
+        self.assertIsNone(e["fan_out"])
+        self.assertIsNone(e["fan"])
+        self.assertEqual((e["mean"], e["std"], e["variance"]), (0.5, 2, 4))
+
+    def test_every_scheme_prints_strict_json(self):
+        for s in SCHEMES:
+            e = self.explain(s, "--shape", SHAPE_FOR.get(s, "32,16,3,3"))
+            self.assertEqual(e["scheme"], s)
+            self.assertIn(e["distribution"],
+                          ("constant", "uniform", "normal", "trunc_normal", "structured"))
+            self.assertIsNotNone(e["torch"], s)
+
+    def test_human_output(self):
+        out = self.ok("explain", "kaiming_normal", "--shape", "64,3,7,7").stdout
+        for word in ("fan_in", "fan_out", "gain", "std", "bound", "mean", "variance", "support",
+                     "pytorch", "keras", "jax"):
+            self.assertRegex(out, r"(?m)^%s\s" % word)
+        self.assertIn("147", out)
+
+    def test_option_equals_form(self):
+        e = self.explain("kaiming_normal", "--shape=64,3,7,7", "--nonlinearity=relu")
+        self.assertEqual(e["fan_in"], 147)
+
+
+class TestFill(Case):
+    def test_dtypes_read_back(self):
+        f32 = self.fill("kaiming_normal", "--shape", "64,3,7,7", "--seed", "7", out="f32.npy")
+        self.assertEqual((f32.shape, f32.dtype), ((64, 3, 7, 7), np.float32))
+        f64 = self.fill("kaiming_normal", "--shape", "64,3,7,7", "--seed", "7", "--dtype", "f64",
+                        out="f64.npy")
+        self.assertEqual((f64.shape, f64.dtype), ((64, 3, 7, 7), np.float64))
+        f16 = self.fill("kaiming_normal", "--shape", "64,3,7,7", "--seed", "7", "--dtype", "f16",
+                        out="f16.npy")
+        self.assertEqual((f16.shape, f16.dtype), ((64, 3, 7, 7), np.float16))
+        raw = self.fill("kaiming_normal", "--shape", "64,3,7,7", "--seed", "7", "--dtype", "bf16",
+                        out="bf16.npy")
+        self.assertEqual((raw.shape, raw.dtype), ((64, 3, 7, 7), np.uint16))
+        bf16 = bf16_to_f32(raw)
+        # One stream, rounded once per dtype: the narrow fills are the f32 fill
+        # to within their own precision.
+        np.testing.assert_allclose(bf16, f32, rtol=2.0 ** -8, atol=0)
+        np.testing.assert_allclose(f16.astype(np.float32), f32, rtol=2.0 ** -10, atol=2.0 ** -24)
+        # The std is right for 9408 samples (its standard error is about 0.7%).
+        std = math.sqrt(2 / 147)
+        for a in (f32, f64, f16.astype(np.float64), bf16):
+            self.assertAlmostEqual(float(np.std(a, dtype=np.float64)) / std, 1.0, delta=0.05)
+            self.assertLess(abs(float(np.mean(a, dtype=np.float64))), 5 * std / math.sqrt(a.size))
+
+    def test_uniform_bounds(self):
+        a = self.fill("uniform", "--shape", "1000", "--seed", "1", "--a", "-0.5", "--b", "2")
+        self.assertGreaterEqual(a.min(), -0.5)
+        self.assertLessEqual(a.max(), 2)
+        self.assertEqual(a.shape, (1000,))
+
+    def test_same_seed_and_key_same_bytes(self):
+        args = ("xavier_uniform", "--shape", "33,17", "--seed", "123", "--key", "layers.0.weight")
+        self.ok("fill", *args, "-o", self.path("a.npy"))
+        self.ok("fill", *args, "-o", self.path("b.npy"))
+        with open(self.path("a.npy"), "rb") as fa, open(self.path("b.npy"), "rb") as fb:
+            self.assertEqual(fa.read(), fb.read())
+
+    def test_key_and_seed_change_values(self):
+        base = ("normal", "--shape", "256")
+        a = self.fill(*base, "--seed", "5", "--key", "a", out="a.npy")
+        b = self.fill(*base, "--seed", "5", "--key", "b", out="b.npy")
+        c = self.fill(*base, "--seed", "6", "--key", "a", out="c.npy")
+        d = self.fill(*base, "--seed", "5", "--key-id", "1", out="d.npy")
+        default = self.fill(*base, "--seed", "5", out="e.npy")
+        named = self.fill(*base, "--seed", "5", "--key", "tensor", out="f.npy")
+        self.assertFalse(np.array_equal(a, b))
+        self.assertFalse(np.array_equal(a, c))
+        self.assertFalse(np.array_equal(a, d))
+        np.testing.assert_array_equal(default, named)  # the default key is "tensor"
+
+    def test_stats_agree_with_numpy(self):
+        for dtype in ("f32", "f64", "bf16", "f16"):
+            path = self.path("s_%s.npy" % dtype)
+            r = self.ok("fill", "kaiming_uniform", "--shape", "128,64", "--seed", "9", "--dtype",
+                        dtype, "-o", path, "--stats", "--json")
+            j = strict_json(r.stdout)
+            a = np.load(path)
+            v = bf16_to_f32(a) if dtype == "bf16" else a
+            v = v.astype(np.float64)
+            self.assertAlmostEqual(j["mean"], float(v.mean()), delta=1e-12)
+            self.assertAlmostEqual(j["std"], float(v.std()), delta=1e-12)
+            self.assertEqual(j["min"], float(v.min()))
+            self.assertEqual(j["max"], float(v.max()))
+
+    def test_json_keys(self):
+        path = self.path("j.npy")
+        j = strict_json(self.ok("fill", "normal", "--shape", "4,5", "--seed", "3", "--key", "w",
+                                "-o", path, "--json").stdout)
+        self.assertEqual(j["path"], path)
+        self.assertEqual(j["scheme"], "normal")
+        self.assertEqual(j["shape"], [4, 5])
+        self.assertEqual(j["dtype"], "f32")
+        self.assertEqual(j["seed"], 3)
+        self.assertEqual(j["key"], "w")
+        self.assertEqual(j["numel"], 20)
+        self.assertNotIn("mean", j)
+        # FNV-1a 64 of "w"
+        h = 0xcbf29ce484222325
+        for byte in b"w":
+            h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+        self.assertEqual(j["key_id"], h)
+
+    def test_human_output_and_stats(self):
+        path = self.path("h.npy")
+        out = self.ok("fill", "ones", "--shape", "3,3", "--seed", "0", "-o", path,
+                      "--stats").stdout
+        self.assertIn(path, out)
+        self.assertRegex(out, r"(?m)^mean\s+1$")
+        self.assertRegex(out, r"(?m)^std\s+0$")
+
+    def test_structured_schemes(self):
+        q = self.fill("orthogonal", "--shape", "16,32", "--seed", "2", "--dtype", "f64")
+        np.testing.assert_allclose(q @ q.T, np.eye(16), atol=1e-12)
+        e = self.fill("eye", "--shape", "3,5", "--seed", "0", out="eye.npy")
+        np.testing.assert_array_equal(e, np.eye(3, 5, dtype=np.float32))
+        d = self.fill("dirac", "--shape", "4,4,3,3", "--seed", "0", out="dirac.npy")
+        self.assertEqual(d.sum(), 4)
+        self.assertTrue(np.all(d[np.arange(4), np.arange(4), 1, 1] == 1))
+
+    def test_overwrites_existing_output(self):
+        path = self.path("o.npy")
+        with open(path, "wb") as f:
+            f.write(b"old")
+        self.ok("fill", "zeros", "--shape", "2", "--seed", "0", "-o", path)
+        np.testing.assert_array_equal(np.load(path), np.zeros(2, np.float32))
+
+    def test_unwritable_output_is_failure_1(self):
+        path = self.path("no/such/dir/x.npy")
+        r = run("fill", "zeros", "--shape", "2", "--seed", "0", "-o", path)
+        self.assertEqual(r.returncode, 1)
+        self.assertTrue(r.stderr.startswith("nninit: "))
+        self.assertIn("x.npy", r.stderr)
+        self.assertEqual(os.listdir(self.dir), [])
+
+
+# Each case must exit 2, say why on stderr, and write nothing.
+BAD_FILL = [
+    ("zero dim", ["kaiming_normal", "--shape", "0,3"]),
+    ("letters", ["kaiming_normal", "--shape", "a,b"]),
+    ("nine dims", ["normal", "--shape", "1,1,1,1,1,1,1,1,1"]),
+    ("empty shape", ["normal", "--shape", ""]),
+    ("empty item", ["normal", "--shape", "3,,4"]),
+    ("trailing comma", ["normal", "--shape", "3,"]),
+    ("negative dim", ["normal", "--shape", "-3,4"]),
+    ("huge dim", ["normal", "--shape", "99999999999999999999"]),
+    ("numel overflow", ["normal", "--shape", "4294967296,4294967296,4"]),
+    ("negative std", ["normal", "--shape", "10", "--std", "-1"]),
+    ("nan std", ["normal", "--shape", "10", "--std", "nan"]),
+    ("std trailing junk", ["normal", "--shape", "10", "--std", "1x"]),
+    ("std empty", ["normal", "--shape", "10", "--std", ""]),
+    ("a >= b", ["uniform", "--shape", "10", "--a", "1", "--b", "0"]),
+    ("a == b", ["uniform", "--shape", "10", "--a", "1", "--b", "1"]),
+    ("sparsity 1.5", ["sparse", "--shape", "10,10", "--sparsity", "1.5"]),
+    ("unknown nonlinearity", ["kaiming_normal", "--shape", "4,4", "--nonlinearity", "swish"]),
+    ("dirac 2-D", ["dirac", "--shape", "3,3"]),
+    ("eye 3-D", ["eye", "--shape", "2,3,4"]),
+    ("orthogonal 1-D", ["orthogonal", "--shape", "5"]),
+    ("kaiming 1-D", ["kaiming_normal", "--shape", "5"]),
+    ("dirac groups", ["dirac", "--shape", "6,3,3,3", "--groups", "4"]),
+    ("groups 0", ["dirac", "--shape", "6,3,3,3", "--groups", "0"]),
+    ("unknown scheme", ["frobnicate", "--shape", "4"]),
+    ("missing scheme", ["--shape", "4"]),
+    ("two schemes", ["normal", "uniform", "--shape", "4"]),
+    ("unknown option", ["normal", "--shape", "4", "--bogus", "1"]),
+    ("option for another scheme", ["uniform", "--shape", "4", "--std", "2"]),
+    ("missing value", ["normal", "--shape", "4", "--std"]),
+    ("unknown dtype", ["normal", "--shape", "4", "--dtype", "f8"]),
+    ("unknown layout", ["kaiming_normal", "--shape", "4,4", "--layout", "nchw"]),
+    ("unknown mode", ["kaiming_normal", "--shape", "4,4", "--mode", "fan"]),
+    ("in-axis alone", ["kaiming_normal", "--shape", "4,4", "--in-axis", "1"]),
+    ("axis out of range", ["kaiming_normal", "--shape", "4,4", "--in-axis", "1",
+                           "--out-axis", "2"]),
+    ("missing shape", ["normal"]),
+    ("bad seed", ["normal", "--shape", "4", "--seed", "-1"]),
+    ("seed junk", ["normal", "--shape", "4", "--seed", "12ab"]),
+    ("key and key-id", ["normal", "--shape", "4", "--key", "a", "--key-id", "1"]),
+]
+
+
+class TestBadInput(Case):
+    def check_usage_error(self, args, out=None):
+        r = run(*args)
+        self.assertEqual(r.returncode, 2, "%s\nstdout: %s\nstderr: %s" % (args, r.stdout, r.stderr))
+        self.assertTrue(r.stderr.startswith("nninit: "), "%s: stderr %r" % (args, r.stderr))
+        self.assertGreater(len(r.stderr.strip()), len("nninit: ") + 5)
+        self.assertEqual(r.stdout, "", args)
+        if out is not None:
+            self.assertFalse(os.path.exists(out), args)
+        self.assertEqual([n for n in os.listdir(self.dir) if n != "keep.npy"], [], args)
+
+    def test_fill_bad_inputs(self):
+        for name, args in BAD_FILL:
+            with self.subTest(name):
+                out = self.path("out.npy")
+                extra = [] if "--seed" in args else ["--seed", "1"]
+                self.check_usage_error(["fill", *args, *extra, "-o", out], out)
+
+    def test_explain_bad_inputs(self):
+        for name, args in BAD_FILL:
+            if "--seed" in args or "--key" in args:
+                continue  # fill-only options
+            with self.subTest(name):
+                self.check_usage_error(["explain", *args])
+
+    def test_fill_missing_output_or_seed(self):
+        self.check_usage_error(["fill", "normal", "--shape", "4", "--seed", "1"])
+        self.check_usage_error(["fill", "normal", "--shape", "4", "-o", self.path("x.npy")],
+                               self.path("x.npy"))
+        self.check_usage_error(["fill", "normal", "--shape", "4", "--seed", "1", "-o"])
+
+    def test_failure_keeps_existing_file(self):
+        keep = self.path("keep.npy")
+        with open(keep, "wb") as f:
+            f.write(b"precious")
+        r = run("fill", "normal", "--shape", "4", "--std", "-1", "--seed", "1", "-o", keep)
+        self.assertEqual(r.returncode, 2)
+        with open(keep, "rb") as f:
+            self.assertEqual(f.read(), b"precious")
+
+    def test_unknown_command_and_options(self):
+        self.check_usage_error(["frobnicate"])
+        self.check_usage_error(["schemes", "--bogus"])
+        self.check_usage_error(["explain", "normal", "--shape", "4", "--seed", "1"])
+        self.check_usage_error(["help", "frobnicate"])
+        self.check_usage_error(["fill", "normal", "--shape", "4", "--seed", "1", "--json=1",
+                                "-o", self.path("x.npy")], self.path("x.npy"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
