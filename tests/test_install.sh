@@ -16,6 +16,10 @@ test -f "$libdir/pkgconfig/nninit.pc"
 test -f "$libdir/cmake/nninit/nninitConfig.cmake"
 test -x "$root/bin/nninit"
 
+# A sanitizer build installs a sanitized library: its users need the runtime.
+san=""
+if ldd "$libdir/libnninit.so" | grep -q libasan; then san="-fsanitize=address,undefined"; fi
+
 cat > "$tmp/hello.c" <<'C'
 #include <stdio.h>
 #include <nninit.h>
@@ -33,7 +37,7 @@ int main(void) {
 C
 # 1. pkg-config (the .pc's prefix points at the final prefix: override it)
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
-cc -std=c11 "$tmp/hello.c" -o "$tmp/hello_pc" \
+cc -std=c11 $san "$tmp/hello.c" -o "$tmp/hello_pc" \
    $(pkg-config --define-variable=prefix="$root" --cflags --libs nninit)
 out1=$(LD_LIBRARY_PATH="$libdir" "$tmp/hello_pc")
 # 2. CMake package
@@ -46,7 +50,7 @@ find_package(nninit 0.1 REQUIRED)
 add_executable(hello hello.c)
 target_link_libraries(hello PRIVATE nninit::nninit)
 CM
-cmake -S "$tmp/proj" -B "$tmp/proj/b" -DCMAKE_PREFIX_PATH="$root" >/dev/null
+cmake -S "$tmp/proj" -B "$tmp/proj/b" -DCMAKE_PREFIX_PATH="$root" -DCMAKE_C_FLAGS="$san" >/dev/null
 cmake --build "$tmp/proj/b" >/dev/null
 out2=$(LD_LIBRARY_PATH="$libdir" "$tmp/proj/b/hello")
 echo "pkg-config: $out1"
