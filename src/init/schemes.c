@@ -12,8 +12,8 @@
 
 /* Largest |z| the normal transforms can produce: sqrt(-2 ln 2^-32) for the
  * f32 family, sqrt(-2 ln 2^-53) for f64 (docs/RNG.md). */
-#define NNINIT_ZMAX_F32 6.6604
-#define NNINIT_ZMAX_F64 8.5716
+#define NNINIT_ZMAX_F32 6.6605 /* 6.66043711, rounded up */
+#define NNINIT_ZMAX_F64 8.5717 /* 8.57167435, rounded up */
 
 nninit_spec nninit_spec_default(nninit_scheme s) {
     nninit_spec sp = {0};
