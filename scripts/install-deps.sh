@@ -2,7 +2,8 @@
 # Installs the Debian packages nninit needs to build and test, if missing.
 # Used by `make demo` and `make check`; safe to run again.
 set -euo pipefail
-pkgs=(cmake make gcc pkgconf libcmocka-dev liblapacke-dev libopenblas-dev
+pkgs=(cmake make gcc pkgconf libcmocka-dev liblapacke-dev libopenblas-dev libcjson-dev zlib1g-dev
+      dataset-fashion-mnist
       python3 python3-numpy python3-scipy python3-torch)
 missing=()
 for p in "${pkgs[@]}"; do

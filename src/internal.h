@@ -12,6 +12,7 @@
 nninit_status nninit__err(nninit_status s, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
+#endif
     ;
 
 /* Counter word 3 ("domain") of every Philox call, so that the streams of
@@ -45,7 +46,6 @@ nninit_status nninit__fill_orthogonal(const nninit_spec *spec, const nninit_tens
 nninit_status nninit__fill_sparse(const nninit_spec *spec, const nninit_tensor *t,
                                   int64_t numel, const uint32_t key[2], void *data);
 
-#endif
 
 /* ---- a scheme resolved on a tensor (src/init/schemes.c) ------------------ */
 typedef enum {

@@ -66,6 +66,8 @@ static const char HELP_MAIN[] =
     "  explain   resolve a scheme on a shape: fans, gain, std, bound, support,\n"
     "            and the equivalent PyTorch, Keras and JAX calls\n"
     "  fill      fill a tensor and write it as a .npy file\n"
+    "  probe     run a network at init: vanishing, exploding, saturation, dead\n"
+    "            and symmetric units, next to mean-field theory\n"
     "\n"
     "  nninit COMMAND --help   help for one command\n"
     "  nninit --version        library version\n"
@@ -1376,6 +1378,8 @@ static int cmd_fill(int argc, char **argv)
     return EXIT_OK;
 }
 
+int cmd_probe(int argc, char **argv); /* cmd_probe.c */
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1411,5 +1415,7 @@ int main(int argc, char **argv)
         return cmd_explain(argc - 2, argv + 2);
     if (!strcmp(cmd, "fill"))
         return cmd_fill(argc - 2, argv + 2);
+    if (!strcmp(cmd, "probe"))
+        return cmd_probe(argc - 1, argv + 1);
     return fail(EXIT_USAGE, "unknown command '%s' (try 'nninit --help')", cmd);
 }

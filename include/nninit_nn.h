@@ -1,0 +1,140 @@
+/*
+ * nninit_nn.h -- a small network engine for probing and training at init.
+ *
+ * Dense, conv2d (im2col + sgemm), flatten and residual layers, the usual
+ * activations, softmax cross-entropy; forward and backward on a batch in f32
+ * with OpenBLAS. Weights are initialized by nninit's schemes, per layer.
+ * Used by `nninit probe` (and later `nninit train`). Experimental API.
+ *
+ * Tensors are row-major, batch first: a dense activation is (batch, features),
+ * a conv activation is (batch, C, H, W) stored as batch x (C*H*W).
+ */
+#ifndef NNINIT_NN_H
+#define NNINIT_NN_H
+
+#include "nninit.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    NNINIT_ACT_IDENTITY = 0,
+    NNINIT_ACT_SIGMOID,
+    NNINIT_ACT_TANH,
+    NNINIT_ACT_RELU,
+    NNINIT_ACT_LEAKY_RELU, /* param: negative slope (default 0.01) */
+    NNINIT_ACT_ELU,        /* param: alpha (default 1) */
+    NNINIT_ACT_SELU,
+    NNINIT_ACT_GELU,       /* exact: x * Phi(x) */
+    NNINIT_ACT_SOFTPLUS,
+    NNINIT_ACT_COUNT
+} nninit_act;
+
+typedef enum {
+    NNINIT_LAYER_DENSE = 0,
+    NNINIT_LAYER_CONV2D,
+    NNINIT_LAYER_FLATTEN,
+    NNINIT_LAYER_RESIDUAL /* x + alpha * F(x), F = two dense or two conv layers */
+} nninit_layer_kind;
+
+/* Per-layer init: a scheme for the weight and one for the bias. */
+typedef struct {
+    nninit_spec weight;
+    nninit_spec bias;
+} nninit_layer_init;
+
+/* One layer of an architecture (what the parser produces). */
+typedef struct {
+    nninit_layer_kind kind;
+    int units;             /* dense: outputs; conv: output channels          */
+    int kh, kw;            /* conv kernel                                    */
+    int stride, pad;       /* conv                                           */
+    int groups;            /* conv, >= 1                                     */
+    nninit_act act;        /* applied after the affine map                   */
+    double act_param;      /* leaky slope / elu alpha; NaN = default         */
+    int has_init;          /* 1: use init below; 0: the network default       */
+    nninit_layer_init init;
+    /* residual: F = inner[0] -> act -> inner[1]; the block's output is
+     * act_out(x + alpha * F(x)) where act_out is this layer's act. */
+    int res_kind;          /* NNINIT_LAYER_DENSE or NNINIT_LAYER_CONV2D      */
+    int res_rule;          /* 0 custom/default, 1 "he-zero", 2 "he-he"       */
+    nninit_act res_inner_act;
+    double alpha;          /* residual scale, 1 unless a scheme sets it       */
+} nninit_layer_spec;
+
+#define NNINIT_ARCH_MAX_LAYERS 1024
+
+/* A whole architecture: an input shape and a list of layers. */
+typedef struct {
+    int in_c, in_h, in_w;  /* dense input: in_c = features, in_h = in_w = 1  */
+    int n_layers;
+    nninit_layer_spec layers[NNINIT_ARCH_MAX_LAYERS];
+} nninit_arch;
+
+/*! nninit_arch_parse() : parse the one-line grammar (docs/ARCH.md), e.g.
+ *  "784 -> [dense 256 tanh] x20 -> dense 10" or
+ *  "1x28x28 -> conv 16 3x3 s1 p1 relu -> flatten -> dense 10".
+ *  On a syntax error returns NNINIT_ERR_PARAM and nninit_last_error() names
+ *  the byte position and what was expected. arch may be large: heap-allocate. */
+NNINIT_API nninit_status nninit_arch_parse(const char *text, nninit_arch *arch);
+/*! nninit_arch_parse_json() : the same architecture as JSON (docs/ARCH.md). */
+NNINIT_API nninit_status nninit_arch_parse_json(const char *json, nninit_arch *arch);
+
+typedef struct nninit_net nninit_net; /* opaque */
+
+/*! nninit_net_create() : build a network for batches of up to max_batch,
+ *  initialize every weight with its layer's init (or default_init), keys
+ *  "layers.<i>.weight" / "layers.<i>.bias" under seed. */
+NNINIT_API nninit_status nninit_net_create(const nninit_arch *arch, int max_batch,
+                                           const nninit_layer_init *default_init, uint64_t seed,
+                                           nninit_net **out);
+NNINIT_API void nninit_net_free(nninit_net *net);
+
+/*! nninit_net_forward() : x is (batch, input size). Keeps every layer's
+ *  pre- and post-activation for backward and for inspection. */
+NNINIT_API nninit_status nninit_net_forward(nninit_net *net, const float *x, int batch);
+/*! nninit_net_loss() : softmax cross-entropy of the last forward against
+ *  labels (batch ints); stores dL/d(output) for backward; returns mean loss. */
+NNINIT_API nninit_status nninit_net_loss(nninit_net *net, const int *labels, double *loss);
+/*! nninit_net_backward() : backward from the stored dL/d(output) (set by
+ *  nninit_net_loss or nninit_net_set_output_grad); fills every gradient. */
+NNINIT_API nninit_status nninit_net_backward(nninit_net *net);
+NNINIT_API nninit_status nninit_net_set_output_grad(nninit_net *net, const float *g);
+/*! nninit_net_sgd_step() : w -= lr * grad for every parameter. */
+NNINIT_API nninit_status nninit_net_sgd_step(nninit_net *net, float lr);
+
+/* Inspection: "units" are the layers that have parameters or activations.
+ * For layer l (0-based, as in the arch): sizes and pointers into the
+ * network's own buffers, valid until the next call that changes them.
+ * For a residual layer, pre = x + alpha F(x) (before act_out), post = output. */
+typedef struct {
+    nninit_layer_kind kind;
+    nninit_act act;
+    int out_size;          /* features per example after the layer            */
+    int out_c, out_h, out_w;
+    const float *pre;      /* (batch, out_size) pre-activation, or NULL       */
+    const float *post;     /* (batch, out_size)                               */
+    const float *dpre;     /* dL/d pre after backward, or NULL                */
+    float *w, *b;          /* parameters (NULL for flatten); residual: inner[0] */
+    const float *dw, *db;
+    int64_t w_rows, w_cols;/* weight as (out, in*k*k) matrix                  */
+    float *w2, *b2;        /* residual: inner[1]                              */
+    const float *dw2, *db2;
+    int64_t w2_rows, w2_cols;
+} nninit_layer_view;
+
+NNINIT_API int nninit_net_layers(const nninit_net *net);
+NNINIT_API nninit_status nninit_net_layer(const nninit_net *net, int l, nninit_layer_view *v);
+NNINIT_API int nninit_net_batch(const nninit_net *net);
+NNINIT_API const float *nninit_net_output(const nninit_net *net); /* (batch, classes) */
+NNINIT_API int nninit_net_input_size(const nninit_net *net);
+NNINIT_API int nninit_net_output_size(const nninit_net *net);
+
+NNINIT_API const char *nninit_act_name(nninit_act a);
+NNINIT_API nninit_status nninit_act_parse(const char *name, nninit_act *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,121 @@
+/* probe_mf.c -- mean-field predictions next to the probe's measurements.
+ *
+ * Applies to plain dense MLPs (Poole et al. 2016; Schoenholz et al. 2017):
+ * layer l has W ~ (0, sw2_l / fan_in) and b ~ (0, sb2_l) i.i.d.; sw2_l and
+ * sb2_l come from the layer's init scheme (variance times fan_in, by
+ * nninit_explain) where it resolves to a zero-mean distribution, else they
+ * are read off the values actually drawn (mean square times fan_in). q^1 = sw2_1 mean(x^2) + sb2_1, then
+ * q^{l+1} = sw2_{l+1} E[phi_l(sqrt(q^l) z)^2] + sb2_{l+1}; the pair's
+ * correlation follows the c map; the backward second moment follows
+ * E[delta_l^2] = sw2_{l+1} E[phi_l'(h)^2] (N_{l+1}/N_l) E[delta_{l+1}^2]. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "probe/meanfield.h"
+#include "probe/probe_internal.h"
+
+static double mean_sq(const float *x, int64_t n, double *mean) {
+    double s = 0, s2 = 0;
+    for (int64_t i = 0; i < n; i++) {
+        s += x[i];
+        s2 += (double)x[i] * x[i];
+    }
+    *mean = n ? s / (double)n : 0;
+    return n ? s2 / (double)n : 0;
+}
+
+/* Variance of a scheme on a tensor if it resolves to zero mean, else NaN. */
+static double spec_variance(const nninit_spec *s, int ndim, int64_t r, int64_t c) {
+    int64_t shape[2] = {r, c};
+    nninit_tensor t = nninit_tensor_make(ndim, shape, NNINIT_F32);
+    nninit_info info;
+    if (nninit_explain(s, &t, &info) || info.kind == NNINIT_RESOLVED_STRUCTURED || info.mean != 0.0) return NAN;
+    return info.variance;
+}
+
+void nninit__probe_mean_field(const nninit_arch *arch, nninit_net *net, const nninit_layer_init *default_init,
+                              const float *x, int batch, const float *pair, nninit_probe_report *rep) {
+    int L = rep->n_layers, in = nninit_net_input_size(net);
+    if (L < 2) return;
+    double *sw2 = malloc(sizeof(double) * (size_t)L), *sb2 = malloc(sizeof(double) * (size_t)L);
+    double *q = malloc(sizeof(double) * (size_t)L);
+    int *width = malloc(sizeof(int) * (size_t)L);
+    nninit_act *act = malloc(sizeof(nninit_act) * (size_t)L);
+    if (!sw2 || !sb2 || !q || !width || !act) goto out;
+    for (int l = 0; l < L; l++) {
+        nninit_layer_view v;
+        if (nninit_net_layer(net, l, &v) || v.kind != NNINIT_LAYER_DENSE || !v.w) goto out;
+        double m, ms = mean_sq(v.w, v.w_rows * v.w_cols, &m);
+        if (!(ms > 0) || fabs(m) > 0.1 * sqrt(ms)) goto out; /* zero-mean i.i.d. weights only */
+        sw2[l] = ms * (double)v.w_cols;
+        sb2[l] = v.b ? mean_sq(v.b, v.w_rows, &m) : 0.0;
+        const nninit_layer_init *li = (l < arch->n_layers && arch->layers[l].has_init) ? &arch->layers[l].init
+                                                                                        : default_init;
+        if (li) {
+            double vw = spec_variance(&li->weight, 2, v.w_rows, v.w_cols);
+            double vb = spec_variance(&li->bias, 1, v.w_rows, 1);
+            if (isfinite(vw)) sw2[l] = vw * (double)v.w_cols;
+            if (isfinite(vb)) sb2[l] = vb;
+        }
+        width[l] = v.out_size;
+        act[l] = v.act;
+        if ((int)act[l] >= NNINIT_MF_ACT_COUNT) goto out;
+    }
+    /* forward: q and c */
+    double mx, qx = mean_sq(x, (int64_t)batch * in, &mx);
+    q[0] = sw2[0] * qx + sb2[0];
+    double p11 = 0, p22 = 0, p12 = 0;
+    for (int j = 0; j < in; j++) {
+        p11 += (double)pair[j] * pair[j];
+        p22 += (double)pair[in + j] * pair[in + j];
+        p12 += (double)pair[j] * pair[in + j];
+    }
+    double q11 = sw2[0] * p11 / in + sb2[0], q22 = sw2[0] * p22 / in + sb2[0];
+    double c = (sw2[0] * p12 / in + sb2[0]) / sqrt(q11 * q22);
+    rep->layers[0].q_pred = q[0];
+    rep->layers[0].corr_pred = c;
+    for (int l = 1; l < L; l++) {
+        nninit_mf_net n = {(nninit_mf_act)act[l - 1], NAN, sw2[l], sb2[l]};
+        double cn;
+        if (nninit_mf_q_map(&n, q[l - 1], &q[l]) || nninit_mf_c_map(&n, q11, q22, c, &cn) ||
+            nninit_mf_q_map(&n, q11, &q11) || nninit_mf_q_map(&n, q22, &q22))
+            goto out;
+        c = cn;
+        rep->layers[l].q_pred = q[l];
+        rep->layers[l].corr_pred = c;
+    }
+    /* backward: second moment of dL/dpre relative to the output layer's */
+    rep->layers[L - 1].grad_var_pred_ratio = 1.0;
+    for (int l = L - 2; l >= 0; l--) {
+        nninit_mf_net n = {(nninit_mf_act)act[l], NAN, sw2[l + 1], sb2[l + 1]};
+        double chi;
+        if (nninit_mf_chi1(&n, q[l], &chi)) goto out;
+        rep->layers[l].grad_var_pred_ratio =
+            rep->layers[l + 1].grad_var_pred_ratio * chi * (double)width[l + 1] / (double)width[l];
+    }
+    /* summary at the last hidden layer's parameters */
+    {
+        int h = L - 2;
+        nninit_mf_net n = {(nninit_mf_act)act[h], NAN, sw2[h], sb2[h]};
+        nninit_mf_fixed fx;
+        rep->sw2 = sw2[h];
+        rep->sb2 = sb2[h];
+        if (!nninit_mf_analyze(&n, q[0], &fx)) {
+            rep->qstar = fx.qstar;
+            rep->chi1 = fx.chi_1;
+            rep->xi_q = fx.xi_q;
+            rep->xi_c = fx.xi_c;
+        }
+    }
+    rep->mean_field = 1;
+out:
+    if (!rep->mean_field)
+        for (int l = 0; l < L; l++)
+            rep->layers[l].q_pred = rep->layers[l].corr_pred = rep->layers[l].grad_var_pred_ratio = NAN;
+    free(sw2);
+    free(sb2);
+    free(q);
+    free(width);
+    free(act);
+}
