@@ -96,7 +96,9 @@ typedef struct {
     int mean_field;                         /* 1 if predictions were made    */
     double sw2, sb2;                        /* sigma_w^2, sigma_b^2 used      */
     double qstar, chi1, xi_q, xi_c;         /* mean-field summary (NaN if n/a)*/
-    double seconds;                         /* wall time of the probe         */
+    double init_seconds;                    /* building + initializing the net */
+    double seconds;                         /* the probe after that: forward,
+                                               backward, statistics, theory  */
 } nninit_probe_report;
 
 /*! nninit_probe_run() : probe arch initialized by default_init (layers with

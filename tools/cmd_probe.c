@@ -116,6 +116,8 @@ static void print_json(FILE *f, const nninit_probe_report *r, const char *arch, 
     fprintf(f, "\", \"batch\": %d, \"seed\": %llu, \"lr\": %g, \"sgd_steps\": %d, \"loss\": ", o->batch,
             (unsigned long long)o->seed, (double)o->lr, o->sgd_steps);
     jnum(f, r->loss);
+    fprintf(f, ", \"init_seconds\": ");
+    jnum(f, r->init_seconds);
     fprintf(f, ", \"seconds\": ");
     jnum(f, r->seconds);
     fprintf(f, ", \"mean_field\": {\"applies\": %s, \"sw2\": ", r->mean_field ? "true" : "false");
@@ -211,7 +213,8 @@ static void print_table(FILE *f, const nninit_probe_report *r, const nninit_prob
             if (r->layers[l].lsuv_iters || isfinite(r->layers[l].lsuv_var)) fprintf(f, " %d", r->layers[l].lsuv_iters);
         fprintf(f, "\n");
     }
-    fprintf(f, "loss at init %.4f; probe took %.2f s\n\n", r->loss, r->seconds);
+    fprintf(f, "loss at init %.4f; building and initializing took %.2f s, the probe %.2f s\n\n", r->loss,
+            r->init_seconds, r->seconds);
     for (int i = 0; i < r->n_findings; i++)
         fprintf(f, "%s: %s\n  -> %s\n", finding_name(r->findings[i].kind), r->findings[i].text, r->findings[i].advice);
 }

@@ -750,7 +750,7 @@ static nninit_status parse_item(tp *p) {
     p->i++;
     skip_ws(p);
     int count = 1;
-    if (p->s[p->i] == 'x' || p->s[p->i] == 'X') {
+    if (p->s[p->i] == 'x') {
         p->i++;
         skip_ws(p);
         size_t cat = p->i;

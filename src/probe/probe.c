@@ -77,9 +77,9 @@ static void histogram(const float *x, int64_t n, int bins, double *lo, double *h
     for (int b = 0; b < bins; b++) h[b] /= (double)n;
 }
 
+/* Relative: vanishing activations (1e-16) are still told apart. */
 static int close_enough(double a, double b, double tol) {
-    double s = fmax(1.0, fmax(fabs(a), fabs(b)));
-    return fabs(a - b) <= tol * s;
+    return fabs(a - b) <= tol * fmax(fabs(a), fabs(b));
 }
 
 /* Distinct vectors among n vectors of length len (element k of vector i at
@@ -277,6 +277,8 @@ nninit_status nninit_probe_run(const nninit_arch *arch, const nninit_layer_init 
     nninit_net *net = NULL;
     nninit_status st = nninit_net_create(arch, o.batch, default_init, o.seed, &net);
     if (st) return st;
+    double t1 = now_s();
+    rep->init_seconds = t1 - t0;
     int in = nninit_net_input_size(net), classes = nninit_net_output_size(net), B = o.batch;
     float *x = malloc(sizeof(float) * (size_t)B * (size_t)in);
     float *pair = malloc(sizeof(float) * 2 * (size_t)in);
@@ -398,14 +400,19 @@ nninit_status nninit_probe_run(const nninit_arch *arch, const nninit_layer_init 
             (st = nninit_net_backward(net)) || (st = nninit_net_sgd_step(net, o.lr)))
             goto done;
     }
-    if ((st = nninit_net_forward(net, x, B))) goto done;
-    for (int l = 0; l < L; l++) {
-        nninit_layer_view v;
-        if ((st = nninit_net_layer(net, l, &v))) goto done;
-        rep->layers[l].distinct_units_after = nninit__probe_distinct(v.post, v.out_size, B, 1, v.out_size, o.sym_tol);
+    if (o.sgd_steps == 0) {
+        for (int l = 0; l < L; l++) rep->layers[l].distinct_units_after = rep->layers[l].distinct_units_init;
+    } else {
+        if ((st = nninit_net_forward(net, x, B))) goto done;
+        for (int l = 0; l < L; l++) {
+            nninit_layer_view v;
+            if ((st = nninit_net_layer(net, l, &v))) goto done;
+            rep->layers[l].distinct_units_after =
+                nninit__probe_distinct(v.post, v.out_size, B, 1, v.out_size, o.sym_tol);
+        }
     }
     nninit__probe_diagnose(rep, o.sgd_steps);
-    rep->seconds = now_s() - t0;
+    rep->seconds = now_s() - t1;
 
 done:
     free(x);

@@ -18,6 +18,18 @@
 #include "rng/philox.h"
 #include "rng/transform.h"
 
+/* fma() is correctly rounded whether libm computes it or the CPU does, so a
+ * clone compiled for FMA hardware gives the same bits as the portable one;
+ * the clone only removes a libm call per fma. Chosen at load time (ifunc). */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
+#if __has_attribute(target_clones) && !defined(NNINIT_NO_CLONES)
+#define NNINIT_FMA_CLONES __attribute__((target_clones("fma", "default")))
+#endif
+#endif
+#ifndef NNINIT_FMA_CLONES
+#define NNINIT_FMA_CLONES
+#endif
+
 #define CHUNK 256 /* values staged in f32 before conversion to bf16 / f16 */
 
 static inline void block_words(const uint32_t key[2], uint64_t b, uint32_t domain, uint32_t w[4]) {
@@ -46,6 +58,7 @@ static void run_f32(gen_f32_fn gen, const uint32_t key[2], const void *par, nnin
 typedef struct { float lo, width, hi; } unif_f32_par;
 
 /* v = fma(u, hi - lo, lo), capped at hi: u in [0, 1), so v in [lo, hi]. */
+NNINIT_FMA_CLONES
 static void gen_uniform_f32(const uint32_t key[2], const void *vp, int64_t begin, int64_t end, float *out) {
     const unif_f32_par *p = vp;
     for (int64_t i = begin; i < end;) {
@@ -57,6 +70,7 @@ static void gen_uniform_f32(const uint32_t key[2], const void *vp, int64_t begin
     }
 }
 
+NNINIT_FMA_CLONES
 void nninit__fill_uniform(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin,
                           int64_t end, void *out) {
     if (d == NNINIT_F64) {
@@ -76,6 +90,7 @@ void nninit__fill_uniform(const uint32_t key[2], nninit_dtype d, double lo, doub
 /* ---- normal ------------------------------------------------------------- */
 typedef struct { float mean, std; } norm_f32_par;
 
+NNINIT_FMA_CLONES
 static void gen_normal_f32(const uint32_t key[2], const void *vp, int64_t begin, int64_t end, float *out) {
     const norm_f32_par *p = vp;
     for (int64_t i = begin; i < end;) {
@@ -88,6 +103,7 @@ static void gen_normal_f32(const uint32_t key[2], const void *vp, int64_t begin,
     }
 }
 
+NNINIT_FMA_CLONES
 void nninit__fill_normal(const uint32_t key[2], nninit_dtype d, double mean, double std, int64_t begin,
                          int64_t end, void *out) {
     if (d == NNINIT_F64) {
@@ -134,6 +150,7 @@ void nninit__std_normal_f64(const uint32_t key[2], int64_t begin, int64_t end, d
 
 static inline double trunc_uniform(double za, double zb, double u) { return fma(u, zb - za, za); }
 
+NNINIT_FMA_CLONES
 double nninit__trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std, double za, double zb,
                                double va, double vb) {
     int mirror = zb <= 0.0;

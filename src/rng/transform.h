@@ -14,29 +14,37 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline uint32_t nninit__f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
-static inline float nninit__f32_from(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
-static inline uint64_t nninit__f64_bits(double f) { uint64_t u; memcpy(&u, &f, 8); return u; }
-static inline double nninit__f64_from(uint64_t u) { double f; memcpy(&f, &u, 8); return f; }
+/* Forced inline, so that the FMA clones of the kernels (fill_kernels.c)
+ * contain these bodies and use the fma instruction rather than a libm call. */
+#if defined(__GNUC__)
+#define NNINIT_INLINE static inline __attribute__((always_inline))
+#else
+#define NNINIT_INLINE static inline
+#endif
+
+NNINIT_INLINE uint32_t nninit__f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+NNINIT_INLINE float nninit__f32_from(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+NNINIT_INLINE uint64_t nninit__f64_bits(double f) { uint64_t u; memcpy(&u, &f, 8); return u; }
+NNINIT_INLINE double nninit__f64_from(uint64_t u) { double f; memcpy(&f, &u, 8); return f; }
 
 /* ---- uniforms ----------------------------------------------------------- */
 
 /* [0, 1): the top 24 bits of w times 2^-24. Every value is exact. */
-static inline float nninit__u01_f32(uint32_t w) { return (float)(w >> 8) * 0x1p-24f; }
+NNINIT_INLINE float nninit__u01_f32(uint32_t w) { return (float)(w >> 8) * 0x1p-24f; }
 
 /* (0, 1]: (w + 1) * 2^-32 rounded once to float, via one fma of two exact
  * terms. Smallest value 2^-32, so Box-Muller reaches |z| = sqrt(64 ln 2) = 6.66. */
-static inline float nninit__u01_open0_f32(uint32_t w) {
+NNINIT_INLINE float nninit__u01_open0_f32(uint32_t w) {
     return fmaf((float)(w >> 8), 0x1p-24f, (float)((w & 0xffu) + 1u) * 0x1p-32f);
 }
 
 /* [0, 1): 53 bits (hi:lo >> 11) times 2^-53. */
-static inline double nninit__u01_f64(uint32_t hi, uint32_t lo) {
+NNINIT_INLINE double nninit__u01_f64(uint32_t hi, uint32_t lo) {
     return (double)((((uint64_t)hi << 32) | lo) >> 11) * 0x1p-53;
 }
 
 /* (0, 1]: (53 bits + 1) * 2^-53, exact. Smallest 2^-53: |z| <= 8.57. */
-static inline double nninit__u01_open0_f64(uint32_t hi, uint32_t lo) {
+NNINIT_INLINE double nninit__u01_open0_f64(uint32_t hi, uint32_t lo) {
     return (double)(((((uint64_t)hi << 32) | lo) >> 11) + 1u) * 0x1p-53;
 }
 
@@ -47,7 +55,7 @@ static inline double nninit__u01_open0_f64(uint32_t hi, uint32_t lo) {
  * exact, no fitted constants). k ln 2 is added as hi + lo (Cody & Waite) with
  * ln2_hi having trailing zero bits so that k * ln2_hi is exact.
  * Domain: positive normal numbers (the callers pass x in [2^-53, 1]). */
-static inline float nninit__log_f32(float x) {
+NNINIT_INLINE float nninit__log_f32(float x) {
     uint32_t ix = nninit__f32_bits(x) + (0x3f800000u - 0x3f3504f3u);
     int32_t k = (int32_t)(ix >> 23) - 0x7f;
     float m = nninit__f32_from((ix & 0x007fffffu) + 0x3f3504f3u);
@@ -66,7 +74,7 @@ static inline float nninit__log_f32(float x) {
     return fmaf(kf, 0x1.62e3p-1f /* ln2_hi */, fmaf(kf, 9.0580006145e-06f /* ln2_lo */, lm));
 }
 
-static inline double nninit__log_f64(double x) {
+NNINIT_INLINE double nninit__log_f64(double x) {
     uint64_t ix = nninit__f64_bits(x) + (0x3ff0000000000000ull - 0x3fe6a09e667f3bcdull);
     int64_t k = (int64_t)(ix >> 52) - 0x3ff;
     double m = nninit__f64_from((ix & 0x000fffffffffffffull) + 0x3fe6a09e667f3bcdull);
@@ -97,7 +105,7 @@ static inline double nninit__log_f64(double x) {
  * |f| <= 1/8 (t and q/4 share the grid of t). Then sin(2 pi f), cos(2 pi f) by
  * their Taylor series (coefficients (2 pi)^n / n!, rounded once from 60-digit
  * values), |2 pi f| <= pi/4, and the quadrant q mod 4 rotates the pair. */
-static inline void nninit__sincos2pi_f32(float t, float *s_out, float *c_out) {
+NNINIT_INLINE void nninit__sincos2pi_f32(float t, float *s_out, float *c_out) {
     float q = (float)(int32_t)fmaf(4.0f, t, 0.5f); /* floor(4t + 1/2), exact */
     float f = fmaf(q, -0.25f, t);   /* exact                               */
     float y = f * f;
@@ -122,7 +130,7 @@ static inline void nninit__sincos2pi_f32(float t, float *s_out, float *c_out) {
     *c_out = ((quad + 1u) & 2u) ? -rc : rc;          /* cos: - in 1, 2     */
 }
 
-static inline void nninit__sincos2pi_f64(double t, double *s_out, double *c_out) {
+NNINIT_INLINE void nninit__sincos2pi_f64(double t, double *s_out, double *c_out) {
     double q = (double)(int64_t)fma(4.0, t, 0.5);
     double f = fma(q, -0.25, t);
     double y = f * f;
@@ -157,7 +165,7 @@ static inline void nninit__sincos2pi_f64(double t, double *s_out, double *c_out)
 /* ---- Box-Muller --------------------------------------------------------
  * (z0, z1) = sqrt(-2 log u1) * (cos 2 pi t, sin 2 pi t), u1 in (0, 1] from one
  * word (pair), t in [0, 1) from the next (Box & Muller 1958). */
-static inline void nninit__box_muller_f32(uint32_t w_u1, uint32_t w_t, float *z0, float *z1) {
+NNINIT_INLINE void nninit__box_muller_f32(uint32_t w_u1, uint32_t w_t, float *z0, float *z1) {
     float r = sqrtf(-2.0f * nninit__log_f32(nninit__u01_open0_f32(w_u1)));
     float s, c;
     nninit__sincos2pi_f32(nninit__u01_f32(w_t), &s, &c);
@@ -165,7 +173,7 @@ static inline void nninit__box_muller_f32(uint32_t w_u1, uint32_t w_t, float *z0
     *z1 = r * s;
 }
 
-static inline void nninit__box_muller_f64(const uint32_t w[4], double *z0, double *z1) {
+NNINIT_INLINE void nninit__box_muller_f64(const uint32_t w[4], double *z0, double *z1) {
     double r = sqrt(-2.0 * nninit__log_f64(nninit__u01_open0_f64(w[0], w[1])));
     double s, c;
     nninit__sincos2pi_f64(nninit__u01_f64(w[2], w[3]), &s, &c);

@@ -1,0 +1,96 @@
+"""nninit probe from the command line: JSON, the HTML report, and bad input."""
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+CLI = os.environ.get("NNINIT_CLI", os.path.join(os.path.dirname(__file__), "..", "build", "nninit"))
+
+
+def run(*args):
+    return subprocess.run([CLI, "probe", *args], capture_output=True, text=True, timeout=300)
+
+
+class ProbeCli(unittest.TestCase):
+    def test_json_keys_and_findings(self):
+        r = run("--arch", "64 -> [dense 32 tanh] x4 -> dense 10", "--init", "normal(std=1)", "--json",
+                "--batch", "64", "--steps", "2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rep = json.loads(r.stdout)
+        self.assertEqual(len(rep["layers"]), 5)
+        for key in ("pre_std", "post_std", "q_meas", "q_pred", "saturated", "dead", "grad_std", "wgrad_std",
+                    "update_ratio", "distinct_units_init", "distinct_units_after", "corr_meas", "corr_pred",
+                    "hist", "grad_hist"):
+            self.assertIn(key, rep["layers"][0])
+        kinds = [f["kind"] for f in rep["findings"]]
+        self.assertIn("saturated", kinds)
+        self.assertTrue(rep["mean_field"]["applies"])
+        self.assertAlmostEqual(sum(rep["layers"][1]["hist"]), 1.0, places=3)
+
+    def test_zero_init_is_symmetric(self):
+        r = run("--arch", "32 -> [dense 16 relu] x2 -> dense 10", "--init", "zeros", "--json", "--batch", "32")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rep = json.loads(r.stdout)
+        self.assertEqual(rep["findings"][0]["kind"], "symmetric")
+        self.assertEqual(rep["layers"][0]["distinct_units_after"], 1)
+
+    def test_table_and_html(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "probe.html")
+            r = run("--arch", "784 -> [dense 64 relu] x3 -> dense 10", "--init", "kaiming_normal(nonlinearity=relu)",
+                    "--html", out, "--batch", "64")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("layer", r.stdout)
+            self.assertIn("healthy", r.stdout)
+            with open(out) as fh:
+                html = fh.read()
+            self.assertTrue(html.startswith("<!DOCTYPE html>"))
+            self.assertIn("<svg", html)
+            self.assertIn('class="series"', html)
+            self.assertNotIn("http", html.replace("http://www.w3.org", ""))  # self-contained
+            self.assertEqual(os.listdir(d), ["probe.html"])  # no temporary left
+
+    def test_lsuv(self):
+        r = run("--arch", "64 -> [dense 64 tanh] x4 -> dense 10", "--lsuv", "--json", "--batch", "128")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rep = json.loads(r.stdout)
+        for layer in rep["layers"]:
+            self.assertLess(abs(layer["lsuv_var"] - 1), 0.05)
+
+    def test_arch_json(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump({"input": [16], "layers": [{"type": "dense", "units": 8, "act": "tanh", "repeat": 2},
+                                                 {"type": "dense", "units": 4}]}, f)
+        try:
+            r = run("--arch-json", f.name, "--json", "--batch", "8")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(len(json.loads(r.stdout)["layers"]), 3)
+        finally:
+            os.unlink(f.name)
+
+    def test_bad_input(self):
+        for args, needle in [
+            (["--arch", "784 -> dens 10"], "at 8"),
+            (["--arch", "784 -> [dense 10 tanh] x -> dense 10"], "at"),
+            (["--arch", "784 -> dense 10", "--init", "nosuch"], "init"),
+            (["--arch", "784 -> dense 10", "--batch", "1"], "batch"),
+            (["--arch", "784 -> dense 10", "--corr", "2"], "corr"),
+            (["--arch", "784 -> dense 10", "--bogus", "1"], "unknown option"),
+            ([], "--arch"),
+        ]:
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn(needle, r.stderr, args)
+        r = run("--arch", "784 -> dense 10", "--input", "fashion", "--data", "/nonexistent")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("/nonexistent", r.stderr)
+
+    def test_help(self):
+        r = run("--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("--arch", r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
