@@ -173,6 +173,37 @@ static void test_relu_correlation(void **state) {
     nninit_probe_report_free(&r);
 }
 
+/* N(0, 1) on ReLU layers of width 256: each layer multiplies the scale by
+ * about sqrt(256/2) = 11, so the activations explode. */
+static void test_large_relu_explodes(void **state) {
+    (void)state;
+    nninit_probe_opts o = nninit_probe_opts_default();
+    o.batch = 64;
+    o.sgd_steps = 0;
+    nninit_layer_init li = init_of(normal(1.0), nninit_spec_default(NNINIT_ZEROS));
+    nninit_probe_report r;
+    run("256 -> [dense 256 relu] x6 -> dense 10", &li, &o, &r);
+    assert_true(r.layers[5].post_std / r.layers[0].post_std > 1e3);
+    assert_true(has_finding(&r, NNINIT_FINDING_EXPLODING));
+    nninit_probe_report_free(&r);
+}
+
+/* Small weights and a negative bias: every ReLU unit is zero on the batch. */
+static void test_dead_relu(void **state) {
+    (void)state;
+    nninit_probe_opts o = nninit_probe_opts_default();
+    o.batch = 64;
+    o.sgd_steps = 0;
+    nninit_spec bias = nninit_spec_default(NNINIT_CONSTANT);
+    bias.value = -1.0;
+    nninit_layer_init li = init_of(normal(0.001), bias);
+    nninit_probe_report r;
+    run("64 -> [dense 64 relu] x2 -> dense 10", &li, &o, &r);
+    assert_true(r.layers[0].dead > 0.99);
+    assert_true(has_finding(&r, NNINIT_FINDING_DEAD));
+    nninit_probe_report_free(&r);
+}
+
 /* LSUV: every weighted layer's pre-activation variance within tol of 1. */
 static void test_lsuv(void **state) {
     (void)state;
@@ -217,6 +248,7 @@ int main(void) {
         cmocka_unit_test(test_zero_init_symmetric), cmocka_unit_test(test_small_weights_vanish),
         cmocka_unit_test(test_large_weights_saturate), cmocka_unit_test(test_he_relu_stable),
         cmocka_unit_test(test_mean_field_qstar), cmocka_unit_test(test_relu_correlation),
+        cmocka_unit_test(test_large_relu_explodes), cmocka_unit_test(test_dead_relu),
         cmocka_unit_test(test_lsuv), cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
