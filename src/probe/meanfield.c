@@ -21,7 +21,6 @@
 #define MF_H 1.5
 #define MF_U 40.0
 
-#define MF_MAX_EVALS 5000     /* q-map evaluations for q*                        */
 #define MF_Q_HUGE 1e200       /* q beyond this: no finite fixed point             */
 #define MF_CRIT_TOL 1e-12     /* chi within this of 1 is critical (xi = inf)      */
 
@@ -37,6 +36,7 @@ typedef struct {
     nninit_mf_act act;
     double p;     /* resolved parameter: leaky slope, elu alpha, erf scale */
     double len;   /* length of the activation's features in u: 1, or 1/a for erf */
+    int kinked;   /* phi or phi' jumps at 0 (relu, leaky_relu, elu, selu) */
     double gx[MF_K], gw[MF_K]; /* Gauss-Legendre nodes and weights on [-1, 1] */
 } mf_ctx;
 
@@ -151,6 +151,8 @@ static nninit_status mf_ctx_init(mf_ctx *cx, nninit_mf_act act, double param, co
     cx->act = act;
     cx->p = param;
     cx->len = 1.0;
+    cx->kinked = act == NNINIT_MF_RELU || act == NNINIT_MF_LEAKY_RELU || act == NNINIT_MF_ELU ||
+                 act == NNINIT_MF_SELU;
     switch (act) {
     case NNINIT_MF_LEAKY_RELU:
         if (isnan(param)) cx->p = 0.01;
@@ -172,8 +174,14 @@ static nninit_status mf_ctx_init(mf_ctx *cx, nninit_mf_act act, double param, co
     default:
         break;
     }
-    mf_gauss_legendre(MF_K, cx->gx, cx->gw);
     return NNINIT_OK;
+}
+
+/* A context for quadrature: the activation and the Gauss-Legendre rule. */
+static nninit_status mf_ctx_init_rule(mf_ctx *cx, nninit_mf_act act, double param, const char *fn) {
+    nninit_status s = mf_ctx_init(cx, act, param, fn);
+    if (s == NNINIT_OK) mf_gauss_legendre(MF_K, cx->gx, cx->gw);
+    return s;
 }
 
 nninit_status nninit_mf_phi(nninit_mf_act act, double param, double x, double *f, double *df,
@@ -212,26 +220,68 @@ static double mf_panels(const mf_ctx *cx, double a, double b, double hmax, mf_in
     return s;
 }
 
-/* E[f(z)], z ~ N(0, 1), where f's structure sits around u = m + sigma z = 0
- * (scale cx->len in u): panels break at z = -m/sigma and are at most
- * MF_H * len / sigma wide for |u| < MF_U * len. */
-static double mf_gauss(const mf_ctx *cx, double m, double sigma, mf_integrand f, const void *data) {
-    const double Z = MF_Z;
-    double zc = sigma > 0 ? -m / sigma : NAN;
-    if (isfinite(zc)) {
-        double wa = MF_U * cx->len / sigma, ha = fmin(1.0, MF_H * cx->len / sigma);
-        double a1 = fmax(-Z, zc - wa), b1 = fmin(Z, zc + wa);
-        if (a1 < b1) {
-            double s = mf_panels(cx, -Z, a1, 1.0, f, data);
-            if (zc > a1 && zc < b1)
-                s += mf_panels(cx, a1, zc, ha, f, data) + mf_panels(cx, zc, b1, ha, f, data);
-            else
-                s += mf_panels(cx, a1, b1, ha, f, data);
-            s += mf_panels(cx, b1, Z, 1.0, f, data);
-            return s / MF_SQRT_2PI;
+/* Where an integrand has its structure: a breakpoint zc; tiers i < n within
+ * wa[i] of zc where panels are at most ha[i] wide (the narrowest tier covering
+ * a point wins; elsewhere 1); panels graded geometrically from hmin at zc. */
+typedef struct {
+    double zc, hmin;
+    int n;
+    double wa[2], ha[2];
+} mf_mesh;
+
+/* Panel width limit at distance t from zc, and where that limit next changes. */
+static double mf_width_at(const mf_mesh *ms, double t, double *next) {
+    double w = 1.0, nb = INFINITY;
+    for (int i = 0; i < ms->n; i++)
+        if (ms->wa[i] > t) {
+            w = fmin(w, ms->ha[i]);
+            nb = fmin(nb, ms->wa[i]);
         }
+    *next = nb;
+    return w;
+}
+
+/* One side of the breakpoint: the points at distance t_from .. |e - zc| from
+ * zc, towards e, panel by panel. Within hmin .. the tier width of zc, panels
+ * are graded: no wider than their distance from zc. */
+static double mf_side(const mf_ctx *cx, const mf_mesh *ms, double t_from, double e,
+                      mf_integrand f, const void *data) {
+    double zc = ms->zc, dist = fabs(e - zc), dir = e > zc ? 1.0 : -1.0, s = 0.0, t0 = t_from, nb;
+    while (t0 < dist) {
+        double w = fmin(mf_width_at(ms, t0, &nb), fmax(ms->hmin, t0));
+        double t1 = fmin(fmin(t0 + w, nb), dist);
+        double x0 = zc + dir * t0, x1 = zc + dir * t1;
+        s += mf_panels(cx, fmin(x0, x1), fmax(x0, x1), w, f, data);
+        t0 = t1;
     }
-    return mf_panels(cx, -Z, Z, 1.0, f, data) / MF_SQRT_2PI;
+    return s;
+}
+
+/* E[f(z)], z ~ N(0, 1), on [-MF_Z, MF_Z] cut by the mesh. */
+static double mf_gauss(const mf_ctx *cx, const mf_mesh *ms, mf_integrand f, const void *data) {
+    double s, zc = ms->zc;
+    if (!isfinite(zc))
+        s = mf_panels(cx, -MF_Z, MF_Z, 1.0, f, data);
+    else if (zc > -MF_Z && zc < MF_Z)
+        s = mf_side(cx, ms, 0.0, -MF_Z, f, data) + mf_side(cx, ms, 0.0, MF_Z, f, data);
+    else /* the breakpoint lies beyond an end: walk away from it across [-Z, Z] */
+        s = mf_side(cx, ms, fabs(zc) - MF_Z, zc > 0 ? -MF_Z : MF_Z, f, data);
+    return s / MF_SQRT_2PI;
+}
+
+/* Add the tier of phi(m + sigma z): panels MF_H wide in u over |u| < MF_U
+ * (in units of cx->len); its kink at z = -m/sigma must be the mesh's zc. */
+static void mf_mesh_add(const mf_ctx *cx, mf_mesh *ms, double sigma) {
+    if (!(sigma > 0)) return;
+    ms->wa[ms->n] = MF_U * cx->len / sigma;
+    ms->ha[ms->n] = fmin(1.0, MF_H * cx->len / sigma);
+    ms->hmin = fmin(ms->hmin, ms->ha[ms->n]);
+    ms->n++;
+}
+
+static mf_mesh mf_mesh_at(double zc) {
+    mf_mesh ms = {zc, 1.0, 0, {0, 0}, {1, 1}};
+    return ms;
 }
 
 /* 1-D: E[phi^(da)(s1 z) phi^(db)(s2 z)]. */
@@ -246,9 +296,18 @@ static double mf_1d_f(const void *data, double z) {
     return mf_f(d->cx, d->da, d->s1 * z) * mf_f(d->cx, d->db, d->s2 * z);
 }
 
+/* A zero scale becomes MF_TINY: u = MF_TINY z keeps the sign of z, so q = 0
+ * gives the limit q -> 0+ (relu'^2 -> 1/2), not the value at the kink. */
+#define MF_TINY 1e-300
+
 static double mf_expect_1d(const mf_ctx *cx, int da, int db, double s1, double s2) {
+    if (s1 == 0.0) s1 = MF_TINY;
+    if (s2 == 0.0) s2 = MF_TINY;
     mf_1d d = {cx, da, db, s1, s2};
-    return mf_gauss(cx, 0.0, fmax(fabs(s1), fabs(s2)), mf_1d_f, &d);
+    mf_mesh ms = mf_mesh_at(0.0);
+    mf_mesh_add(cx, &ms, fabs(s1));
+    mf_mesh_add(cx, &ms, fabs(s2));
+    return mf_gauss(cx, &ms, mf_1d_f, &d);
 }
 
 /* 2-D: E[phi^(da)(u1) phi^(db)(u2)] as an outer integral over z1 of
@@ -276,12 +335,30 @@ static double mf_outer_f(const void *data, double z1) {
     double a = mf_f(d->cx, d->da, d->s11 * z1);
     if (a == 0.0) return 0.0; /* relu's dead half: skip the inner integral */
     mf_inner in = {d->cx, d->db, d->s22 * d->c * z1, d->s22 * d->s};
-    return a * mf_gauss(d->cx, in.m, in.tau, mf_inner_f, &in);
+    mf_mesh ms = mf_mesh_at(in.tau > 0 ? -in.m / in.tau : NAN);
+    mf_mesh_add(d->cx, &ms, in.tau);
+    return a * mf_gauss(d->cx, &ms, mf_inner_f, &in);
 }
 
 static double mf_expect_2d(const mf_ctx *cx, int da, int db, double q11, double q22, double c) {
-    mf_outer d = {cx, da, db, sqrt(q11), sqrt(q22), c, sqrt((1.0 - c) * (1.0 + c))};
-    return mf_gauss(cx, 0.0, fmax(d.s11, d.s22 * fabs(c)), mf_outer_f, &d);
+    mf_outer d = {cx, da, db, fmax(sqrt(q11), MF_TINY), fmax(sqrt(q22), MF_TINY), c,
+                  sqrt((1.0 - c) * (1.0 + c))};
+    /* The outer integrand is phi^(da)(s11 z1) times g(z1) = E[phi^(db)(m + tau z2)],
+     * m = s22 c z1: a Gaussian blur of width tau of phi^(db) at m. Its structure
+     * reaches out to |m| < MF_U len + MF_Z tau, its scale is max(len, tau),
+     * and for a kinked phi it has a corner of width tau at z1 = 0, which the
+     * mesh resolves by grading. */
+    mf_mesh ms = mf_mesh_at(0.0);
+    mf_mesh_add(cx, &ms, d.s11);
+    double tau = d.s22 * d.s, sg = d.s22 * fabs(c);
+    if (sg > 0) {
+        ms.wa[ms.n] = (MF_U * cx->len + MF_Z * tau) / sg;
+        ms.ha[ms.n] = fmin(1.0, MF_H * fmax(cx->len, tau) / sg);
+        ms.hmin = fmin(ms.hmin, ms.ha[ms.n]);
+        if (cx->kinked && tau < cx->len) ms.hmin = fmin(ms.hmin, fmax(MF_H * tau / sg, 1e-14));
+        ms.n++;
+    }
+    return mf_gauss(cx, &ms, mf_outer_f, &d);
 }
 
 /* ---- closed forms ---------------------------------------------------------- */
@@ -354,7 +431,7 @@ nninit_status nninit_mf_expect(nninit_mf_act act, double param, nninit_mf_moment
                                double q22, double c, unsigned flags, double *out) {
     if (!out) return nninit__err(NNINIT_ERR_NULL, "mf_expect: out is NULL");
     mf_ctx cx;
-    nninit_status s = mf_ctx_init(&cx, act, param, "mf_expect");
+    nninit_status s = mf_ctx_init_rule(&cx, act, param, "mf_expect");
     if (s != NNINIT_OK) return s;
     if ((int)m < 0 || m > NNINIT_MF_PHI_D2PHI)
         return nninit__err(NNINIT_ERR_PARAM, "mf_expect: unknown moment %d", (int)m);
@@ -371,7 +448,7 @@ nninit_status nninit_mf_expect(nninit_mf_act act, double param, nninit_mf_moment
 
 static nninit_status mf_net_init(mf_ctx *cx, const nninit_mf_net *net, const char *fn) {
     if (!net) return nninit__err(NNINIT_ERR_NULL, "%s: net is NULL", fn);
-    nninit_status s = mf_ctx_init(cx, net->act, net->param, fn);
+    nninit_status s = mf_ctx_init_rule(cx, net->act, net->param, fn);
     if (s != NNINIT_OK) return s;
     if (!(isfinite(net->sw2) && net->sw2 > 0))
         return nninit__err(NNINIT_ERR_PARAM, "%s: sw2 (%g) must be finite and > 0", fn, net->sw2);
@@ -433,48 +510,69 @@ nninit_status nninit_mf_q_sequence(const nninit_mf_net *net, double q0, int L, d
     return NNINIT_OK;
 }
 
-/* Steffensen's method (Aitken's delta^2 on the iteration) with a safeguard:
- * the extrapolated point is kept only if its residual beats the plain step's.
- * Converges quadratically at a simple fixed point, geometrically at a double
- * one (chi_q = 1), and in one step on a linear map. */
+/* q* is where iterating the q map from q0 ends. The q map F is increasing
+ * (phi(u)^2 + phi(-u)^2 grows with |u| for every activation here), so the
+ * iterates move monotonically, in the direction of the sign of F(q0) - q0, to
+ * the first root of G(q) = F(q) - q on that side. It is bracketed by stepping
+ * by factors of 2 (a sign change counts only when |G| exceeds 1e-13 q, so
+ * that the rounding of F(q) - q at large q is no root) and then bisected to
+ * the last bit: robust where iteration
+ * crawls (chi_q near 1, q* = 0 approached geometrically) and where it drifts
+ * off linearly (F(q) ~ q + b: no finite fixed point). */
 static nninit_status mf_qstar_impl(const mf_ctx *cx, const nninit_mf_net *net, double q0,
                                    double *qstar, int *iters, const char *fn) {
-    const double tol_abs = 1e-300 + 1e-15 * (q0 + net->sb2);
     int n = 1;
-    double q = q0, fq = mf_qmap(cx, net, q);
-    for (;;) {
-        if (!(fq <= MF_Q_HUGE))
-            return nninit__err(NNINIT_ERR_PARAM,
-                               "%s: q grows without bound (no finite fixed point) for %s, "
-                               "sw2 %g, sb2 %g", fn, mf_names[cx->act], net->sw2, net->sb2);
-        if (fabs(fq - q) <= 1e-14 * fq + tol_abs) break;
-        if (n >= MF_MAX_EVALS)
-            return nninit__err(NNINIT_ERR_PARAM, "%s: q map did not settle in %d evaluations "
-                               "(q %g -> %g)", fn, n, q, fq);
-        double f2 = mf_qmap(cx, net, fq);
-        n++;
-        double d = f2 - 2.0 * fq + q, r = fq - q;
-        int taken = 0;
-        if (d != 0.0 && f2 <= MF_Q_HUGE) {
-            double qa = q - r * r / d;
-            if (isfinite(qa) && qa >= 0) {
-                double fa = mf_qmap(cx, net, qa);
-                n++;
-                if (fabs(fa - qa) < fabs(f2 - fq)) {
-                    q = qa;
-                    fq = fa;
-                    taken = 1;
-                }
-            }
+    double g0 = mf_qmap(cx, net, q0) - q0, a = q0, b = q0, q = q0;
+    if (g0 == 0.0) {
+        q = q0;
+    } else if (g0 > 0) { /* iterates rise: bracket [a, b] with G(a) > 0 >= G(b) */
+        a = q0;
+        b = q0 > 0 ? 2.0 * q0 : q0 + g0;
+        for (;;) {
+            double gb = mf_qmap(cx, net, b) - b;
+            n++;
+            if (gb < -1e-13 * b) break; /* a crossing, not rounding of F(b) - b */
+            if (b > MF_Q_HUGE)
+                return nninit__err(NNINIT_ERR_PARAM,
+                                   "%s: q grows without bound (no finite fixed point) for %s, "
+                                   "sw2 %g, sb2 %g", fn, mf_names[cx->act], net->sw2, net->sb2);
+            a = b;
+            b *= b < 1e6 * (q0 + 1.0) ? 2.0 : 1e10; /* far out, only divergence is left to see */
         }
-        if (!taken) {
-            q = fq;
-            fq = f2;
+    } else { /* iterates fall: bracket [a, b] with G(a) >= 0 > G(b) */
+        b = q0;
+        a = 0.5 * q0;
+        for (;;) {
+            double ga = mf_qmap(cx, net, a) - a;
+            n++;
+            if (ga > 1e-13 * a) break;
+            if (a < 1e-300) { /* G < 0 down to 0: the iterates collapse onto 0 or just above */
+                a = 0.0;
+                break;
+            }
+            b = a;
+            a *= 0.5;
         }
     }
-    /* Iterates collapsing onto 0 (sb2 = 0, phi(0) = 0): report the exact 0. */
-    if (fq <= 1e3 * tol_abs && mf_qmap(cx, net, 0.0) == 0.0) fq = 0.0;
-    *qstar = fq;
+    if (g0 != 0.0 && a == 0.0 && mf_qmap(cx, net, 0.0) == 0.0) {
+        q = 0.0; /* sb2 = 0 and phi(0) = 0: q* = 0 exactly */
+    } else if (g0 != 0.0) {
+        double lo = a, hi = b; /* G(lo) >= 0 >= G(hi), one strictly */
+        while (hi - lo > 4e-16 * hi) {
+            double mid = 0.5 * (lo + hi), gm = mf_qmap(cx, net, mid) - mid;
+            n++;
+            if (gm == 0.0) {
+                lo = hi = mid;
+                break;
+            }
+            if (gm > 0)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        q = 0.5 * (lo + hi);
+    }
+    *qstar = q;
     if (iters) *iters = n;
     return NNINIT_OK;
 }
@@ -555,7 +653,8 @@ nninit_status nninit_mf_c_sequence(const nninit_mf_net *net, double q1_0, double
  * series in c with non-negative coefficients (Mehler: sum_k a_k^2 c^k), so on
  * [0, 1] it is increasing and convex, its value at 0 is >= 0 and at 1 is 1:
  * when its slope at 1 (chi_1 q / q') exceeds 1 there is exactly one other
- * root, in [0, 1), and it is stable; otherwise c* = 1. */
+ * root, in [0, 1), and it is stable; otherwise c* = 1. The root is bracketed
+ * by c = 1 - 2^-k and found by the Illinois method to 1e-14. */
 static double mf_cstar_impl(const mf_ctx *cx, const nninit_mf_net *net, double q) {
     double qn = mf_qmap(cx, net, q);
     if (mf_chi1(cx, net, q) * q / qn <= 1.0 + MF_CRIT_TOL) return 1.0;
@@ -572,12 +671,25 @@ static double mf_cstar_impl(const mf_ctx *cx, const nninit_mf_net *net, double q
         }
     }
     if (!found) return 1.0; /* critical within rounding */
-    while (b - a > 1e-13) {
-        double mid = 0.5 * (a + b);
-        if (mf_cmap(cx, net, q, q, mid, qn, qn) - mid >= 0.0)
-            a = mid;
-        else
-            b = mid;
+    /* Illinois regula falsi on g(c) = c map(c) - c, g(a) >= 0 > g(b). */
+    double ga = mf_cmap(cx, net, q, q, a, qn, qn) - a, gb = mf_cmap(cx, net, q, q, b, qn, qn) - b;
+    int side = 0;
+    for (int it = 0; it < 200 && b - a > 1e-14; it++) {
+        double t = (a * gb - b * ga) / (gb - ga);
+        if (!(t > a && t < b)) t = 0.5 * (a + b);
+        double gt = mf_cmap(cx, net, q, q, t, qn, qn) - t;
+        if (gt >= 0) {
+            a = t;
+            ga = gt;
+            if (side > 0) gb *= 0.5;
+            side = 1;
+        } else {
+            b = t;
+            gb = gt;
+            if (side < 0) ga *= 0.5;
+            side = -1;
+        }
+        if (gt == 0.0) return t;
     }
     return 0.5 * (a + b);
 }

@@ -116,11 +116,12 @@ NNINIT_API nninit_status nninit_mf_q_sequence(const nninit_mf_net *net, double q
                                               double *q_out);
 
 /*! nninit_mf_qstar() : the fixed point q* = q map(q*) that iterating from q0
- *  reaches, found by Steffensen-accelerated iteration to a relative residual
- *  of 1e-14 (q* = 0 exactly when the iterates collapse onto phi(0) = 0,
- *  sb2 = 0). iters (may be NULL) receives the number of q-map evaluations.
- *  Errors: also PARAM when the iterates grow without bound (e.g. relu with
- *  sw2 > 2: no finite fixed point) or do not settle within 5000 evaluations. */
+ *  reaches: the first root of q map(q) - q on the side the map moves q0 to
+ *  (the q map is increasing), bracketed by factors of 2 and bisected to a
+ *  relative 4e-16. q* = 0 exactly when the iterates collapse (sb2 = 0,
+ *  phi(0) = 0). iters (may be NULL) receives the number of q-map evaluations.
+ *  Errors: also PARAM when q grows without bound (no finite fixed point: e.g.
+ *  relu with sw2 >= 2 and sb2 > 0). */
 NNINIT_API nninit_status nninit_mf_qstar(const nninit_mf_net *net, double q0, double *qstar,
                                          int *iters);
 
@@ -147,10 +148,10 @@ NNINIT_API nninit_status nninit_mf_c_sequence(const nninit_mf_net *net, double q
                                               double c0, int L, double *c_out);
 
 /*! nninit_mf_cstar() : the stable fixed point of the c map at q11 = q22 = q
- *  (normally q = q*): 1 when chi_1(q) <= 1 (ordered or critical), otherwise
- *  the root in [0, 1) of c map(c) = c, by bisection to 1e-13 (the c map is
- *  convex on [0, 1] with c map(0) >= c... there is exactly one). Errors: also
- *  PARAM for q <= 0. */
+ *  (normally q = q*): 1 when the map's slope at c = 1, chi_1(q) q / q map(q),
+ *  is <= 1 + 1e-12 (ordered or critical); otherwise its only other root in
+ *  [0, 1) (the map is a power series in c with non-negative coefficients,
+ *  so convex there), found to 1e-14. Errors: also PARAM for q <= 0. */
 NNINIT_API nninit_status nninit_mf_cstar(const nninit_mf_net *net, double q, double *cstar);
 
 /*! nninit_mf_chi_c() : sw2 E[phi'(u1) phi'(u2)] at q11 = q22 = q and
