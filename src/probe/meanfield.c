@@ -241,18 +241,22 @@ static double mf_width_at(const mf_mesh *ms, double t, double *next) {
     return w;
 }
 
-/* One side of the breakpoint: the points at distance t_from .. |e - zc| from
- * zc, towards e, panel by panel. Within hmin .. the tier width of zc, panels
- * are graded: no wider than their distance from zc. */
-static double mf_side(const mf_ctx *cx, const mf_mesh *ms, double t_from, double e,
+/* Panels from x_from (the end nearest zc) to x_to, walking away from zc.
+ * A panel is no wider than the tier width at its start, nor than its distance
+ * from zc (geometric grading, down to hmin), nor narrower than 1e-12 |x|
+ * (finer is below the resolution of z itself: it would not advance). */
+static double mf_side(const mf_ctx *cx, const mf_mesh *ms, double x_from, double x_to,
                       mf_integrand f, const void *data) {
-    double zc = ms->zc, dist = fabs(e - zc), dir = e > zc ? 1.0 : -1.0, s = 0.0, t0 = t_from, nb;
-    while (t0 < dist) {
+    double dir = x_to > x_from ? 1.0 : -1.0, x0 = x_from, s = 0.0, nb;
+    while (dir * (x_to - x0) > 0) {
+        double t0 = fabs(x0 - ms->zc);
         double w = fmin(mf_width_at(ms, t0, &nb), fmax(ms->hmin, t0));
-        double t1 = fmin(fmin(t0 + w, nb), dist);
-        double x0 = zc + dir * t0, x1 = zc + dir * t1;
+        w = fmax(w, 1e-12 * fmax(1.0, fabs(x0)));
+        double step = nb - t0 < 0.25 * w ? w : fmin(w, nb - t0); /* stop at a tier's edge */
+        double x1 = x0 + dir * step;
+        if (dir * (x1 - x_to) > 0) x1 = x_to;
         s += mf_panels(cx, fmin(x0, x1), fmax(x0, x1), w, f, data);
-        t0 = t1;
+        x0 = x1;
     }
     return s;
 }
@@ -263,9 +267,9 @@ static double mf_gauss(const mf_ctx *cx, const mf_mesh *ms, mf_integrand f, cons
     if (!isfinite(zc))
         s = mf_panels(cx, -MF_Z, MF_Z, 1.0, f, data);
     else if (zc > -MF_Z && zc < MF_Z)
-        s = mf_side(cx, ms, 0.0, -MF_Z, f, data) + mf_side(cx, ms, 0.0, MF_Z, f, data);
+        s = mf_side(cx, ms, zc, -MF_Z, f, data) + mf_side(cx, ms, zc, MF_Z, f, data);
     else /* the breakpoint lies beyond an end: walk away from it across [-Z, Z] */
-        s = mf_side(cx, ms, fabs(zc) - MF_Z, zc > 0 ? -MF_Z : MF_Z, f, data);
+        s = zc > 0 ? mf_side(cx, ms, MF_Z, -MF_Z, f, data) : mf_side(cx, ms, -MF_Z, MF_Z, f, data);
     return s / MF_SQRT_2PI;
 }
 
@@ -365,7 +369,7 @@ static double mf_expect_2d(const mf_ctx *cx, int da, int db, double q11, double 
 
 /* E[relu(u1) relu(u2)]: the arc-cosine kernel of degree 1 (Cho & Saul 2009). */
 static double mf_relu_k1(double q11, double q22, double c) {
-    return sqrt(q11 * q22) / (2.0 * NNINIT_PI) *
+    return (sqrt(q11) * sqrt(q22)) / (2.0 * NNINIT_PI) *
            (sqrt((1.0 - c) * (1.0 + c)) + (NNINIT_PI - acos(c)) * c);
 }
 /* E[1{u1 > 0} 1{u2 > 0}]: degree 0. */
@@ -378,7 +382,9 @@ static int mf_closed(const mf_ctx *cx, nninit_mf_moment m, double q11, double q2
     double s = cx->p;
     switch (cx->act) {
     case NNINIT_MF_IDENTITY:
-        *out = m == NNINIT_MF_PHI_PHI ? c * sqrt(q11 * q22) : m == NNINIT_MF_DPHI_DPHI ? 1.0 : 0.0;
+        *out = m == NNINIT_MF_PHI_PHI     ? c * (sqrt(q11) * sqrt(q22))
+               : m == NNINIT_MF_DPHI_DPHI ? 1.0
+                                          : 0.0;
         return 1;
     case NNINIT_MF_RELU:
         *out = m == NNINIT_MF_PHI_PHI ? mf_relu_k1(q11, q22, c)
@@ -387,7 +393,7 @@ static int mf_closed(const mf_ctx *cx, nninit_mf_moment m, double q11, double q2
     case NNINIT_MF_LEAKY_RELU:
         /* phi = (1-s) relu(u) + s u, and E[relu(u1) u2] = E[u1 u2] / 2 by symmetry. */
         if (m == NNINIT_MF_PHI_PHI)
-            *out = (1 - s) * (1 - s) * mf_relu_k1(q11, q22, c) + s * c * sqrt(q11 * q22);
+            *out = (1 - s) * (1 - s) * mf_relu_k1(q11, q22, c) + s * c * (sqrt(q11) * sqrt(q22));
         else if (m == NNINIT_MF_DPHI_DPHI)
             *out = (1 - s) * (1 - s) * mf_relu_k0(c) + s;
         else
@@ -395,7 +401,7 @@ static int mf_closed(const mf_ctx *cx, nninit_mf_moment m, double q11, double q2
         return 1;
     case NNINIT_MF_ERF: {
         /* Williams 1997; A = 2 a^2. */
-        double A = 2.0 * s * s, q12 = c * sqrt(q11 * q22);
+        double A = 2.0 * s * s, q12 = c * (sqrt(q11) * sqrt(q22));
         if (m == NNINIT_MF_PHI_PHI) {
             double x = A * q12 / sqrt((1.0 + A * q11) * (1.0 + A * q22));
             *out = 2.0 / NNINIT_PI * asin(fmax(-1.0, fmin(1.0, x)));
@@ -480,7 +486,7 @@ static double mf_chi_q(const mf_ctx *cx, const nninit_mf_net *net, double q) {
 static double mf_cmap(const mf_ctx *cx, const nninit_mf_net *net, double q11, double q22,
                       double c, double q11n, double q22n) {
     double q12n = net->sw2 * mf_moment(cx, NNINIT_MF_PHI_PHI, q11, q22, c, 0) + net->sb2;
-    double cn = q12n / sqrt(q11n * q22n);
+    double cn = q12n / (sqrt(q11n) * sqrt(q22n));
     return fmax(-1.0, fmin(1.0, cn)); /* Cauchy-Schwarz, up to rounding */
 }
 
@@ -786,7 +792,8 @@ nninit_status nninit_mf_critical_sw2(nninit_mf_act act, double param, double sb2
             hi = lo;
             lo *= 0.5;
             if (lo < 1e-8)
-                return nninit__err(NNINIT_ERR_PARAM, "mf_critical_sw2: chi_1 >= 1 down to sw2 = 1e-8");
+                return nninit__err(NNINIT_ERR_PARAM,
+                                   "mf_critical_sw2: chi_1 >= 1 down to sw2 = 1e-8");
         } while (mf_chi1_at(&cx, &net, lo) >= 1.0);
     }
     /* chi_1(lo) < 1 <= chi_1(hi) */
