@@ -18,7 +18,8 @@ test -x "$root/bin/nninit"
 
 # A sanitizer build installs a sanitized library: its users need the runtime.
 san=""
-if ldd "$libdir/libnninit.so" | grep -q libasan; then san="-fsanitize=address,undefined"; fi
+deps=$(ldd "$libdir/libnninit.so")   # not piped into grep -q: pipefail + SIGPIPE
+case "$deps" in *libasan*) san="-fsanitize=address,undefined" ;; esac
 
 cat > "$tmp/hello.c" <<'C'
 #include <stdio.h>
