@@ -356,7 +356,8 @@ nninit_status nninit_probe_run(const nninit_arch *arch, const nninit_layer_init 
             int64_t nw = v.w_rows * v.w_cols;
             double gm;
             moments(v.dw, nw, &gm, &p->wgrad_std);
-            double wn = norm2(v.w, nw), gn = norm2(v.dw, nw);
+            /* ||dW|| from the same moments: sum dW^2 = n (std^2 + mean^2) */
+            double wn = norm2(v.w, nw), gn = sqrt((double)nw * (p->wgrad_std * p->wgrad_std + gm * gm));
             p->update_ratio = wn > 0 ? o.lr * gn / wn : (gn > 0 ? INFINITY : 0.0);
             p->distinct_rows_init = nninit__probe_distinct(v.w, (int)v.w_rows, (int)v.w_cols, v.w_cols, 1, o.sym_tol);
         } else {

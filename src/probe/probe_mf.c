@@ -46,18 +46,20 @@ void nninit__probe_mean_field(const nninit_arch *arch, nninit_net *net, const nn
     for (int l = 0; l < L; l++) {
         nninit_layer_view v;
         if (nninit_net_layer(net, l, &v) || v.kind != NNINIT_LAYER_DENSE || !v.w) goto out;
-        double m, ms = mean_sq(v.w, v.w_rows * v.w_cols, &m);
-        if (!(ms > 0) || fabs(m) > 0.1 * sqrt(ms)) goto out; /* zero-mean i.i.d. weights only */
-        sw2[l] = ms * (double)v.w_cols;
-        sb2[l] = v.b ? mean_sq(v.b, v.w_rows, &m) : 0.0;
         const nninit_layer_init *li = (l < arch->n_layers && arch->layers[l].has_init) ? &arch->layers[l].init
                                                                                         : default_init;
-        if (li) {
-            double vw = spec_variance(&li->weight, 2, v.w_rows, v.w_cols);
-            double vb = spec_variance(&li->bias, 1, v.w_rows, 1);
-            if (isfinite(vw)) sw2[l] = vw * (double)v.w_cols;
-            if (isfinite(vb)) sb2[l] = vb;
+        double vw = li ? spec_variance(&li->weight, 2, v.w_rows, v.w_cols) : NAN;
+        double vb = li ? spec_variance(&li->bias, 1, v.w_rows, 1) : NAN;
+        double m;
+        if (isfinite(vw)) {
+            if (!(vw > 0)) goto out;
+            sw2[l] = vw * (double)v.w_cols;
+        } else { /* read it off the drawn weights; zero-mean i.i.d. only */
+            double ms = mean_sq(v.w, v.w_rows * v.w_cols, &m);
+            if (!(ms > 0) || fabs(m) > 0.1 * sqrt(ms)) goto out;
+            sw2[l] = ms * (double)v.w_cols;
         }
+        sb2[l] = isfinite(vb) ? vb : v.b ? mean_sq(v.b, v.w_rows, &m) : 0.0;
         width[l] = v.out_size;
         act[l] = v.act;
         if ((int)act[l] >= NNINIT_MF_ACT_COUNT) goto out;
