@@ -80,7 +80,8 @@ typedef enum {
     NNINIT_ERR_NOT_ELEMENTWISE = 15, /* scheme cannot fill a partial slice          */
     NNINIT_ERR_LAYOUT = 16,       /* bad layout or axes                            */
     NNINIT_ERR_IO = 17,           /* file could not be written                     */
-    NNINIT_ERR_UNKNOWN_NAME = 18  /* a name (scheme, mode, ...) not recognized     */
+    NNINIT_ERR_UNKNOWN_NAME = 18, /* a name (scheme, mode, ...) not recognized     */
+    NNINIT_ERR_DIVERGED = 19      /* training: the loss became NaN or infinite     */
 } nninit_status;
 
 /*! nninit_status_str() : a constant name for a status ("NNINIT_ERR_RANGE"). */

@@ -197,7 +197,7 @@ static void test_ranges(void **state) {
 
 static void test_status_names(void **state) {
     (void)state;
-    for (int s = 0; s <= NNINIT_ERR_UNKNOWN_NAME; s++)
+    for (int s = 0; s <= NNINIT_ERR_DIVERGED; s++)
         assert_true(strncmp(nninit_status_str((nninit_status)s), "NNINIT_", 7) == 0);
     assert_string_equal(nninit_status_str(NNINIT_ERR_RANGE), "NNINIT_ERR_RANGE");
     assert_string_equal(nninit_status_str((nninit_status)999), "NNINIT_ERR_UNKNOWN_STATUS");

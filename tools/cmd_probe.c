@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lab/common.h"
 #include "nninit_probe.h"
 
 int cmd_probe(int argc, char **argv);
@@ -39,56 +40,6 @@ static int bad(const char *fmt, const char *a) {
     fprintf(stderr, fmt, a);
     fprintf(stderr, "\n");
     return 2;
-}
-
-/* Parse "SCHEME(k=v,...)" through the architecture grammar's init= syntax, so
- * both accept exactly the same text. */
-static int parse_scheme(const char *text, int bias, nninit_spec *out) {
-    size_t n = strlen(text) + 64;
-    char *buf = malloc(n);
-    nninit_arch *a = malloc(sizeof *a);
-    if (!buf || !a) { free(buf); free(a); return -1; }
-    snprintf(buf, n, "1 -> dense 1 %s=%s", bias ? "bias" : "init", text);
-    nninit_status st = nninit_arch_parse(buf, a);
-    if (!st) *out = bias ? a->layers[0].init.bias : a->layers[0].init.weight;
-    free(buf);
-    free(a);
-    return st ? -1 : 0;
-}
-
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) { free(buf); fclose(f); return NULL; }
-            buf = nb;
-        }
-        size_t r = fread(buf + len, 1, 4096, f);
-        len += r;
-        if (r < 4096) break;
-    }
-    fclose(f);
-    buf[len] = 0;
-    return buf;
-}
-
-static int parse_double(const char *s, double *v) {
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return !(*s && !*end && !errno && isfinite(*v));
-}
-
-static int parse_long(const char *s, long long *v) {
-    char *end;
-    errno = 0;
-    *v = strtoll(s, &end, 10);
-    return !(*s && !*end && !errno);
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -246,52 +197,31 @@ int cmd_probe(int argc, char **argv) {
             else if (!strcmp(v, "fashion")) o.input = NNINIT_INPUT_FASHION;
             else return bad("--input '%s': expected gaussian or fashion", v);
         } else if (!strcmp(a, "--batch")) {
-            if (parse_long(v, &n) || n < 2 || n > 1 << 20) return bad("--batch '%s': expected an integer in 2..1048576", v);
+            if (cli_parse_long(v, &n) || n < 2 || n > 1 << 20) return bad("--batch '%s': expected an integer in 2..1048576", v);
             o.batch = (int)n;
         } else if (!strcmp(a, "--steps")) {
-            if (parse_long(v, &n) || n < 0 || n > 100000) return bad("--steps '%s': expected an integer in 0..100000", v);
+            if (cli_parse_long(v, &n) || n < 0 || n > 100000) return bad("--steps '%s': expected an integer in 0..100000", v);
             o.sgd_steps = (int)n;
         } else if (!strcmp(a, "--seed")) {
-            if (parse_long(v, &n) || n < 0) return bad("--seed '%s': expected a non-negative integer", v);
+            if (cli_parse_long(v, &n) || n < 0) return bad("--seed '%s': expected a non-negative integer", v);
             o.seed = (uint64_t)n;
         } else if (!strcmp(a, "--lr")) {
-            if (parse_double(v, &d) || d < 0) return bad("--lr '%s': expected a number >= 0", v);
+            if (cli_parse_double(v, &d) || d < 0) return bad("--lr '%s': expected a number >= 0", v);
             o.lr = (float)d;
         } else if (!strcmp(a, "--corr")) {
-            if (parse_double(v, &d) || d < -1 || d > 1) return bad("--corr '%s': expected a number in [-1, 1]", v);
+            if (cli_parse_double(v, &d) || d < -1 || d > 1) return bad("--corr '%s': expected a number in [-1, 1]", v);
             o.pair_corr = d;
         } else return bad("unknown option '%s' (see nninit probe --help)", a);
     }
-    if (!arch_text == !arch_json) return bad("%s", "give exactly one of --arch TEXT or --arch-json FILE");
-    nninit_arch *arch = malloc(sizeof *arch);
-    char *jtext = NULL;
-    if (!arch) return 1;
-    nninit_status st;
-    if (arch_json) {
-        jtext = read_file(arch_json);
-        if (!jtext) { free(arch); return bad("cannot read '%s'", arch_json); }
-        st = nninit_arch_parse_json(jtext, arch);
-    } else {
-        st = nninit_arch_parse(arch_text, arch);
-    }
-    if (st) {
-        fprintf(stderr, "nninit probe: %s\n", nninit_last_error());
+    nninit_arch *arch;
+    int rc = cli_load_arch("probe", arch_text, arch_json, &arch);
+    if (rc) return rc;
+    nninit_layer_init li;
+    const nninit_layer_init *dflt;
+    if (cli_default_init(init, bias, &li, &dflt)) {
+        fprintf(stderr, "nninit probe: --%s: %s\n", init ? "init" : "bias", nninit_last_error());
         free(arch);
-        free(jtext);
         return 2;
-    }
-    nninit_layer_init li, *dflt = NULL;
-    if (init || bias) {
-        li.weight = nninit_spec_default(NNINIT_KAIMING_UNIFORM);
-        li.weight.slope = sqrt(5.0);
-        li.bias = nninit_spec_default(NNINIT_ZEROS);
-        if ((init && parse_scheme(init, 0, &li.weight)) || (bias && parse_scheme(bias, 1, &li.bias))) {
-            fprintf(stderr, "nninit probe: --%s: %s\n", init ? "init" : "bias", nninit_last_error());
-            free(arch);
-            free(jtext);
-            return 2;
-        }
-        dflt = &li;
     }
     if (o.lsuv && !init) {
         li.weight = nninit_spec_default(NNINIT_ORTHOGONAL);
@@ -299,9 +229,8 @@ int cmd_probe(int argc, char **argv) {
         dflt = &li;
     }
     nninit_probe_report rep;
-    st = nninit_probe_run(arch, dflt, &o, &rep);
+    nninit_status st = nninit_probe_run(arch, dflt, &o, &rep);
     free(arch);
-    free(jtext);
     if (st) {
         fprintf(stderr, "nninit probe: %s\n", nninit_last_error());
         return st == NNINIT_ERR_NOMEM || st == NNINIT_ERR_IO || st == NNINIT_ERR_LAPACK ? 1 : 2;
@@ -309,7 +238,6 @@ int cmd_probe(int argc, char **argv) {
     const char *atext = arch_text ? arch_text : arch_json;
     if (json) print_json(stdout, &rep, atext, &o);
     else print_table(stdout, &rep, &o);
-    int rc = 0;
     if (html && nninit__probe_html(html, &rep, atext, &o)) {
         fprintf(stderr, "nninit probe: cannot write '%s'\n", html);
         rc = 1;

@@ -5,6 +5,7 @@
  *   nninit schemes [--json]
  *   nninit explain SCHEME --shape 64,3,7,7 [options] [--json]
  *   nninit fill SCHEME --shape ... --seed N -o out.npy [options] [--stats] [--json]
+ *   nninit probe | train | lab ...   (cmd_probe.c, cmd_train.c, cmd_lab.c)
  *
  * Exit status: 0 success; 1 failure that is not the caller's input (out of
  * memory, LAPACK, I/O); 2 bad usage or bad input. The tool prints; the library
@@ -68,6 +69,8 @@ static const char HELP_MAIN[] =
     "  fill      fill a tensor and write it as a .npy file\n"
     "  probe     run a network at init: vanishing, exploding, saturation, dead\n"
     "            and symmetric units, next to mean-field theory\n"
+    "  train     train a network on Fashion-MNIST (SGD, momentum, Adam, cosine)\n"
+    "  lab       reproduce published claims about initialization; HTML report\n"
     "\n"
     "  nninit COMMAND --help   help for one command\n"
     "  nninit --version        library version\n"
@@ -1379,6 +1382,8 @@ static int cmd_fill(int argc, char **argv)
 }
 
 int cmd_probe(int argc, char **argv); /* cmd_probe.c */
+int cmd_train(int argc, char **argv); /* cmd_train.c */
+int cmd_lab(int argc, char **argv);   /* cmd_lab.c */
 
 int main(int argc, char **argv)
 {
@@ -1417,5 +1422,9 @@ int main(int argc, char **argv)
         return cmd_fill(argc - 2, argv + 2);
     if (!strcmp(cmd, "probe"))
         return cmd_probe(argc - 1, argv + 1);
+    if (!strcmp(cmd, "train"))
+        return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "lab"))
+        return cmd_lab(argc - 1, argv + 1);
     return fail(EXIT_USAGE, "unknown command '%s' (try 'nninit --help')", cmd);
 }

@@ -37,6 +37,7 @@ const char *nninit_status_str(nninit_status s) {
     case NNINIT_ERR_LAYOUT: return "NNINIT_ERR_LAYOUT";
     case NNINIT_ERR_IO: return "NNINIT_ERR_IO";
     case NNINIT_ERR_UNKNOWN_NAME: return "NNINIT_ERR_UNKNOWN_NAME";
+    case NNINIT_ERR_DIVERGED: return "NNINIT_ERR_DIVERGED";
     }
     return "NNINIT_ERR_UNKNOWN_STATUS";
 }

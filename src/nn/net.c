@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "nn_internal.h"
+#include "nninit_train.h"
 
 typedef struct {
     nninit_layer_kind kind;
@@ -469,9 +470,11 @@ nninit_status nninit_net_forward(nninit_net *net, const float *x, int batch) {
     for (int i = 0; i < net->n_layers; i++) {
         layer *L = &net->layers[i];
         switch (L->kind) {
-        case NNINIT_LAYER_DENSE:
-            nninit__dense_forward(batch, L->in_size, L->out_size, L->in, L->w, L->b, L->pre);
-            break;
+        case NNINIT_LAYER_DENSE: /* sgemm, then bias and activation in one pass */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, L->out_size, L->in_size, 1.0f, L->in,
+                        L->in_size, L->w, L->in_size, 0.0f, L->pre, L->out_size);
+            nninit__bias_act(L->act, L->ap, L->b, L->pre, L->post, batch, L->out_size);
+            continue;
         case NNINIT_LAYER_CONV2D: nninit__conv_forward(&L->g, batch, L->in, L->w, L->b, L->pre, net->col); break;
         case NNINIT_LAYER_RESIDUAL: forward_residual(L, batch, net->col); break;
         case NNINIT_LAYER_FLATTEN: continue;
@@ -597,6 +600,28 @@ nninit_status nninit_net_sgd_step(nninit_net *net, float lr) {
 /* Inspection                                                                */
 /* ------------------------------------------------------------------------- */
 
+int nninit__net_params(nninit_net *net, nninit__param *p, int cap) {
+    int k = 0;
+#define PUT(W, G, N)                                                                                                   \
+    do {                                                                                                               \
+        if (p && k < cap) p[k] = (nninit__param){(W), (G), (N)};                                                       \
+        k++;                                                                                                           \
+    } while (0)
+    for (int i = 0; i < net->n_layers; i++) {
+        layer *L = &net->layers[i];
+        if (L->kind == NNINIT_LAYER_FLATTEN) continue;
+        PUT(L->w, L->dw, (size_t)L->w_rows * L->w_cols);
+        PUT(L->b, L->db, (size_t)L->w_rows);
+        if (L->kind == NNINIT_LAYER_RESIDUAL) {
+            PUT(L->w2, L->dw2, (size_t)L->w2_rows * L->w2_cols);
+            PUT(L->b2, L->db2, (size_t)L->w2_rows);
+        }
+    }
+#undef PUT
+    return k;
+}
+
+int nninit_net_max_batch(const nninit_net *net) { return net ? net->max_batch : 0; }
 int nninit_net_layers(const nninit_net *net) { return net ? net->n_layers : 0; }
 int nninit_net_batch(const nninit_net *net) { return net ? net->batch : 0; }
 int nninit_net_input_size(const nninit_net *net) { return net ? net->in_size : 0; }

@@ -24,6 +24,10 @@ void nninit__act_forward(nninit_act a, float param, const float *pre, float *pos
  * x <= 0); the value is the derivative at pre either way. */
 void nninit__act_backward(nninit_act a, float param, const float *pre, const float *post, float *d, size_t n);
 
+/* pre[n, o] += b[o], then post = act(pre), row by row while the row is in
+ * cache: the bias and the activation in one pass over the output. */
+void nninit__bias_act(nninit_act a, float param, const float *b, float *pre, float *post, int batch, int out);
+
 /* ---- dense (net.c) and conv2d (conv.c) ------------------------------------ */
 
 /* y (batch, out) = x (batch, in) W^T + b, W (out, in) row-major. */
@@ -58,5 +62,18 @@ void nninit__conv_forward(const nninit__conv_geom *g, int batch, const float *x,
  * nninit__conv_col_size floats each. */
 void nninit__conv_backward(const nninit__conv_geom *g, int batch, const float *x, const float *w, const float *dy,
                            float *dw, float *db, float *dx, int accumulate, float *col, float *dcol);
+
+/* ---- parameters, for optimizers (net.c) ------------------------------------ */
+
+typedef struct {
+    float *w;        /* the parameter                 */
+    const float *g;  /* its gradient after backward   */
+    size_t n;
+} nninit__param;
+
+/* Every parameter tensor of net in a fixed order (weights and biases, layer
+ * by layer). Stores at most cap entries in p (p may be NULL) and returns how
+ * many there are. */
+int nninit__net_params(nninit_net *net, nninit__param *p, int cap);
 
 #endif

@@ -1,0 +1,290 @@
+/* cmd_train.c -- `nninit train`: train a network on Fashion-MNIST. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab/common.h"
+#include "lab/lab.h"
+#include "nninit_train.h"
+
+int cmd_train(int argc, char **argv);
+
+static const char train_usage[] =
+    "usage: nninit train --arch \"784 -> [dense 256 relu] x4 -> dense 10\" [options]\n"
+    "\n"
+    "Trains the network on Fashion-MNIST (Debian's dataset-fashion-mnist) with softmax\n"
+    "cross-entropy and reports, per epoch, the training loss, the test loss and the test\n"
+    "accuracy. Stops with exit status 1 when the loss becomes NaN or infinite.\n"
+    "\n"
+    "  --arch TEXT          architecture (docs/ARCH.md); per-layer init= and bias= apply\n"
+    "  --arch-json FILE     architecture as JSON\n"
+    "  --init SCHEME        weight init of layers without their own (default: PyTorch's\n"
+    "                       nn.Linear / nn.Conv2d default)\n"
+    "  --bias SCHEME        bias init (default zeros when --init is given)\n"
+    "  --optim NAME         sgd (default) or adam\n"
+    "  --lr X               learning rate (0.01)\n"
+    "  --momentum X         SGD momentum (0)\n"
+    "  --nesterov           Nesterov momentum\n"
+    "  --weight-decay X     L2 penalty added to the gradient (0)\n"
+    "  --beta1 X --beta2 X --eps X   Adam (0.9, 0.999, 1e-8)\n"
+    "  --schedule NAME      constant (default) or cosine (to --lr-min over all steps)\n"
+    "  --lr-min X           cosine floor (0)\n"
+    "  --batch N            examples per step (128)\n"
+    "  --epochs N           passes over the training set (1)\n"
+    "  --max-steps N        stop after N steps\n"
+    "  --subset N           train on N examples (a seeded random subset; default all 60000)\n"
+    "  --test-subset N      evaluate on N test examples, N/10 per class (default all 10000)\n"
+    "  --evals-per-epoch K  test evaluations per epoch (1)\n"
+    "  --no-eval            no test evaluation at all (for timing)\n"
+    "  --seed N             seed of the weights, the subset and the order (0)\n"
+    "  --threads N          OpenBLAS threads (default: OpenBLAS's own choice)\n"
+    "  --data DIR           Fashion-MNIST directory\n"
+    "  --json               the curves as one JSON object on stdout\n"
+    "  --quiet              no progress bar\n"
+    "\n"
+    "The same seed, options and thread count give the same curve on the same machine\n"
+    "(the OpenBLAS build and CPU family also decide how sgemm rounds).\n";
+
+static int bad(const char *fmt, const char *a) {
+    fprintf(stderr, "nninit train: ");
+    fprintf(stderr, fmt, a);
+    fprintf(stderr, "\n");
+    return 2;
+}
+
+typedef struct {
+    int tty, quiet;
+    int last_len;
+    double last_draw;
+    int steps_per_epoch;
+} progress;
+
+static void clear_line(progress *p) {
+    if (p->tty && p->last_len) fprintf(stderr, "\r%*s\r", p->last_len, "");
+    p->last_len = 0;
+}
+
+static int on_progress(const nninit_train_progress *pr, void *user) {
+    progress *p = user;
+    if (p->quiet) return 0;
+    if (pr->point) {
+        const nninit_train_point *q = pr->point;
+        clear_line(p);
+        fprintf(stderr, "epoch %6.2f  step %6ld  train loss %.4f  test loss %.4f  test acc %6.2f%%  %.1f s\n",
+                q->epoch, q->step, q->train_loss, q->test_loss, 100 * q->test_acc, q->seconds);
+        return 0;
+    }
+    if (!p->tty) return 0;
+    /* redraw at most 10 times a second */
+    int step_in_epoch = (int)(pr->step - (long)pr->epoch * p->steps_per_epoch);
+    if (pr->step != pr->steps && step_in_epoch % 8 != 0) return 0;
+    const int W = 30;
+    int fill = (int)((double)pr->step / (double)pr->steps * W + 0.5);
+    char bar[64];
+    for (int i = 0; i < W; i++) bar[i] = i < fill ? '#' : '.';
+    bar[W] = 0;
+    int n = fprintf(stderr, "\r[%s] epoch %d/%d  step %ld/%ld  loss %.4f  %.0f ex/s", bar, pr->epoch + 1, pr->epochs,
+                    pr->step, pr->steps, pr->loss, pr->examples_per_s);
+    if (n > 0) {
+        if (n - 1 < p->last_len) fprintf(stderr, "%*s", p->last_len - (n - 1), "");
+        p->last_len = n - 1;
+    }
+    return 0;
+}
+
+static void jnum(FILE *f, double v) {
+    if (isfinite(v)) fprintf(f, "%.6g", v);
+    else fprintf(f, "null");
+}
+
+static void jstr(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void print_json(FILE *f, const char *arch, const nninit_train_opts *o, int n_train, int n_test,
+                       const nninit_train_report *r, const char *error) {
+    fprintf(f, "{\"arch\": ");
+    jstr(f, arch);
+    fprintf(f, ", \"optim\": \"%s\", \"lr\": %g, \"momentum\": %g, \"nesterov\": %s, \"weight_decay\": %g, "
+               "\"schedule\": \"%s\", \"batch\": %d, \"epochs\": %d, \"seed\": %llu, \"threads\": %d, "
+               "\"n_train\": %d, \"n_test\": %d,\n",
+            nninit_optim_name(o->optim), o->lr, o->momentum, o->nesterov ? "true" : "false", o->weight_decay,
+            nninit_schedule_name(o->schedule), o->batch, o->epochs, (unsigned long long)o->seed, o->threads, n_train,
+            n_test);
+    fprintf(f, " \"steps\": %ld, \"seconds\": ", r->steps);
+    jnum(f, r->seconds);
+    fprintf(f, ", \"examples_per_s\": ");
+    jnum(f, r->seconds > 0 ? (double)r->steps * o->batch / r->seconds : NAN);
+    fprintf(f, ", \"diverged\": %s, \"diverged_step\": ", r->diverged ? "true" : "false");
+    if (r->diverged) fprintf(f, "%ld", r->diverged_step);
+    else fprintf(f, "null");
+    fprintf(f, ", \"error\": ");
+    if (error) jstr(f, error);
+    else fprintf(f, "null");
+    fprintf(f, ", \"final_test_loss\": ");
+    jnum(f, r->final_test_loss);
+    fprintf(f, ", \"final_test_acc\": ");
+    jnum(f, r->final_test_acc);
+    fprintf(f, ",\n \"points\": [");
+    for (int i = 0; i < r->n_points; i++) {
+        const nninit_train_point *q = &r->points[i];
+        fprintf(f, "%s\n  {\"step\": %ld, \"epoch\": ", i ? "," : "", q->step);
+        jnum(f, q->epoch);
+        fprintf(f, ", \"train_loss\": ");
+        jnum(f, q->train_loss);
+        fprintf(f, ", \"test_loss\": ");
+        jnum(f, q->test_loss);
+        fprintf(f, ", \"test_acc\": ");
+        jnum(f, q->test_acc);
+        fprintf(f, ", \"seconds\": ");
+        jnum(f, q->seconds);
+        fprintf(f, "}");
+    }
+    fprintf(f, "\n ]}\n");
+}
+
+int cmd_train(int argc, char **argv) {
+    const char *arch_text = NULL, *arch_json = NULL, *init = NULL, *bias = NULL, *data_dir = NULL;
+    int json = 0, quiet = 0, no_eval = 0, subset = 0, test_subset = 0;
+    nninit_train_opts o = nninit_train_opts_default();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        double d;
+        long long n;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(train_usage, stdout); return 0; }
+        if (!strcmp(a, "--json")) { json = 1; continue; }
+        if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
+        if (!strcmp(a, "--nesterov")) { o.nesterov = 1; continue; }
+        if (!strcmp(a, "--no-eval")) { no_eval = 1; continue; }
+        if (!v) return bad("option '%s' needs a value (see nninit train --help)", a);
+        i++;
+        if (!strcmp(a, "--arch")) arch_text = v;
+        else if (!strcmp(a, "--arch-json")) arch_json = v;
+        else if (!strcmp(a, "--init")) init = v;
+        else if (!strcmp(a, "--bias")) bias = v;
+        else if (!strcmp(a, "--data")) data_dir = v;
+        else if (!strcmp(a, "--optim")) {
+            if (nninit_optim_parse(v, &o.optim)) return bad("--optim '%s': expected sgd or adam", v);
+        } else if (!strcmp(a, "--schedule")) {
+            if (nninit_schedule_parse(v, &o.schedule)) return bad("--schedule '%s': expected constant or cosine", v);
+        } else if (!strcmp(a, "--lr") || !strcmp(a, "--lr-min") || !strcmp(a, "--weight-decay")) {
+            if (cli_parse_double(v, &d) || d < 0) return bad("'%s': expected a number >= 0", v);
+            *(!strcmp(a, "--lr") ? &o.lr : !strcmp(a, "--lr-min") ? &o.lr_min : &o.weight_decay) = d;
+        } else if (!strcmp(a, "--momentum") || !strcmp(a, "--beta1") || !strcmp(a, "--beta2")) {
+            if (cli_parse_double(v, &d) || d < 0 || d >= 1) return bad("'%s': expected a number in [0, 1)", v);
+            *(!strcmp(a, "--momentum") ? &o.momentum : !strcmp(a, "--beta1") ? &o.beta1 : &o.beta2) = d;
+        } else if (!strcmp(a, "--eps")) {
+            if (cli_parse_double(v, &d) || d <= 0) return bad("--eps '%s': expected a number > 0", v);
+            o.eps = d;
+        } else if (!strcmp(a, "--seed")) {
+            if (cli_parse_long(v, &n) || n < 0) return bad("--seed '%s': expected a non-negative integer", v);
+            o.seed = (uint64_t)n;
+        } else {
+            long long lo = 1, hi = 1 << 24;
+            int *dst = NULL;
+            if (!strcmp(a, "--batch")) dst = &o.batch, hi = 1 << 16;
+            else if (!strcmp(a, "--epochs")) dst = &o.epochs, hi = 100000;
+            else if (!strcmp(a, "--subset")) dst = &subset;
+            else if (!strcmp(a, "--test-subset")) dst = &test_subset, lo = 10;
+            else if (!strcmp(a, "--evals-per-epoch")) dst = &o.evals_per_epoch, lo = 0, hi = 1000;
+            else if (!strcmp(a, "--threads")) dst = &o.threads, hi = 1024;
+            else if (!strcmp(a, "--max-steps")) {
+                if (cli_parse_long(v, &n) || n < 1) return bad("--max-steps '%s': expected an integer >= 1", v);
+                o.max_steps = (long)n;
+                continue;
+            } else return bad("unknown option '%s' (see nninit train --help)", a);
+            if (cli_parse_long(v, &n) || n < lo || n > hi) {
+                fprintf(stderr, "nninit train: %s '%s': expected an integer in %lld..%lld\n", a, v, lo, hi);
+                return 2;
+            }
+            *dst = (int)n;
+        }
+    }
+    if (o.nesterov && o.momentum <= 0) return bad("%s", "--nesterov needs --momentum > 0");
+    nninit_arch *arch;
+    int rc = cli_load_arch("train", arch_text, arch_json, &arch);
+    if (rc) return rc;
+    nninit_layer_init li;
+    const nninit_layer_init *dflt;
+    if (cli_default_init(init, bias, &li, &dflt)) {
+        fprintf(stderr, "nninit train: --%s: %s\n", init ? "init" : "bias", nninit_last_error());
+        free(arch);
+        return 2;
+    }
+    if (arch->in_c * arch->in_h * arch->in_w != 784) {
+        fprintf(stderr, "nninit train: the network takes %d features; Fashion-MNIST images have 784 (1x28x28)\n",
+                arch->in_c * arch->in_h * arch->in_w);
+        free(arch);
+        return 2;
+    }
+
+    lab_data data;
+    nninit_status st = lab_data_load(data_dir, subset, test_subset, o.seed, &data);
+    if (st) {
+        fprintf(stderr, "nninit train: %s\n", lab_error());
+        free(arch);
+        return st == NNINIT_ERR_NOMEM || st == NNINIT_ERR_IO ? 1 : 2;
+    }
+    if (o.batch > data.n_train) {
+        fprintf(stderr, "nninit train: --batch %d is larger than the training set (%d)\n", o.batch, data.n_train);
+        lab_data_free(&data);
+        free(arch);
+        return 2;
+    }
+    nninit_net *net;
+    st = nninit_net_create(arch, o.batch > 1000 ? o.batch : 1000, dflt, o.seed, &net);
+    free(arch);
+    if (st) {
+        fprintf(stderr, "nninit train: %s\n", nninit_last_error());
+        lab_data_free(&data);
+        return st == NNINIT_ERR_NOMEM ? 1 : 2;
+    }
+    nninit_dataset tr = lab_train_set(&data, 0), te = lab_test_set(&data);
+    if (no_eval) o.evals_per_epoch = 0, o.eval_train_at_init = 0;
+    progress pg = {isatty(2), quiet, 0, 0.0, data.n_train / o.batch};
+    if (!quiet)
+        fprintf(stderr, "training on %d examples, testing on %d; %d epoch%s of %d steps\n", data.n_train, data.n_test,
+                o.epochs, o.epochs == 1 ? "" : "s", data.n_train / o.batch);
+    nninit_train_report rep;
+    st = nninit_train_run(net, &o, &tr, no_eval ? NULL : &te, on_progress, &pg, &rep);
+    clear_line(&pg);
+    const char *atext = arch_text ? arch_text : arch_json;
+    rc = 0;
+    if (st == NNINIT_ERR_DIVERGED) {
+        fprintf(stderr, "nninit train: %s\n", nninit_last_error());
+        rc = 1;
+    } else if (st) {
+        fprintf(stderr, "nninit train: %s\n", nninit_last_error());
+        rc = st == NNINIT_ERR_NOMEM ? 1 : 2;
+    }
+    if (json && (!st || st == NNINIT_ERR_DIVERGED))
+        print_json(stdout, atext, &o, data.n_train, no_eval ? 0 : data.n_test, &rep,
+                   st ? nninit_last_error() : NULL);
+    else if (!st && !quiet)
+        fprintf(stderr, "done: %ld steps in %.2f s (%.0f examples/s), final test accuracy %.2f%%\n", rep.steps,
+                rep.seconds, rep.seconds > 0 ? rep.steps * (double)o.batch / rep.seconds : 0.0,
+                100 * rep.final_test_acc);
+    if (!st && !json) {
+        printf("%8s %8s %12s %12s %10s %9s\n", "epoch", "step", "train loss", "test loss", "test acc", "seconds");
+        for (int i = 0; i < rep.n_points; i++) {
+            const nninit_train_point *q = &rep.points[i];
+            printf("%8.2f %8ld %12.4f %12.4f %9.2f%% %9.2f\n", q->epoch, q->step, q->train_loss, q->test_loss,
+                   100 * q->test_acc, q->seconds);
+        }
+    }
+    nninit_train_report_free(&rep);
+    nninit_net_free(net);
+    lab_data_free(&data);
+    return rc;
+}

@@ -1,0 +1,101 @@
+/* common.c -- text helpers shared by the CLI commands and the lab. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+int cli_parse_double(const char *s, double *v) {
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return !(*s && !*end && !errno && isfinite(*v));
+}
+
+int cli_parse_long(const char *s, long long *v) {
+    char *end;
+    errno = 0;
+    *v = strtoll(s, &end, 10);
+    return !(*s && !*end && !errno);
+}
+
+char *cli_read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *nb = realloc(buf, cap);
+            if (!nb) { free(buf); fclose(f); return NULL; }
+            buf = nb;
+        }
+        size_t r = fread(buf + len, 1, 4096, f);
+        len += r;
+        if (r < 4096) break;
+    }
+    fclose(f);
+    buf[len] = 0;
+    return buf;
+}
+
+int cli_parse_scheme(const char *text, int bias, nninit_spec *out) {
+    size_t n = strlen(text) + 64;
+    char *buf = malloc(n);
+    nninit_arch *a = malloc(sizeof *a);
+    if (!buf || !a) { free(buf); free(a); return -1; }
+    snprintf(buf, n, "1 -> dense 1 %s=%s", bias ? "bias" : "init", text);
+    nninit_status st = nninit_arch_parse(buf, a);
+    if (!st) *out = bias ? a->layers[0].init.bias : a->layers[0].init.weight;
+    free(buf);
+    free(a);
+    return st ? -1 : 0;
+}
+
+int cli_default_init(const char *init, const char *bias, nninit_layer_init *li, const nninit_layer_init **dflt) {
+    *dflt = NULL;
+    if (!init && !bias) return 0;
+    li->weight = nninit_spec_default(NNINIT_KAIMING_UNIFORM);
+    li->weight.slope = sqrt(5.0);
+    li->bias = nninit_spec_default(NNINIT_ZEROS);
+    if (init && cli_parse_scheme(init, 0, &li->weight)) return -1;
+    if (bias && cli_parse_scheme(bias, 1, &li->bias)) return -1;
+    *dflt = li;
+    return 0;
+}
+
+int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_path, nninit_arch **out) {
+    *out = NULL;
+    if (!arch_text == !arch_json_path) {
+        fprintf(stderr, "nninit %s: give exactly one of --arch TEXT or --arch-json FILE\n", cmd);
+        return 2;
+    }
+    nninit_arch *arch = malloc(sizeof *arch);
+    if (!arch) {
+        fprintf(stderr, "nninit %s: out of memory\n", cmd);
+        return 1;
+    }
+    nninit_status st;
+    if (arch_json_path) {
+        char *text = cli_read_file(arch_json_path);
+        if (!text) {
+            fprintf(stderr, "nninit %s: cannot read '%s'\n", cmd, arch_json_path);
+            free(arch);
+            return 2;
+        }
+        st = nninit_arch_parse_json(text, arch);
+        free(text);
+    } else {
+        st = nninit_arch_parse(arch_text, arch);
+    }
+    if (st) {
+        fprintf(stderr, "nninit %s: %s\n", cmd, nninit_last_error());
+        free(arch);
+        return 2;
+    }
+    *out = arch;
+    return 0;
+}

@@ -1,0 +1,31 @@
+/* common.h -- helpers shared by the CLI commands (probe, train, lab) and the
+ * lab's experiments: numbers and schemes from text, architectures from text
+ * or a JSON file. Public headers only. */
+#ifndef NNINIT_TOOLS_COMMON_H
+#define NNINIT_TOOLS_COMMON_H
+
+#include "nninit_nn.h"
+
+/* 0 on success: the whole string is a finite number / a base-10 integer. */
+int cli_parse_double(const char *s, double *v);
+int cli_parse_long(const char *s, long long *v);
+
+/* The whole file, NUL-terminated, malloc'ed; NULL if it cannot be read. */
+char *cli_read_file(const char *path);
+
+/* "SCHEME(k=v,...)" through the architecture grammar's init= / bias= syntax,
+ * so both accept exactly the same text. 0 on success, else -1 with
+ * nninit_last_error() saying why. */
+int cli_parse_scheme(const char *text, int bias, nninit_spec *out);
+
+/* The default layer init from --init / --bias text (either may be NULL):
+ * weight as given (else PyTorch's nn.Linear default), bias as given (else
+ * zeros). Both NULL: *dflt = NULL (PyTorch's defaults for both). 0 on
+ * success, -1 with nninit_last_error() set. */
+int cli_default_init(const char *init, const char *bias, nninit_layer_init *li, const nninit_layer_init **dflt);
+
+/* Parse exactly one of arch_text / arch_json_path into a malloc'ed arch.
+ * Returns 0, or 2 after printing "nninit CMD: why" to stderr. */
+int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_path, nninit_arch **out);
+
+#endif

@@ -1,0 +1,1047 @@
+/*
+ * report.c -- the lab's report: index.html (self-contained: inline CSS and
+ * SVG, no script, no URL), results.md and results.json.
+ *
+ * Every file is written to a mkstemp() sibling and renamed over the target,
+ * so a reader never sees a partial report and a failure leaves nothing
+ * behind. Nothing here prints: failures go to lab_set_error().
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lab.h"
+
+/* ---- atomic files ---------------------------------------------------------- */
+
+typedef nninit_status (*body_fn)(FILE *f, const lab_result *res, int n, const lab_ctx *ctx, double total_seconds);
+
+/* Write path through body into a temporary sibling, then rename it. */
+static nninit_status write_atomic(const char *path, body_fn body, const lab_result *res, int n, const lab_ctx *ctx,
+                                  double total_seconds) {
+    if (!path) {
+        lab_set_error("report: path is NULL");
+        return NNINIT_ERR_NULL;
+    }
+    if (n < 0 || (n > 0 && !res)) {
+        lab_set_error("report: %d results at %p", n, (const void *)res);
+        return n < 0 ? NNINIT_ERR_PARAM : NNINIT_ERR_NULL;
+    }
+    size_t len = strlen(path) + sizeof ".tmp.XXXXXX";
+    char *tmp = malloc(len);
+    if (!tmp) {
+        lab_set_error("report: out of memory writing %s", path);
+        return NNINIT_ERR_NOMEM;
+    }
+    snprintf(tmp, len, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        lab_set_error("cannot create %s: %s", tmp, strerror(errno));
+        free(tmp);
+        return NNINIT_ERR_IO;
+    }
+    (void)fchmod(fd, 0644); /* mkstemp's 0600 would hide the report from a web server */
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        lab_set_error("cannot open %s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return NNINIT_ERR_IO;
+    }
+    nninit_status st = body(f, res, n, ctx, total_seconds);
+    int err = 0;
+    if (st == NNINIT_OK && ferror(f)) err = errno ? errno : EIO;
+    if (fclose(f) != 0 && st == NNINIT_OK && !err) err = errno;
+    if (st == NNINIT_OK && err) {
+        lab_set_error("cannot write %s: %s", path, strerror(err));
+        st = NNINIT_ERR_IO;
+    }
+    if (st == NNINIT_OK && rename(tmp, path) != 0) {
+        lab_set_error("cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        st = NNINIT_ERR_IO;
+    }
+    if (st != NNINIT_OK) unlink(tmp);
+    free(tmp);
+    return st;
+}
+
+/* mkdir -p: every missing component of dir, then check it is a directory. */
+static nninit_status make_dirs(const char *dir) {
+    char *p = strdup(dir);
+    if (!p) {
+        lab_set_error("report: out of memory creating %s", dir);
+        return NNINIT_ERR_NOMEM;
+    }
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/') continue;
+        *s = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+            lab_set_error("cannot create directory %s: %s", p, strerror(errno));
+            free(p);
+            return NNINIT_ERR_IO;
+        }
+        *s = '/';
+    }
+    free(p);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        lab_set_error("cannot create directory %s: %s", dir, strerror(errno));
+        return NNINIT_ERR_IO;
+    }
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        lab_set_error("cannot write the report into %s: %s", dir, strerror(errno));
+        return NNINIT_ERR_IO;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        lab_set_error("cannot write the report into %s: %s", dir, strerror(ENOTDIR));
+        return NNINIT_ERR_IO;
+    }
+    return NNINIT_OK;
+}
+
+/* ---- shared text ------------------------------------------------------------- */
+
+static const char *exp_name(const lab_result *r, int i, char *buf, size_t cap) {
+    if (r->exp && r->exp->name) return r->exp->name;
+    snprintf(buf, cap, "experiment-%d", i + 1);
+    return buf;
+}
+static const char *exp_field(const char *s) { return s ? s : ""; }
+
+static lab_verdict verdict_of(lab_verdict v) {
+    return v == LAB_REPRODUCED || v == LAB_NOT_REPRODUCED ? v : LAB_INCONCLUSIVE;
+}
+/* CSS class suffix: "reproduced", "not-reproduced", "inconclusive". */
+static const char *verdict_slug(lab_verdict v) {
+    switch (verdict_of(v)) {
+    case LAB_REPRODUCED: return "reproduced";
+    case LAB_NOT_REPRODUCED: return "not-reproduced";
+    default: return "inconclusive";
+    }
+}
+
+static void count_verdicts(const lab_result *res, int n, int counts[3], int *errors) {
+    counts[0] = counts[1] = counts[2] = 0;
+    *errors = 0;
+    for (int i = 0; i < n; i++) {
+        counts[verdict_of(res[i].verdict)]++;
+        if (res[i].status != NNINIT_OK) (*errors)++;
+    }
+}
+
+/* A number for people: 4 significant digits; NaN and inf spelled out. */
+static const char *fmt_num(char buf[32], double v) {
+    if (isnan(v)) return "NaN";
+    if (isinf(v)) return v > 0 ? "inf" : "-inf";
+    snprintf(buf, 32, "%.4g", v);
+    return buf;
+}
+
+/* "85.3%", "3.2x", "1.5 s" */
+static const char *fmt_measure(char buf[64], double v, const char *unit) {
+    char nb[32];
+    const char *num = fmt_num(nb, v);
+    size_t ul = strlen(unit);
+    snprintf(buf, 64, "%s%s%.16s", num, ul > 1 ? " " : "", unit);
+    return buf;
+}
+
+static const char *scale_note(lab_scale s) {
+    switch (s) {
+    case LAB_TINY: return "a smoke run of every code path: verdicts are computed but not meaningful at this size";
+    case LAB_QUICK: return "the whole suite on subsets of the data";
+    default: return "the published sizes as far as two cores allow";
+    }
+}
+static const char *scale_flag(lab_scale s) {
+    return s == LAB_TINY ? " --tiny" : s == LAB_QUICK ? " --quick" : "";
+}
+
+/* The claim's first sentence, at most ~120 bytes (cut at a space). */
+static void short_claim(const char *claim, char *out, size_t cap) {
+    size_t n = 0;
+    while (claim[n] && !(claim[n] == '.' && (claim[n + 1] == ' ' || claim[n + 1] == '\0'))) n++;
+    int cut = 0;
+    if (n > 120) {
+        n = 120;
+        while (n > 60 && claim[n] != ' ') n--;
+        cut = 1;
+    }
+    if (n + 8 > cap) n = cap - 8;
+    memcpy(out, claim, n);
+    if (cut) memcpy(out + n, "\xe2\x80\xa6", 3), n += 3; /* ellipsis */
+    else if (claim[n] == '.') out[n++] = '.';
+    out[n] = '\0';
+}
+
+/* ---- results.md -------------------------------------------------------------- */
+
+/* Table cell: no pipes, no line breaks. */
+static void md_cell(FILE *f, const char *s) {
+    for (; *s; s++) {
+        if (*s == '|') fputs("\\|", f);
+        else if (*s == '\n' || *s == '\r' || *s == '\t') fputc(' ', f);
+        else fputc(*s, f);
+    }
+}
+
+static nninit_status md_body(FILE *f, const lab_result *res, int n, const lab_ctx *ctx, double total) {
+    int counts[3], errors;
+    count_verdicts(res, n, counts, &errors);
+    char nb[32], buf[64], name[32], claim[160];
+    fprintf(f, "# nninit lab: results\n\n");
+    if (ctx)
+        fprintf(f, "Run with `nninit lab%s` (scale %s: %s), seed %llu, %d thread%s; nninit %s.\n", scale_flag(ctx->scale),
+                lab_scale_name(ctx->scale), scale_note(ctx->scale), (unsigned long long)ctx->seed, ctx->threads,
+                ctx->threads == 1 ? "" : "s", nninit_version_string());
+    else
+        fprintf(f, "nninit %s.\n", nninit_version_string());
+    fprintf(f, "%d experiments in %s s: %d %s, %d %s, %d %s", n, fmt_num(nb, total), counts[LAB_REPRODUCED],
+            lab_verdict_name(LAB_REPRODUCED), counts[LAB_NOT_REPRODUCED], lab_verdict_name(LAB_NOT_REPRODUCED),
+            counts[LAB_INCONCLUSIVE], lab_verdict_name(LAB_INCONCLUSIVE));
+    if (errors) fprintf(f, " (%d stopped by an error)", errors);
+    fprintf(f, ".\n\nA check holds when the measurement satisfies its test; one that misses its threshold by less than "
+               "its noise is inconclusive. An experiment is not reproduced if any check fails, else inconclusive if any "
+               "check is, else reproduced.\n\n");
+
+    fprintf(f, "| experiment | claim | verdict | time |\n|---|---|---|---:|\n");
+    for (int i = 0; i < n; i++) {
+        const lab_result *r = &res[i];
+        fprintf(f, "| [");
+        md_cell(f, exp_name(r, i, name, sizeof name));
+        fprintf(f, "](#%s) | ", exp_name(r, i, name, sizeof name));
+        short_claim(exp_field(r->exp ? r->exp->claim : NULL), claim, sizeof claim);
+        md_cell(f, claim);
+        fprintf(f, " | %s%s | %.1f s |\n", lab_verdict_name(verdict_of(r->verdict)), r->status != NNINIT_OK ? " (error)" : "",
+                r->seconds);
+    }
+
+    for (int i = 0; i < n; i++) {
+        const lab_result *r = &res[i];
+        const char *nm = exp_name(r, i, name, sizeof name);
+        fprintf(f, "\n## %s\n\n<a id=\"%s\"></a>`%s` &middot; **%s** &middot; %.1f s\n\n",
+                r->exp && r->exp->title ? r->exp->title : nm, nm, nm, lab_verdict_name(verdict_of(r->verdict)), r->seconds);
+        if (r->exp) fprintf(f, "**Claim.** %s\n\n**Source.** %s\n\n", exp_field(r->exp->claim), exp_field(r->exp->source));
+        if (r->setup[0]) fprintf(f, "**Setup.** %s\n\n", r->setup);
+        if (r->status != NNINIT_OK)
+            fprintf(f, "**Error.** %s: %s\n\n", nninit_status_str(r->status), r->error[0] ? r->error : "(no message)");
+        if (r->n_checks > 0) {
+            fprintf(f, "| check | prediction | measured | verdict |\n|---|---|---:|---|\n");
+            for (int c = 0; c < r->n_checks && c < LAB_MAX_CHECKS; c++) {
+                const lab_check_t *k = &r->checks[c];
+                fprintf(f, "| ");
+                md_cell(f, k->name);
+                fprintf(f, " | ");
+                md_cell(f, k->prediction);
+                fprintf(f, " (test: %s %s", lab_op_text(k->op), fmt_num(nb, k->threshold));
+                if (k->noise > 0) fprintf(f, " &plusmn; %s", fmt_num(nb, k->noise));
+                fprintf(f, ") | ");
+                md_cell(f, fmt_measure(buf, k->measured, k->unit));
+                fprintf(f, " | %s |\n", lab_verdict_name(verdict_of(k->verdict)));
+            }
+            fputc('\n', f);
+        }
+        if (r->n_curves > 0) {
+            fprintf(f, "Training runs:\n\n");
+            for (int c = 0; c < r->n_curves && c < LAB_MAX_CURVES; c++) {
+                const lab_curve *cv = &r->curves[c];
+                fprintf(f, "- ");
+                md_cell(f, cv->label);
+                if (cv->n > 0 && cv->points) {
+                    const nninit_train_point *p = &cv->points[cv->n - 1];
+                    fprintf(f, ": test accuracy %s after %s epochs", fmt_num(nb, p->test_acc), fmt_num(buf, p->epoch));
+                }
+                if (cv->diverged) fprintf(f, " (diverged at step %ld)", cv->diverged_step);
+                fputc('\n', f);
+            }
+            fputc('\n', f);
+        }
+        if (r->notes[0]) fprintf(f, "**Notes.** %s\n", r->notes);
+    }
+    return NNINIT_OK;
+}
+
+/* ---- results.json -------------------------------------------------------------- */
+
+/* Builder state: the first allocation failure sticks. */
+typedef struct {
+    int ok;
+} jb;
+
+static cJSON *jput(jb *b, cJSON *parent, const char *key, cJSON *item) {
+    if (!item || !parent) {
+        cJSON_Delete(item);
+        b->ok = 0;
+        return NULL;
+    }
+    if (!(key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item))) {
+        cJSON_Delete(item);
+        b->ok = 0;
+        return NULL;
+    }
+    return item;
+}
+/* JSON has no NaN or inf: those are null. Finite numbers in the fewest
+ * digits that read back as the same double (cJSON's own printer stops at 15
+ * and accepts an approximate round trip). */
+static void jnum(jb *b, cJSON *o, const char *key, double v) {
+    if (!isfinite(v)) {
+        jput(b, o, key, cJSON_CreateNull());
+        return;
+    }
+    char t[32];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(t, sizeof t, "%.*g", prec, v);
+        if (strtod(t, NULL) == v) break;
+    }
+    jput(b, o, key, cJSON_CreateRaw(t));
+}
+static void jstr(jb *b, cJSON *o, const char *key, const char *s) { jput(b, o, key, cJSON_CreateString(s ? s : "")); }
+
+static void json_probe(jb *b, cJSON *arr, const char *label, const nninit_probe_report *p) {
+    cJSON *o = jput(b, arr, NULL, cJSON_CreateObject());
+    jstr(b, o, "label", label);
+    jnum(b, o, "loss", p->loss);
+    jput(b, o, "mean_field", cJSON_CreateBool(p->mean_field));
+    cJSON *layers = jput(b, o, "layers", cJSON_CreateArray());
+    for (int l = 0; l < p->n_layers && p->layers; l++) {
+        const nninit_probe_layer *y = &p->layers[l];
+        cJSON *lo = jput(b, layers, NULL, cJSON_CreateObject());
+        jnum(b, lo, "index", y->index);
+        jnum(b, lo, "width", y->width);
+        jnum(b, lo, "post_std", y->post_std);
+        jnum(b, lo, "grad_std", y->grad_std);
+        jnum(b, lo, "saturated", y->saturated);
+        jnum(b, lo, "dead", y->dead);
+        jnum(b, lo, "q_meas", y->q_meas);
+        jnum(b, lo, "q_pred", y->q_pred);
+    }
+    cJSON *fs = jput(b, o, "findings", cJSON_CreateArray());
+    for (int k = 0; k < p->n_findings && k < NNINIT_PROBE_MAX_FINDINGS; k++) {
+        const nninit_finding *fd = &p->findings[k];
+        size_t len = strlen(fd->text) + strlen(fd->advice) + 3;
+        char *t = malloc(len);
+        if (!t) {
+            b->ok = 0;
+            return;
+        }
+        snprintf(t, len, "%s%s%s", fd->text, fd->advice[0] ? ": " : "", fd->advice);
+        jstr(b, fs, NULL, t);
+        free(t);
+    }
+}
+
+static void json_result(jb *b, cJSON *arr, const lab_result *r, int i) {
+    char name[32];
+    cJSON *o = jput(b, arr, NULL, cJSON_CreateObject());
+    jstr(b, o, "name", exp_name(r, i, name, sizeof name));
+    jstr(b, o, "title", r->exp ? r->exp->title : NULL);
+    jstr(b, o, "claim", r->exp ? r->exp->claim : NULL);
+    jstr(b, o, "source", r->exp ? r->exp->source : NULL);
+    jstr(b, o, "setup", r->setup);
+    jstr(b, o, "notes", r->notes);
+    jstr(b, o, "verdict", lab_verdict_name(verdict_of(r->verdict)));
+    jnum(b, o, "seconds", r->seconds);
+    jstr(b, o, "status", nninit_status_str(r->status));
+    jput(b, o, "error", r->status != NNINIT_OK ? cJSON_CreateString(r->error) : cJSON_CreateNull());
+
+    cJSON *checks = jput(b, o, "checks", cJSON_CreateArray());
+    for (int c = 0; c < r->n_checks && c < LAB_MAX_CHECKS; c++) {
+        const lab_check_t *k = &r->checks[c];
+        cJSON *co = jput(b, checks, NULL, cJSON_CreateObject());
+        jstr(b, co, "name", k->name);
+        jstr(b, co, "prediction", k->prediction);
+        jstr(b, co, "op", lab_op_text(k->op));
+        jnum(b, co, "threshold", k->threshold);
+        jnum(b, co, "noise", k->noise);
+        jnum(b, co, "measured", k->measured);
+        jstr(b, co, "unit", k->unit);
+        jstr(b, co, "verdict", lab_verdict_name(verdict_of(k->verdict)));
+    }
+
+    cJSON *curves = jput(b, o, "curves", cJSON_CreateArray());
+    for (int c = 0; c < r->n_curves && c < LAB_MAX_CURVES; c++) {
+        const lab_curve *cv = &r->curves[c];
+        cJSON *co = jput(b, curves, NULL, cJSON_CreateObject());
+        jstr(b, co, "label", cv->label);
+        jput(b, co, "diverged", cJSON_CreateBool(cv->diverged));
+        jput(b, co, "diverged_step", cv->diverged ? cJSON_CreateNumber((double)cv->diverged_step) : cJSON_CreateNull());
+        cJSON *pts = jput(b, co, "points", cJSON_CreateArray());
+        for (int k = 0; k < cv->n && cv->points; k++) {
+            const nninit_train_point *p = &cv->points[k];
+            cJSON *po = jput(b, pts, NULL, cJSON_CreateObject());
+            jnum(b, po, "step", (double)p->step);
+            jnum(b, po, "epoch", p->epoch);
+            jnum(b, po, "train_loss", p->train_loss);
+            jnum(b, po, "test_loss", p->test_loss);
+            jnum(b, po, "test_acc", p->test_acc);
+            jnum(b, po, "seconds", p->seconds);
+        }
+    }
+
+    cJSON *plots = jput(b, o, "plots", cJSON_CreateArray());
+    for (int p = 0; p < r->n_plots && p < LAB_MAX_PLOTS; p++) {
+        const lab_plot *pl = &r->plots[p];
+        cJSON *po = jput(b, plots, NULL, cJSON_CreateObject());
+        jstr(b, po, "title", pl->title);
+        jstr(b, po, "xlabel", pl->xlabel);
+        jstr(b, po, "ylabel", pl->ylabel);
+        jput(b, po, "logy", cJSON_CreateBool(pl->logy));
+        cJSON *ss = jput(b, po, "series", cJSON_CreateArray());
+        for (int s = 0; s < pl->n_series && s < LAB_MAX_SERIES; s++) {
+            const lab_series *se = &pl->series[s];
+            cJSON *so = jput(b, ss, NULL, cJSON_CreateObject());
+            jstr(b, so, "label", se->label);
+            jput(b, so, "dashed", cJSON_CreateBool(se->dashed));
+            cJSON *xs = jput(b, so, "x", cJSON_CreateArray());
+            cJSON *ys = jput(b, so, "y", cJSON_CreateArray());
+            for (int k = 0; k < se->n && se->x && se->y; k++) {
+                jnum(b, xs, NULL, se->x[k]);
+                jnum(b, ys, NULL, se->y[k]);
+            }
+        }
+    }
+
+    cJSON *probes = jput(b, o, "probes", cJSON_CreateArray());
+    for (int p = 0; p < r->n_probes && p < LAB_MAX_PROBES; p++) json_probe(b, probes, r->probe_label[p], &r->probes[p]);
+}
+
+static nninit_status json_body(FILE *f, const lab_result *res, int n, const lab_ctx *ctx, double total) {
+    jb b = {1};
+    cJSON *root = cJSON_CreateObject();
+    cJSON *meta = jput(&b, root, "meta", cJSON_CreateObject());
+    jstr(&b, meta, "tool", "nninit lab");
+    jstr(&b, meta, "version", nninit_version_string());
+    if (ctx) {
+        char seed[24];
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)ctx->seed); /* exact: no trip through double */
+        jstr(&b, meta, "scale", lab_scale_name(ctx->scale));
+        jput(&b, meta, "seed", cJSON_CreateRaw(seed));
+        jnum(&b, meta, "threads", ctx->threads);
+    } else {
+        jput(&b, meta, "scale", cJSON_CreateNull());
+        jput(&b, meta, "seed", cJSON_CreateNull());
+        jput(&b, meta, "threads", cJSON_CreateNull());
+    }
+    jnum(&b, meta, "total_seconds", total);
+    jnum(&b, meta, "experiments", n);
+    int counts[3], errors;
+    count_verdicts(res, n, counts, &errors);
+    cJSON *vc = jput(&b, meta, "verdicts", cJSON_CreateObject());
+    for (int v = 0; v < 3; v++) jnum(&b, vc, lab_verdict_name((lab_verdict)v), counts[v]);
+    jnum(&b, meta, "errors", errors);
+    cJSON *arr = jput(&b, root, "experiments", cJSON_CreateArray());
+    for (int i = 0; i < n && b.ok; i++) json_result(&b, arr, &res[i], i);
+    char *text = b.ok ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) {
+        lab_set_error("report: out of memory building the JSON");
+        return NNINIT_ERR_NOMEM;
+    }
+    fputs(text, f);
+    fputc('\n', f);
+    cJSON_free(text);
+    return NNINIT_OK;
+}
+
+/* ---- index.html: SVG charts ---------------------------------------------------- */
+
+static void esc(FILE *f, const char *s) {
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+/* Distinct line colours (Tableau's, with the red swapped for a brick that
+ * cannot be mistaken for the "not reproduced" badge). */
+static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
+                                      "#17becf", "#7f7f7f", "#bcbd22", "#393b79", "#ad494a", "#637939"};
+#define PALETTE_N ((int)(sizeof palette / sizeof palette[0]))
+#define PRED_DASH "6,4"
+
+typedef struct {
+    const char *label;
+    const double *x, *y; /* point i at (char *)x + i * stride */
+    size_t stride;
+    int n;
+    const char *color;
+    const char *dash;    /* stroke-dasharray, or NULL for a solid line */
+    int mark_last;       /* a cross at the last drawn point (diverged run) */
+    const char *note;    /* shown after the label in the legend, in bold (or NULL) */
+} line;
+
+static double at(const double *p, size_t stride, int i) { return *(const double *)((const char *)p + (size_t)i * stride); }
+
+/* Point i of l in plot coordinates (y as log10 on log axes); 0 if not drawable. */
+static int point(const line *l, int i, int logy, double *x, double *y) {
+    *x = at(l->x, l->stride, i);
+    *y = at(l->y, l->stride, i);
+    if (logy) *y = *y > 0 ? log10(*y) : NAN;
+    return isfinite(*x) && isfinite(*y);
+}
+
+static double nice_step(double range, int target) {
+    double raw = range / target, p = pow(10, floor(log10(raw))), m = raw / p;
+    return (m < 1.5 ? 1 : m < 3 ? 2 : m < 7 ? 5 : 10) * p;
+}
+
+typedef struct {
+    double lo, hi;  /* axis range, in plot units (log10 on a log axis) */
+    int nt;
+    double t[24];   /* tick positions, plot units */
+    char lab[24][16];
+} axis;
+
+static void tick_label(char out[16], double v) {
+    char b[32];
+    snprintf(b, sizeof b, "%.6g", v);
+    snprintf(out, 16, "%.15s", b);
+}
+
+/* Linear axis over [lo, hi], widened to whole ticks (whole numbers when the
+ * data are: layers, epochs). */
+static void axis_linear(axis *a, double lo, double hi, int integer) {
+    if (!(hi - lo > 1e-12 * fmax(1, fabs(hi)))) {
+        double d = fabs(lo) > 0 ? 0.1 * fabs(lo) : 0.5;
+        lo -= d;
+        hi += d;
+    }
+    double st = nice_step(hi - lo, 5);
+    if (integer && st < 1) st = 1;
+    a->lo = floor(lo / st) * st;
+    a->hi = ceil(hi / st) * st;
+    a->nt = 0;
+    for (int k = 0; a->nt < 24; k++) {
+        double v = a->lo + k * st;
+        if (v > a->hi + 1e-9 * st) break;
+        if (fabs(v) < 1e-9 * st) v = 0;
+        a->t[a->nt] = v;
+        tick_label(a->lab[a->nt++], v);
+    }
+}
+
+/* Log axis: lo, hi are log10 of the data. Whole decades when the data span
+ * a few, 1-2-5 values when about one, else evenly spaced values. */
+static void axis_log(axis *a, double lo, double hi) {
+    if (!(hi - lo > 1e-9)) {
+        lo -= 0.5;
+        hi += 0.5;
+    }
+    a->nt = 0;
+    if (hi - lo >= 1.5) {
+        a->lo = floor(lo);
+        a->hi = ceil(hi);
+        int st = (int)ceil((a->hi - a->lo) / 6);
+        for (double k = a->lo; k <= a->hi + 1e-9 && a->nt < 24; k += st) {
+            a->t[a->nt] = k;
+            if (k >= -3 && k <= 3) tick_label(a->lab[a->nt], pow(10, k));
+            else snprintf(a->lab[a->nt], 16, "1e%d", (int)k);
+            a->nt++;
+        }
+        return;
+    }
+    double pad = 0.04 * (hi - lo);
+    a->lo = lo - pad;
+    a->hi = hi + pad;
+    if (a->hi - a->lo >= 0.7) {
+        static const double m125[] = {1, 2, 5};
+        for (int e = (int)floor(a->lo); e <= (int)ceil(a->hi) && a->nt < 24; e++)
+            for (int k = 0; k < 3 && a->nt < 24; k++) {
+                double v = log10(m125[k]) + e;
+                if (v < a->lo || v > a->hi) continue;
+                a->t[a->nt] = v;
+                tick_label(a->lab[a->nt++], m125[k] * pow(10, e));
+            }
+        return;
+    }
+    double vlo = pow(10, a->lo), vhi = pow(10, a->hi), st = nice_step(vhi - vlo, 4);
+    for (double v = ceil(vlo / st) * st; v <= vhi && a->nt < 24; v += st) {
+        if (v <= 0) continue;
+        a->t[a->nt] = log10(v);
+        tick_label(a->lab[a->nt++], v);
+    }
+}
+
+/* Chart geometry (px). */
+enum { CW = 560, CML = 62, CMR = 16, CMT = 28, CPH = 210, CLEG = 16 };
+
+static void svg_text(FILE *f, double x, double y, const char *anchor, const char *cls, const char *s) {
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\"%s%s%s class=\"%s\">", x, y, anchor ? " text-anchor=\"" : "", anchor ? anchor : "",
+            anchor ? "\"" : "", cls);
+    esc(f, s);
+    fputs("</text>\n", f);
+}
+
+/* A line chart with a legend below it: one path per line, broken where a
+ * point is NaN/inf (or <= 0 on a log axis). */
+static void svg_chart(FILE *f, const char *title, const char *xlabel, const char *ylabel, const line *ls, int nl, int logy) {
+    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY, x, y;
+    int xint = 1;
+    for (int k = 0; k < nl; k++)
+        for (int i = 0; i < ls[k].n; i++)
+            if (point(&ls[k], i, logy, &x, &y)) {
+                xint &= x == floor(x);
+                xlo = fmin(xlo, x);
+                xhi = fmax(xhi, x);
+                ylo = fmin(ylo, y);
+                yhi = fmax(yhi, y);
+            }
+    /* Legend: two columns when the labels are short enough, else one. */
+    int cols = 2;
+    for (int k = 0; k < nl; k++)
+        if (strlen(ls[k].label) + (ls[k].note ? strlen(ls[k].note) + 1 : 0) > 34) cols = 1;
+    int rows = (nl + cols - 1) / cols;
+    double pw = CW - CML - CMR, ph = CPH, H = CMT + ph + 40 + rows * CLEG + 6;
+    fprintf(f, "<svg class=\"plot\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\" aria-label=\"", CW, H,
+            CW, H);
+    esc(f, title);
+    fputs("\">\n", f);
+    svg_text(f, CML, 18, NULL, "t", title);
+    fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" class=\"frame\"/>\n", CML, CMT, pw, ph);
+    svg_text(f, CML + pw / 2, CMT + ph + 32, "middle", "ax", xlabel);
+    fprintf(f, "<text x=\"14\" y=\"%.0f\" transform=\"rotate(-90 14 %.0f)\" text-anchor=\"middle\" class=\"ax\">", CMT + ph / 2,
+            CMT + ph / 2);
+    esc(f, ylabel);
+    fputs(logy ? " (log)</text>\n" : "</text>\n", f);
+    if (isfinite(xlo)) {
+        axis ax, ay;
+        axis_linear(&ax, xlo, xhi, xint);
+        if (logy) axis_log(&ay, ylo, yhi);
+        else axis_linear(&ay, ylo, yhi, 0);
+#define PX(v) (CML + ((v) - ax.lo) / (ax.hi - ax.lo) * pw)
+#define PY(v) (CMT + (1 - ((v) - ay.lo) / (ay.hi - ay.lo)) * ph)
+        for (int t = 0; t < ay.nt; t++) {
+            fprintf(f, "<line x1=\"%d\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>\n", CML, CML + pw, PY(ay.t[t]),
+                    PY(ay.t[t]));
+            svg_text(f, CML - 5, PY(ay.t[t]) + 4, "end", "ax", ay.lab[t]);
+        }
+        for (int t = 0; t < ax.nt; t++) svg_text(f, PX(ax.t[t]), CMT + ph + 14, "middle", "ax", ax.lab[t]);
+        for (int k = 0; k < nl; k++) {
+            const line *l = &ls[k];
+            int pen = 0, drawn = 0;
+            double lx = 0, ly = 0;
+            fprintf(f, "<path class=\"line\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"", l->color);
+            if (l->dash) fprintf(f, " stroke-dasharray=\"%s\"", l->dash);
+            fputs(" d=\"", f);
+            for (int i = 0; i < l->n; i++) {
+                if (!point(l, i, logy, &x, &y)) {
+                    pen = 0;
+                    continue;
+                }
+                lx = PX(x);
+                ly = PY(y);
+                fprintf(f, "%s%.1f %.1f", pen ? " L" : (drawn ? " M" : "M"), lx, ly);
+                pen = 1;
+                drawn++;
+            }
+            fputs("\"/>\n", f);
+            if (drawn > 0 && drawn <= 24) /* few points: show them */
+                for (int i = 0; i < l->n; i++)
+                    if (point(l, i, logy, &x, &y))
+                        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n", PX(x), PY(y), l->color);
+            if (l->mark_last && drawn)
+                fprintf(f, "<path class=\"diverged\" d=\"M%.1f %.1fl10 10m0 -10l-10 10\" stroke=\"%s\" stroke-width=\"2.5\"/>\n",
+                        lx - 5, ly - 5, l->color);
+        }
+#undef PX
+#undef PY
+    } else {
+        svg_text(f, CML + pw / 2, CMT + ph / 2, "middle", "ax", "no finite data");
+    }
+    for (int k = 0; k < nl; k++) {
+        double lx = CML + (k % cols) * (pw / 2), ly = CMT + ph + 40 + (k / cols) * CLEG + 8;
+        fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" stroke-width=\"2\"%s%s%s/>\n", lx,
+                lx + 20, ly - 4, ly - 4, ls[k].color, ls[k].dash ? " stroke-dasharray=\"" : "", ls[k].dash ? ls[k].dash : "",
+                ls[k].dash ? "\"" : "");
+        /* keep the text in its column (~6 px a character): cut the label, never the note */
+        size_t room = cols == 2 ? 34 : 72, len = strlen(ls[k].label), nl2 = ls[k].note ? strlen(ls[k].note) + 1 : 0;
+        size_t keep = len + nl2 <= room ? len : room > nl2 + 8 ? room - nl2 - 1 : 8;
+        while (keep < len && keep > 0 && ((unsigned char)ls[k].label[keep] & 0xC0) == 0x80) keep--; /* UTF-8 boundary */
+        char lab[96];
+        snprintf(lab, sizeof lab, "%.*s%s", (int)keep, ls[k].label, keep < len ? "\xe2\x80\xa6" : "");
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" class=\"ax\">", lx + 26, ly);
+        esc(f, lab);
+        if (ls[k].note) {
+            fputs(" <tspan class=\"dv\">", f);
+            esc(f, ls[k].note);
+            fputs("</tspan>", f);
+        }
+        fputs("</text>\n", f);
+    }
+    fputs("</svg>\n", f);
+}
+
+/* A histogram of fractions h over [lo, hi], drawn as one path. The probe
+ * report does not keep its bin count: the bins in use end at the last
+ * non-empty one (the data's maximum always lands in the last bin). */
+static void svg_hist(FILE *f, const double *h, double lo, double hi, const char *label, const char *color) {
+    const double W = 170, H = 74, top = 16, base = 58;
+    int bins = 0, nonzero = 0;
+    double mx = 0;
+    for (int b = 0; b < NNINIT_PROBE_MAX_BINS; b++)
+        if (isfinite(h[b]) && h[b] > 0) {
+            bins = b + 1;
+            nonzero++;
+            mx = fmax(mx, h[b]);
+        }
+    fprintf(f, "<svg class=\"plot\" data-kind=\"hist\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">", W, H, W, H);
+    svg_text(f, 2, 11, NULL, "ax", label);
+    fprintf(f, "<line x1=\"0\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" class=\"frame\"/>", W, base, base);
+    char nb[32], nb2[32];
+    if (nonzero == 0 || !isfinite(lo) || !isfinite(hi)) {
+        svg_text(f, W / 2, base - 20, "middle", "ax", "no data");
+    } else if (nonzero == 1) {
+        /* One value (a constant layer lands in the middle bin of [v-.5, v+.5]) */
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.0f\" width=\"6\" height=\"%.0f\" fill=\"%s\"/>", W / 2 - 3, top, base - top, color);
+        char lab[48];
+        snprintf(lab, sizeof lab, "all \xe2\x89\x88 %s", fmt_num(nb, 0.5 * (lo + hi)));
+        svg_text(f, W / 2, H - 4, "middle", "ax", lab);
+    } else {
+        double bw = W / bins;
+        fprintf(f, "<path fill=\"%s\" d=\"", color);
+        for (int b = 0; b < bins; b++) {
+            if (!(isfinite(h[b]) && h[b] > 0)) continue;
+            double bh = (base - top) * h[b] / mx;
+            fprintf(f, "M%.1f %.0fh%.1fv%.1fh%.1fz", b * bw, base, bw * 0.9, -bh, -bw * 0.9);
+        }
+        fputs("\"/>", f);
+        svg_text(f, 0, H - 4, NULL, "ax", fmt_num(nb, lo));
+        svg_text(f, W, H - 4, "end", "ax", fmt_num(nb2, hi));
+    }
+    fputs("</svg>\n", f);
+}
+
+/* ---- index.html: page ------------------------------------------------------------- */
+
+static const char *const css =
+    "body{margin:0;background:#fff;color:#1f2328;font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
+    "'Helvetica Neue',Arial,sans-serif}"
+    ".wrap{max-width:1180px;margin:0 auto;padding:16px 24px 48px}"
+    "h1{font-size:28px;margin:8px 0}h2{font-size:20px;margin:0 0 8px}h3{font-size:16px;margin:18px 0 6px}"
+    "section{border-top:2px solid #d0d7de;margin-top:28px;padding-top:16px}"
+    "table{border-collapse:collapse;margin:8px 0;width:100%}"
+    "th,td{border:1px solid #d0d7de;padding:5px 8px;vertical-align:top;text-align:left}"
+    "th{background:#f6f8fa}td.num{text-align:right;white-space:nowrap}"
+    "ul.cell{margin:0;padding-left:16px}"
+    ".badge{display:inline-block;padding:3px 10px;border-radius:12px;color:#fff;font-weight:600;font-size:13px;"
+    "white-space:nowrap}"
+    ".b-reproduced{background:#1a7f37}.b-not-reproduced{background:#cf222e}.b-inconclusive{background:#bf8700}"
+    ".m-reproduced{color:#1a7f37;font-weight:700}.m-not-reproduced{color:#cf222e;font-weight:700}"
+    ".m-inconclusive{color:#bf8700;font-weight:700}"
+    ".claim{border-left:4px solid #d0d7de;margin:8px 0;padding:4px 12px;background:#f6f8fa}"
+    ".muted{color:#59636e}.pre{white-space:pre-wrap}.err{color:#cf222e}"
+    ".charts{display:flex;flex-wrap:wrap;gap:12px;margin:8px 0}"
+    ".hists{display:flex;flex-wrap:wrap;gap:8px}.hcell{border:1px solid #d0d7de;padding:2px 6px 0}"
+    ".hcell div{font-size:12px;color:#424a53}.hcell svg+svg{margin-left:10px}"
+    "svg.plot{background:#fff}svg .t{font-size:13px;font-weight:600;fill:#1f2328}svg .ax{font-size:11px;fill:#424a53}"
+    "svg .dv{font-weight:600}svg .frame{fill:none;stroke:#8c959f}svg .grid{stroke:#eaeef2}"
+    "code{background:#f6f8fa;padding:1px 4px;border-radius:4px}";
+
+static void badge(FILE *f, lab_verdict v, const char *text) {
+    fprintf(f, "<span class=\"badge b-%s\">", verdict_slug(v));
+    esc(f, text ? text : lab_verdict_name(verdict_of(v)));
+    fputs("</span>", f);
+}
+
+/* ✓ ✗ ? after a measurement. */
+static void mark(FILE *f, lab_verdict v) {
+    static const char *sym[] = {"&#10003;", "&#10007;", "?"};
+    fprintf(f, " <span class=\"m-%s\" title=\"%s\">%s</span>", verdict_slug(v), lab_verdict_name(verdict_of(v)),
+            sym[verdict_of(v)]);
+}
+
+static void html_claims(FILE *f, const lab_result *res, int n) {
+    char name[32], buf[64];
+    fputs("<table id=\"claims\">\n<thead><tr><th>experiment</th><th>claim &amp; source</th><th>prediction(s)</th>"
+          "<th>measurement(s)</th><th>verdict</th></tr></thead>\n<tbody>\n",
+          f);
+    for (int i = 0; i < n; i++) {
+        const lab_result *r = &res[i];
+        const char *nm = exp_name(r, i, name, sizeof name);
+        fprintf(f, "<tr class=\"verdict-%s\"><td><a href=\"#exp-", verdict_slug(r->verdict));
+        esc(f, nm);
+        fputs("\">", f);
+        esc(f, r->exp && r->exp->title ? r->exp->title : nm);
+        fputs("</a><br><code>", f);
+        esc(f, nm);
+        fputs("</code></td><td>", f);
+        if (r->exp) {
+            esc(f, exp_field(r->exp->claim));
+            fputs("<br><span class=\"muted\">", f);
+            esc(f, exp_field(r->exp->source));
+            fputs("</span>", f);
+        }
+        fputs("</td><td><ul class=\"cell\">", f);
+        for (int c = 0; c < r->n_checks && c < LAB_MAX_CHECKS; c++) {
+            fputs("<li>", f);
+            esc(f, r->checks[c].prediction);
+            fputs("</li>", f);
+        }
+        fputs("</ul></td><td><ul class=\"cell\">", f);
+        for (int c = 0; c < r->n_checks && c < LAB_MAX_CHECKS; c++) {
+            const lab_check_t *k = &r->checks[c];
+            fputs("<li>", f);
+            esc(f, fmt_measure(buf, k->measured, k->unit));
+            mark(f, k->verdict);
+            fputs("</li>", f);
+        }
+        fputs("</ul>", f);
+        if (r->status != NNINIT_OK) {
+            fputs("<span class=\"err\">error: ", f);
+            esc(f, r->error[0] ? r->error : nninit_status_str(r->status));
+            fputs("</span>", f);
+        }
+        fputs("</td><td>", f);
+        badge(f, r->verdict, NULL);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n", f);
+}
+
+static void html_curves(FILE *f, const lab_result *r) {
+    int nc = r->n_curves < LAB_MAX_CURVES ? r->n_curves : LAB_MAX_CURVES;
+    line acc[LAB_MAX_CURVES], loss[LAB_MAX_CURVES];
+    char labels[LAB_MAX_CURVES][72], notes[LAB_MAX_CURVES][48];
+    for (int c = 0; c < nc; c++) {
+        const lab_curve *cv = &r->curves[c];
+        snprintf(labels[c], sizeof labels[c], "%.64s", cv->label);
+        snprintf(notes[c], sizeof notes[c], "\xc3\x97 (diverged at step %ld)", cv->diverged_step);
+        const nninit_train_point *p = cv->points;
+        int np = p ? cv->n : 0;
+        const char *dash = c >= PALETTE_N ? "2,3" : NULL; /* a second round of colours is dotted */
+        acc[c] = (line){labels[c], np ? &p->epoch : NULL, np ? &p->test_acc : NULL, sizeof *p, np, palette[c % PALETTE_N],
+                        dash, cv->diverged, cv->diverged ? notes[c] : NULL};
+        loss[c] = acc[c];
+        loss[c].y = np ? &p->train_loss : NULL;
+    }
+    fputs("<h3>Training curves</h3>\n<div class=\"charts\">\n", f);
+    svg_chart(f, "Test accuracy", "epoch", "test accuracy", acc, nc, 0);
+    svg_chart(f, "Training loss", "epoch", "train loss", loss, nc, 1);
+    fputs("</div>\n", f);
+}
+
+static void html_plot(FILE *f, const lab_plot *pl) {
+    int ns = pl->n_series < LAB_MAX_SERIES ? pl->n_series : LAB_MAX_SERIES;
+    line ls[LAB_MAX_SERIES];
+    int solid = 0, dashed = 0;
+    for (int s = 0; s < ns; s++) {
+        const lab_series *se = &pl->series[s];
+        int ok = se->x && se->y;
+        /* A prediction takes the colour of the measurement it goes with:
+         * the k-th dashed series pairs with the k-th solid one. */
+        int col = se->dashed ? dashed++ : solid++;
+        ls[s] = (line){se->label, ok ? se->x : NULL, ok ? se->y : NULL, sizeof(double), ok ? se->n : 0,
+                       palette[col % PALETTE_N], se->dashed ? PRED_DASH : NULL, 0, NULL};
+    }
+    svg_chart(f, pl->title, pl->xlabel, pl->ylabel, ls, ns, pl->logy);
+}
+
+static void html_probe(FILE *f, const char *label, const nninit_probe_report *p) {
+    char nb[32];
+    fputs("<h3>Probe: ", f);
+    esc(f, label);
+    fputs("</h3>\n<p class=\"muted\">", f);
+    fprintf(f, "%d layers, loss at init %s", p->n_layers, fmt_num(nb, p->loss));
+    if (p->mean_field) {
+        fprintf(f, "; mean field: &sigma;<sub>w</sub><sup>2</sup> = %s", fmt_num(nb, p->sw2));
+        fprintf(f, ", &sigma;<sub>b</sub><sup>2</sup> = %s", fmt_num(nb, p->sb2));
+        fprintf(f, ", q* = %s", fmt_num(nb, p->qstar));
+        fprintf(f, ", &chi;<sub>1</sub> = %s", fmt_num(nb, p->chi1));
+    }
+    fputs("</p>\n", f);
+    if (p->n_findings > 0) {
+        fputs("<ul>", f);
+        for (int k = 0; k < p->n_findings && k < NNINIT_PROBE_MAX_FINDINGS; k++) {
+            fputs("<li>", f);
+            esc(f, p->findings[k].text);
+            if (p->findings[k].advice[0]) {
+                fputs(" <span class=\"muted\">(", f);
+                esc(f, p->findings[k].advice);
+                fputs(")</span>", f);
+            }
+            fputs("</li>", f);
+        }
+        fputs("</ul>\n", f);
+    }
+    int L = p->layers ? p->n_layers : 0;
+    if (L <= 0) return;
+    /* x = layer number (index + 1), as in `nninit probe`. */
+    double *buf3 = malloc(sizeof(double) * 3 * (size_t)L);
+    if (buf3) {
+        double *xs = buf3, *post = buf3 + L, *grad = buf3 + 2 * L;
+        for (int l = 0; l < L; l++) {
+            xs[l] = p->layers[l].index + 1;
+            post[l] = p->layers[l].post_std;
+            grad[l] = p->layers[l].grad_std;
+        }
+        line ls[2] = {{"activation std (post)", xs, post, sizeof(double), L, palette[0], NULL, 0, NULL},
+                      {"gradient std (dL/d pre)", xs, grad, sizeof(double), L, palette[1], NULL, 0, NULL}};
+        fputs("<div class=\"charts\">\n", f);
+        svg_chart(f, "Activation and gradient std by layer", "layer", "std", ls, 2, 1);
+        fputs("</div>\n", f);
+        free(buf3);
+    }
+    /* At most 12 layers' histograms, evenly spaced, first and last included. */
+    int m = L < 12 ? L : 12;
+    if (m < L) fprintf(f, "<p class=\"muted\">Histograms of %d of the %d layers.</p>\n", m, L);
+    fputs("<div class=\"hists\">\n", f);
+    for (int k = 0; k < m; k++) {
+        int l = m > 1 ? (int)lround((double)k * (L - 1) / (m - 1)) : 0;
+        const nninit_probe_layer *y = &p->layers[l];
+        fprintf(f, "<div class=\"hcell\"><div><b>layer %d</b> &middot; %s &middot; %d wide</div>", y->index + 1,
+                nninit_act_name(y->act), y->width);
+        svg_hist(f, y->hist, y->hist_lo, y->hist_hi, "activation", palette[0]);
+        svg_hist(f, y->grad_hist, y->grad_hist_lo, y->grad_hist_hi, "gradient dL/d pre", palette[1]);
+        fputs("</div>\n", f);
+    }
+    fputs("</div>\n", f);
+}
+
+static void html_section(FILE *f, const lab_result *r, int i) {
+    char name[32], nb[32], buf[64];
+    const char *nm = exp_name(r, i, name, sizeof name);
+    fputs("<section id=\"exp-", f);
+    esc(f, nm);
+    fputs("\">\n<h2>", f);
+    esc(f, r->exp && r->exp->title ? r->exp->title : nm);
+    fputs(" ", f);
+    badge(f, r->verdict, NULL);
+    fputs("</h2>\n<p class=\"muted\"><code>", f);
+    esc(f, nm);
+    fprintf(f, "</code> &middot; %.1f s</p>\n", r->seconds);
+    if (r->exp) {
+        fputs("<div class=\"claim\"><b>Claim.</b> ", f);
+        esc(f, exp_field(r->exp->claim));
+        fputs("<br><b>Source.</b> ", f);
+        esc(f, exp_field(r->exp->source));
+        fputs("</div>\n", f);
+    }
+    if (r->setup[0]) {
+        fputs("<p class=\"pre\"><b>Setup.</b> ", f);
+        esc(f, r->setup);
+        fputs("</p>\n", f);
+    }
+    if (r->status != NNINIT_OK) {
+        fprintf(f, "<p class=\"err\"><b>Error</b> (%s): ", nninit_status_str(r->status));
+        esc(f, r->error[0] ? r->error : "no message");
+        fputs("</p>\n", f);
+    }
+    if (r->n_checks > 0) {
+        fputs("<table class=\"checks\"><thead><tr><th>check</th><th>prediction</th><th>test</th><th>measured</th>"
+              "<th>verdict</th></tr></thead><tbody>\n",
+              f);
+        for (int c = 0; c < r->n_checks && c < LAB_MAX_CHECKS; c++) {
+            const lab_check_t *k = &r->checks[c];
+            fputs("<tr><td>", f);
+            esc(f, k->name);
+            fputs("</td><td>", f);
+            esc(f, k->prediction);
+            fputs("</td><td>measured ", f);
+            esc(f, lab_op_text(k->op));
+            fprintf(f, " %s", fmt_num(nb, k->threshold));
+            if (k->noise > 0) fprintf(f, " (noise &plusmn;%s)", fmt_num(nb, k->noise));
+            fputs("</td><td class=\"num\">", f);
+            esc(f, fmt_measure(buf, k->measured, k->unit));
+            fputs("</td><td>", f);
+            badge(f, k->verdict, NULL);
+            fputs("</td></tr>\n", f);
+        }
+        fputs("</tbody></table>\n", f);
+    }
+    if (r->notes[0]) {
+        fputs("<p class=\"pre\"><b>Notes.</b> ", f);
+        esc(f, r->notes);
+        fputs("</p>\n", f);
+    }
+    if (r->n_curves > 0) html_curves(f, r);
+    if (r->n_plots > 0) {
+        fputs("<h3>Plots</h3>\n<div class=\"charts\">\n", f);
+        for (int p = 0; p < r->n_plots && p < LAB_MAX_PLOTS; p++) html_plot(f, &r->plots[p]);
+        fputs("</div>\n", f);
+    }
+    for (int p = 0; p < r->n_probes && p < LAB_MAX_PROBES; p++) html_probe(f, r->probe_label[p], &r->probes[p]);
+    fputs("</section>\n", f);
+}
+
+static nninit_status html_body(FILE *f, const lab_result *res, int n, const lab_ctx *ctx, double total) {
+    int counts[3], errors;
+    count_verdicts(res, n, counts, &errors);
+    char nb[32], text[48];
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+               "<title>nninit lab</title>\n<style>%s</style></head>\n<body><div class=\"wrap\">\n<h1>nninit lab</h1>\n",
+            css);
+    fputs("<p>Published claims about weight initialization, tested on Fashion-MNIST. ", f);
+    if (ctx)
+        fprintf(f, "Run with <code>nninit lab%s</code>: scale <b>%s</b> (%s), seed %llu, %d thread%s, ", scale_flag(ctx->scale),
+                lab_scale_name(ctx->scale), scale_note(ctx->scale), (unsigned long long)ctx->seed, ctx->threads,
+                ctx->threads == 1 ? "" : "s");
+    fprintf(f, "%d experiments in %s s; nninit %s.</p>\n<p class=\"counts\">", n, fmt_num(nb, total), nninit_version_string());
+    for (int v = 0; v < 3; v++) {
+        snprintf(text, sizeof text, "%d %s", counts[v], lab_verdict_name((lab_verdict)v));
+        badge(f, (lab_verdict)v, text);
+        fputs(" ", f);
+    }
+    if (errors) fprintf(f, "<span class=\"err\">%d stopped by an error</span>", errors);
+    fputs("</p>\n<p class=\"muted\">A check holds when the measurement passes its test; one that misses by less than "
+          "its noise is inconclusive. An experiment is not reproduced if any check fails, else inconclusive if any "
+          "check is, else reproduced. Verdicts are computed, never written by hand.</p>\n",
+          f);
+    html_claims(f, res, n);
+    for (int i = 0; i < n; i++) html_section(f, &res[i], i);
+    fputs("</div></body></html>\n", f);
+    return NNINIT_OK;
+}
+
+/* ---- entry points ------------------------------------------------------------------ */
+
+nninit_status lab_write_html(const char *path, const lab_result *res, int n, const lab_ctx *ctx, double total_seconds) {
+    return write_atomic(path, html_body, res, n, ctx, total_seconds);
+}
+
+nninit_status lab_write_md(const char *path, const lab_result *res, int n, const lab_ctx *ctx, double total_seconds) {
+    return write_atomic(path, md_body, res, n, ctx, total_seconds);
+}
+
+nninit_status lab_write_json(const char *path, const lab_result *res, int n, const lab_ctx *ctx, double total_seconds) {
+    return write_atomic(path, json_body, res, n, ctx, total_seconds);
+}
+
+nninit_status lab_write_report(const char *dir, const lab_result *res, int n, const lab_ctx *ctx, double total_seconds) {
+    if (!dir) {
+        lab_set_error("report: directory is NULL");
+        return NNINIT_ERR_NULL;
+    }
+    nninit_status st = make_dirs(dir);
+    if (st != NNINIT_OK) return st;
+    static const struct {
+        const char *file;
+        nninit_status (*write)(const char *, const lab_result *, int, const lab_ctx *, double);
+    } files[] = {{"results.json", lab_write_json}, {"results.md", lab_write_md}, {"index.html", lab_write_html}};
+    size_t cap = strlen(dir) + 16;
+    char *path = malloc(cap);
+    if (!path) {
+        lab_set_error("report: out of memory");
+        return NNINIT_ERR_NOMEM;
+    }
+    for (size_t k = 0; k < sizeof files / sizeof files[0] && st == NNINIT_OK; k++) {
+        snprintf(path, cap, "%s/%s", dir, files[k].file);
+        st = files[k].write(path, res, n, ctx, total_seconds);
+    }
+    free(path);
+    return st;
+}
