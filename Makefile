@@ -7,7 +7,7 @@ DESTDIR ?=
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DNNINIT_WERROR=ON
 
-.PHONY: all deps build demo check sanitize install bench clean
+.PHONY: all deps build demo tour check sanitize install bench bench-train clean
 
 all: build
 
@@ -18,14 +18,24 @@ build: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 	cmake --build $(BUILD) -j $(JOBS)
 
-# A short tour of the CLI.
+# The main job: the lab's whole suite on subsets (a few minutes on 2 cores),
+# then where the report is.
+LAB_OUT ?= lab-report
 demo: build
+	./$(BUILD)/nninit lab --quick --out $(LAB_OUT)
+	@echo "open $(LAB_OUT)/index.html (also $(LAB_OUT)/results.md, $(LAB_OUT)/results.json)"
+
+# A short tour of the CLI.
+tour: build
 	@mkdir -p demo-out
 	./$(BUILD)/nninit schemes
 	./$(BUILD)/nninit explain kaiming_normal --shape 64,3,7,7 --nonlinearity relu
 	./$(BUILD)/nninit explain xavier_uniform --shape 256,784 --gain 1.6666666666666667
 	./$(BUILD)/nninit fill trunc_normal --shape 256,784 --std 0.02 --a -0.04 --b 0.04 \
 	    --seed 0 --key layers.0.weight -o demo-out/layers.0.weight.npy --stats
+	./$(BUILD)/nninit probe --arch "784 -> [dense 256 tanh] x20 -> dense 10" --init "normal(std=0.01)" --input fashion
+	./$(BUILD)/nninit train --arch "784 -> [dense 256 relu] x4 -> dense 10" --init "kaiming_normal(nonlinearity=relu)" \
+	    --lr 0.01 --momentum 0.9 --epochs 1
 
 check: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -43,5 +53,8 @@ install: build
 bench: build
 	BUILD_DIR=$(BUILD) bash bench/run.sh
 
+bench-train: build
+	BUILD_DIR=$(BUILD) bash bench/bench_train.sh
+
 clean:
-	rm -rf $(BUILD) $(ASAN) demo-out
+	rm -rf $(BUILD) $(ASAN) demo-out $(LAB_OUT)

@@ -1,0 +1,142 @@
+/* test_lab.c -- the lab: verdicts computed from checks, every experiment's
+ * code path on a tiny subset, and a prediction that fails reported as failed.
+ * Needs Debian's dataset-fashion-mnist. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lab.h"
+
+static lab_data data;
+
+static int setup(void **state) {
+    (void)state;
+    return lab_data_load(NULL, 2000, 1000, 0, &data) == NNINIT_OK ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    lab_data_free(&data);
+    return 0;
+}
+
+static lab_ctx tiny_ctx(void) {
+    lab_ctx c = {LAB_TINY, 0, &data, 2, NULL, NULL, NULL};
+    return c;
+}
+
+static void test_verdicts(void **state) {
+    (void)state;
+    lab_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(lab_finish(&r), LAB_INCONCLUSIVE); /* no checks: nothing shown */
+    assert_int_equal(lab_check(&r, "a", "x < 1", 0.5, LAB_LT, 1, 0, ""), LAB_REPRODUCED);
+    assert_int_equal(lab_finish(&r), LAB_REPRODUCED);
+    /* within noise of the threshold but on the wrong side: inconclusive */
+    assert_int_equal(lab_check(&r, "b", "x > 50", 49, LAB_GT, 50, 2, "%"), LAB_INCONCLUSIVE);
+    assert_int_equal(lab_finish(&r), LAB_INCONCLUSIVE);
+    /* clearly on the wrong side: not reproduced, whatever else held */
+    assert_int_equal(lab_check(&r, "c", "x == 1", 3, LAB_EQ, 1, 0, "units"), LAB_NOT_REPRODUCED);
+    assert_int_equal(lab_finish(&r), LAB_NOT_REPRODUCED);
+    assert_int_equal(lab_check(&r, "d", "x >= 2", NAN, LAB_GE, 2, 1, ""), LAB_NOT_REPRODUCED);
+    assert_int_equal(lab_check(&r, "e", "x <= 2", 2, LAB_LE, 2, 0, ""), LAB_REPRODUCED);
+    assert_int_equal(r.n_checks, 5);
+    assert_string_equal(r.checks[2].name, "c");
+    assert_int_equal(r.checks[2].verdict, LAB_NOT_REPRODUCED);
+    assert_string_equal(lab_verdict_name(LAB_NOT_REPRODUCED), "not reproduced");
+    assert_string_equal(lab_op_text(LAB_GE), ">=");
+    /* an experiment that stopped on an error proves nothing */
+    memset(&r, 0, sizeof r);
+    lab_check(&r, "a", "x < 1", 0.5, LAB_LT, 1, 0, "");
+    r.status = NNINIT_ERR_IO;
+    assert_int_equal(lab_finish(&r), LAB_INCONCLUSIVE);
+    assert_true(lab_acc_noise(0.5, 100, 2.0) > 0.099 && lab_acc_noise(0.5, 100, 2.0) < 0.101);
+    assert_true(lab_acc_noise(1.0, 100, 1.0) > 0); /* never zero */
+}
+
+static void test_data_subsets(void **state) {
+    (void)state;
+    assert_int_equal(data.n_train, 2000);
+    assert_int_equal(data.n_test, 1000);
+    int per[10] = {0};
+    for (int i = 0; i < data.n_test; i++) per[data.test_y[i]]++;
+    for (int c = 0; c < 10; c++) assert_int_equal(per[c], 100); /* balanced */
+    double s = 0, ss = 0; /* standardized with the training split's statistics */
+    for (int i = 0; i < data.n_train * data.dim; i++) s += data.train_x[i], ss += (double)data.train_x[i] * data.train_x[i];
+    double m = s / (data.n_train * (double)data.dim), v = ss / (data.n_train * (double)data.dim) - m * m;
+    assert_true(fabs(m) < 0.05 && fabs(v - 1) < 0.1);
+    assert_int_equal(lab_train_set(&data, 100).n, 100);
+    assert_int_equal(lab_train_set(&data, 0).n, 2000);
+}
+
+/* Every experiment in the registry runs to the end on the tiny scale, with
+ * checks, a computed verdict consistent with them, a setup and a claim. */
+static void test_every_experiment_runs(void **state) {
+    (void)state;
+    int n;
+    const lab_experiment *const *all = lab_experiments(&n);
+    assert_true(n >= 11);
+    lab_ctx ctx = tiny_ctx();
+    for (int i = 0; i < n; i++) {
+        lab_result r;
+        lab_run(all[i], &ctx, &r);
+        if (r.status) print_message("%s: %s\n", all[i]->name, r.error);
+        assert_int_equal(r.status, NNINIT_OK);
+        assert_true(r.n_checks > 0);
+        assert_true(strlen(r.setup) > 0);
+        assert_true(strlen(all[i]->claim) > 20 && strlen(all[i]->source) > 5 && strlen(all[i]->title) > 5);
+        int fail = 0, inc = 0;
+        for (int k = 0; k < r.n_checks; k++) {
+            fail |= r.checks[k].verdict == LAB_NOT_REPRODUCED;
+            inc |= r.checks[k].verdict == LAB_INCONCLUSIVE;
+        }
+        assert_int_equal(r.verdict, fail ? LAB_NOT_REPRODUCED : inc ? LAB_INCONCLUSIVE : LAB_REPRODUCED);
+        assert_ptr_equal(lab_find(all[i]->name), all[i]);
+        print_message("%-14s %-15s %5.1f s, %d checks, %d curves, %d probes, %d plots\n", all[i]->name,
+                      lab_verdict_name(r.verdict), r.seconds, r.n_checks, r.n_curves, r.n_probes, r.n_plots);
+        lab_result_free(&r);
+    }
+    assert_null(lab_find("no-such-experiment"));
+}
+
+/* A prediction that fails is reported as failed: the zero-init experiment
+ * run with random weights in place of its zeros must find distinct units and
+ * an accuracy that is not exactly chance, and say "not reproduced". */
+static void test_failing_prediction_is_reported(void **state) {
+    (void)state;
+    lab_ctx ctx = tiny_ctx();
+    ctx.override_init = "xavier_normal";
+    lab_result r;
+    lab_run(lab_find("zero-init"), &ctx, &r);
+    assert_int_equal(r.status, NNINIT_OK);
+    assert_int_equal(r.verdict, LAB_NOT_REPRODUCED);
+    int failed_identical = 0;
+    for (int k = 0; k < r.n_checks; k++)
+        if (strstr(r.checks[k].name, "identical") && r.checks[k].verdict == LAB_NOT_REPRODUCED) {
+            failed_identical++;
+            assert_true(r.checks[k].measured > 1); /* many distinct units, measured */
+        }
+    assert_int_equal(failed_identical, 3); /* tanh, relu, sigmoid */
+    lab_result_free(&r);
+    /* and the same experiment as published reproduces, at this tiny scale too */
+    ctx.override_init = NULL;
+    lab_run(lab_find("zero-init"), &ctx, &r);
+    assert_int_equal(r.verdict, LAB_REPRODUCED);
+    lab_result_free(&r);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_verdicts),
+        cmocka_unit_test(test_data_subsets),
+        cmocka_unit_test(test_failing_prediction_is_reported),
+        cmocka_unit_test(test_every_experiment_runs),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

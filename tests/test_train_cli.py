@@ -1,0 +1,88 @@
+"""nninit train from the command line: curves, reproducibility, divergence, bad input.
+
+Needs Debian's dataset-fashion-mnist (installed by scripts/install-deps.sh)."""
+import json
+import os
+import subprocess
+import unittest
+
+CLI = os.environ.get("NNINIT_CLI", os.path.join(os.path.dirname(__file__), "..", "build", "nninit"))
+SMALL = ["--arch", "784 -> [dense 64 relu] x2 -> dense 10", "--subset", "1000", "--test-subset", "500",
+         "--batch", "100", "--threads", "1"]
+
+
+def run(*args):
+    return subprocess.run([CLI, "train", *args], capture_output=True, text=True, timeout=600)
+
+
+class TrainCli(unittest.TestCase):
+    def test_json_curve(self):
+        r = run(*SMALL, "--epochs", "2", "--lr", "0.05", "--momentum", "0.9", "--json", "--quiet", "--seed", "3")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rep = json.loads(r.stdout)
+        self.assertEqual(rep["steps"], 20)
+        self.assertEqual(rep["n_train"], 1000)
+        self.assertEqual(rep["n_test"], 500)
+        self.assertFalse(rep["diverged"])
+        self.assertIsNone(rep["diverged_step"])
+        self.assertEqual([p["step"] for p in rep["points"]], [0, 10, 20])
+        self.assertEqual([p["epoch"] for p in rep["points"]], [0, 1, 2])
+        self.assertGreater(rep["final_test_acc"], 0.6)      # it learns
+        self.assertLess(rep["points"][0]["test_acc"], 0.3)  # from chance
+        self.assertLess(rep["points"][-1]["train_loss"], rep["points"][0]["train_loss"])
+        self.assertGreater(rep["examples_per_s"], 0)
+        self.assertEqual(r.stderr, "")                      # --quiet
+
+    def test_same_seed_same_curve(self):
+        args = [*SMALL, "--epochs", "1", "--evals-per-epoch", "2", "--json", "--quiet", "--optim", "adam",
+                "--lr", "0.001", "--schedule", "cosine"]
+        a = json.loads(run(*args, "--seed", "5").stdout)
+        b = json.loads(run(*args, "--seed", "5").stdout)
+        c = json.loads(run(*args, "--seed", "6").stdout)
+        key = lambda rep: [(p["train_loss"], p["test_loss"], p["test_acc"]) for p in rep["points"]]
+        self.assertEqual(key(a), key(b))
+        self.assertNotEqual(key(a), key(c))
+
+    def test_progress_and_table(self):
+        r = run(*SMALL, "--epochs", "1", "--init", "kaiming_normal(nonlinearity=relu)", "--weight-decay", "1e-4",
+                "--momentum", "0.9", "--nesterov")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("training on 1000 examples, testing on 500", r.stderr)
+        self.assertIn("epoch   1.00", r.stderr)
+        self.assertIn("test acc", r.stderr)
+        self.assertIn("train loss", r.stdout)
+        self.assertEqual(len(r.stdout.strip().splitlines()), 3)  # header, init, epoch 1
+
+    def test_diverges(self):
+        r = run(*SMALL, "--epochs", "3", "--lr", "1e6", "--momentum", "0.9")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("diverged at step", r.stderr)
+        r = run(*SMALL, "--epochs", "3", "--lr", "1e6", "--json", "--quiet")
+        self.assertEqual(r.returncode, 1)
+        rep = json.loads(r.stdout)
+        self.assertTrue(rep["diverged"])
+        self.assertGreaterEqual(rep["diverged_step"], 1)
+        self.assertIn("diverged at step", rep["error"])
+
+    def test_bad_usage(self):
+        for args in ([], ["--arch", "784 -> dense 10", "--optim", "rmsprop"],
+                     ["--arch", "100 -> dense 10"], ["--arch", "784 -> dense 10", "--batch", "0"],
+                     ["--arch", "784 -> dense 10", "--momentum", "1"], ["--arch", "784 -> dense 10", "--bogus", "1"],
+                     ["--arch", "784 -> dense 10", "--nesterov"], ["--arch", "784 -> dense 10", "--init", "nope"],
+                     ["--arch", "784 -> dense 10", "--subset", "50", "--batch", "100"],
+                     ["--arch", "784 -> dense"]):
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertTrue(r.stderr.startswith("nninit train: "), (args, r.stderr))
+        r = run("--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("--momentum", r.stdout)
+
+    def test_missing_data_is_io_failure(self):
+        r = run("--arch", "784 -> dense 10", "--data", "/nonexistent")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("/nonexistent", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
