@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(cmake make gcc pkgconf libcmocka-dev liblapacke-dev libopenblas-dev libcjson-dev zlib1g-dev
       dataset-fashion-mnist
-      python3 python3-numpy python3-scipy python3-torch)
+      python3 python3-numpy python3-scipy python3-torch chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -155,10 +155,15 @@ static const char *fmt_measure(char buf[64], double v, const char *unit) {
 
 static const char *scale_note(lab_scale s) {
     switch (s) {
-    case LAB_TINY: return "a smoke run of every code path: verdicts are computed but not meaningful at this size";
+    case LAB_TINY: return "a smoke run of every code path; verdicts are computed but not meaningful at this size";
     case LAB_QUICK: return "the whole suite on subsets of the data";
     default: return "the published sizes as far as two cores allow";
     }
+}
+static const char *threads_text(const lab_ctx *ctx, char buf[32]) {
+    if (ctx->threads <= 0) return "OpenBLAS's default threads";
+    snprintf(buf, 32, "%d thread%s", ctx->threads, ctx->threads == 1 ? "" : "s");
+    return buf;
 }
 static const char *scale_flag(lab_scale s) {
     return s == LAB_TINY ? " --tiny" : s == LAB_QUICK ? " --quick" : "";
@@ -195,12 +200,12 @@ static void md_cell(FILE *f, const char *s) {
 static nninit_status md_body(FILE *f, const lab_result *res, int n, const lab_ctx *ctx, double total) {
     int counts[3], errors;
     count_verdicts(res, n, counts, &errors);
-    char nb[32], buf[64], name[32], claim[160];
+    char nb[32], buf[64], name[32], claim[160], tb[32];
     fprintf(f, "# nninit lab: results\n\n");
     if (ctx)
-        fprintf(f, "Run with `nninit lab%s` (scale %s: %s), seed %llu, %d thread%s; nninit %s.\n", scale_flag(ctx->scale),
-                lab_scale_name(ctx->scale), scale_note(ctx->scale), (unsigned long long)ctx->seed, ctx->threads,
-                ctx->threads == 1 ? "" : "s", nninit_version_string());
+        fprintf(f, "Run with `nninit lab%s` (scale %s: %s), seed %llu, %s; nninit %s.\n", scale_flag(ctx->scale),
+                lab_scale_name(ctx->scale), scale_note(ctx->scale), (unsigned long long)ctx->seed, threads_text(ctx, tb),
+                nninit_version_string());
     else
         fprintf(f, "nninit %s.\n", nninit_version_string());
     fprintf(f, "%d experiments in %s s: %d %s, %d %s, %d %s", n, fmt_num(nb, total), counts[LAB_REPRODUCED],
@@ -256,7 +261,7 @@ static nninit_status md_body(FILE *f, const lab_result *res, int n, const lab_ct
                 md_cell(f, cv->label);
                 if (cv->n > 0 && cv->points) {
                     const nninit_train_point *p = &cv->points[cv->n - 1];
-                    fprintf(f, ": test accuracy %s after %s epochs", fmt_num(nb, p->test_acc), fmt_num(buf, p->epoch));
+                    fprintf(f, ": test accuracy %s at epoch %s", fmt_num(nb, p->test_acc), fmt_num(buf, p->epoch));
                 }
                 if (cv->diverged) fprintf(f, " (diverged at step %ld)", cv->diverged_step);
                 fputc('\n', f);
@@ -590,9 +595,10 @@ static void svg_text(FILE *f, double x, double y, const char *anchor, const char
  * point is NaN/inf (or <= 0 on a log axis). */
 static void svg_chart(FILE *f, const char *title, const char *xlabel, const char *ylabel, const line *ls, int nl, int logy) {
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY, x, y;
-    int xint = 1;
+    int xint = 1, hidden = 0; /* hidden: values <= 0 a log axis cannot show */
     for (int k = 0; k < nl; k++)
-        for (int i = 0; i < ls[k].n; i++)
+        for (int i = 0; i < ls[k].n; i++) {
+            if (logy && isfinite(at(ls[k].x, ls[k].stride, i)) && at(ls[k].y, ls[k].stride, i) <= 0) hidden++;
             if (point(&ls[k], i, logy, &x, &y)) {
                 xint &= x == floor(x);
                 xlo = fmin(xlo, x);
@@ -600,6 +606,7 @@ static void svg_chart(FILE *f, const char *title, const char *xlabel, const char
                 ylo = fmin(ylo, y);
                 yhi = fmax(yhi, y);
             }
+        }
     /* Legend: two columns when the labels are short enough, else one. */
     int cols = 2;
     for (int k = 0; k < nl; k++)
@@ -611,17 +618,25 @@ static void svg_chart(FILE *f, const char *title, const char *xlabel, const char
     esc(f, title);
     fputs("\">\n", f);
     svg_text(f, CML, 18, NULL, "t", title);
+    if (hidden) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "%d value%s \xe2\x89\xa4 0 not shown (log scale)", hidden, hidden == 1 ? "" : "s");
+        svg_text(f, CML + pw, 18, "end", "ax", msg);
+    }
     fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" class=\"frame\"/>\n", CML, CMT, pw, ph);
     svg_text(f, CML + pw / 2, CMT + ph + 32, "middle", "ax", xlabel);
     fprintf(f, "<text x=\"14\" y=\"%.0f\" transform=\"rotate(-90 14 %.0f)\" text-anchor=\"middle\" class=\"ax\">", CMT + ph / 2,
             CMT + ph / 2);
     esc(f, ylabel);
     fputs(logy ? " (log)</text>\n" : "</text>\n", f);
+    axis ax, ay;
     if (isfinite(xlo)) {
-        axis ax, ay;
         axis_linear(&ax, xlo, xhi, xint);
         if (logy) axis_log(&ay, ylo, yhi);
         else axis_linear(&ay, ylo, yhi, 0);
+    }
+    /* a span beyond DBL_MAX (data near +-1e308) has no scale either */
+    if (isfinite(xlo) && isfinite(ax.hi - ax.lo) && isfinite(ay.hi - ay.lo)) {
 #define PX(v) (CML + ((v) - ax.lo) / (ax.hi - ax.lo) * pw)
 #define PY(v) (CMT + (1 - ((v) - ay.lo) / (ay.hi - ay.lo)) * ph)
         for (int t = 0; t < ay.nt; t++) {
@@ -747,7 +762,7 @@ static const char *const css =
     ".charts{display:flex;flex-wrap:wrap;gap:12px;margin:8px 0}"
     ".hists{display:flex;flex-wrap:wrap;gap:8px}.hcell{border:1px solid #d0d7de;padding:2px 6px 0}"
     ".hcell div{font-size:12px;color:#424a53}.hcell svg+svg{margin-left:10px}"
-    "svg.plot{background:#fff}svg .t{font-size:13px;font-weight:600;fill:#1f2328}svg .ax{font-size:11px;fill:#424a53}"
+    "svg.plot{background:#fff;max-width:100%;height:auto}svg .t{font-size:13px;font-weight:600;fill:#1f2328}svg .ax{font-size:11px;fill:#424a53}"
     "svg .dv{font-weight:600}svg .frame{fill:none;stroke:#8c959f}svg .grid{stroke:#eaeef2}"
     "code{background:#f6f8fa;padding:1px 4px;border-radius:4px}";
 
@@ -980,16 +995,15 @@ static void html_section(FILE *f, const lab_result *r, int i) {
 static nninit_status html_body(FILE *f, const lab_result *res, int n, const lab_ctx *ctx, double total) {
     int counts[3], errors;
     count_verdicts(res, n, counts, &errors);
-    char nb[32], text[48];
+    char nb[32], text[48], tb[32];
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                "<title>nninit lab</title>\n<style>%s</style></head>\n<body><div class=\"wrap\">\n<h1>nninit lab</h1>\n",
             css);
     fputs("<p>Published claims about weight initialization, tested on Fashion-MNIST. ", f);
     if (ctx)
-        fprintf(f, "Run with <code>nninit lab%s</code>: scale <b>%s</b> (%s), seed %llu, %d thread%s, ", scale_flag(ctx->scale),
-                lab_scale_name(ctx->scale), scale_note(ctx->scale), (unsigned long long)ctx->seed, ctx->threads,
-                ctx->threads == 1 ? "" : "s");
+        fprintf(f, "Run with <code>nninit lab%s</code>: scale <b>%s</b> (%s), seed %llu, %s, ", scale_flag(ctx->scale),
+                lab_scale_name(ctx->scale), scale_note(ctx->scale), (unsigned long long)ctx->seed, threads_text(ctx, tb));
     fprintf(f, "%d experiments in %s s; nninit %s.</p>\n<p class=\"counts\">", n, fmt_num(nb, total), nninit_version_string());
     for (int v = 0; v < 3; v++) {
         snprintf(text, sizeof text, "%d %s", counts[v], lab_verdict_name((lab_verdict)v));
