@@ -143,7 +143,7 @@ static nninit_status plan_layer(const nninit_layer_spec *s, int i, int c, int h,
             return nninit__err(NNINIT_ERR_SHAPE, "layers.%d (conv2d): kernel %dx%d", i, s->kh, s->kw);
         if (s->stride < 1) return nninit__err(NNINIT_ERR_PARAM, "layers.%d (conv2d): stride %d < 1", i, s->stride);
         if (s->pad < 0) return nninit__err(NNINIT_ERR_PARAM, "layers.%d (conv2d): padding %d < 0", i, s->pad);
-        int g;
+        int g = 1;
         if ((st = check_groups(i, s->groups, c, s->units, &g))) return st;
         int64_t eh = (int64_t)h + 2 * (int64_t)s->pad - s->kh, ew = (int64_t)w + 2 * (int64_t)s->pad - s->kw;
         if (eh < 0 || ew < 0)
@@ -188,7 +188,7 @@ static nninit_status plan_layer(const nninit_layer_spec *s, int i, int c, int h,
                 return nninit__err(NNINIT_ERR_SHAPE,
                                    "layers.%d (residual conv): kernel %dx%d; 'same' padding needs odd sizes >= 1", i,
                                    s->kh, s->kw);
-            int g;
+            int g = 1;
             if ((st = check_groups(i, s->groups, c, c, &g))) return st;
             nninit__conv_geom gm = {c, h, w, c, s->kh, s->kw, 1, (s->kh - 1) / 2, (s->kw - 1) / 2, g, h, w};
             L->g = gm;
