@@ -470,11 +470,11 @@ nninit_status nninit_net_forward(nninit_net *net, const float *x, int batch) {
     for (int i = 0; i < net->n_layers; i++) {
         layer *L = &net->layers[i];
         switch (L->kind) {
-        case NNINIT_LAYER_DENSE: /* sgemm, then bias and activation in one pass */
+        case NNINIT_LAYER_DENSE: /* bias rows, sgemm accumulating onto them (as torch.addmm), activation */
+            for (int n = 0; n < batch; n++) memcpy(L->pre + (size_t)n * L->out_size, L->b, (size_t)L->out_size * sizeof *L->b);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, L->out_size, L->in_size, 1.0f, L->in,
-                        L->in_size, L->w, L->in_size, 0.0f, L->pre, L->out_size);
-            nninit__bias_act(L->act, L->ap, L->b, L->pre, L->post, batch, L->out_size);
-            continue;
+                        L->in_size, L->w, L->in_size, 1.0f, L->pre, L->out_size);
+            break;
         case NNINIT_LAYER_CONV2D: nninit__conv_forward(&L->g, batch, L->in, L->w, L->b, L->pre, net->col); break;
         case NNINIT_LAYER_RESIDUAL: forward_residual(L, batch, net->col); break;
         case NNINIT_LAYER_FLATTEN: continue;
