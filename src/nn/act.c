@@ -123,11 +123,3 @@ void nninit__act_backward(nninit_act a, float p, const float *pre, const float *
     case NNINIT_ACT_COUNT: break;
     }
 }
-
-void nninit__bias_act(nninit_act a, float p, const float *b, float *pre, float *post, int batch, int out) {
-    for (int n = 0; n < batch; n++) {
-        float *r = pre + (size_t)n * out;
-        for (int o = 0; o < out; o++) r[o] += b[o];
-        nninit__act_forward(a, p, r, post + (size_t)n * out, (size_t)out);
-    }
-}

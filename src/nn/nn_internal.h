@@ -24,10 +24,6 @@ void nninit__act_forward(nninit_act a, float param, const float *pre, float *pos
  * x <= 0); the value is the derivative at pre either way. */
 void nninit__act_backward(nninit_act a, float param, const float *pre, const float *post, float *d, size_t n);
 
-/* pre[n, o] += b[o], then post = act(pre), row by row while the row is in
- * cache: the bias and the activation in one pass over the output. */
-void nninit__bias_act(nninit_act a, float param, const float *b, float *pre, float *post, int batch, int out);
-
 /* ---- dense (net.c) and conv2d (conv.c) ------------------------------------ */
 
 /* y (batch, out) = x (batch, in) W^T + b, W (out, in) row-major. */
