@@ -18,7 +18,8 @@ extern "C" {
 
 typedef enum {
     NNINIT_INPUT_GAUSSIAN = 0, /* x ~ N(0, 1) per coordinate, random labels      */
-    NNINIT_INPUT_FASHION = 1   /* standardized Fashion-MNIST training images      */
+    NNINIT_INPUT_FASHION = 1,  /* standardized Fashion-MNIST training images      */
+    NNINIT_INPUT_CALLER = 2    /* opts.x / opts.y: the caller's batch             */
 } nninit_input_kind;
 
 typedef struct {
@@ -34,6 +35,8 @@ typedef struct {
     int lsuv;                  /* 1: run nninit_lsuv on the batch first         */
     double lsuv_tol;           /* 0.05                                         */
     int lsuv_max_iter;         /* 10                                           */
+    const float *x;            /* NNINIT_INPUT_CALLER: batch x input size      */
+    const int *y;              /* NNINIT_INPUT_CALLER: batch labels            */
 } nninit_probe_opts;
 
 NNINIT_API nninit_probe_opts nninit_probe_opts_default(void);

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "nninit_probe.h"
+#include "io/idx.h"
+#include "rng/philox.h"
 
 static nninit_arch *parse(const char *text) {
     nninit_arch *a = malloc(sizeof *a);
@@ -243,8 +245,46 @@ static void test_errors(void **state) {
     free(a);
 }
 
+/* The caller's batch: the same Gaussian inputs and labels the probe would
+ * draw itself give the same report, bit for bit; bad labels are refused. */
+static void test_caller_inputs(void **state) {
+    (void)state;
+    enum { B = 64, D = 32, K = 10 };
+    static float x[B * D];
+    static int y[B];
+    assert_int_equal(nninit_inputs_gaussian(x, B, D, 9), NNINIT_OK);
+    uint32_t key[2], w[4];
+    nninit_key_philox(nninit_key_from_name(9, "inputs.labels"), key);
+    for (int b = 0; b < B; b++) {
+        const uint32_t ctr[4] = {(uint32_t)b, 0, 0, 0};
+        nninit__philox4x32_10(ctr, key, w);
+        y[b] = (int)(((uint64_t)w[0] * K) >> 32);
+    }
+    const char *arch = "32 -> [dense 16 tanh] x3 -> dense 10";
+    nninit_probe_opts o = nninit_probe_opts_default();
+    o.batch = B, o.seed = 9;
+    nninit_probe_report a, c;
+    run(arch, NULL, &o, &a);
+    o.input = NNINIT_INPUT_CALLER, o.x = x, o.y = y;
+    run(arch, NULL, &o, &c);
+    assert_memory_equal(&a.loss, &c.loss, sizeof a.loss);
+    for (int l = 0; l < a.n_layers; l++) {
+        assert_memory_equal(&a.layers[l].post_std, &c.layers[l].post_std, sizeof(double));
+        assert_memory_equal(&a.layers[l].grad_std, &c.layers[l].grad_std, sizeof(double));
+    }
+    nninit_probe_report_free(&a);
+    nninit_probe_report_free(&c);
+    nninit_arch *ar = parse(arch);
+    y[3] = 10;
+    assert_int_equal(nninit_probe_run(ar, NULL, &o, &c), NNINIT_ERR_PARAM);
+    o.x = NULL;
+    assert_int_equal(nninit_probe_run(ar, NULL, &o, &c), NNINIT_ERR_NULL);
+    free(ar);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_caller_inputs),
         cmocka_unit_test(test_zero_init_symmetric), cmocka_unit_test(test_small_weights_vanish),
         cmocka_unit_test(test_large_weights_saturate), cmocka_unit_test(test_he_relu_stable),
         cmocka_unit_test(test_mean_field_qstar), cmocka_unit_test(test_relu_correlation),

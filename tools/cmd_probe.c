@@ -35,12 +35,7 @@ static const char probe_usage[] =
     "  --json              one JSON object on stdout\n"
     "  --html FILE         a self-contained HTML report (inline SVG)\n";
 
-static int bad(const char *fmt, const char *a) {
-    fprintf(stderr, "nninit probe: ");
-    fprintf(stderr, fmt, a);
-    fprintf(stderr, "\n");
-    return 2;
-}
+static int bad(const char *fmt, const char *a) { return cli_bad("probe", fmt, a); }
 
 /* ---- output ------------------------------------------------------------- */
 static void jnum(FILE *f, double v) {
@@ -214,15 +209,10 @@ int cmd_probe(int argc, char **argv) {
         } else return bad("unknown option '%s' (see nninit probe --help)", a);
     }
     nninit_arch *arch;
-    int rc = cli_load_arch("probe", arch_text, arch_json, &arch);
-    if (rc) return rc;
     nninit_layer_init li;
     const nninit_layer_init *dflt;
-    if (cli_default_init(init, bias, &li, &dflt)) {
-        fprintf(stderr, "nninit probe: --%s: %s\n", init ? "init" : "bias", nninit_last_error());
-        free(arch);
-        return 2;
-    }
+    int rc = cli_load_arch("probe", arch_text, arch_json, init, bias, &arch, &li, &dflt);
+    if (rc) return rc;
     if (o.lsuv && !init) {
         li.weight = nninit_spec_default(NNINIT_ORTHOGONAL);
         li.bias = nninit_spec_default(NNINIT_ZEROS);

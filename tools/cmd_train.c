@@ -48,12 +48,7 @@ static const char train_usage[] =
     "The same seed, options and thread count give the same curve on the same machine\n"
     "(the OpenBLAS build and CPU family also decide how sgemm rounds).\n";
 
-static int bad(const char *fmt, const char *a) {
-    fprintf(stderr, "nninit train: ");
-    fprintf(stderr, fmt, a);
-    fprintf(stderr, "\n");
-    return 2;
-}
+static int bad(const char *fmt, const char *a) { return cli_bad("train", fmt, a); }
 
 typedef struct {
     int tty, quiet;
@@ -213,15 +208,10 @@ int cmd_train(int argc, char **argv) {
     }
     if (o.nesterov && o.momentum <= 0) return bad("%s", "--nesterov needs --momentum > 0");
     nninit_arch *arch;
-    int rc = cli_load_arch("train", arch_text, arch_json, &arch);
-    if (rc) return rc;
     nninit_layer_init li;
     const nninit_layer_init *dflt;
-    if (cli_default_init(init, bias, &li, &dflt)) {
-        fprintf(stderr, "nninit train: --%s: %s\n", init ? "init" : "bias", nninit_last_error());
-        free(arch);
-        return 2;
-    }
+    int rc = cli_load_arch("train", arch_text, arch_json, init, bias, &arch, &li, &dflt);
+    if (rc) return rc;
     if (arch->in_c * arch->in_h * arch->in_w != 784) {
         fprintf(stderr, "nninit train: the network takes %d features; Fashion-MNIST images have 784 (1x28x28)\n",
                 arch->in_c * arch->in_h * arch->in_w);

@@ -12,7 +12,14 @@ nninit_status nninit__probe_inputs(const nninit_probe_opts *o, int in, int class
                                    float *pair) {
     nninit_status st;
     int B = o->batch;
-    if (o->input == NNINIT_INPUT_FASHION) {
+    if (o->input == NNINIT_INPUT_CALLER) {
+        if (!o->x || !o->y) return nninit__err(NNINIT_ERR_NULL, "probe: input 'caller' without opts.x and opts.y");
+        for (int b = 0; b < B; b++)
+            if (o->y[b] < 0 || o->y[b] >= classes)
+                return nninit__err(NNINIT_ERR_PARAM, "probe: label %d = %d not in 0..%d", b, o->y[b], classes - 1);
+        memcpy(x, o->x, (size_t)B * in * sizeof *x);
+        memcpy(y, o->y, (size_t)B * sizeof *y);
+    } else if (o->input == NNINIT_INPUT_FASHION) {
         if (in != 784)
             return nninit__err(NNINIT_ERR_PARAM, "probe: Fashion-MNIST inputs have 784 features, the network takes %d", in);
         if (classes < 10)

@@ -67,7 +67,15 @@ int cli_default_init(const char *init, const char *bias, nninit_layer_init *li, 
     return 0;
 }
 
-int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_path, nninit_arch **out) {
+int cli_bad(const char *cmd, const char *fmt, const char *arg) {
+    fprintf(stderr, "nninit %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    return 2;
+}
+
+int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_path, const char *init,
+                  const char *bias, nninit_arch **out, nninit_layer_init *li, const nninit_layer_init **dflt) {
     *out = NULL;
     if (!arch_text == !arch_json_path) {
         fprintf(stderr, "nninit %s: give exactly one of --arch TEXT or --arch-json FILE\n", cmd);
@@ -93,6 +101,11 @@ int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_
     }
     if (st) {
         fprintf(stderr, "nninit %s: %s\n", cmd, nninit_last_error());
+        free(arch);
+        return 2;
+    }
+    if (cli_default_init(init, bias, li, dflt)) {
+        fprintf(stderr, "nninit %s: --%s: %s\n", cmd, init ? "init" : "bias", nninit_last_error());
         free(arch);
         return 2;
     }

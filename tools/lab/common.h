@@ -24,8 +24,13 @@ int cli_parse_scheme(const char *text, int bias, nninit_spec *out);
  * success, -1 with nninit_last_error() set. */
 int cli_default_init(const char *init, const char *bias, nninit_layer_init *li, const nninit_layer_init **dflt);
 
-/* Parse exactly one of arch_text / arch_json_path into a malloc'ed arch.
- * Returns 0, or 2 after printing "nninit CMD: why" to stderr. */
-int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_path, nninit_arch **out);
+/* Parse exactly one of arch_text / arch_json_path into a malloc'ed arch,
+ * and the default init from init / bias text (cli_default_init). Returns 0,
+ * or the exit status (1 or 2) after printing "nninit CMD: why" to stderr. */
+int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_path, const char *init,
+                  const char *bias, nninit_arch **out, nninit_layer_init *li, const nninit_layer_init **dflt);
+
+/* Prints "nninit CMD: " and fmt with one string argument to stderr; returns 2. */
+int cli_bad(const char *cmd, const char *fmt, const char *arg);
 
 #endif

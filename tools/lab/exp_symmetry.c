@@ -223,6 +223,30 @@ const lab_experiment lab_exp_constant_init = {
 
 /* ---- 3. small random init, deep tanh ---------------------------------------- */
 
+/* Probe, then train one epoch (SGD lr 0.01, momentum 0.9), each of two inits
+ * with zero biases: p[k] the probe, acc[k] the final test accuracy in percent,
+ * rep[k] (if rep) the training report, to be freed by the caller. */
+static nninit_status probe_and_train(const lab_ctx *ctx, const char *arch, const char *const inits[2],
+                                     const char *const labels[2], int n_train, lab_result *r,
+                                     const nninit_probe_report *p[2], double acc[2], nninit_train_report *rep) {
+    for (int k = 0; k < 2; k++) {
+        p[k] = lab_probe(ctx, arch, inits[k], "zeros", NULL, labels[k], r);
+        if (!p[k]) return NNINIT_ERR_PARAM;
+        nninit_net *net;
+        nninit_status st = lab_net(ctx, arch, inits[k], "zeros", 1000, 0, &net);
+        if (st) return st;
+        nninit_train_opts o = lab_train_opts(ctx, 0.01, 0.9, 1);
+        st = lab_train(ctx, net, &o, n_train, labels[k], r, &acc[k], rep ? &rep[k] : NULL);
+        nninit_net_free(net);
+        if (st) {
+            if (rep && k) nninit_train_report_free(&rep[0]);
+            return st;
+        }
+        acc[k] = acc_pct(acc[k], ctx->data->n_test);
+    }
+    return NNINIT_OK;
+}
+
 static nninit_status run_small_random(const lab_ctx *ctx, lab_result *r) {
     const int width = lab_pick(ctx, 64, 256, 256), n_train = lab_pick(ctx, 512, 0, 0), depth = 20;
     const int n_test = ctx->data->n_test;
@@ -236,18 +260,8 @@ static nninit_status run_small_random(const lab_ctx *ctx, lab_result *r) {
     const char *inits[2] = {small, "xavier_normal"}, *labels[2] = {"N(0, 0.01^2)", "xavier_normal"};
     const nninit_probe_report *p[2];
     double acc[2];
-    for (int k = 0; k < 2; k++) {
-        p[k] = lab_probe(ctx, arch, inits[k], "zeros", NULL, labels[k], r);
-        if (!p[k]) return NNINIT_ERR_PARAM;
-        nninit_net *net;
-        nninit_status st = lab_net(ctx, arch, inits[k], "zeros", 1000, 0, &net);
-        if (st) return st;
-        nninit_train_opts o = lab_train_opts(ctx, 0.01, 0.9, 1);
-        st = lab_train(ctx, net, &o, n_train, labels[k], r, &acc[k], NULL);
-        nninit_net_free(net);
-        if (st) return st;
-        acc[k] = acc_pct(acc[k], n_test);
-    }
+    nninit_status st = probe_and_train(ctx, arch, inits, labels, n_train, r, p, acc, NULL);
+    if (st) return st;
     double ratio = std_ratio(p[0], 0, depth - 1), xr = std_ratio(p[1], 0, depth - 1);
     lab_check(r, "N(0, 0.01^2): activations vanish with depth", "std(layer 20) / std(layer 1) < 1e-6", ratio, LAB_LT,
               1e-6, 0, "");
@@ -286,18 +300,8 @@ static nninit_status run_large_random(const lab_ctx *ctx, lab_result *r) {
     const nninit_probe_report *p[2];
     double acc[2];
     nninit_train_report rep[2];
-    for (int k = 0; k < 2; k++) {
-        p[k] = lab_probe(ctx, arch, inits[k], "zeros", NULL, labels[k], r);
-        if (!p[k]) return NNINIT_ERR_PARAM;
-        nninit_net *net;
-        nninit_status st = lab_net(ctx, arch, inits[k], "zeros", 1000, 0, &net);
-        if (st) return st;
-        nninit_train_opts o = lab_train_opts(ctx, 0.01, 0.9, 1);
-        st = lab_train(ctx, net, &o, n_train, labels[k], r, &acc[k], &rep[k]);
-        nninit_net_free(net);
-        if (st) return st;
-        acc[k] = acc_pct(acc[k], n_test);
-    }
+    nninit_status st = probe_and_train(ctx, arch, inits, labels, n_train, r, p, acc, rep);
+    if (st) return st;
     double sat = mean_saturated(p[0], depth), xsat = mean_saturated(p[1], depth);
     lab_check(r, "N(0, 1): most units saturate", "mean over hidden layers of the fraction |tanh| > 0.99 > 50%",
               100 * sat, LAB_GT, 50, 0, "%");

@@ -297,8 +297,10 @@ const nninit_probe_report *lab_probe(const lab_ctx *ctx, const char *arch_text, 
     nninit_probe_report rep;
     const nninit_probe_report *out = NULL;
     nninit_probe_opts o = opts ? *opts : nninit_probe_opts_default();
-    if (!opts) {
-        o.input = NNINIT_INPUT_FASHION;
+    if (!opts) { /* a batch of the training images already in memory */
+        o.input = NNINIT_INPUT_CALLER;
+        o.batch = ctx->data->n_train < 256 ? ctx->data->n_train : 256;
+        o.x = ctx->data->train_x, o.y = ctx->data->train_y;
         o.seed = ctx->seed;
     }
     if (st) set_err(st, arch_text);
