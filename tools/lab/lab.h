@@ -102,8 +102,8 @@ typedef struct lab_experiment lab_experiment;
 
 typedef struct {
     const lab_experiment *exp;
-    char setup[768];           /* what was run, with the sizes of this scale     */
-    char notes[768];           /* what the measurements say, computed text       */
+    char setup[1536];          /* what was run, with the sizes of this scale     */
+    char notes[1536];          /* what the measurements say, computed text       */
     int n_checks;
     lab_check_t checks[LAB_MAX_CHECKS];
     int n_curves;
