@@ -61,6 +61,20 @@ static void plot_std(lab_result *r, const nninit_probe_report *const *p, const c
     }
 }
 
+/* Largest relative difference between row 0 of layer l's weight and any other
+ * row: 0 while the units are exactly identical. */
+static double row_spread(nninit_net *net, int l) {
+    nninit_layer_view v;
+    if (nninit_net_layer(net, l, &v)) return NAN;
+    double most = 0;
+    for (int64_t j = 1; j < v.w_rows; j++)
+        for (int64_t k = 0; k < v.w_cols; k++) {
+            double a = v.w[j * v.w_cols + k], b = v.w[k];
+            if (a != b) most = fmax(most, fabs(a - b) / fmax(fabs(b), 1e-30));
+        }
+    return most;
+}
+
 /* ---- 1. zero init ---------------------------------------------------------- */
 
 static nninit_status run_zero_init(const lab_ctx *ctx, lab_result *r) {
@@ -91,7 +105,7 @@ static nninit_status run_zero_init(const lab_ctx *ctx, lab_result *r) {
         int distinct = max_distinct(ctx, net, 2, per);
         nninit_layer_view v;
         nninit_net_layer(net, 0, &v);
-        double w1 = frob(v.w, v.w_rows * v.w_cols);
+        double w1 = frob(v.w, v.w_rows * v.w_cols), spread = row_spread(net, 0);
         nninit_net_free(net);
         double pct = acc_pct(acc, n_test);
         snprintf(name, sizeof name, "%s: hidden units identical after training", acts[a]);
@@ -105,6 +119,11 @@ static nninit_status run_zero_init(const lab_ctx *ctx, lab_result *r) {
         }
         lab_note(r, "%s: %d and %d distinct units in the two hidden layers, ||W1|| = %.3g, test accuracy %.2f%%. ",
                  acts[a], per[0], per[1], w1, pct);
+        if (distinct > 1 && !ctx->override_init)
+            lab_note(r, "(%s: the rows of W1 differ by up to %.2g relative: float32 sgemm does not compute identical "
+                        "columns bit-identically and the symmetric state is unstable under SGD, so after enough "
+                        "steps rounding grows into distinct units; see constant-init.) ",
+                     acts[a], spread);
     }
     char arch[128];
     snprintf(arch, sizeof arch, "784 -> [dense %d tanh] x2 -> dense 10", width);
@@ -121,20 +140,6 @@ const lab_experiment lab_exp_zero_init = {
     "seed 000 (the symmetry problem); Goodfellow, Bengio & Courville 2016, Deep Learning, §8.4", run_zero_init};
 
 /* ---- 2. constant non-zero init ---------------------------------------------- */
-
-/* Largest relative difference between row 0 of layer l's weight and any other
- * row: 0 while the units are exactly identical. */
-static double row_spread(nninit_net *net, int l) {
-    nninit_layer_view v;
-    if (nninit_net_layer(net, l, &v)) return NAN;
-    double most = 0;
-    for (int64_t j = 1; j < v.w_rows; j++)
-        for (int64_t k = 0; k < v.w_cols; k++) {
-            double a = v.w[j * v.w_cols + k], b = v.w[k];
-            if (a != b) most = fmax(most, fabs(a - b) / fmax(fabs(b), 1e-30));
-        }
-    return most;
-}
 
 static nninit_status run_constant_init(const lab_ctx *ctx, lab_result *r) {
     const int width = lab_pick(ctx, 32, 64, 128), n_train = lab_pick(ctx, 512, 0, 0);
