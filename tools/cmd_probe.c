@@ -38,10 +38,6 @@ static const char probe_usage[] =
 static int bad(const char *fmt, const char *a) { return cli_bad("probe", fmt, a); }
 
 /* ---- output ------------------------------------------------------------- */
-static void jnum(FILE *f, double v) {
-    if (isfinite(v)) fprintf(f, "%.6g", v);
-    else fprintf(f, "null");
-}
 
 static const char *finding_name(nninit_finding_kind k) {
     static const char *n[] = {"healthy", "vanishing", "exploding", "saturated", "dead", "symmetric"};
@@ -54,30 +50,27 @@ static const char *kind_name(nninit_layer_kind k) {
 }
 
 static void print_json(FILE *f, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o) {
-    fprintf(f, "{\"arch\": \"");
-    for (const char *p = arch; *p; p++) {
-        if (*p == '"' || *p == '\\') fputc('\\', f);
-        if ((unsigned char)*p >= 0x20) fputc(*p, f);
-    }
-    fprintf(f, "\", \"batch\": %d, \"seed\": %llu, \"lr\": %g, \"sgd_steps\": %d, \"loss\": ", o->batch,
+    fprintf(f, "{\"arch\": ");
+    cli_json_str(f, arch);
+    fprintf(f, ", \"batch\": %d, \"seed\": %llu, \"lr\": %g, \"sgd_steps\": %d, \"loss\": ", o->batch,
             (unsigned long long)o->seed, (double)o->lr, o->sgd_steps);
-    jnum(f, r->loss);
+    cli_json_num(f, r->loss);
     fprintf(f, ", \"init_seconds\": ");
-    jnum(f, r->init_seconds);
+    cli_json_num(f, r->init_seconds);
     fprintf(f, ", \"seconds\": ");
-    jnum(f, r->seconds);
+    cli_json_num(f, r->seconds);
     fprintf(f, ", \"mean_field\": {\"applies\": %s, \"sw2\": ", r->mean_field ? "true" : "false");
-    jnum(f, r->sw2);
+    cli_json_num(f, r->sw2);
     fprintf(f, ", \"sb2\": ");
-    jnum(f, r->sb2);
+    cli_json_num(f, r->sb2);
     fprintf(f, ", \"qstar\": ");
-    jnum(f, r->qstar);
+    cli_json_num(f, r->qstar);
     fprintf(f, ", \"chi1\": ");
-    jnum(f, r->chi1);
+    cli_json_num(f, r->chi1);
     fprintf(f, ", \"xi_q\": ");
-    jnum(f, r->xi_q);
+    cli_json_num(f, r->xi_q);
     fprintf(f, ", \"xi_c\": ");
-    jnum(f, r->xi_c);
+    cli_json_num(f, r->xi_c);
     fprintf(f, "}, \"layers\": [");
     for (int l = 0; l < r->n_layers; l++) {
         const nninit_probe_layer *p = &r->layers[l];
@@ -93,13 +86,13 @@ static void print_json(FILE *f, const nninit_probe_report *r, const char *arch, 
             {"grad_hist_lo", p->grad_hist_lo}, {"grad_hist_hi", p->grad_hist_hi}};
         for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
             fprintf(f, ", \"%s\": ", nums[i].k);
-            jnum(f, nums[i].v);
+            cli_json_num(f, nums[i].v);
         }
         fprintf(f, ", \"distinct_rows_init\": %d, \"distinct_units_init\": %d, \"distinct_units_after\": %d",
                 p->distinct_rows_init, p->distinct_units_init, p->distinct_units_after);
         if (o->lsuv) {
             fprintf(f, ", \"lsuv_iters\": %d, \"lsuv_var\": ", p->lsuv_iters);
-            jnum(f, p->lsuv_var);
+            cli_json_num(f, p->lsuv_var);
         }
         fprintf(f, ", \"hist\": [");
         for (int b = 0; b < o->hist_bins; b++) fprintf(f, "%s%.5g", b ? "," : "", p->hist[b]);
@@ -112,8 +105,12 @@ static void print_json(FILE *f, const nninit_probe_report *r, const char *arch, 
         const nninit_finding *fd = &r->findings[i];
         fprintf(f, "%s\n  {\"kind\": \"%s\", \"layer\": %d, \"value\": ", i ? "," : "", finding_name(fd->kind),
                 fd->layer >= 0 ? fd->layer + 1 : -1);
-        jnum(f, fd->value);
-        fprintf(f, ", \"text\": \"%s\", \"advice\": \"%s\"}", fd->text, fd->advice);
+        cli_json_num(f, fd->value);
+        fprintf(f, ", \"text\": ");
+        cli_json_str(f, fd->text);
+        fprintf(f, ", \"advice\": ");
+        cli_json_str(f, fd->advice);
+        fprintf(f, "}");
     }
     fprintf(f, "\n]}\n");
 }

@@ -90,26 +90,10 @@ static int on_progress(const nninit_train_progress *pr, void *user) {
     return 0;
 }
 
-static void jnum(FILE *f, double v) {
-    if (isfinite(v)) fprintf(f, "%.6g", v);
-    else fprintf(f, "null");
-}
-
-static void jstr(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 static void print_json(FILE *f, const char *arch, const nninit_train_opts *o, int n_train, int n_test,
                        const nninit_train_report *r, const char *error) {
     fprintf(f, "{\"arch\": ");
-    jstr(f, arch);
+    cli_json_str(f, arch);
     fprintf(f, ", \"optim\": \"%s\", \"lr\": %g, \"momentum\": %g, \"nesterov\": %s, \"weight_decay\": %g, "
                "\"schedule\": \"%s\", \"batch\": %d, \"epochs\": %d, \"seed\": %llu, \"threads\": %d, "
                "\"n_train\": %d, \"n_test\": %d,\n",
@@ -117,32 +101,32 @@ static void print_json(FILE *f, const char *arch, const nninit_train_opts *o, in
             nninit_schedule_name(o->schedule), o->batch, o->epochs, (unsigned long long)o->seed, o->threads, n_train,
             n_test);
     fprintf(f, " \"steps\": %ld, \"seconds\": ", r->steps);
-    jnum(f, r->seconds);
+    cli_json_num(f, r->seconds);
     fprintf(f, ", \"examples_per_s\": ");
-    jnum(f, r->seconds > 0 ? (double)r->steps * o->batch / r->seconds : NAN);
+    cli_json_num(f, r->seconds > 0 ? (double)r->steps * o->batch / r->seconds : NAN);
     fprintf(f, ", \"diverged\": %s, \"diverged_step\": ", r->diverged ? "true" : "false");
     if (r->diverged) fprintf(f, "%ld", r->diverged_step);
     else fprintf(f, "null");
     fprintf(f, ", \"error\": ");
-    if (error) jstr(f, error);
+    if (error) cli_json_str(f, error);
     else fprintf(f, "null");
     fprintf(f, ", \"final_test_loss\": ");
-    jnum(f, r->final_test_loss);
+    cli_json_num(f, r->final_test_loss);
     fprintf(f, ", \"final_test_acc\": ");
-    jnum(f, r->final_test_acc);
+    cli_json_num(f, r->final_test_acc);
     fprintf(f, ",\n \"points\": [");
     for (int i = 0; i < r->n_points; i++) {
         const nninit_train_point *q = &r->points[i];
         fprintf(f, "%s\n  {\"step\": %ld, \"epoch\": ", i ? "," : "", q->step);
-        jnum(f, q->epoch);
+        cli_json_num(f, q->epoch);
         fprintf(f, ", \"train_loss\": ");
-        jnum(f, q->train_loss);
+        cli_json_num(f, q->train_loss);
         fprintf(f, ", \"test_loss\": ");
-        jnum(f, q->test_loss);
+        cli_json_num(f, q->test_loss);
         fprintf(f, ", \"test_acc\": ");
-        jnum(f, q->test_acc);
+        cli_json_num(f, q->test_acc);
         fprintf(f, ", \"seconds\": ");
-        jnum(f, q->seconds);
+        cli_json_num(f, q->seconds);
         fprintf(f, "}");
     }
     fprintf(f, "\n ]}\n");

@@ -67,6 +67,22 @@ int cli_default_init(const char *init, const char *bias, nninit_layer_init *li, 
     return 0;
 }
 
+void cli_json_num(FILE *f, double v) {
+    if (isfinite(v)) fprintf(f, "%.6g", v);
+    else fprintf(f, "null");
+}
+
+void cli_json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
 int cli_bad(const char *cmd, const char *fmt, const char *arg) {
     fprintf(stderr, "nninit %s: ", cmd);
     fprintf(stderr, fmt, arg);

@@ -4,6 +4,8 @@
 #ifndef NNINIT_TOOLS_COMMON_H
 #define NNINIT_TOOLS_COMMON_H
 
+#include <stdio.h>
+
 #include "nninit_nn.h"
 
 /* 0 on success: the whole string is a finite number / a base-10 integer. */
@@ -29,6 +31,11 @@ int cli_default_init(const char *init, const char *bias, nninit_layer_init *li, 
  * or the exit status (1 or 2) after printing "nninit CMD: why" to stderr. */
 int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_path, const char *init,
                   const char *bias, nninit_arch **out, nninit_layer_init *li, const nninit_layer_init **dflt);
+
+/* JSON output of the CLI commands: a number (non-finite -> null, %.6g) and
+ * an escaped string with its quotes. */
+void cli_json_num(FILE *f, double v);
+void cli_json_str(FILE *f, const char *s);
 
 /* Prints "nninit CMD: " and fmt with one string argument to stderr; returns 2. */
 int cli_bad(const char *cmd, const char *fmt, const char *arg);

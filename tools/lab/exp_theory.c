@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
 #include "lab.h"
 
 static void say(const lab_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -21,22 +20,6 @@ static void say(const lab_ctx *ctx, const char *fmt, ...) {
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     ctx->progress(ctx->progress_user, line);
-}
-
-/* Probe arch without keeping the report in r (lab_probe keeps at most
- * LAB_MAX_PROBES, and these are only read for a few numbers). */
-static nninit_status probe_temp(const char *arch_text, const char *init, const char *bias,
-                                const nninit_probe_opts *o, nninit_probe_report *rep) {
-    nninit_arch *arch = malloc(sizeof *arch);
-    if (!arch) return lab_set_error("out of memory"), NNINIT_ERR_NOMEM;
-    nninit_layer_init li;
-    const nninit_layer_init *dflt = NULL;
-    nninit_status st = nninit_arch_parse(arch_text, arch);
-    if (!st && cli_default_init(init, bias, &li, &dflt)) st = NNINIT_ERR_PARAM;
-    if (!st) st = nninit_probe_run(arch, dflt, o, rep);
-    if (st) lab_set_error("%s: %s", arch_text, nninit_last_error());
-    free(arch);
-    return st;
 }
 
 static double mean_of(const double *x, int n) {
@@ -122,7 +105,7 @@ static nninit_status run_mean_field(const lab_ctx *ctx, lab_result *r) {
             mf_measure(p, l0, D, &pt[k]);
         } else {
             nninit_probe_report p;
-            if ((st = probe_temp(arch, init, MF_BIAS, &po, &p))) return st;
+            if ((st = lab_probe_once(ctx, arch, init, MF_BIAS, &po, &p))) return st;
             mf_measure(&p, l0, D, &pt[k]);
             nninit_probe_report_free(&p);
         }
@@ -168,7 +151,7 @@ static nninit_status run_mean_field(const lab_ctx *ctx, lab_result *r) {
     for (int c = 0; c <= nc; c++) { /* xi_c from the probe's mean-field summary of a small net */
         nninit_probe_report p;
         mf_init(init, sizeof init, c < nc ? csw[c] : crit);
-        if ((st = probe_temp("784 -> [dense 8 tanh] x2 -> dense 10", init, MF_BIAS, &so, &p))) return st;
+        if ((st = lab_probe_once(ctx, "784 -> [dense 8 tanh] x2 -> dense 10", init, MF_BIAS, &so, &p))) return st;
         xi[c] = p.xi_c;
         nninit_probe_report_free(&p);
         if (!(xi[c] > 0)) return lab_set_error("mean-field: no xi_c for %s", init), NNINIT_ERR_PARAM;

@@ -185,6 +185,11 @@ nninit_status lab_train(const lab_ctx *ctx, nninit_net *net, const nninit_train_
 const nninit_probe_report *lab_probe(const lab_ctx *ctx, const char *arch, const char *init, const char *bias,
                                      const nninit_probe_opts *opts, const char *label, lab_result *r);
 
+/* The same probe without keeping it: rep is the caller's, to be released
+ * with nninit_probe_report_free. */
+nninit_status lab_probe_once(const lab_ctx *ctx, const char *arch, const char *init, const char *bias,
+                             const nninit_probe_opts *opts, nninit_probe_report *rep);
+
 /* Distinct hidden units of dense layer l of net on the batch x (batch rows):
  * units whose post-activation columns differ by more than tol relative. */
 int lab_distinct_units(nninit_net *net, int l, const float *x, int batch, double tol);

@@ -287,15 +287,10 @@ nninit_status lab_train(const lab_ctx *ctx, nninit_net *net, const nninit_train_
     return NNINIT_OK;
 }
 
-const nninit_probe_report *lab_probe(const lab_ctx *ctx, const char *arch_text, const char *init, const char *bias,
-                                     const nninit_probe_opts *opts, const char *label, lab_result *r) {
+nninit_status lab_probe_once(const lab_ctx *ctx, const char *arch_text, const char *init, const char *bias,
+                             const nninit_probe_opts *opts, nninit_probe_report *rep) {
     nninit_arch *arch = malloc(sizeof *arch);
-    if (!arch) return lab_set_error("out of memory"), NULL;
-    nninit_status st = nninit_arch_parse(arch_text, arch);
-    nninit_layer_init li;
-    const nninit_layer_init *dflt = NULL;
-    nninit_probe_report rep;
-    const nninit_probe_report *out = NULL;
+    if (!arch) return lab_set_error("out of memory"), NNINIT_ERR_NOMEM;
     nninit_probe_opts o = opts ? *opts : nninit_probe_opts_default();
     if (!opts) { /* a batch of the training images already in memory */
         o.input = NNINIT_INPUT_CALLER;
@@ -303,21 +298,27 @@ const nninit_probe_report *lab_probe(const lab_ctx *ctx, const char *arch_text, 
         o.x = ctx->data->train_x, o.y = ctx->data->train_y;
         o.seed = ctx->seed;
     }
+    nninit_layer_init li;
+    const nninit_layer_init *dflt = NULL;
+    nninit_status st = nninit_arch_parse(arch_text, arch);
     if (st) set_err(st, arch_text);
-    else if (!(st = layer_init(init, bias, &li, &dflt))) {
-        if ((st = nninit_probe_run(arch, dflt, &o, &rep))) set_err(st, arch_text);
-        else if (r->n_probes < LAB_MAX_PROBES) {
-            int k = r->n_probes++;
-            r->probes[k] = rep;
-            snprintf(r->probe_label[k], sizeof r->probe_label[k], "%s", label);
-            out = &r->probes[k];
-        } else {
-            nninit_probe_report_free(&rep);
-            lab_set_error("%s: more than %d probes", label, LAB_MAX_PROBES);
-        }
-    }
+    else if (!(st = layer_init(init, bias, &li, &dflt)) && (st = nninit_probe_run(arch, dflt, &o, rep)))
+        set_err(st, arch_text);
     free(arch);
-    return out;
+    return st;
+}
+
+const nninit_probe_report *lab_probe(const lab_ctx *ctx, const char *arch_text, const char *init, const char *bias,
+                                     const nninit_probe_opts *opts, const char *label, lab_result *r) {
+    if (r->n_probes >= LAB_MAX_PROBES) {
+        lab_set_error("%s: more than %d probes", label, LAB_MAX_PROBES);
+        return NULL;
+    }
+    int k = r->n_probes;
+    if (lab_probe_once(ctx, arch_text, init, bias, opts, &r->probes[k])) return NULL;
+    snprintf(r->probe_label[k], sizeof r->probe_label[k], "%s", label);
+    r->n_probes++;
+    return &r->probes[k];
 }
 
 /* Two columns are the same unit when every value agrees within tol relative. */
