@@ -111,6 +111,8 @@ NNINIT_API nninit_status nninit_net_sgd_step(nninit_net *net, float lr);
 typedef struct {
     nninit_layer_kind kind;
     nninit_act act;
+    double act_param;      /* the parameter the engine uses: leaky slope, elu
+                              alpha (defaults resolved); 0 for the others     */
     int out_size;          /* features per example after the layer            */
     int out_c, out_h, out_w;
     const float *pre;      /* (batch, out_size) pre-activation, or NULL       */

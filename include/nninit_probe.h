@@ -37,6 +37,11 @@ typedef struct {
     int lsuv_max_iter;         /* 10                                           */
     const float *x;            /* NNINIT_INPUT_CALLER: batch x input size      */
     const int *y;              /* NNINIT_INPUT_CALLER: batch labels            */
+    /* Optional: called between the probe's stages (stage names "forward",
+     * "backward", "statistics", "pair", "theory", "sgd"; done of total
+     * units of work), from the calling thread. NULL: no calls. */
+    void (*progress)(void *ctx, const char *stage, int done, int total);
+    void *progress_ctx;
 } nninit_probe_opts;
 
 NNINIT_API nninit_probe_opts nninit_probe_opts_default(void);
@@ -47,14 +52,19 @@ typedef struct {
     int index;                 /* layer index in the arch                      */
     nninit_layer_kind kind;
     nninit_act act;
+    double act_param;          /* leaky slope / elu alpha as used; 0: none     */
     int width;                 /* features per example after the layer         */
     double pre_mean, pre_std, post_mean, post_std;
     double q_meas;             /* mean of pre^2 over batch and units           */
     double q_pred;             /* mean-field q^l (NaN where not applicable)    */
-    double hist_lo, hist_hi;   /* post-activation histogram range              */
+    double hist_lo, hist_hi;   /* post-activation histogram range (this layer) */
     double hist[NNINIT_PROBE_MAX_BINS]; /* fractions                          */
     double grad_hist_lo, grad_hist_hi;
     double grad_hist[NNINIT_PROBE_MAX_BINS];
+    /* The same on the report's shared ranges (hist_shared_lo..hi and
+     * grad_shared_lo..hi), one x-axis for every layer of the network. */
+    double shist[NNINIT_PROBE_MAX_BINS];
+    double grad_shist[NNINIT_PROBE_MAX_BINS];
     double saturated;          /* tanh |y| > 0.99, sigmoid outside [.01, .99]  */
     double dead;               /* ReLU units zero on the whole batch           */
     double grad_std;           /* std of dL/d pre                              */
@@ -77,18 +87,36 @@ typedef enum {
     NNINIT_FINDING_EXPLODING,
     NNINIT_FINDING_SATURATED,
     NNINIT_FINDING_DEAD,
-    NNINIT_FINDING_SYMMETRIC
+    NNINIT_FINDING_SYMMETRIC,
+    NNINIT_FINDING_LOSS,       /* loss at init far above ln(classes)           */
+    NNINIT_FINDING_COLLAPSE,   /* two inputs become indistinguishable          */
+    NNINIT_FINDING_CHAOS,      /* nearby inputs are pulled apart               */
+    NNINIT_FINDING_COUNT
 } nninit_finding_kind;
+
+/*! nninit_finding_name() : "healthy", "vanishing", ..., "chaos". */
+NNINIT_API const char *nninit_finding_name(nninit_finding_kind k);
 
 typedef struct {
     nninit_finding_kind kind;
     int layer;                 /* where it is first seen (-1: whole net)       */
+    int theory;                /* 1: predicted by the mean field, 0: measured  */
     double value;              /* the number behind it                         */
-    char text[256];            /* "layer 20 activation std is 7.6e-16 of ..."  */
-    char advice[160];          /* "use xavier_normal for tanh"                 */
+    char text[512];            /* "layer 20 activation std is 7.6e-16 of ..."  */
+    char advice[512];          /* "use xavier_normal for tanh"                 */
 } nninit_finding;
 
 #define NNINIT_PROBE_MAX_FINDINGS 16
+
+/* The thresholds behind the findings (docs/PROBE.md says why each). */
+#define NNINIT_PROBE_RATE_LO 0.5     /* per-layer std ratio (geometric mean)    */
+#define NNINIT_PROBE_RATE_HI 2.0
+#define NNINIT_PROBE_FACTOR 16.0     /* end-to-end std factor, either way       */
+#define NNINIT_PROBE_LOSS_FACTOR 2.0 /* loss at init above this x ln(classes)   */
+#define NNINIT_PROBE_DEAD 0.2        /* dead fraction of a hidden layer         */
+#define NNINIT_PROBE_SATURATED 0.5   /* saturated fraction of a hidden layer    */
+#define NNINIT_PROBE_COLLAPSE 0.1    /* 1 - c^L below this x (1 - c0)           */
+#define NNINIT_PROBE_CHAOS_CSTAR 0.9 /* mean field c* below this, depth >= xi_c */
 
 typedef struct {
     int n_layers;
@@ -99,6 +127,28 @@ typedef struct {
     int mean_field;                         /* 1 if predictions were made    */
     double sw2, sb2;                        /* sigma_w^2, sigma_b^2 used      */
     double qstar, chi1, xi_q, xi_c;         /* mean-field summary (NaN if n/a)*/
+    double cstar;                           /* stable fixed point of the c map */
+    int q_unbounded;                        /* 1: no fixed point, q grows     */
+    double q_growth;                        /* then: q map(q)/q for large q   */
+    double chi1_asym;                       /* per-layer gradient variance
+                                               factor deep in the net: chi_1
+                                               at q* (or for large q)        */
+    double sw2_critical;                    /* sigma_w^2 with chi_1 = 1 for the
+                                               main activation and sigma_b^2
+                                               (NaN if none)                 */
+    char mf_note[400];                      /* why the mean field does not
+                                               apply, or "" when it does     */
+    /* What the findings were computed from (hidden layers first..last). */
+    int first_hidden, last_hidden;          /* 0-based; -1 when none          */
+    double act_factor, act_rate;            /* pre std last/first; ^(1/(n-1)) */
+    double grad_factor, grad_rate;          /* grad std first/last; likewise  */
+    double loss_ref;                        /* ln(classes)                   */
+    double dead_max;                        /* largest dead fraction ...      */
+    int dead_layer;                         /* ... and its layer (-1)         */
+    double sat_max;                         /* largest saturated fraction     */
+    double corr_last;                       /* pair correlation, last hidden  */
+    double hist_shared_lo, hist_shared_hi;  /* shared histogram ranges        */
+    double grad_shared_lo, grad_shared_hi;
     double init_seconds;                    /* building + initializing the net */
     double seconds;                         /* the probe after that: forward,
                                                backward, statistics, theory  */

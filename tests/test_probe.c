@@ -12,6 +12,7 @@
 
 #include "nninit_probe.h"
 #include "io/idx.h"
+#include "common.h"
 #include "rng/philox.h"
 
 static nninit_arch *parse(const char *text) {
@@ -98,7 +99,8 @@ static void test_large_weights_saturate(void **state) {
     nninit_probe_report_free(&r);
 }
 
-/* He (kaiming_normal, relu) on 30 ReLU layers: std ratio within [0.5, 2]. */
+/* He (kaiming_normal, relu) on 10 ReLU layers: std ratio within [0.5, 2],
+ * healthy, chi_1 = 1 (every q is a fixed point of the ReLU-He q map). */
 static void test_he_relu_stable(void **state) {
     (void)state;
     nninit_probe_opts o = nninit_probe_opts_default();
@@ -108,14 +110,313 @@ static void test_he_relu_stable(void **state) {
     he.nonlinearity = NNINIT_NL_RELU;
     nninit_layer_init li = init_of(he, nninit_spec_default(NNINIT_ZEROS));
     nninit_probe_report r;
-    run("256 -> [dense 256 relu] x30 -> dense 10", &li, &o, &r);
-    double ratio = r.layers[29].post_std / r.layers[0].post_std;
-    print_message("He relu x30: std ratio %.3f\n", ratio);
+    run("784 -> [dense 256 relu] x10 -> dense 10", &li, &o, &r);
+    double ratio = r.layers[9].post_std / r.layers[0].post_std;
+    print_message("He relu x10: std ratio %.3f; %s\n", ratio, r.findings[0].text);
     assert_true(ratio >= 0.5 && ratio <= 2.0);
+    assert_int_equal(r.n_findings, 1);
     assert_true(has_finding(&r, NNINIT_FINDING_HEALTHY));
-    /* mean field for ReLU-He: chi_1 = 1 */
+    /* the healthy line says what it checked */
+    assert_non_null(strstr(r.findings[0].text, "per layer"));
+    assert_non_null(strstr(r.findings[0].text, "dead"));
     assert_true(r.mean_field);
     assert_float_equal(r.chi1, 1.0, 1e-6);
+    assert_false(r.q_unbounded);
+    nninit_probe_report_free(&r);
+}
+
+static const nninit_finding *find(const nninit_probe_report *r, nninit_finding_kind k) {
+    for (int i = 0; i < r->n_findings; i++)
+        if (r->findings[i].kind == k) return &r->findings[i];
+    return NULL;
+}
+
+/* The probe at the CLI's defaults (Gaussian input, batch 256, 10 SGD steps)
+ * on "784 -> [dense W ACT] xD -> dense 10" with init text. */
+static void probe_text(const char *act, int width, int depth, const char *init, nninit_probe_report *r) {
+    char arch[128];
+    snprintf(arch, sizeof arch, "784 -> [dense %d %s] x%d -> dense 10", width, act, depth);
+    nninit_layer_init li;
+    const nninit_layer_init *d;
+    assert_int_equal(cli_default_init(init, NULL, &li, &d), 0);
+    nninit_probe_opts o = nninit_probe_opts_default();
+    run(arch, &li, &o, r);
+}
+
+static void show(const char *what, const nninit_probe_report *r) {
+    print_message("%s:\n", what);
+    for (int i = 0; i < r->n_findings; i++)
+        print_message("  %s%s: %s -> %s\n", nninit_finding_name(r->findings[i].kind),
+                      r->findings[i].theory ? " (mean field)" : "", r->findings[i].text, r->findings[i].advice);
+}
+
+/* relu x3, N(0, 1): std grows ~11x per layer, loss at init 7e4: loss and
+ * exploding findings, never healthy; no finite fixed point. */
+static void test_repro_relu_normal1(void **state) {
+    (void)state;
+    nninit_probe_report r;
+    probe_text("relu", 256, 3, "normal(std=1)", &r);
+    show("relu x3 normal(1)", &r);
+    const nninit_finding *f = find(&r, NNINIT_FINDING_LOSS);
+    assert_non_null(f);
+    assert_true(f->value > 1e4);
+    assert_non_null(strstr(f->text, "ln(10)"));
+    assert_non_null(find(&r, NNINIT_FINDING_EXPLODING));
+    assert_null(find(&r, NNINIT_FINDING_HEALTHY));
+    assert_non_null(strstr(find(&r, NNINIT_FINDING_EXPLODING)->advice, "kaiming_normal(nonlinearity=relu)"));
+    assert_true(r.mean_field && r.q_unbounded);
+    assert_float_equal(r.q_growth, 128.0, 1e-6); /* sw2 / 2 = 256 / 2 */
+    nninit_probe_report_free(&r);
+}
+
+/* relu x3 and tanh x4 (width 64) with N(0, 0.01^2): ~9x and ~12x smaller per
+ * layer: vanishing at three and four layers already. */
+static void test_repro_small_shallow(void **state) {
+    (void)state;
+    nninit_probe_report r;
+    probe_text("relu", 256, 3, "normal(std=0.01)", &r);
+    show("relu x3 normal(0.01)", &r);
+    const nninit_finding *f = find(&r, NNINIT_FINDING_VANISHING);
+    assert_non_null(f);
+    assert_true(r.act_rate < 0.15);
+    assert_non_null(strstr(f->advice, "kaiming_normal(nonlinearity=relu)"));
+    assert_null(find(&r, NNINIT_FINDING_HEALTHY));
+    nninit_probe_report_free(&r);
+    probe_text("tanh", 64, 4, "normal(std=0.01)", &r);
+    show("tanh x4 w64 normal(0.01)", &r);
+    f = find(&r, NNINIT_FINDING_VANISHING);
+    assert_non_null(f);
+    assert_non_null(strstr(f->advice, "xavier_normal"));
+    assert_null(find(&r, NNINIT_FINDING_HEALTHY));
+    nninit_probe_report_free(&r);
+}
+
+/* gelu x10 xavier: q* = 0, chi_1 = 0.25: vanishing, and the advice is the
+ * mean field's critical sigma_w^2 for gelu as a ready init string. gelu x30
+ * kaiming: vanishing too (ratio 0.005 measured). */
+static void test_repro_gelu(void **state) {
+    (void)state;
+    nninit_probe_report r;
+    probe_text("gelu", 256, 10, "xavier_normal", &r);
+    show("gelu x10 xavier", &r);
+    assert_true(r.mean_field);
+    assert_true(r.qstar == 0.0);
+    assert_float_equal(r.chi1, 0.25, 1e-9);
+    const nninit_finding *f = find(&r, NNINIT_FINDING_VANISHING);
+    assert_non_null(f);
+    assert_null(find(&r, NNINIT_FINDING_HEALTHY));
+    assert_non_null(strstr(f->advice, "variance_scaling(scale=2.35"));
+    assert_non_null(strstr(f->advice, "He's 2"));
+    nninit_probe_report_free(&r);
+    probe_text("gelu", 256, 30, "kaiming_normal", &r);
+    show("gelu x30 kaiming", &r);
+    assert_non_null(find(&r, NNINIT_FINDING_VANISHING));
+    assert_true(r.act_factor < 0.05);
+    nninit_probe_report_free(&r);
+}
+
+/* selu x30 with kaiming_normal (sigma_w^2 = 2): no fixed point, q grows
+ * x1.104 per layer; the probe must not call it healthy, and advises LeCun. */
+static void test_repro_selu_kaiming(void **state) {
+    (void)state;
+    nninit_probe_report r;
+    probe_text("selu", 256, 30, "kaiming_normal", &r);
+    show("selu x30 kaiming", &r);
+    assert_null(find(&r, NNINIT_FINDING_HEALTHY));
+    const nninit_finding *f = find(&r, NNINIT_FINDING_EXPLODING);
+    assert_non_null(f);
+    assert_non_null(strstr(f->advice, "lecun_normal"));
+    assert_true(r.q_unbounded);
+    assert_float_equal(r.q_growth, 1.104, 0.002);
+    nninit_probe_report_free(&r);
+}
+
+/* relu x30 He: dead units (42% at layer 30) and correlation collapse (c
+ * from 0 to 0.97): both reported; the advice is about depth, not scale. */
+static void test_repro_relu30_dead_collapse(void **state) {
+    (void)state;
+    nninit_probe_report r;
+    probe_text("relu", 256, 30, "kaiming_normal(nonlinearity=relu)", &r);
+    show("relu x30 He", &r);
+    assert_null(find(&r, NNINIT_FINDING_HEALTHY));
+    const nninit_finding *d = find(&r, NNINIT_FINDING_DEAD), *c = find(&r, NNINIT_FINDING_COLLAPSE);
+    assert_non_null(d);
+    assert_non_null(c);
+    assert_true(d->value > 0.3);
+    assert_true(c->value > 0.95);
+    assert_non_null(strstr(d->advice, "residual"));
+    assert_non_null(strstr(c->advice, "residual"));
+    assert_true(r.layers[29].distinct_units_init < 200);
+    nninit_probe_report_free(&r);
+}
+
+/* Mean of q_meas over seeds (the mean field predicts the ensemble). */
+static void seed_average(const char *arch, const char *init, int seeds, double *q, double *qp, double *g, double *gp,
+                         int *n) {
+    nninit_layer_init li;
+    const nninit_layer_init *d;
+    assert_int_equal(cli_default_init(init, NULL, &li, &d), 0);
+    for (int s = 0; s < seeds; s++) {
+        nninit_probe_opts o = nninit_probe_opts_default();
+        o.sgd_steps = 0;
+        o.seed = (uint64_t)s;
+        nninit_probe_report r;
+        run(arch, &li, &o, &r);
+        assert_true(r.mean_field);
+        *n = r.n_layers;
+        for (int l = 0; l < r.n_layers; l++) {
+            q[l] += r.layers[l].q_meas / seeds;
+            g[l] += r.layers[l].grad_var_meas_ratio / seeds;
+            qp[l] = r.layers[l].q_pred;
+            gp[l] = r.layers[l].grad_var_pred_ratio;
+        }
+        nninit_probe_report_free(&r);
+    }
+}
+
+/* Mean field with each layer's own parameter, at width 1000: the predicted
+ * q^l within 5% of the measured one (averaged over 3 seeds), gradient
+ * variance ratios within 10%, for leaky_relu(0.5), leaky_relu(0.2),
+ * elu(0.5), elu(2); and the default slopes give different predictions. */
+static void test_mean_field_parameters(void **state) {
+    (void)state;
+    static const struct { const char *act, *init; } c[] = {
+        {"leaky_relu(0.5)", "kaiming_normal(nonlinearity=leaky_relu,a=0.5)"},
+        {"leaky_relu(0.2)", "kaiming_normal(nonlinearity=leaky_relu,a=0.2)"},
+        {"elu(0.5)", "kaiming_normal"},
+        {"elu(2)", "xavier_normal"}};
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char arch[128];
+        snprintf(arch, sizeof arch, "1000 -> [dense 1000 %s] x8 -> dense 10", c[i].act);
+        double q[16] = {0}, qp[16], g[16] = {0}, gp[16];
+        int n = 0;
+        seed_average(arch, c[i].init, 3, q, qp, g, gp, &n);
+        double qe = 0, ge = 0;
+        for (int l = 0; l + 1 < n; l++) {
+            qe = fmax(qe, fabs(q[l] / qp[l] - 1));
+            ge = fmax(ge, fabs(g[l] / gp[l] - 1));
+        }
+        print_message("%-16s %-48s max |q/q pred - 1| %.3f, max |grad ratio / pred - 1| %.3f\n", c[i].act, c[i].init,
+                      qe, ge);
+        assert_true(qe < 0.05);
+        assert_true(ge < 0.10);
+    }
+    /* leaky_relu(0.5) vs (0.01), elu(0.5) vs elu(2): different predictions */
+    const char *pairs[2][2] = {{"leaky_relu(0.5)", "leaky_relu(0.01)"}, {"elu(0.5)", "elu(2)"}};
+    for (int i = 0; i < 2; i++) {
+        double qa = 0, qb = 0;
+        for (int k = 0; k < 2; k++) {
+            nninit_probe_report r;
+            probe_text(pairs[i][k], 256, 4, "kaiming_normal", &r);
+            *(k ? &qb : &qa) = r.layers[3].q_pred;
+            nninit_probe_report_free(&r);
+        }
+        print_message("%s q^4 pred %.4g, %s %.4g\n", pairs[i][0], qa, pairs[i][1], qb);
+        assert_true(fabs(qa / qb - 1) > 0.1);
+    }
+}
+
+/* leaky_relu(0.5) x8: with He for the slope the prediction follows the
+ * measured q (1.6 at every layer) and the net is healthy; with N(0, 0.01^2)
+ * the advice names the slope, and following it gives a healthy net; plain
+ * kaiming_normal (slope 0) grows 1.25x per layer in variance. */
+static void test_repro_leaky_advice(void **state) {
+    (void)state;
+    nninit_probe_report r;
+    probe_text("leaky_relu(0.5)", 256, 8, "kaiming_normal(nonlinearity=leaky_relu,a=0.5)", &r);
+    show("leaky(0.5) x8 kaiming a=0.5", &r);
+    for (int l = 0; l < 8; l++) {
+        /* one draw at width 256: ~sqrt(2/256) = 9% finite-width spread per layer */
+        assert_true(r.layers[l].q_pred > 1.55 && r.layers[l].q_pred < 1.65);
+        double e = fabs(r.layers[l].q_meas / r.layers[l].q_pred - 1);
+        if (e >= 0.15) print_error("layer %d: q %.4g, predicted %.4g\n", l + 1, r.layers[l].q_meas, r.layers[l].q_pred);
+        assert_true(e < 0.15);
+    }
+    assert_float_equal(r.chi1, 1.0, 1e-9);
+    assert_true(has_finding(&r, NNINIT_FINDING_HEALTHY));
+    nninit_probe_report_free(&r);
+    probe_text("leaky_relu(0.5)", 256, 8, "normal(std=0.01)", &r);
+    show("leaky(0.5) x8 normal(0.01)", &r);
+    const nninit_finding *f = find(&r, NNINIT_FINDING_VANISHING);
+    assert_non_null(f);
+    const char *want = "kaiming_normal(nonlinearity=leaky_relu,a=0.5)";
+    assert_non_null(strstr(f->advice, want));
+    nninit_probe_report_free(&r);
+    probe_text("leaky_relu(0.5)", 256, 8, want, &r); /* the advice, literally */
+    assert_true(has_finding(&r, NNINIT_FINDING_HEALTHY));
+    nninit_probe_report_free(&r);
+    probe_text("leaky_relu(0.5)", 256, 8, "kaiming_normal", &r);
+    show("leaky(0.5) x8 kaiming (slope 0)", &r);
+    assert_null(find(&r, NNINIT_FINDING_HEALTHY));
+    assert_float_equal(r.q_growth, 1.25, 1e-9);
+    assert_non_null(strstr(r.findings[0].advice, want));
+    nninit_probe_report_free(&r);
+}
+
+/* A zero init is covered by the mean field (q = sigma_b^2 = 0); conv and
+ * residual nets say why they are not predicted. */
+static void test_mean_field_notes(void **state) {
+    (void)state;
+    nninit_probe_opts o = nninit_probe_opts_default();
+    o.sgd_steps = 1;
+    nninit_layer_init z = init_of(nninit_spec_default(NNINIT_ZEROS), nninit_spec_default(NNINIT_ZEROS));
+    nninit_probe_report r;
+    run("32 -> [dense 16 tanh] x3 -> dense 10", &z, &o, &r);
+    assert_true(r.mean_field);
+    assert_true(r.layers[1].q_pred == 0.0);
+    assert_true(r.chi1 == 0.0);
+    nninit_probe_report_free(&r);
+    run("1x8x8 -> conv 4 3x3 p1 relu -> flatten -> dense 10", NULL, &o, &r);
+    assert_false(r.mean_field);
+    assert_non_null(strstr(r.mf_note, "conv"));
+    nninit_probe_report_free(&r);
+    run("32 -> dense 16 relu -> [res dense relu he-zero] x2 -> dense 10", NULL, &o, &r);
+    assert_false(r.mean_field);
+    assert_non_null(strstr(r.mf_note, "residual"));
+    nninit_probe_report_free(&r);
+    nninit_spec one = nninit_spec_default(NNINIT_CONSTANT);
+    one.value = 0.1;
+    nninit_layer_init c = init_of(one, nninit_spec_default(NNINIT_ZEROS));
+    run("32 -> [dense 16 tanh] x2 -> dense 10", &c, &o, &r);
+    assert_false(r.mean_field);
+    assert_non_null(strstr(r.mf_note, "zero-mean"));
+    nninit_probe_report_free(&r);
+}
+
+/* The shared histogram axis: one range for every hidden layer, and each
+ * layer's shared histogram sums to 1; a vanishing net piles deep layers
+ * into the bin(s) around 0. */
+static void test_shared_histograms(void **state) {
+    (void)state;
+    nninit_probe_report r;
+    probe_text("tanh", 128, 10, "normal(std=0.01)", &r);
+    assert_true(r.hist_shared_lo < 0 && r.hist_shared_hi > 0);
+    for (int l = 0; l < 10; l++) {
+        double s = 0, mx = 0; /* mx: the fullest two neighbouring bins (0 may sit on a bin edge) */
+        for (int b = 0; b < 40; b++) s += r.layers[l].shist[b];
+        for (int b = 0; b + 1 < 40; b++) mx = fmax(mx, r.layers[l].shist[b] + r.layers[l].shist[b + 1]);
+        assert_float_equal(s, 1.0, 1e-9);
+        if (l >= 2) assert_true(mx > 0.99); /* a spike */
+    }
+    nninit_probe_report_free(&r);
+}
+
+static int n_progress;
+static void count_progress(void *ctx, const char *stage, int done, int total) {
+    (void)ctx, (void)done;
+    assert_non_null(stage);
+    assert_true(total >= 1);
+    n_progress++;
+}
+
+static void test_progress_callback(void **state) {
+    (void)state;
+    nninit_probe_opts o = nninit_probe_opts_default();
+    o.sgd_steps = 3;
+    o.progress = count_progress;
+    nninit_probe_report r;
+    run("16 -> [dense 8 tanh] x2 -> dense 4", NULL, &o, &r);
+    assert_true(n_progress >= 3 + 3 + 4); /* sgd steps, stages, layers */
     nninit_probe_report_free(&r);
 }
 
@@ -290,6 +591,11 @@ int main(void) {
         cmocka_unit_test(test_mean_field_qstar), cmocka_unit_test(test_relu_correlation),
         cmocka_unit_test(test_large_relu_explodes), cmocka_unit_test(test_dead_relu),
         cmocka_unit_test(test_lsuv), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_repro_relu_normal1), cmocka_unit_test(test_repro_small_shallow),
+        cmocka_unit_test(test_repro_gelu), cmocka_unit_test(test_repro_selu_kaiming),
+        cmocka_unit_test(test_repro_relu30_dead_collapse), cmocka_unit_test(test_mean_field_parameters),
+        cmocka_unit_test(test_repro_leaky_advice), cmocka_unit_test(test_mean_field_notes),
+        cmocka_unit_test(test_shared_histograms), cmocka_unit_test(test_progress_callback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 
 Needs Debian's dataset-fashion-mnist (installed by scripts/install-deps.sh)."""
 import json
+import math
 import os
 import subprocess
 import unittest
@@ -11,8 +12,33 @@ SMALL = ["--arch", "784 -> [dense 64 relu] x2 -> dense 10", "--subset", "1000", 
          "--batch", "100", "--threads", "1"]
 
 
+COLUMNS = ["epoch", "step", "train loss", "test loss", "test acc", "seconds"]
+DIVERGE = [*SMALL, "--epochs", "3", "--lr", "1e6", "--momentum", "0.9"]
+EXPLODE = [*SMALL, "--init", "normal(std=30)", "--lr", "1e-4", "--evals-per-epoch", "2"]  # losses ~1e7
+
+
 def run(*args):
     return subprocess.run([CLI, "train", *args], capture_output=True, text=True, timeout=600)
+
+
+def table(stdout):
+    """The rows of the text table, as lists of cells, after checking that every cell
+    ends where its column's header ends (right-aligned, nothing shifted)."""
+    lines = stdout.rstrip("\n").split("\n")
+    head = lines[0]
+    ends = [head.index(c) + len(c) for c in COLUMNS]
+    rows = []
+    for line in lines[1:]:
+        assert len(line) == len(head), (line, head)
+        cells = line.split()
+        assert len(cells) == len(COLUMNS), line
+        pos, got = 0, []
+        for c in cells:
+            pos = line.index(c, pos) + len(c)
+            got.append(pos)
+        assert got == ends, (line, head)
+        rows.append(cells)
+    return rows
 
 
 class TrainCli(unittest.TestCase):
@@ -25,6 +51,7 @@ class TrainCli(unittest.TestCase):
         self.assertEqual(rep["n_test"], 500)
         self.assertFalse(rep["diverged"])
         self.assertIsNone(rep["diverged_step"])
+        self.assertIsNone(rep["exploding"])                 # losses near ln 10
         self.assertEqual([p["step"] for p in rep["points"]], [0, 10, 20])
         self.assertEqual([p["epoch"] for p in rep["points"]], [0, 1, 2])
         self.assertGreater(rep["final_test_acc"], 0.6)      # it learns
@@ -63,6 +90,47 @@ class TrainCli(unittest.TestCase):
         self.assertTrue(rep["diverged"])
         self.assertGreaterEqual(rep["diverged_step"], 1)
         self.assertIn("diverged at step", rep["error"])
+
+    def test_diverged_table(self):
+        r = run(*DIVERGE, "--quiet")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        k = json.loads(run(*DIVERGE, "--quiet", "--json").stdout)["diverged_step"]
+        self.assertIn("diverged at step %d" % k, r.stderr)
+        rows = table(r.stdout)
+        self.assertEqual(rows[0][1], "0")                   # the loss at init is kept
+        self.assertAlmostEqual(float(rows[0][2]), 2.3, delta=0.3)
+        self.assertEqual(rows[-1][1], str(k))               # ends at the diverged step
+        self.assertIn(rows[-1][2], ("nan", "inf"))
+        self.assertEqual(rows[-1][3:5], ["-", "-"])
+        self.assertEqual([int(row[1]) for row in rows], sorted(int(row[1]) for row in rows))
+
+    def test_exploding(self):
+        r = run(*EXPLODE, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)         # warned, not stopped
+        self.assertIn("exploding: loss ", r.stderr)
+        self.assertIn("at step 0 (> 100 x ln 10 = 230.3", r.stderr)
+        self.assertIn("scale the weights down", r.stderr)
+        rows = table(r.stdout)
+        self.assertEqual([row[1] for row in rows], ["0", "5", "10"])
+        self.assertGreater(float(rows[0][2]), 1e6)
+        rep = json.loads(run(*EXPLODE, "--quiet", "--json").stdout)
+        x = rep["exploding"]
+        self.assertEqual(x["step"], 0)
+        self.assertAlmostEqual(x["threshold"], 100 * math.log(10), places=3)
+        self.assertAlmostEqual(x["loss"], rep["points"][0]["train_loss"], delta=1e-5 * x["loss"])
+        self.assertGreaterEqual(x["max_loss"], x["loss"])
+        self.assertFalse(rep["diverged"])
+        # huge during training, then NaN: both reported, the exploding step first
+        rep = json.loads(run(*DIVERGE, "--quiet", "--json").stdout)
+        if rep["exploding"] is not None:
+            self.assertLess(rep["exploding"]["step"], rep["diverged_step"])
+
+    def test_table_aligned(self):
+        for args in (EXPLODE, DIVERGE, [*SMALL, "--no-eval"], [*SMALL, "--evals-per-epoch", "3"]):
+            r = run(*args, "--quiet")
+            self.assertIn(r.returncode, (0, 1), r.stderr)
+            rows = table(r.stdout)
+            self.assertGreaterEqual(len(rows), 2, args)
 
     def test_bad_usage(self):
         for args in ([], ["--arch", "784 -> dense 10", "--optim", "rmsprop"],

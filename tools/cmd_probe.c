@@ -1,9 +1,12 @@
+#define _POSIX_C_SOURCE 200809L
 /* cmd_probe.c -- `nninit probe`: a network at init, layer by layer. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lab/common.h"
 #include "nninit_probe.h"
@@ -15,13 +18,13 @@ static const char probe_usage[] =
     "\n"
     "Runs a batch through the network at init and reports, per layer, activation and\n"
     "gradient statistics, saturation, dead and symmetric units, and the correlation of\n"
-    "two inputs by depth, next to mean-field theory; then what to change.\n"
+    "two inputs by depth, next to mean-field theory; then findings and what to change.\n"
     "\n"
     "  --arch TEXT         architecture (docs/ARCH.md)\n"
     "  --arch-json FILE    architecture as JSON\n"
     "  --init SCHEME       weight init of layers without their own, e.g. xavier_normal,\n"
-    "                      'kaiming_normal(nonlinearity=relu)', 'normal(std=0.01)', zeros\n"
-    "                      (default: PyTorch's nn.Linear default)\n"
+    "                      'kaiming_normal(nonlinearity=leaky_relu,a=0.2)', 'normal(std=0.01)',\n"
+    "                      zeros (default: PyTorch's nn.Linear default)\n"
     "  --bias SCHEME       bias init (default zeros when --init is given)\n"
     "  --input KIND        gaussian (default) or fashion (Fashion-MNIST, Debian's\n"
     "                      dataset-fashion-mnist)\n"
@@ -32,50 +35,84 @@ static const char probe_usage[] =
     "  --corr C            correlation of the two probe inputs (0)\n"
     "  --seed N            seed of weights and inputs (0)\n"
     "  --lsuv              LSUV (orthogonal pre-init, unit variance per layer) first\n"
+    "  --wide              every column (default: the table fits 100 columns)\n"
     "  --json              one JSON object on stdout\n"
-    "  --html FILE         a self-contained HTML report (inline SVG)\n";
+    "  --html FILE         a self-contained HTML report (inline SVG)\n"
+    "  --hist-axes MODE    HTML histograms on one shared x-axis per network (shared,\n"
+    "                      default) or each on its own range (layer)\n"
+    "\n"
+    "Findings (hidden layers = all but the output layer; docs/PROBE.md says why):\n"
+    "  vanishing/exploding  pre-activation std (or gradient std) of the last hidden layer\n"
+    "                       over the first's beyond 16x either way, or its per-layer\n"
+    "                       geometric mean outside [0.5, 2]; or the mean field, iterated\n"
+    "                       to twice this depth, changes the variance beyond 16^2\n"
+    "  loss                 loss at init above 2 ln(classes) (huge logits)\n"
+    "  saturated            over 50% of a tanh/sigmoid layer's units saturated\n"
+    "  dead                 over 20% of a relu layer's units zero on the whole batch\n"
+    "  symmetric            a layer with 1 distinct unit at init and after --steps\n"
+    "  collapse             the two inputs' correlation c at the last hidden layer has\n"
+    "                       1 - c below 0.1 (1 - c0)\n"
+    "  chaos                mean field c* < 0.9 with depth >= xi_c (or, with --corr\n"
+    "                       c0 >= 0.5, c falls by more than 0.3)\n"
+    "  healthy              none of these; the line gives every rate it checked\n"
+    "A probe that runs over 2 s prints its progress on stderr.\n";
 
 static int bad(const char *fmt, const char *a) { return cli_bad("probe", fmt, a); }
 
 /* ---- output ------------------------------------------------------------- */
-
-static const char *finding_name(nninit_finding_kind k) {
-    static const char *n[] = {"healthy", "vanishing", "exploding", "saturated", "dead", "symmetric"};
-    return (unsigned)k < 6 ? n[k] : "unknown";
-}
 
 static const char *kind_name(nninit_layer_kind k) {
     static const char *n[] = {"dense", "conv2d", "flatten", "residual"};
     return (unsigned)k < 4 ? n[k] : "?";
 }
 
+/* "leaky_relu(0.5)"; the kind in front for conv and residual layers. */
+static void act_label(char *b, size_t n, const nninit_probe_layer *p, int with_kind) {
+    char a[40];
+    if (p->act == NNINIT_ACT_LEAKY_RELU || p->act == NNINIT_ACT_ELU)
+        snprintf(a, sizeof a, "%s(%g)", nninit_act_name(p->act), p->act_param);
+    else
+        snprintf(a, sizeof a, "%s", nninit_act_name(p->act));
+    if (p->kind == NNINIT_LAYER_FLATTEN) snprintf(b, n, "flatten");
+    else if (with_kind && p->kind == NNINIT_LAYER_CONV2D) snprintf(b, n, "conv:%s", a);
+    else if (with_kind && p->kind == NNINIT_LAYER_RESIDUAL) snprintf(b, n, "res:%s", a);
+    else snprintf(b, n, "%s", a);
+}
+
 static void print_json(FILE *f, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o) {
     fprintf(f, "{\"arch\": ");
     cli_json_str(f, arch);
-    fprintf(f, ", \"batch\": %d, \"seed\": %llu, \"lr\": %g, \"sgd_steps\": %d, \"loss\": ", o->batch,
-            (unsigned long long)o->seed, (double)o->lr, o->sgd_steps);
-    cli_json_num(f, r->loss);
-    fprintf(f, ", \"init_seconds\": ");
-    cli_json_num(f, r->init_seconds);
-    fprintf(f, ", \"seconds\": ");
-    cli_json_num(f, r->seconds);
-    fprintf(f, ", \"mean_field\": {\"applies\": %s, \"sw2\": ", r->mean_field ? "true" : "false");
-    cli_json_num(f, r->sw2);
-    fprintf(f, ", \"sb2\": ");
-    cli_json_num(f, r->sb2);
-    fprintf(f, ", \"qstar\": ");
-    cli_json_num(f, r->qstar);
-    fprintf(f, ", \"chi1\": ");
-    cli_json_num(f, r->chi1);
-    fprintf(f, ", \"xi_q\": ");
-    cli_json_num(f, r->xi_q);
-    fprintf(f, ", \"xi_c\": ");
-    cli_json_num(f, r->xi_c);
+    fprintf(f, ", \"batch\": %d, \"seed\": %llu, \"lr\": %g, \"sgd_steps\": %d, \"pair_corr\": %g", o->batch,
+            (unsigned long long)o->seed, (double)o->lr, o->sgd_steps, o->pair_corr);
+    struct { const char *k; double v; } top[] = {
+        {"loss", r->loss}, {"loss_ref", r->loss_ref}, {"init_seconds", r->init_seconds}, {"seconds", r->seconds},
+        {"act_factor", r->act_factor}, {"act_rate", r->act_rate}, {"grad_factor", r->grad_factor},
+        {"grad_rate", r->grad_rate}, {"dead_max", r->dead_max}, {"sat_max", r->sat_max}, {"corr_last", r->corr_last},
+        {"hist_shared_lo", r->hist_shared_lo}, {"hist_shared_hi", r->hist_shared_hi},
+        {"grad_shared_lo", r->grad_shared_lo}, {"grad_shared_hi", r->grad_shared_hi}};
+    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) {
+        fprintf(f, ", \"%s\": ", top[i].k);
+        cli_json_num(f, top[i].v);
+    }
+    fprintf(f, ", \"mean_field\": {\"applies\": %s, \"q_unbounded\": %s, \"note\": ", r->mean_field ? "true" : "false",
+            r->q_unbounded ? "true" : "false");
+    cli_json_str(f, r->mf_note);
+    struct { const char *k; double v; } mf[] = {{"sw2", r->sw2},       {"sb2", r->sb2},
+                                                {"qstar", r->qstar},   {"chi1", r->chi1},
+                                                {"xi_q", r->xi_q},     {"xi_c", r->xi_c},
+                                                {"cstar", r->cstar},   {"q_growth", r->q_growth},
+                                                {"chi1_asym", r->chi1_asym}, {"sw2_critical", r->sw2_critical}};
+    for (size_t i = 0; i < sizeof mf / sizeof mf[0]; i++) {
+        fprintf(f, ", \"%s\": ", mf[i].k);
+        cli_json_num(f, mf[i].v);
+    }
     fprintf(f, "}, \"layers\": [");
     for (int l = 0; l < r->n_layers; l++) {
         const nninit_probe_layer *p = &r->layers[l];
-        fprintf(f, "%s\n  {\"layer\": %d, \"kind\": \"%s\", \"act\": \"%s\", \"width\": %d", l ? "," : "", l + 1,
-                kind_name(p->kind), nninit_act_name(p->act), p->width);
+        fprintf(f, "%s\n  {\"layer\": %d, \"kind\": \"%s\", \"act\": \"%s\", \"act_param\": ", l ? "," : "", l + 1,
+                kind_name(p->kind), nninit_act_name(p->act));
+        cli_json_num(f, p->act_param);
+        fprintf(f, ", \"width\": %d", p->width);
         struct { const char *k; double v; } nums[] = {
             {"pre_mean", p->pre_mean}, {"pre_std", p->pre_std}, {"post_mean", p->post_mean},
             {"post_std", p->post_std}, {"q_meas", p->q_meas}, {"q_pred", p->q_pred},
@@ -94,17 +131,20 @@ static void print_json(FILE *f, const nninit_probe_report *r, const char *arch, 
             fprintf(f, ", \"lsuv_iters\": %d, \"lsuv_var\": ", p->lsuv_iters);
             cli_json_num(f, p->lsuv_var);
         }
-        fprintf(f, ", \"hist\": [");
-        for (int b = 0; b < o->hist_bins; b++) fprintf(f, "%s%.5g", b ? "," : "", p->hist[b]);
-        fprintf(f, "], \"grad_hist\": [");
-        for (int b = 0; b < o->hist_bins; b++) fprintf(f, "%s%.5g", b ? "," : "", p->grad_hist[b]);
-        fprintf(f, "]}");
+        const struct { const char *k; const double *h; } hs[] = {
+            {"hist", p->hist}, {"grad_hist", p->grad_hist}, {"hist_shared", p->shist}, {"grad_hist_shared", p->grad_shist}};
+        for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
+            fprintf(f, ", \"%s\": [", hs[i].k);
+            for (int b = 0; b < o->hist_bins; b++) fprintf(f, "%s%.5g", b ? "," : "", hs[i].h[b]);
+            fprintf(f, "]");
+        }
+        fprintf(f, "}");
     }
     fprintf(f, "\n], \"findings\": [");
     for (int i = 0; i < r->n_findings; i++) {
         const nninit_finding *fd = &r->findings[i];
-        fprintf(f, "%s\n  {\"kind\": \"%s\", \"layer\": %d, \"value\": ", i ? "," : "", finding_name(fd->kind),
-                fd->layer >= 0 ? fd->layer + 1 : -1);
+        fprintf(f, "%s\n  {\"kind\": \"%s\", \"basis\": \"%s\", \"layer\": %d, \"value\": ", i ? "," : "",
+                nninit_finding_name(fd->kind), fd->theory ? "mean field" : "measured", fd->layer >= 0 ? fd->layer + 1 : -1);
         cli_json_num(f, fd->value);
         fprintf(f, ", \"text\": ");
         cli_json_str(f, fd->text);
@@ -115,59 +155,177 @@ static void print_json(FILE *f, const nninit_probe_report *r, const char *arch, 
     fprintf(f, "\n]}\n");
 }
 
+/* Three significant digits in at most 7 characters: 3.52e3, -6.4e-8, 0.0849. */
 static void fmt(char *b, size_t n, double v) {
-    if (!isfinite(v)) snprintf(b, n, "-");
-    else snprintf(b, n, "%.3g", v);
+    if (!isfinite(v)) { snprintf(b, n, "-"); return; }
+    double a = fabs(v);
+    if (a == 0 || (a >= 1e-3 && a < 1e5)) {
+        snprintf(b, n, "%.3g", v);
+        if (strlen(b) <= 7) return;
+    }
+    int e = (int)floor(log10(a));
+    double m = v / pow(10, e);
+    if (fabs(m) >= 9.995) m /= 10, e++;
+    snprintf(b, n, v < 0 || e < 0 ? "%.2ge%d" : "%.3ge%d", m, e);
 }
 
-static void print_table(FILE *f, const nninit_probe_report *r, const nninit_probe_opts *o) {
-    fprintf(f, "%5s %-9s %-10s %6s %9s %9s %9s %9s %5s %5s %9s %9s %9s %11s %7s %7s\n", "layer", "kind", "act",
-            "width", "pre std", "post std", "q", "q pred", "sat%", "dead%", "grad std", "grad pred", "dW/W",
-            "distinct", "corr", "c pred");
+static void fmt_pct(char *b, size_t n, double v) {
+    if (!isfinite(v)) snprintf(b, n, "-");
+    else snprintf(b, n, "%.0f", 100 * v);
+}
+
+/* Words of s from column col on, wrapped before column 100, continuation
+ * lines indented by ind. */
+static void put_wrapped(FILE *f, const char *s, int col, int ind) {
+    while (*s) {
+        const char *e = s;
+        while (*e && *e != ' ') e++;
+        int w = (int)(e - s);
+        if (col > ind && col + 1 + w > 99) {
+            fprintf(f, "\n%*s", ind, "");
+            col = ind;
+        } else if (col > ind) {
+            fputc(' ', f);
+            col++;
+        }
+        fwrite(s, 1, (size_t)w, f);
+        col += w;
+        s = *e ? e + 1 : e;
+    }
+    fputc('\n', f);
+}
+
+static void print_table(FILE *f, const nninit_probe_report *r, const nninit_probe_opts *o, int wide) {
+    double gl = r->layers[r->n_layers - 1].grad_std;
+    if (wide)
+        fprintf(f, "%5s %-9s %-16s %6s %8s %8s %8s %8s %8s %8s %5s %5s %8s %8s %8s %11s %7s %7s\n", "layer", "kind",
+                "act", "width", "pre mean", "pre std", "post std", "q", "q pred", "std pred", "sat%", "dead%",
+                "grad std", "g pred", "dW/W", "distinct", "corr", "c pred");
+    else
+        fprintf(f, "%5s %-15s %5s %7s %7s %7s %7s %7s %6s %9s %6s %6s\n", "layer", "act", "width", "pre std", "q",
+                "q pred", "grad std", "g pred", "stuck%", "distinct", "corr", "c pred");
     for (int l = 0; l < r->n_layers; l++) {
         const nninit_probe_layer *p = &r->layers[l];
-        char c[10][16];
-        fmt(c[0], 16, p->pre_std);
-        fmt(c[1], 16, p->post_std);
-        fmt(c[2], 16, p->q_meas);
-        fmt(c[3], 16, p->q_pred);
-        fmt(c[4], 16, p->grad_std);
+        char c[12][24], a[48], d[24];
+        fmt(c[0], 24, p->pre_std);
+        fmt(c[1], 24, p->q_meas);
+        fmt(c[2], 24, p->q_pred);
+        fmt(c[3], 24, p->grad_std);
         double gp = NAN;
-        if (isfinite(p->grad_var_pred_ratio) && r->layers[r->n_layers - 1].grad_std > 0)
-            gp = sqrt(p->grad_var_pred_ratio) * r->layers[r->n_layers - 1].grad_std;
-        fmt(c[5], 16, gp);
-        fmt(c[6], 16, p->update_ratio);
-        fmt(c[7], 16, p->corr_meas);
-        fmt(c[8], 16, p->corr_pred);
-        char d[24];
-        snprintf(d, sizeof d, "%d->%d", p->distinct_units_init, p->distinct_units_after);
-        fprintf(f, "%5d %-9s %-10s %6d %9s %9s %9s %9s %5.1f %5.1f %9s %9s %9s %11s %7s %7s\n", l + 1,
-                kind_name(p->kind), nninit_act_name(p->act), p->width, c[0], c[1], c[2], c[3], 100 * p->saturated,
-                100 * p->dead, c[4], c[5], c[6], d, c[7], c[8]);
+        if (isfinite(p->grad_var_pred_ratio) && gl > 0) gp = sqrt(p->grad_var_pred_ratio) * gl;
+        fmt(c[4], 24, gp);
+        fmt(c[5], 24, p->corr_meas);
+        fmt(c[6], 24, p->corr_pred);
+        fmt(c[7], 24, p->update_ratio);
+        fmt(c[8], 24, p->pre_mean);
+        fmt(c[9], 24, p->post_std);
+        fmt(c[10], 24, isfinite(p->q_pred) ? sqrt(p->q_pred) : NAN);
+        snprintf(d, sizeof d, "%d>%d", p->distinct_units_init, p->distinct_units_after);
+        if (wide) {
+            act_label(a, sizeof a, p, 0);
+            fprintf(f, "%5d %-9s %-16s %6d %8s %8s %8s %8s %8s %8s %5.1f %5.1f %8s %8s %8s %11s %7s %7s\n", l + 1,
+                    kind_name(p->kind), a, p->width, c[8], c[0], c[9], c[1], c[2], c[10], 100 * p->saturated,
+                    100 * p->dead, c[3], c[4], c[7], d, c[5], c[6]);
+        } else {
+            act_label(a, sizeof a, p, 1);
+            char st[16];
+            double stuck = p->act == NNINIT_ACT_TANH || p->act == NNINIT_ACT_SIGMOID ? p->saturated
+                           : p->act == NNINIT_ACT_RELU                            ? p->dead
+                                                                                  : NAN;
+            if (l + 1 == r->n_layers) stuck = NAN;
+            fmt_pct(st, sizeof st, stuck);
+            fprintf(f, "%5d %-15.15s %5d %7s %7s %7s %7s %7s %6s %9s %6s %6s\n", l + 1, a, p->width, c[0], c[1], c[2],
+                    c[3], c[4], st, d, c[5], c[6]);
+        }
     }
-    if (r->mean_field)
-        fprintf(f, "\nmean field: sigma_w^2 %.4g, sigma_b^2 %.4g, q* %.4g, chi_1 %.4g, xi_q %.3g, xi_c %.3g\n", r->sw2,
-                r->sb2, r->qstar, r->chi1, r->xi_q, r->xi_c);
-    else
-        fprintf(f, "\nmean field: not applicable (it covers plain dense MLPs with zero-mean weights)\n");
+    fputs("\n", f);
+    fputs(wide ? "columns: pre mean/pre std: of the layer's pre-activations over the batch; post std: after the\n"
+                 "  activation; q: mean square of the pre-activations; q pred: the mean field's q^l; std pred: its\n"
+                 "  square root; sat%: tanh |y| > 0.99 or sigmoid y outside [0.01, 0.99]; dead%: relu units zero\n"
+                 "  on the whole batch; grad std: std of dL/d(pre-activation); g pred: the mean field's prediction\n"
+                 "  of it, scaled to the output layer's measured value; dW/W: ||lr dW|| / ||W|| for one SGD step;\n"
+                 "  distinct: distinct units at init > after --steps SGD steps; corr: correlation of two inputs'\n"
+                 "  pre-activations (c0 = --corr at the input); c pred: the mean field's c^l; -: not applicable\n"
+               : "columns: pre std: std of the layer's pre-activations over the batch; q: their mean square;\n"
+                 "  q pred: the mean field's q^l; grad std: std of dL/d(pre-activation); g pred: the mean field's\n"
+                 "  prediction of it, scaled to the output layer's measured value; stuck%: tanh/sigmoid units\n"
+                 "  saturated, relu units dead on the whole batch; distinct: distinct units at init > after\n"
+                 "  --steps SGD steps; corr: correlation of two inputs' pre-activations (c0 = --corr at the\n"
+                 "  input); c pred: the mean field's c^l; -: not applicable. --wide: every column\n",
+          f);
+    if (r->mean_field) {
+        char q[160], ch[160];
+        if (r->q_unbounded) snprintf(q, sizeof q, "no fixed point: q grows without bound (x%.4g per layer)", r->q_growth);
+        else if (r->qstar == 0) snprintf(q, sizeof q, "q* = 0: the signal dies out");
+        else if (isfinite(r->qstar)) snprintf(q, sizeof q, "q* %.4g", r->qstar);
+        else snprintf(q, sizeof q, "no fixed point found");
+        double k = r->chi1_asym;
+        if (!isfinite(k)) snprintf(ch, sizeof ch, "chi_1 not defined");
+        else if (fabs(k - 1) < 1e-3) snprintf(ch, sizeof ch, "chi_1 %.4g: critical, gradients keep their size", k);
+        else if (k < 1) snprintf(ch, sizeof ch, "chi_1 %.4g: ordered, gradient variance x%.3g per layer", k, k);
+        else snprintf(ch, sizeof ch, "chi_1 %.4g: chaotic, gradient variance x%.3g per layer", k, k);
+        char line[640];
+        int n = snprintf(line, sizeof line, "sigma_w^2 %.4g, sigma_b^2 %.4g; %s; %s", r->sw2, r->sb2, q, ch);
+        if (isfinite(r->cstar) && r->cstar < 1 && n < (int)sizeof line)
+            n += snprintf(line + n, sizeof line - (size_t)n, "; c* %.3g, xi_c %.3g", r->cstar, r->xi_c);
+        if (isfinite(r->sw2_critical) && n < (int)sizeof line)
+            snprintf(line + n, sizeof line - (size_t)n, "; chi_1 = 1 at sigma_w^2 %.4g", r->sw2_critical);
+        put_wrapped(f, line, fprintf(f, "\nmean field (last hidden layer):") - 1, 2);
+    } else {
+        put_wrapped(f, r->mf_note, fprintf(f, "\nmean field:") - 1, 2);
+    }
     if (o->lsuv) {
         fprintf(f, "LSUV iterations per layer:");
         for (int l = 0; l < r->n_layers; l++)
             if (r->layers[l].lsuv_iters || isfinite(r->layers[l].lsuv_var)) fprintf(f, " %d", r->layers[l].lsuv_iters);
         fprintf(f, "\n");
     }
-    fprintf(f, "loss at init %.4f; building and initializing took %.2f s, the probe %.2f s\n\n", r->loss,
-            r->init_seconds, r->seconds);
-    for (int i = 0; i < r->n_findings; i++)
-        fprintf(f, "%s: %s\n  -> %s\n", finding_name(r->findings[i].kind), r->findings[i].text, r->findings[i].advice);
+    fprintf(f, "loss at init %.6g (ln %d = %.4g); building and initializing took %.2f s, the probe %.2f s\n\n", r->loss,
+            r->layers[r->n_layers - 1].width, r->loss_ref, r->init_seconds, r->seconds);
+    for (int i = 0; i < r->n_findings; i++) {
+        int col = fprintf(f, "%s%s:", nninit_finding_name(r->findings[i].kind), r->findings[i].theory ? " (mean field)" : "");
+        put_wrapped(f, r->findings[i].text, col, 4);
+        fputs("  ->", f);
+        put_wrapped(f, r->findings[i].advice, 4, 5);
+    }
+}
+
+/* Progress on stderr once the probe has run for 2 s. */
+typedef struct {
+    struct timespec t0;
+    int tty, shown;
+    char last[32];
+} probe_progress;
+
+static void on_progress(void *ctx, const char *stage, int done, int total) {
+    probe_progress *p = ctx;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    double s = (double)(t.tv_sec - p->t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - p->t0.tv_nsec);
+    if (s < 2.0) return;
+    if (p->tty) {
+        fprintf(stderr, "\rnninit probe: %-10s %4d/%-4d %6.1f s", stage, done + 1, total, s);
+        p->shown = 1;
+    } else if (strcmp(p->last, stage)) { /* a line per stage in logs */
+        fprintf(stderr, "nninit probe: %s (%d steps), %.1f s\n", stage, total, s);
+    }
+    snprintf(p->last, sizeof p->last, "%s", stage);
 }
 
 int nninit__probe_html(const char *path, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o);
+int nninit__probe_html_ex(const char *path, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o,
+                          int per_layer_axes);
 
 int cmd_probe(int argc, char **argv) {
     const char *arch_text = NULL, *arch_json = NULL, *init = NULL, *bias = NULL, *html = NULL;
-    int json = 0;
+    int json = 0, wide = 0, per_layer_axes = 0;
     nninit_probe_opts o = nninit_probe_opts_default();
+    probe_progress pg;
+    memset(&pg, 0, sizeof pg);
+    clock_gettime(CLOCK_MONOTONIC, &pg.t0);
+    pg.tty = isatty(2);
+    o.progress = on_progress;
+    o.progress_ctx = &pg;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -176,6 +334,7 @@ int cmd_probe(int argc, char **argv) {
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(probe_usage, stdout); return 0; }
         if (!strcmp(a, "--json")) { json = 1; continue; }
         if (!strcmp(a, "--lsuv")) { o.lsuv = 1; continue; }
+        if (!strcmp(a, "--wide")) { wide = 1; continue; }
         if (!v) return bad("option '%s' needs a value (see nninit probe --help)", a);
         i++;
         if (!strcmp(a, "--arch")) arch_text = v;
@@ -184,6 +343,11 @@ int cmd_probe(int argc, char **argv) {
         else if (!strcmp(a, "--bias")) bias = v;
         else if (!strcmp(a, "--html")) html = v;
         else if (!strcmp(a, "--data")) o.data_dir = v;
+        else if (!strcmp(a, "--hist-axes")) {
+            if (!strcmp(v, "shared")) per_layer_axes = 0;
+            else if (!strcmp(v, "layer")) per_layer_axes = 1;
+            else return bad("--hist-axes '%s': expected shared or layer", v);
+        }
         else if (!strcmp(a, "--input")) {
             if (!strcmp(v, "gaussian")) o.input = NNINIT_INPUT_GAUSSIAN;
             else if (!strcmp(v, "fashion")) o.input = NNINIT_INPUT_FASHION;
@@ -217,6 +381,7 @@ int cmd_probe(int argc, char **argv) {
     }
     nninit_probe_report rep;
     nninit_status st = nninit_probe_run(arch, dflt, &o, &rep);
+    if (pg.shown) fputs("\n", stderr);
     free(arch);
     if (st) {
         fprintf(stderr, "nninit probe: %s\n", nninit_last_error());
@@ -224,7 +389,8 @@ int cmd_probe(int argc, char **argv) {
     }
     const char *atext = arch_text ? arch_text : arch_json;
     if (json) print_json(stdout, &rep, atext, &o);
-    else print_table(stdout, &rep, &o);
+    else print_table(stdout, &rep, &o, wide);
+    (void)per_layer_axes; /* TEMP until probe_html_ex */
     if (html && nninit__probe_html(html, &rep, atext, &o)) {
         fprintf(stderr, "nninit probe: cannot write '%s'\n", html);
         rc = 1;

@@ -17,7 +17,12 @@ static const char train_usage[] =
     "\n"
     "Trains the network on Fashion-MNIST (Debian's dataset-fashion-mnist) with softmax\n"
     "cross-entropy and reports, per epoch, the training loss, the test loss and the test\n"
-    "accuracy. Stops with exit status 1 when the loss becomes NaN or infinite.\n"
+    "accuracy. Stops with exit status 1 when the loss becomes NaN or infinite; the table\n"
+    "then ends with the diverged step (train loss nan or inf, test columns -).\n"
+    "\n"
+    "Exploding: a finite loss above 100 x ln(classes) (230.3 for 10 classes; chance is\n"
+    "ln 10 = 2.30) at init, on a minibatch or on the test set is reported on stderr\n"
+    "(\"exploding: loss ... at step k\") and in --json as \"exploding\"; training goes on.\n"
     "\n"
     "  --arch TEXT          architecture (docs/ARCH.md); per-layer init= and bias= apply\n"
     "  --arch-json FILE     architecture as JSON\n"
@@ -50,11 +55,37 @@ static const char train_usage[] =
 
 static int bad(const char *fmt, const char *a) { return cli_bad("train", fmt, a); }
 
+/* A finite loss above EXPLODE_FACTOR x ln(classes) is "exploding": chance
+ * is ln(classes), so such a loss means the logits are hundreds apart. */
+#define EXPLODE_FACTOR 100.0
+
+typedef struct {
+    long step;                 /* first loss above the threshold; -1: none     */
+    double loss;
+    long max_step;             /* the largest finite loss seen                  */
+    double max_loss;
+    double threshold;
+} exploding;
+
+static void explode_see(exploding *x, long step, double loss) {
+    if (!isfinite(loss) || !(loss > x->threshold)) return;
+    if (x->step < 0) x->step = step, x->loss = loss;
+    if (x->max_step < 0 || loss > x->max_loss) x->max_step = step, x->max_loss = loss;
+}
+
+/* A loss at step 0, seen after the run: it precedes every other. */
+static void explode_see_init(exploding *x, double loss) {
+    if (!isfinite(loss) || !(loss > x->threshold)) return;
+    if (x->step != 0) x->step = 0, x->loss = loss;
+    if (x->max_step < 0 || loss > x->max_loss) x->max_step = 0, x->max_loss = loss;
+}
+
 typedef struct {
     int tty, quiet;
     int last_len;
     double last_draw;
     int steps_per_epoch;
+    exploding *ex;
 } progress;
 
 static void clear_line(progress *p) {
@@ -64,11 +95,13 @@ static void clear_line(progress *p) {
 
 static int on_progress(const nninit_train_progress *pr, void *user) {
     progress *p = user;
+    explode_see(p->ex, pr->step, pr->loss);
+    if (pr->point) explode_see(p->ex, pr->step, pr->point->test_loss);
     if (p->quiet) return 0;
     if (pr->point) {
         const nninit_train_point *q = pr->point;
         clear_line(p);
-        fprintf(stderr, "epoch %6.2f  step %6ld  train loss %.4f  test loss %.4f  test acc %6.2f%%  %.1f s\n",
+        fprintf(stderr, "epoch %6.2f  step %6ld  train loss %10.5g  test loss %10.5g  test acc %6.2f%%  %.1f s\n",
                 q->epoch, q->step, q->train_loss, q->test_loss, 100 * q->test_acc, q->seconds);
         return 0;
     }
@@ -81,7 +114,7 @@ static int on_progress(const nninit_train_progress *pr, void *user) {
     char bar[64];
     for (int i = 0; i < W; i++) bar[i] = i < fill ? '#' : '.';
     bar[W] = 0;
-    int n = fprintf(stderr, "\r[%s] epoch %d/%d  step %ld/%ld  loss %.4f  %.0f ex/s", bar, pr->epoch + 1, pr->epochs,
+    int n = fprintf(stderr, "\r[%s] epoch %d/%d  step %ld/%ld  loss %10.5g  %.0f ex/s", bar, pr->epoch + 1, pr->epochs,
                     pr->step, pr->steps, pr->loss, pr->examples_per_s);
     if (n > 0) {
         if (n - 1 < p->last_len) fprintf(stderr, "%*s", p->last_len - (n - 1), "");
@@ -91,7 +124,7 @@ static int on_progress(const nninit_train_progress *pr, void *user) {
 }
 
 static void print_json(FILE *f, const char *arch, const nninit_train_opts *o, int n_train, int n_test,
-                       const nninit_train_report *r, const char *error) {
+                       const nninit_train_report *r, const exploding *x, const char *error) {
     fprintf(f, "{\"arch\": ");
     cli_json_str(f, arch);
     fprintf(f, ", \"optim\": \"%s\", \"lr\": %g, \"momentum\": %g, \"nesterov\": %s, \"weight_decay\": %g, "
@@ -107,6 +140,16 @@ static void print_json(FILE *f, const char *arch, const nninit_train_opts *o, in
     fprintf(f, ", \"diverged\": %s, \"diverged_step\": ", r->diverged ? "true" : "false");
     if (r->diverged) fprintf(f, "%ld", r->diverged_step);
     else fprintf(f, "null");
+    fprintf(f, ", \"exploding\": ");
+    if (x->step >= 0) {
+        fprintf(f, "{\"step\": %ld, \"loss\": ", x->step);
+        cli_json_num(f, x->loss);
+        fprintf(f, ", \"threshold\": ");
+        cli_json_num(f, x->threshold);
+        fprintf(f, ", \"max_step\": %ld, \"max_loss\": ", x->max_step);
+        cli_json_num(f, x->max_loss);
+        fprintf(f, "}");
+    } else fprintf(f, "null");
     fprintf(f, ", \"error\": ");
     if (error) cli_json_str(f, error);
     else fprintf(f, "null");
@@ -130,6 +173,57 @@ static void print_json(FILE *f, const char *arch, const nninit_train_opts *o, in
         fprintf(f, "}");
     }
     fprintf(f, "\n ]}\n");
+}
+
+/* The table: every cell formatted alone, each column as wide as its widest
+ * cell (at least today's widths), right-aligned, so that no value (70034.9,
+ * 1.93e+33, nan) shifts a column. "-": not measured. */
+#define NCOL 6
+static const char *const col_name[NCOL] = {"epoch", "step", "train loss", "test loss", "test acc", "seconds"};
+static const int col_min[NCOL] = {8, 8, 12, 12, 10, 9};
+
+static void cell_loss(char *c, size_t n, double v) { snprintf(c, n, "%.5g", v); }
+
+/* Row i of the table: the report's points, then (diverged) the diverged step. */
+static void table_row(const nninit_train_report *r, int i, int has_test, int has_init_loss, int per_epoch,
+                      double diverged_loss, char cell[NCOL][40]) {
+    if (i < r->n_points) {
+        const nninit_train_point *q = &r->points[i];
+        snprintf(cell[0], 40, "%.2f", q->epoch);
+        snprintf(cell[1], 40, "%ld", q->step);
+        if (q->step == 0 && !has_init_loss) snprintf(cell[2], 40, "-");
+        else cell_loss(cell[2], 40, q->train_loss);
+        if (has_test) {
+            cell_loss(cell[3], 40, q->test_loss);
+            snprintf(cell[4], 40, "%.2f%%", 100 * q->test_acc);
+        } else snprintf(cell[3], 40, "-"), snprintf(cell[4], 40, "-");
+        snprintf(cell[5], 40, "%.2f", q->seconds);
+    } else {
+        snprintf(cell[0], 40, "%.2f", (double)r->diverged_step / per_epoch);
+        snprintf(cell[1], 40, "%ld", r->diverged_step);
+        cell_loss(cell[2], 40, diverged_loss);
+        snprintf(cell[3], 40, "-"), snprintf(cell[4], 40, "-");
+        snprintf(cell[5], 40, "%.2f", r->seconds);
+    }
+}
+
+static void print_table(FILE *f, const nninit_train_report *r, int has_test, int has_init_loss, int per_epoch,
+                        double diverged_loss) {
+    int w[NCOL], rows = r->n_points + (r->diverged ? 1 : 0);
+    char cell[NCOL][40];
+    for (int j = 0; j < NCOL; j++) w[j] = col_min[j];
+    for (int i = 0; i < rows; i++) {
+        table_row(r, i, has_test, has_init_loss, per_epoch, diverged_loss, cell);
+        for (int j = 0; j < NCOL; j++)
+            if ((int)strlen(cell[j]) > w[j]) w[j] = (int)strlen(cell[j]);
+    }
+    for (int j = 0; j < NCOL; j++) fprintf(f, "%s%*s", j ? " " : "", w[j], col_name[j]);
+    fputc('\n', f);
+    for (int i = 0; i < rows; i++) {
+        table_row(r, i, has_test, has_init_loss, per_epoch, diverged_loss, cell);
+        for (int j = 0; j < NCOL; j++) fprintf(f, "%s%*s", j ? " " : "", w[j], cell[j]);
+        fputc('\n', f);
+    }
 }
 
 int cmd_train(int argc, char **argv) {
@@ -226,7 +320,8 @@ int cmd_train(int argc, char **argv) {
     }
     nninit_dataset tr = lab_train_set(&data, 0), te = lab_test_set(&data);
     if (no_eval) o.evals_per_epoch = 0, o.eval_train_at_init = 0;
-    progress pg = {isatty(2), quiet, 0, 0.0, data.n_train / o.batch};
+    exploding ex = {-1, NAN, -1, NAN, EXPLODE_FACTOR * log((double)nninit_net_output_size(net))};
+    progress pg = {isatty(2), quiet, 0, 0.0, data.n_train / o.batch, &ex};
     if (!quiet)
         fprintf(stderr, "training on %d examples, testing on %d; %d epoch%s of %d steps\n", data.n_train, data.n_test,
                 o.epochs, o.epochs == 1 ? "" : "s", data.n_train / o.batch);
@@ -235,27 +330,39 @@ int cmd_train(int argc, char **argv) {
     clear_line(&pg);
     const char *atext = arch_text ? arch_text : arch_json;
     rc = 0;
-    if (st == NNINIT_ERR_DIVERGED) {
-        fprintf(stderr, "nninit train: %s\n", nninit_last_error());
-        rc = 1;
-    } else if (st) {
+    if (st && st != NNINIT_ERR_DIVERGED) {
         fprintf(stderr, "nninit train: %s\n", nninit_last_error());
         rc = st == NNINIT_ERR_NOMEM ? 1 : 2;
-    }
-    if (json && (!st || st == NNINIT_ERR_DIVERGED))
-        print_json(stdout, atext, &o, data.n_train, no_eval ? 0 : data.n_test, &rep,
-                   st ? nninit_last_error() : NULL);
-    else if (!st && !quiet)
-        fprintf(stderr, "done: %ld steps in %.2f s (%.0f examples/s), final test accuracy %.2f%%\n", rep.steps,
-                rep.seconds, rep.seconds > 0 ? rep.steps * (double)o.batch / rep.seconds : 0.0,
-                100 * rep.final_test_acc);
-    if (!st && !json) {
-        printf("%8s %8s %12s %12s %10s %9s\n", "epoch", "step", "train loss", "test loss", "test acc", "seconds");
-        for (int i = 0; i < rep.n_points; i++) {
-            const nninit_train_point *q = &rep.points[i];
-            printf("%8.2f %8ld %12.4f %12.4f %9.2f%% %9.2f\n", q->epoch, q->step, q->train_loss, q->test_loss,
-                   100 * q->test_acc, q->seconds);
+    } else {
+        const char *err = st ? nninit_last_error() : NULL;
+        /* the losses at init: the callback only sees steps 1.. */
+        if (rep.n_points > 0) {
+            explode_see_init(&ex, rep.points[0].train_loss);
+            explode_see_init(&ex, rep.points[0].test_loss);
         }
+        if (st) rc = 1;
+        if (json) print_json(stdout, atext, &o, data.n_train, no_eval ? 0 : data.n_test, &rep, &ex, err);
+        else {
+            if (!st && !quiet)
+                fprintf(stderr, "done: %ld steps in %.2f s (%.0f examples/s), final test accuracy %.2f%%\n",
+                        rep.steps, rep.seconds, rep.seconds > 0 ? rep.steps * (double)o.batch / rep.seconds : 0.0,
+                        100 * rep.final_test_acc);
+            /* the library's message says NaN or infinite; a mean over
+             * minibatches with one of them is that too */
+            double dloss = err && strstr(err, "NaN") ? NAN : INFINITY;
+            print_table(stdout, &rep, !no_eval, o.eval_train_at_init, data.n_train / o.batch, dloss);
+            fflush(stdout);
+            if (ex.step >= 0) {
+                fprintf(stderr, "nninit train: exploding: loss %.5g at step %ld (> %g x ln %d = %.1f; chance is %.2f)",
+                        ex.loss, ex.step, EXPLODE_FACTOR, nninit_net_output_size(net), ex.threshold,
+                        ex.threshold / EXPLODE_FACTOR);
+                if (ex.max_step != ex.step) fprintf(stderr, ", up to %.5g at step %ld", ex.max_loss, ex.max_step);
+                if (ex.step == 0)
+                    fprintf(stderr, ": the logits are huge at init; scale the weights down (a smaller std or gain)\n");
+                else fprintf(stderr, ": the loss grew during training; lower --lr\n");
+            }
+        }
+        if (err) fprintf(stderr, "nninit train: %s\n", err);
     }
     nninit_train_report_free(&rep);
     nninit_net_free(net);

@@ -635,6 +635,7 @@ nninit_status nninit_net_layer(const nninit_net *net, int l, nninit_layer_view *
     nninit_layer_view r = {0};
     r.kind = L->kind;
     r.act = L->act;
+    r.act_param = L->ap;
     r.out_size = L->out_size;
     r.out_c = L->out_c, r.out_h = L->out_h, r.out_w = L->out_w;
     r.pre = L->pre, r.post = L->post, r.dpre = L->dpre;

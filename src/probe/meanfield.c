@@ -529,7 +529,8 @@ static nninit_status mf_qstar_impl(const mf_ctx *cx, const nninit_mf_net *net, d
                                    double *qstar, int *iters, const char *fn) {
     int n = 1;
     double g0 = mf_qmap(cx, net, q0) - q0, a = q0, b = q0, q = q0;
-    if (g0 == 0.0) {
+    if (fabs(g0) <= 1e-12 * q0) { /* q0 is fixed up to rounding (relu with sw2 = 2, sb2 = 0) */
+        g0 = 0.0;
         q = q0;
     } else if (g0 > 0) { /* iterates rise: bracket [a, b] with G(a) > 0 >= G(b) */
         a = q0;

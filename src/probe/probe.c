@@ -15,6 +15,7 @@
 
 #include "internal.h"
 #include "nninit_probe.h"
+#include "probe/meanfield.h"
 #include "probe/probe_internal.h"
 
 nninit_probe_opts nninit_probe_opts_default(void) {
@@ -104,44 +105,36 @@ int nninit__probe_distinct(const float *x, int n, int len, int64_t si, int64_t s
 
 static int has_params(const nninit_layer_view *v) { return v->w != NULL; }
 
-static const char *recommend(nninit_act a) {
-    switch (a) {
-    case NNINIT_ACT_TANH:
-    case NNINIT_ACT_SIGMOID:
-    case NNINIT_ACT_IDENTITY: return "xavier_normal";
-    case NNINIT_ACT_SELU: return "lecun_normal";
-    default: return "kaiming_normal";
-    }
+const char *nninit_finding_name(nninit_finding_kind k) {
+    static const char *const n[NNINIT_FINDING_COUNT] = {"healthy",   "vanishing", "exploding", "saturated", "dead",
+                                                        "symmetric", "loss",      "collapse",  "chaos"};
+    return (unsigned)k < NNINIT_FINDING_COUNT ? n[k] : "unknown";
 }
 
-/* The hidden activation most layers use (for advice). */
-static nninit_act main_act(const nninit_probe_report *r) {
+/* The hidden activation most layers use (for advice), and its parameter. */
+static int main_act(const nninit_probe_report *r) {
     int count[NNINIT_ACT_COUNT] = {0};
     for (int l = 0; l + 1 < r->n_layers; l++)
-        if ((unsigned)r->layers[l].act < NNINIT_ACT_COUNT) count[r->layers[l].act]++;
+        if ((unsigned)r->layers[l].act < NNINIT_ACT_COUNT && r->layers[l].kind != NNINIT_LAYER_FLATTEN)
+            count[r->layers[l].act]++;
     int best = 0;
     for (int a = 1; a < NNINIT_ACT_COUNT; a++)
         if (count[a] > count[best]) best = a;
-    return (nninit_act)best;
+    for (int l = 0; l + 1 < r->n_layers; l++)
+        if ((int)r->layers[l].act == best) return l;
+    return r->n_layers > 1 ? 0 : -1;
 }
 
-static nninit_finding *add_finding(nninit_probe_report *r, nninit_finding_kind k, int layer, double v) {
+static nninit_finding *add_finding(nninit_probe_report *r, nninit_finding_kind k, int layer, double v, int theory) {
     if (r->n_findings >= NNINIT_PROBE_MAX_FINDINGS) return NULL;
     nninit_finding *f = &r->findings[r->n_findings++];
     memset(f, 0, sizeof *f);
     f->kind = k;
     f->layer = layer;
     f->value = v;
+    f->theory = theory;
     return f;
 }
-
-/* Thresholds: a factor 1e3 between the first and the last hidden layer is far
- * outside what any sensible init gives at probe depths (He-ReLU stays within
- * [0.5, 2] at depth 30); half the units saturated or dead is a broken layer. */
-#define VANISH 1e-3
-#define EXPLODE 1e3
-#define SAT_FRAC 0.5
-#define DEAD_FRAC 0.5
 
 static int is_residual_net(const nninit_probe_report *r) {
     for (int l = 0; l < r->n_layers; l++)
@@ -149,110 +142,366 @@ static int is_residual_net(const nninit_probe_report *r) {
     return 0;
 }
 
-void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps) {
+/* What to use instead: a ready --init string for the main activation, the
+ * sigma_w^2 it gives (NaN: no single number), and a clause saying why. */
+typedef struct {
+    char init[96];
+    double sw2;
+    char why[200];
+} advice;
+
+static advice advise(const nninit_probe_report *r, nninit_act a, double p) {
+    advice v;
+    memset(&v, 0, sizeof v);
+    double sb2 = isfinite(r->sb2) ? r->sb2 : 0.0, crit = NAN;
+    if (nninit_mf_critical_sw2((nninit_mf_act)a, a == NNINIT_ACT_LEAKY_RELU || a == NNINIT_ACT_ELU ? p : NAN, sb2,
+                               &crit))
+        crit = NAN;
+    switch (a) {
+    case NNINIT_ACT_RELU:
+        snprintf(v.init, sizeof v.init, "kaiming_normal(nonlinearity=relu)");
+        v.sw2 = 2;
+        snprintf(v.why, sizeof v.why, "He: sigma_w^2 = 2, chi_1 = 1 for relu");
+        break;
+    case NNINIT_ACT_LEAKY_RELU:
+        snprintf(v.init, sizeof v.init, "kaiming_normal(nonlinearity=leaky_relu,a=%.6g)", p);
+        v.sw2 = 2 / (1 + p * p);
+        snprintf(v.why, sizeof v.why, "sigma_w^2 = 2/(1+a^2) = %.4g, chi_1 = 1 for leaky_relu(%.6g)", v.sw2, p);
+        break;
+    case NNINIT_ACT_SELU:
+        snprintf(v.init, sizeof v.init, "lecun_normal");
+        v.sw2 = 1;
+        snprintf(v.why, sizeof v.why, "sigma_w^2 = 1: SELU's self-normalizing fixed point (Klambauer et al. 2017)");
+        break;
+    case NNINIT_ACT_SIGMOID:
+        snprintf(v.init, sizeof v.init, "xavier_normal");
+        v.sw2 = NAN;
+        snprintf(v.why, sizeof v.why,
+                 "or better tanh: sigmoid's slope is at most 1/4, so chi_1 = sigma_w^2 E[sigmoid'^2] stays far below "
+                 "1 until sigma_w^2 ~ %.3g, where its units saturate",
+                 crit);
+        break;
+    case NNINIT_ACT_TANH:
+    case NNINIT_ACT_IDENTITY:
+        snprintf(v.init, sizeof v.init, "xavier_normal");
+        v.sw2 = 1;
+        snprintf(v.why, sizeof v.why, "sigma_w^2 = 1 for square layers, chi_1 = 1 for %s", nninit_act_name(a));
+        break;
+    default: /* no PyTorch gain: the mean field's critical sigma_w^2 */
+        if (isfinite(crit)) {
+            snprintf(v.init, sizeof v.init, "variance_scaling(scale=%.4g,mode=fan_in,distribution=normal)", crit);
+            v.sw2 = crit;
+            snprintf(v.why, sizeof v.why,
+                     "sigma_w^2 = %.4g, where the mean field puts chi_1 = 1 for %s: %.2fx He's 2, %.2fx Xavier's 1",
+                     crit, nninit_act_name(a), crit / 2, crit);
+        } else {
+            snprintf(v.init, sizeof v.init, "kaiming_normal");
+            v.sw2 = 2;
+            snprintf(v.why, sizeof v.why, "He's sigma_w^2 = 2");
+        }
+    }
+    return v;
+}
+
+/* "layers 1..30" style tail: "x0.079 per layer" */
+static double per_layer(double factor, int steps) { return steps > 0 ? pow(factor, 1.0 / steps) : factor; }
+
+static int out_of_band(double factor, double rate) {
+    return factor > NNINIT_PROBE_FACTOR || factor < 1 / NNINIT_PROBE_FACTOR || rate > NNINIT_PROBE_RATE_HI ||
+           rate < NNINIT_PROBE_RATE_LO;
+}
+
+/* Advice for a scale problem: the init, unless it is already at that scale. */
+static void scale_advice(const nninit_probe_report *r, const advice *ad, const char *what, char *buf, size_t n) {
+    if (r->mean_field && isfinite(ad->sw2) && fabs(r->sw2 / ad->sw2 - 1) < 0.05)
+        snprintf(buf, n,
+                 "the weights already have that scale (sigma_w^2 = %.4g); what remains is depth: residual blocks "
+                 "(he-zero) or fewer layers",
+                 r->sw2);
+    else
+        snprintf(buf, n, "%s: use %s (%s)", what, ad->init, ad->why);
+}
+
+void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_corr) {
     r->n_findings = 0;
-    nninit_act act = main_act(r);
-    const char *an = nninit_act_name(act);
-    const char *rec = is_residual_net(r) ? "he-zero residual blocks (He on the first layer, zero on the last)"
-                                         : recommend(act);
-    /* hidden layers with activations: all but the output layer */
-    int first = -1, last = -1;
+    int ml = main_act(r);
+    nninit_act act = ml >= 0 ? r->layers[ml].act : NNINIT_ACT_IDENTITY;
+    double ap = ml >= 0 ? r->layers[ml].act_param : 0;
+    char an[48];
+    if (act == NNINIT_ACT_LEAKY_RELU || act == NNINIT_ACT_ELU) snprintf(an, sizeof an, "%s(%g)", nninit_act_name(act), ap);
+    else snprintf(an, sizeof an, "%s", nninit_act_name(act));
+    int resnet = is_residual_net(r);
+    advice ad = advise(r, act, ap);
+    if (resnet) {
+        snprintf(ad.init, sizeof ad.init, "he-zero residual blocks");
+        ad.sw2 = NAN;
+        snprintf(ad.why, sizeof ad.why, "He on each block's first layer, zero on its last: every block starts as the identity");
+    }
+    /* hidden layers: all but the output layer, flattens skipped */
+    int first = -1, last = -1, nh = 0;
     for (int l = 0; l + 1 < r->n_layers; l++) {
         if (r->layers[l].kind == NNINIT_LAYER_FLATTEN) continue;
         if (first < 0) first = l;
         last = l;
+        nh++;
     }
+    r->first_hidden = first, r->last_hidden = last;
+    r->act_factor = r->act_rate = r->grad_factor = r->grad_rate = NAN;
+    r->dead_max = r->sat_max = 0, r->dead_layer = -1, r->corr_last = NAN;
+    if (first >= 0) {
+        double s0 = r->layers[first].pre_std, s1 = r->layers[last].pre_std;
+        if (s0 > 0 && isfinite(s0) && isfinite(s1)) r->act_factor = s1 / s0;
+        double g0 = r->layers[first].grad_std, g1 = r->layers[last].grad_std;
+        if (g1 > 0 && isfinite(g0) && isfinite(g1)) r->grad_factor = g0 / g1;
+        r->act_rate = per_layer(r->act_factor, nh - 1);
+        r->grad_rate = per_layer(r->grad_factor, nh - 1);
+        for (int l = first; l <= last; l++) {
+            const nninit_probe_layer *p = &r->layers[l];
+            if (p->dead > r->dead_max) r->dead_max = p->dead, r->dead_layer = l;
+            if (p->saturated > r->sat_max) r->sat_max = p->saturated;
+        }
+        r->corr_last = r->layers[last].corr_meas;
+    }
+    const char *rec = ad.init;
+    char buf[320];
+
     /* symmetry: a layer whose units are all one unit after training steps */
     for (int l = first; first >= 0 && l <= last; l++) {
         const nninit_probe_layer *p = &r->layers[l];
         if (p->width > 1 && p->distinct_units_after == 1 && p->distinct_units_init == 1) {
-            nninit_finding *f = add_finding(r, NNINIT_FINDING_SYMMETRIC, l, 1);
+            nninit_finding *f = add_finding(r, NNINIT_FINDING_SYMMETRIC, l, 1, 0);
             if (!f) break;
             snprintf(f->text, sizeof f->text,
                      "layer %d has 1 distinct unit of %d at init and still 1 after %d SGD steps: "
                      "constant init, every unit gets the same gradient",
                      l + 1, p->width, sgd_steps);
-            snprintf(f->advice, sizeof f->advice, "break the symmetry with a random init: use %s for %s", rec, an);
+            snprintf(f->advice, sizeof f->advice, "break the symmetry with a random init: use %s (%s)", rec, ad.why);
             break;
         }
     }
-    if (first >= 0 && last > first) {
-        double s0 = r->layers[first].post_std, s1 = r->layers[last].post_std;
-        double ratio = s0 > 0 ? s1 / s0 : (s1 > 0 ? INFINITY : 1.0);
-        if (s0 > 0 && ratio < VANISH) {
-            nninit_finding *f = add_finding(r, NNINIT_FINDING_VANISHING, last, ratio);
-            if (f) {
-                snprintf(f->text, sizeof f->text, "layer %d activation std is %.2g of layer %d's: activations vanish with depth",
-                         last + 1, ratio, first + 1);
-                snprintf(f->advice, sizeof f->advice, "weights too small for this depth; use %s for %s", rec, an);
-            }
-        } else if (ratio > EXPLODE) {
-            nninit_finding *f = add_finding(r, NNINIT_FINDING_EXPLODING, last, ratio);
-            if (f) {
-                snprintf(f->text, sizeof f->text, "layer %d activation std is %.2g times layer %d's: activations explode with depth",
-                         last + 1, ratio, first + 1);
-                snprintf(f->advice, sizeof f->advice, "weights too large for this depth; use %s for %s", rec, an);
-            }
-        }
-        double g0 = r->layers[first].grad_std, g1 = r->layers[last].grad_std;
-        if (g1 > 0 && g0 / g1 < VANISH) {
-            nninit_finding *f = add_finding(r, NNINIT_FINDING_VANISHING, first, g0 / g1);
-            if (f) {
-                snprintf(f->text, sizeof f->text, "layer %d gradient std is %.2g of layer %d's: gradients vanish backward",
-                         first + 1, g0 / g1, last + 1);
-                snprintf(f->advice, sizeof f->advice, "use %s for %s", rec, an);
-            }
-        } else if (g1 > 0 && g0 / g1 > EXPLODE) {
-            nninit_finding *f = add_finding(r, NNINIT_FINDING_EXPLODING, first, g0 / g1);
-            if (f) {
-                snprintf(f->text, sizeof f->text, "layer %d gradient std is %.2g times layer %d's: gradients explode backward",
-                         first + 1, g0 / g1, last + 1);
-                snprintf(f->advice, sizeof f->advice, "use %s for %s", rec, an);
-            }
+    /* loss at init */
+    if (r->loss_ref > 0 && r->loss > NNINIT_PROBE_LOSS_FACTOR * r->loss_ref) {
+        const nninit_probe_layer *o = &r->layers[r->n_layers - 1];
+        nninit_finding *f = add_finding(r, NNINIT_FINDING_LOSS, r->n_layers - 1, r->loss, 0);
+        if (f) {
+            snprintf(f->text, sizeof f->text,
+                     "loss at init %.4g is %.3gx ln(%d) = %.3g, the loss of a uniform guess: the logits are huge "
+                     "(output std %.3g)",
+                     r->loss, r->loss / r->loss_ref, o->width, r->loss_ref, o->post_std);
+            scale_advice(r, &ad, "weights too large", buf, sizeof buf);
+            snprintf(f->advice, sizeof f->advice, "%s; a zero or small output layer starts the loss at ln(%d)", buf,
+                     o->width);
         }
     }
+    /* measured vanishing / exploding, activations then gradients */
+    if (first >= 0 && nh >= 2) {
+        struct { double factor, rate; const char *what, *dir; int at, from; } m[2] = {
+            {r->act_factor, r->act_rate, "pre-activation", "with depth", last, first},
+            {r->grad_factor, r->grad_rate, "gradient", "backward", first, last}};
+        for (int i = 0; i < 2; i++) {
+            if (!isfinite(m[i].factor) || !out_of_band(m[i].factor, m[i].rate)) continue;
+            int small = m[i].factor < 1;
+            nninit_finding *f = add_finding(r, small ? NNINIT_FINDING_VANISHING : NNINIT_FINDING_EXPLODING, m[i].at,
+                                            m[i].factor, 0);
+            if (!f) break;
+            snprintf(f->text, sizeof f->text,
+                     "layer %d %s std is %.3g %s layer %d's (x%.3g per layer): %ss %s %s", m[i].at + 1, m[i].what,
+                     m[i].factor, small ? "of" : "times", m[i].from + 1, m[i].rate, m[i].what,
+                     small ? "vanish" : "explode", m[i].dir);
+            scale_advice(r, &ad, small ? "weights too small for this depth" : "weights too large for this depth", f->advice,
+                         sizeof f->advice);
+        }
+    }
+    /* what the theory says about depth: iterate the q map of the last hidden
+     * layer's parameters from layer 1's q to this depth and to twice it; the
+     * gradient variance from layer n back to layer 1 is prod chi_1(q^l). */
+    if (r->mean_field && first >= 0 && nh >= 1 && r->sw2 > 0) {
+        const nninit_probe_layer *h = &r->layers[last];
+        nninit_mf_net n = {(nninit_mf_act)h->act,
+                           h->act == NNINIT_ACT_LEAKY_RELU || h->act == NNINIT_ACT_ELU ? h->act_param : NAN, r->sw2,
+                           r->sb2};
+        double lim = NNINIT_PROBE_FACTOR * NNINIT_PROBE_FACTOR, q1 = r->layers[first].q_pred, q = q1, g = 1;
+        double qd = NAN, gd = NAN, chi = NAN;
+        int ok = q1 > 0 && isfinite(q1);
+        for (int l = 1; ok && l <= 2 * nh; l++) {
+            if (l == nh) qd = q, gd = g;
+            if (l == 2 * nh) break;
+            if (nninit_mf_chi1(&n, q, &chi) || nninit_mf_q_map(&n, q, &q)) ok = 0;
+            else g *= chi;
+            if (!(q > 0) || q > 1e300 || !(g > 0) || g > 1e300) break;
+        }
+        struct { double here, twice; const char *what; } t[2] = {{qd / q1, q / q1, "activation"},
+                                                                 {gd, g, "gradient"}};
+        for (int i = 0; ok && i < 2; i++) {
+            double k = t[i].twice;
+            if (!(k > 0) || (k <= lim && k >= 1 / lim)) continue;
+            int small = k < 1, said = 0;
+            /* a measured finding of the same kind and quantity already says it */
+            for (int j = 0; j < r->n_findings; j++)
+                said |= !r->findings[j].theory && strstr(r->findings[j].text, t[i].what) &&
+                        r->findings[j].kind == (small ? NNINIT_FINDING_VANISHING : NNINIT_FINDING_EXPLODING);
+            if (said) continue;
+            nninit_finding *f = add_finding(r, small ? NNINIT_FINDING_VANISHING : NNINIT_FINDING_EXPLODING, last, k, 1);
+            if (!f) break;
+            char deep[96];
+            if (i == 1) snprintf(deep, sizeof deep, "chi_1 = %.4g per layer deep in", chi);
+            else if (r->q_unbounded) snprintf(deep, sizeof deep, "no fixed point: q grows x%.4g per layer", r->q_growth);
+            else snprintf(deep, sizeof deep, "q* = %.3g", r->qstar);
+            snprintf(f->text, sizeof f->text,
+                     "the q map (%s) changes the %s variance x%.3g over these %d layers and x%.3g at depth %d (std "
+                     "x%.3g): %ss %s with depth",
+                     deep, t[i].what, t[i].here, nh, k, 2 * nh, sqrt(k), t[i].what, small ? "vanish" : "explode");
+            scale_advice(r, &ad, small ? "weights too small" : "weights too large", f->advice, sizeof f->advice);
+        }
+    }
+    /* saturation */
     for (int l = first; first >= 0 && l <= last; l++) {
         const nninit_probe_layer *p = &r->layers[l];
-        if (p->saturated > SAT_FRAC) {
+        if (p->saturated > NNINIT_PROBE_SATURATED) {
             double s = 0;
             int n = 0;
             for (int k = l; k <= last; k++)
                 if (r->layers[k].act == p->act) { s += r->layers[k].saturated; n++; }
-            nninit_finding *f = add_finding(r, NNINIT_FINDING_SATURATED, l, s / n);
+            nninit_finding *f = add_finding(r, NNINIT_FINDING_SATURATED, l, s / n, 0);
             if (f) {
                 snprintf(f->text, sizeof f->text, "%.0f%% of %s units at %s from layer %d", 100 * s / n,
                          nninit_act_name(p->act), p->act == NNINIT_ACT_TANH ? "|y| > 0.99" : "y outside [0.01, 0.99]",
                          l + 1);
-                snprintf(f->advice, sizeof f->advice, "weights too large: use xavier_normal for %s", nninit_act_name(p->act));
+                advice sa = advise(r, p->act, p->act_param);
+                snprintf(f->advice, sizeof f->advice, "weights too large: use %s (%s)", sa.init, sa.why);
             }
             break;
         }
     }
-    for (int l = first; first >= 0 && l <= last; l++) {
-        const nninit_probe_layer *p = &r->layers[l];
-        if (p->dead > DEAD_FRAC) {
-            nninit_finding *f = add_finding(r, NNINIT_FINDING_DEAD, l, p->dead);
-            if (f) {
-                snprintf(f->text, sizeof f->text, "%.0f%% of layer %d's ReLU units are zero on the whole batch (dead)",
-                         100 * p->dead, l + 1);
-                snprintf(f->advice, sizeof f->advice, "use kaiming_normal with zero biases for relu");
+    /* dead units */
+    if (r->dead_layer >= 0 && r->dead_max > NNINIT_PROBE_DEAD) {
+        int l = r->dead_layer;
+        nninit_finding *f = add_finding(r, NNINIT_FINDING_DEAD, l, r->dead_max, 0);
+        if (f) {
+            double d0 = r->layers[first].dead;
+            int n = snprintf(f->text, sizeof f->text, "%.0f%% of layer %d's %s units are zero on every input of the batch (dead)",
+                             100 * r->dead_max, l + 1, nninit_act_name(r->layers[l].act));
+            if (last > first && n > 0 && n < (int)sizeof f->text)
+                snprintf(f->text + n, sizeof f->text - (size_t)n, "; by depth: layer %d %.0f%%, layer %d %.0f%%", first + 1,
+                         100 * d0, last + 1, 100 * r->layers[last].dead);
+            if (d0 > NNINIT_PROBE_DEAD)
+                snprintf(f->advice, sizeof f->advice,
+                         "the first layer is already dead: start the biases at zero and use %s (%s)", rec, ad.why);
+            else
+                snprintf(f->advice, sizeof f->advice,
+                         "units die as depth makes the inputs alike (pair correlation %.2f at layer %d); no init scale "
+                         "prevents that in a plain relu net: residual blocks (he-zero), leaky_relu, or fewer layers",
+                         r->corr_last, last + 1);
+        }
+    }
+    /* correlation collapse: two inputs become indistinguishable */
+    if (first >= 0 && nh >= 2 && isfinite(r->corr_last) && pair_corr < 1 &&
+        1 - r->corr_last < NNINIT_PROBE_COLLAPSE * (1 - pair_corr)) {
+        int at = last;
+        for (int l = first; l <= last; l++)
+            if (isfinite(r->layers[l].corr_meas) && 1 - r->layers[l].corr_meas < NNINIT_PROBE_COLLAPSE * (1 - pair_corr)) {
+                at = l;
+                break;
             }
-            break;
+        nninit_finding *f = add_finding(r, NNINIT_FINDING_COLLAPSE, at, r->corr_last, 0);
+        if (f) {
+            snprintf(f->text, sizeof f->text,
+                     "two inputs with correlation %.2f at layer %d reach %.3f by layer %d and %.3f at layer %d: the net "
+                     "maps different inputs to nearly the same representation",
+                     r->layers[first].corr_meas, first + 1, r->layers[at].corr_meas, at + 1, r->corr_last, last + 1);
+            if (act == NNINIT_ACT_RELU || act == NNINIT_ACT_LEAKY_RELU)
+                snprintf(f->advice, sizeof f->advice,
+                         "no init scale prevents it in a plain %s net (its correlation map has c* = 1 at every "
+                         "sigma_w^2): residual blocks (he-zero) or fewer layers",
+                         an);
+            else if (act == NNINIT_ACT_SIGMOID)
+                snprintf(f->advice, sizeof f->advice,
+                         "sigmoid's outputs share a mean of 1/2, which dominates every layer's input: use tanh "
+                         "(zero-centred) with xavier_normal");
+            else if (r->mean_field && r->chi1 < 1)
+                snprintf(f->advice, sizeof f->advice,
+                         "the net is in the ordered phase (chi_1 = %.3g < 1): raise sigma_w^2 to the edge of chaos: "
+                         "use %s (%s)",
+                         r->chi1, rec, ad.why);
+            else
+                snprintf(f->advice, sizeof f->advice, "residual blocks (he-zero) or fewer layers");
+        }
+    }
+    /* chaos: nearby inputs are pulled apart (mean field), or measured with --corr */
+    if (r->mean_field && isfinite(r->cstar) && r->cstar < NNINIT_PROBE_CHAOS_CSTAR && isfinite(r->xi_c) &&
+        nh >= r->xi_c) {
+        nninit_finding *f = add_finding(r, NNINIT_FINDING_CHAOS, last, r->cstar, 1);
+        if (f) {
+            snprintf(f->text, sizeof f->text,
+                     "mean field: chaotic phase (chi_1 = %.4g > 1): two nearby inputs decorrelate to c* = %.3g within "
+                     "about xi_c = %.3g layers (this net has %d); trainable depth is about 6 xi_c = %.3g "
+                     "(Schoenholz et al. 2017)",
+                     r->chi1, r->cstar, r->xi_c, nh, 6 * r->xi_c);
+            scale_advice(r, &ad, "lower sigma_w^2 to the edge of chaos", f->advice, sizeof f->advice);
+        }
+    } else if (first >= 0 && nh >= 2 && pair_corr >= 0.5 && isfinite(r->corr_last) && r->corr_last < pair_corr - 0.3) {
+        nninit_finding *f = add_finding(r, NNINIT_FINDING_CHAOS, last, r->corr_last, 0);
+        if (f) {
+            snprintf(f->text, sizeof f->text,
+                     "two inputs with correlation %.2f end at %.3f by layer %d: nearby inputs are pulled apart "
+                     "(chaotic)",
+                     pair_corr, r->corr_last, last + 1);
+            scale_advice(r, &ad, "weights too large", f->advice, sizeof f->advice);
         }
     }
     if (r->n_findings == 0) {
-        nninit_finding *f = add_finding(r, NNINIT_FINDING_HEALTHY, -1, 0);
+        nninit_finding *f = add_finding(r, NNINIT_FINDING_HEALTHY, -1, 0, 0);
         if (f) {
-            double ratio = (first >= 0 && r->layers[first].post_std > 0)
-                               ? r->layers[last].post_std / r->layers[first].post_std
-                               : 1.0;
+            char mf[96] = "";
+            if (r->mean_field && isfinite(r->chi1_asym))
+                snprintf(mf, sizeof mf, "; mean field chi_1 %.4g (x%.3g gradient variance per layer)", r->chi1_asym,
+                         r->chi1_asym);
             snprintf(f->text, sizeof f->text,
-                     "activation std ratio last/first hidden layer %.3g, no saturation, no dead or "
-                     "symmetric layers",
-                     ratio);
+                     "checked per layer: pre-activation std x%.3g (band %g-%g), end to end x%.3g (limit %gx); "
+                     "gradient std x%.3g, end to end x%.3g; loss at init %.3g (limit %g ln %d = %.3g); saturated <= "
+                     "%.0f%%, dead <= %.0f%% (limit %.0f%%); pair correlation %.2f at layer %d%s",
+                     r->act_rate, NNINIT_PROBE_RATE_LO, NNINIT_PROBE_RATE_HI, r->act_factor, NNINIT_PROBE_FACTOR,
+                     r->grad_rate, r->grad_factor, r->loss, NNINIT_PROBE_LOSS_FACTOR, r->layers[r->n_layers - 1].width,
+                     NNINIT_PROBE_LOSS_FACTOR * r->loss_ref, 100 * r->sat_max, 100 * r->dead_max,
+                     100 * NNINIT_PROBE_DEAD, r->corr_last, last + 1, mf);
             snprintf(f->advice, sizeof f->advice, "nothing to change");
         }
     }
+}
+
+static void progress(const nninit_probe_opts *o, const char *stage, int done, int total) {
+    if (o->progress) o->progress(o->progress_ctx, stage, done, total);
+}
+
+/* One range over every hidden layer's values (the shared histogram axis). */
+static void shared_range(nninit_net *net, int L, int B, int grad, double *lo, double *hi) {
+    double mn = INFINITY, mx = -INFINITY;
+    for (int l = 0; l + 1 < L || (L == 1 && l == 0); l++) {
+        nninit_layer_view v;
+        if (nninit_net_layer(net, l, &v) || v.kind == NNINIT_LAYER_FLATTEN) continue;
+        const float *x = grad ? v.dpre : v.post;
+        if (!x) continue;
+        int64_t n = (int64_t)B * v.out_size;
+        for (int64_t i = 0; i < n; i++) {
+            if (x[i] < mn) mn = x[i];
+            if (x[i] > mx) mx = x[i];
+        }
+    }
+    if (!(mx >= mn)) mn = mx = 0;
+    if (!(mx > mn)) { mn -= 0.5; mx += 0.5; }
+    *lo = mn, *hi = mx;
+}
+
+/* A histogram on a given range [lo, hi]; values outside count in the end bins. */
+static void histogram_on(const float *x, int64_t n, int bins, double lo, double hi, double *h) {
+    for (int b = 0; b < bins; b++) h[b] = 0;
+    double w = (hi - lo) / bins;
+    for (int64_t i = 0; i < n; i++) {
+        double t = ((double)x[i] - lo) / w;
+        int b = t >= bins ? bins - 1 : t < 0 ? 0 : (int)t;
+        h[b] += 1.0;
+    }
+    for (int b = 0; b < bins; b++) h[b] /= (double)n;
 }
 
 static double now_s(void) {
@@ -306,16 +555,22 @@ nninit_status nninit_probe_run(const nninit_arch *arch, const nninit_layer_init 
     }
 
     /* (1) forward, loss, backward */
-    if ((st = nninit_net_forward(net, x, B)) || (st = nninit_net_loss(net, y, &rep->loss)) ||
-        (st = nninit_net_backward(net)))
-        goto done;
+    progress(&o, "forward", 0, 1);
+    if ((st = nninit_net_forward(net, x, B)) || (st = nninit_net_loss(net, y, &rep->loss))) goto done;
+    progress(&o, "backward", 0, 1);
+    if ((st = nninit_net_backward(net))) goto done;
+    rep->loss_ref = log((double)classes);
+    shared_range(net, L, B, 0, &rep->hist_shared_lo, &rep->hist_shared_hi);
+    shared_range(net, L, B, 1, &rep->grad_shared_lo, &rep->grad_shared_hi);
     for (int l = 0; l < L; l++) {
         nninit_layer_view v;
         nninit_probe_layer *p = &rep->layers[l];
+        progress(&o, "statistics", l, L);
         if ((st = nninit_net_layer(net, l, &v))) goto done;
         p->index = l;
         p->kind = v.kind;
         p->act = v.act;
+        p->act_param = v.act_param;
         p->width = v.out_size;
         int64_t n = (int64_t)B * v.out_size;
         p->q_pred = p->corr_pred = p->grad_var_pred_ratio = NAN;
@@ -330,6 +585,7 @@ nninit_status nninit_probe_run(const nninit_arch *arch, const nninit_layer_init 
         }
         moments(v.post, n, &p->post_mean, &p->post_std);
         histogram(v.post, n, o.hist_bins, &p->hist_lo, &p->hist_hi, p->hist);
+        histogram_on(v.post, n, o.hist_bins, rep->hist_shared_lo, rep->hist_shared_hi, p->shist);
         int64_t sat = 0;
         if (v.act == NNINIT_ACT_TANH)
             for (int64_t i = 0; i < n; i++) sat += fabsf(v.post[i]) > 0.99f;
@@ -349,6 +605,7 @@ nninit_status nninit_probe_run(const nninit_arch *arch, const nninit_layer_init 
             double gm;
             moments(v.dpre, n, &gm, &p->grad_std);
             histogram(v.dpre, n, o.hist_bins, &p->grad_hist_lo, &p->grad_hist_hi, p->grad_hist);
+            histogram_on(v.dpre, n, o.hist_bins, rep->grad_shared_lo, rep->grad_shared_hi, p->grad_shist);
         } else {
             p->grad_std = NAN;
         }
@@ -375,6 +632,7 @@ nninit_status nninit_probe_run(const nninit_arch *arch, const nninit_layer_init 
     }
 
     /* (2) two correlated inputs */
+    progress(&o, "pair", 0, 1);
     if ((st = nninit_net_forward(net, pair, 2))) goto done;
     for (int l = 0; l < L; l++) {
         nninit_layer_view v;
@@ -392,11 +650,14 @@ nninit_status nninit_probe_run(const nninit_arch *arch, const nninit_layer_init 
 
     /* mean-field predictions (plain dense MLPs) */
     rep->qstar = rep->chi1 = rep->xi_q = rep->xi_c = rep->sw2 = rep->sb2 = NAN;
+    rep->cstar = rep->q_growth = rep->chi1_asym = rep->sw2_critical = NAN;
+    progress(&o, "theory", 0, 1);
     nninit__probe_mean_field(arch, net, default_init, x, B, pair, rep);
 
     /* (3) SGD steps, then distinct units again */
     for (int s = 0; s < o.sgd_steps; s++) {
         double loss;
+        progress(&o, "sgd", s, o.sgd_steps);
         if ((st = nninit_net_forward(net, x, B)) || (st = nninit_net_loss(net, y, &loss)) ||
             (st = nninit_net_backward(net)) || (st = nninit_net_sgd_step(net, o.lr)))
             goto done;
@@ -412,7 +673,7 @@ nninit_status nninit_probe_run(const nninit_arch *arch, const nninit_layer_init 
                 nninit__probe_distinct(v.post, v.out_size, B, 1, v.out_size, o.sym_tol);
         }
     }
-    nninit__probe_diagnose(rep, o.sgd_steps);
+    nninit__probe_diagnose(rep, o.sgd_steps, o.pair_corr);
     rep->seconds = now_s() - t1;
 
 done:

@@ -12,6 +12,6 @@ nninit_status nninit__probe_inputs(const nninit_probe_opts *o, int in, int class
 void nninit__probe_mean_field(const nninit_arch *arch, nninit_net *net, const nninit_layer_init *default_init,
                               const float *x, int batch, const float *pair, nninit_probe_report *rep);
 int nninit__probe_distinct(const float *x, int n, int len, int64_t si, int64_t sk, double tol);
-void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps);
+void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_corr);
 
 #endif
