@@ -150,13 +150,25 @@ typedef struct {
     char why[200];
 } advice;
 
-static advice advise(const nninit_probe_report *r, nninit_act a, double p) {
-    advice v;
-    memset(&v, 0, sizeof v);
-    double sb2 = isfinite(r->sb2) ? r->sb2 : 0.0, crit = NAN;
+/* The mean field's critical sigma_w^2 (chi_1 = 1) for activation a at the
+ * net's sigma_b^2; NaN if there is none. A bisection over q* solves (0.3 s
+ * for gelu), so only the activations whose advice needs it ask. */
+static double critical_sw2(const nninit_probe_report *r, nninit_act a, double p) {
+    double sb2 = isfinite(r->sb2) ? r->sb2 : 0.0, crit;
     if (nninit_mf_critical_sw2((nninit_mf_act)a, a == NNINIT_ACT_LEAKY_RELU || a == NNINIT_ACT_ELU ? p : NAN, sb2,
                                &crit))
-        crit = NAN;
+        return NAN;
+    return crit;
+}
+
+static int needs_critical(nninit_act a) {
+    return a == NNINIT_ACT_SIGMOID || a == NNINIT_ACT_ELU || a == NNINIT_ACT_GELU || a == NNINIT_ACT_SOFTPLUS;
+}
+
+/* crit: critical_sw2(r, a, p) when needs_critical(a), else ignored. */
+static advice advise(nninit_act a, double p, double crit) {
+    advice v;
+    memset(&v, 0, sizeof v);
     switch (a) {
     case NNINIT_ACT_RELU:
         snprintf(v.init, sizeof v.init, "kaiming_normal(nonlinearity=relu)");
@@ -222,6 +234,31 @@ static void scale_advice(const nninit_probe_report *r, const advice *ad, const c
         snprintf(buf, n, "%s: use %s (%s)", what, ad->init, ad->why);
 }
 
+/* The advice for the main activation, made on first use: the critical
+ * sigma_w^2 it may need costs a bisection over q* solves, which a healthy
+ * net never pays for. */
+typedef struct {
+    nninit_probe_report *r;
+    nninit_act act;
+    double ap;
+    int resnet, ready;
+    advice ad;
+} lazy_advice;
+
+static const advice *get_advice(lazy_advice *la) {
+    if (la->ready) return &la->ad;
+    la->ready = 1;
+    if (needs_critical(la->act)) la->r->sw2_critical = critical_sw2(la->r, la->act, la->ap);
+    la->ad = advise(la->act, la->ap, la->r->sw2_critical);
+    if (la->resnet) {
+        snprintf(la->ad.init, sizeof la->ad.init, "he-zero residual blocks");
+        la->ad.sw2 = NAN;
+        snprintf(la->ad.why, sizeof la->ad.why,
+                 "He on each block's first layer, zero on its last: every block starts as the identity");
+    }
+    return &la->ad;
+}
+
 void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_corr) {
     r->n_findings = 0;
     int ml = main_act(r);
@@ -230,13 +267,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
     char an[48];
     if (act == NNINIT_ACT_LEAKY_RELU || act == NNINIT_ACT_ELU) snprintf(an, sizeof an, "%s(%g)", nninit_act_name(act), ap);
     else snprintf(an, sizeof an, "%s", nninit_act_name(act));
-    int resnet = is_residual_net(r);
-    advice ad = advise(r, act, ap);
-    if (resnet) {
-        snprintf(ad.init, sizeof ad.init, "he-zero residual blocks");
-        ad.sw2 = NAN;
-        snprintf(ad.why, sizeof ad.why, "He on each block's first layer, zero on its last: every block starts as the identity");
-    }
+    lazy_advice la = {r, act, ap, is_residual_net(r), 0, {{0}, 0, {0}}};
     /* hidden layers: all but the output layer, flattens skipped */
     int first = -1, last = -1, nh = 0;
     for (int l = 0; l + 1 < r->n_layers; l++) {
@@ -262,7 +293,6 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
         }
         r->corr_last = r->layers[last].corr_meas;
     }
-    const char *rec = ad.init;
     char buf[320];
 
     /* symmetry: a layer whose units are all one unit after training steps */
@@ -275,7 +305,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                      "layer %d has 1 distinct unit of %d at init and still 1 after %d SGD steps: "
                      "constant init, every unit gets the same gradient",
                      l + 1, p->width, sgd_steps);
-            snprintf(f->advice, sizeof f->advice, "break the symmetry with a random init: use %s (%s)", rec, ad.why);
+            snprintf(f->advice, sizeof f->advice, "break the symmetry with a random init: use %s (%s)", get_advice(&la)->init, get_advice(&la)->why);
             break;
         }
     }
@@ -288,7 +318,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                      "loss at init %.4g is %.3gx ln(%d) = %.3g, the loss of a uniform guess: the logits are huge "
                      "(output std %.3g)",
                      r->loss, r->loss / r->loss_ref, o->width, r->loss_ref, o->post_std);
-            scale_advice(r, &ad, "weights too large", buf, sizeof buf);
+            scale_advice(r, get_advice(&la), "weights too large", buf, sizeof buf);
             snprintf(f->advice, sizeof f->advice, "%s; a zero or small output layer starts the loss at ln(%d)", buf,
                      o->width);
         }
@@ -308,7 +338,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                      "layer %d %s std is %.3g %s layer %d's (x%.3g per layer): %ss %s %s", m[i].at + 1, m[i].what,
                      m[i].factor, small ? "of" : "times", m[i].from + 1, m[i].rate, m[i].what,
                      small ? "vanish" : "explode", m[i].dir);
-            scale_advice(r, &ad, small ? "weights too small for this depth" : "weights too large for this depth", f->advice,
+            scale_advice(r, get_advice(&la), small ? "weights too small for this depth" : "weights too large for this depth", f->advice,
                          sizeof f->advice);
         }
     }
@@ -351,7 +381,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                      "the q map (%s) changes the %s variance x%.3g over these %d layers and x%.3g at depth %d (std "
                      "x%.3g): %ss %s with depth",
                      deep, t[i].what, t[i].here, nh, k, 2 * nh, sqrt(k), t[i].what, small ? "vanish" : "explode");
-            scale_advice(r, &ad, small ? "weights too small" : "weights too large", f->advice, sizeof f->advice);
+            scale_advice(r, get_advice(&la), small ? "weights too small" : "weights too large", f->advice, sizeof f->advice);
         }
     }
     /* saturation */
@@ -367,7 +397,10 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                 snprintf(f->text, sizeof f->text, "%.0f%% of %s units at %s from layer %d", 100 * s / n,
                          nninit_act_name(p->act), p->act == NNINIT_ACT_TANH ? "|y| > 0.99" : "y outside [0.01, 0.99]",
                          l + 1);
-                advice sa = advise(r, p->act, p->act_param);
+                advice sa = p->act == act && p->act_param == ap
+                                ? *get_advice(&la)
+                                : advise(p->act, p->act_param,
+                                         needs_critical(p->act) ? critical_sw2(r, p->act, p->act_param) : NAN);
                 snprintf(f->advice, sizeof f->advice, "weights too large: use %s (%s)", sa.init, sa.why);
             }
             break;
@@ -386,7 +419,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                          100 * d0, last + 1, 100 * r->layers[last].dead);
             if (d0 > NNINIT_PROBE_DEAD)
                 snprintf(f->advice, sizeof f->advice,
-                         "the first layer is already dead: start the biases at zero and use %s (%s)", rec, ad.why);
+                         "the first layer is already dead: start the biases at zero and use %s (%s)", get_advice(&la)->init, get_advice(&la)->why);
             else
                 snprintf(f->advice, sizeof f->advice,
                          "units die as depth makes the inputs alike (pair correlation %.2f at layer %d); no init scale "
@@ -422,7 +455,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                 snprintf(f->advice, sizeof f->advice,
                          "the net is in the ordered phase (chi_1 = %.3g < 1): raise sigma_w^2 to the edge of chaos: "
                          "use %s (%s)",
-                         r->chi1, rec, ad.why);
+                         r->chi1, get_advice(&la)->init, get_advice(&la)->why);
             else
                 snprintf(f->advice, sizeof f->advice, "residual blocks (he-zero) or fewer layers");
         }
@@ -437,7 +470,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                      "about xi_c = %.3g layers (this net has %d); trainable depth is about 6 xi_c = %.3g "
                      "(Schoenholz et al. 2017)",
                      r->chi1, r->cstar, r->xi_c, nh, 6 * r->xi_c);
-            scale_advice(r, &ad, "lower sigma_w^2 to the edge of chaos", f->advice, sizeof f->advice);
+            scale_advice(r, get_advice(&la), "lower sigma_w^2 to the edge of chaos", f->advice, sizeof f->advice);
         }
     } else if (first >= 0 && nh >= 2 && pair_corr >= 0.5 && isfinite(r->corr_last) && r->corr_last < pair_corr - 0.3) {
         nninit_finding *f = add_finding(r, NNINIT_FINDING_CHAOS, last, r->corr_last, 0);
@@ -446,7 +479,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                      "two inputs with correlation %.2f end at %.3f by layer %d: nearby inputs are pulled apart "
                      "(chaotic)",
                      pair_corr, r->corr_last, last + 1);
-            scale_advice(r, &ad, "weights too large", f->advice, sizeof f->advice);
+            scale_advice(r, get_advice(&la), "weights too large", f->advice, sizeof f->advice);
         }
     }
     if (r->n_findings == 0) {

@@ -66,8 +66,6 @@ static void summarize(const nninit_mf_net *n, double q0, nninit_probe_report *re
             rep->chi1_asym = chi;
         }
     }
-    double c;
-    if (nninit_mf_critical_sw2(n->act, n->param, n->sb2, &c) == NNINIT_OK) rep->sw2_critical = c;
 }
 
 void nninit__probe_mean_field(const nninit_arch *arch, nninit_net *net, const nninit_layer_init *default_init,
@@ -158,9 +156,6 @@ void nninit__probe_mean_field(const nninit_arch *arch, nninit_net *net, const nn
         } else {
             rep->qstar = sb2[h];
             rep->chi1 = rep->chi1_asym = 0.0;
-            nninit_mf_net n = {(nninit_mf_act)act[h], ap[h], 1.0, sb2[h]};
-            double c;
-            if (nninit_mf_critical_sw2(n.act, n.param, n.sb2, &c) == NNINIT_OK) rep->sw2_critical = c;
         }
         rep->mean_field = 1;
         goto out;
