@@ -43,6 +43,7 @@ class ProbeCli(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("layer", r.stdout)
             self.assertIn("healthy", r.stdout)
+            self.assertIn("checked per layer", r.stdout)
             with open(out) as fh:
                 html = fh.read()
             self.assertTrue(html.startswith("<!DOCTYPE html>"))
@@ -85,6 +86,55 @@ class ProbeCli(unittest.TestCase):
         r = run("--arch", "784 -> dense 10", "--input", "fashion", "--data", "/nonexistent")
         self.assertEqual(r.returncode, 1)
         self.assertIn("/nonexistent", r.stderr)
+
+    def test_table_fits_100_columns(self):
+        # the reproduction: the default table fits 100 columns and has a legend;
+        # --wide has every column; a missing fixed point reads as words
+        r = run("--arch", "784 -> [dense 256 leaky_relu(0.5)] x3 -> dense 10", "--init", "normal(std=1)")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for line in r.stdout.splitlines():
+            self.assertLessEqual(len(line), 100, line)
+        for word in ("columns:", "q pred", "g pred", "distinct", "c pred", "stuck%"):
+            self.assertIn(word, r.stdout)
+        self.assertIn("leaky_relu(0.5)", r.stdout)
+        self.assertIn("no fixed point: q grows without bound", r.stdout)
+        self.assertNotIn("nan", r.stdout)
+        self.assertIn("loss:", r.stdout)
+        self.assertNotIn("healthy", r.stdout)
+        w = run("--arch", "784 -> [dense 256 leaky_relu(0.5)] x3 -> dense 10", "--init", "normal(std=1)", "--wide")
+        self.assertEqual(w.returncode, 0, w.stderr)
+        self.assertIn("dW/W", w.stdout)
+        self.assertIn("post std", w.stdout)
+        self.assertGreater(max(len(x) for x in w.stdout.splitlines()), 100)
+
+    def test_not_applicable_says_why(self):
+        r = run("--arch", "1x12x12 -> conv 4 3x3 p1 relu -> flatten -> dense 10", "--batch", "16")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("mean field: not predicted for conv nets", r.stdout)
+        r = run("--arch", "32 -> dense 16 relu -> [res dense relu he-zero] x2 -> dense 10", "--batch", "16")
+        self.assertIn("not predicted for residual nets", r.stdout)
+
+    def test_findings_json_basis(self):
+        r = run("--arch", "784 -> [dense 256 selu] x30 -> dense 10", "--init", "kaiming_normal", "--json",
+                "--batch", "64", "--steps", "0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rep = json.loads(r.stdout)
+        self.assertTrue(rep["mean_field"]["q_unbounded"])
+        self.assertAlmostEqual(rep["mean_field"]["q_growth"], 1.104, places=2)
+        bases = {f["basis"] for f in rep["findings"]}
+        self.assertLessEqual(bases, {"measured", "mean field"})
+        self.assertNotIn("healthy", [f["kind"] for f in rep["findings"]])
+        for key in ("act_rate", "act_factor", "grad_rate", "grad_factor", "loss_ref", "dead_max", "corr_last"):
+            self.assertIn(key, rep)
+
+    def test_progress_on_stderr(self):
+        env = dict(os.environ, NNINIT_PROBE_PROGRESS_AFTER="0")
+        r = subprocess.run([CLI, "probe", "--arch", "64 -> [dense 32 tanh] x2 -> dense 10", "--batch", "16",
+                            "--steps", "2"], capture_output=True, text=True, timeout=60, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("nninit probe: sgd", r.stderr)
+        q = run("--arch", "64 -> [dense 32 tanh] x2 -> dense 10", "--batch", "16")
+        self.assertEqual(q.stderr, "")  # a quick probe prints nothing there
 
     def test_help(self):
         r = run("--help")

@@ -55,7 +55,8 @@ static const char probe_usage[] =
     "  chaos                mean field c* < 0.9 with depth >= xi_c (or, with --corr\n"
     "                       c0 >= 0.5, c falls by more than 0.3)\n"
     "  healthy              none of these; the line gives every rate it checked\n"
-    "A probe that runs over 2 s prints its progress on stderr.\n";
+    "A probe that runs over 2 s prints its progress on stderr (NNINIT_PROBE_PROGRESS_AFTER=S\n"
+    "sets the seconds).\n";
 
 static int bad(const char *fmt, const char *a) { return cli_bad("probe", fmt, a); }
 
@@ -293,6 +294,7 @@ static void print_table(FILE *f, const nninit_probe_report *r, const nninit_prob
 /* Progress on stderr once the probe has run for 2 s. */
 typedef struct {
     struct timespec t0;
+    double after; /* seconds before the first line (2; NNINIT_PROBE_PROGRESS_AFTER) */
     int tty, shown;
     char last[32];
 } probe_progress;
@@ -302,7 +304,7 @@ static void on_progress(void *ctx, const char *stage, int done, int total) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     double s = (double)(t.tv_sec - p->t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - p->t0.tv_nsec);
-    if (s < 2.0) return;
+    if (s < p->after) return;
     if (p->tty) {
         fprintf(stderr, "\rnninit probe: %-10s %4d/%-4d %6.1f s", stage, done + 1, total, s);
         p->shown = 1;
@@ -324,6 +326,9 @@ int cmd_probe(int argc, char **argv) {
     memset(&pg, 0, sizeof pg);
     clock_gettime(CLOCK_MONOTONIC, &pg.t0);
     pg.tty = isatty(2);
+    pg.after = 2.0;
+    const char *pa = getenv("NNINIT_PROBE_PROGRESS_AFTER");
+    if (pa && cli_parse_double(pa, &pg.after)) pg.after = 2.0;
     o.progress = on_progress;
     o.progress_ctx = &pg;
     for (int i = 1; i < argc; i++) {
