@@ -286,8 +286,8 @@ static void print_table(FILE *f, const nninit_probe_report *r, const nninit_prob
     for (int i = 0; i < r->n_findings; i++) {
         int col = fprintf(f, "%s%s:", nninit_finding_name(r->findings[i].kind), r->findings[i].theory ? " (mean field)" : "");
         put_wrapped(f, r->findings[i].text, col, 4);
-        fputs("  ->", f);
-        put_wrapped(f, r->findings[i].advice, 4, 5);
+        fputs("  -> ", f);
+        put_wrapped(f, r->findings[i].advice, 5, 5);
     }
 }
 

@@ -466,7 +466,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
         nninit_finding *f = add_finding(r, NNINIT_FINDING_CHAOS, last, r->cstar, 1);
         if (f) {
             snprintf(f->text, sizeof f->text,
-                     "mean field: chaotic phase (chi_1 = %.4g > 1): two nearby inputs decorrelate to c* = %.3g within "
+                     "chaotic phase (chi_1 = %.4g > 1): two nearby inputs decorrelate to c* = %.3g within "
                      "about xi_c = %.3g layers (this net has %d); trainable depth is about 6 xi_c = %.3g "
                      "(Schoenholz et al. 2017)",
                      r->chi1, r->cstar, r->xi_c, nh, 6 * r->xi_c);
