@@ -160,6 +160,13 @@ NNINIT_API nninit_status nninit_probe_run(const nninit_arch *arch, const nninit_
                                           const nninit_probe_opts *opts, nninit_probe_report *rep);
 NNINIT_API void nninit_probe_report_free(nninit_probe_report *rep);
 
+/*! nninit_probe_mean_field_text() : the mean-field summary in words, e.g.
+ *  "sigma_w^2 2, sigma_b^2 0; q* 1; chi_1 1: critical, gradients keep their
+ *  size", or "no fixed point: q grows without bound (x1.104 per layer)", or
+ *  "not predicted for conv nets (...)". Writes at most n bytes (NUL included);
+ *  returns the length it needed, like snprintf. */
+NNINIT_API int nninit_probe_mean_field_text(const nninit_probe_report *r, char *buf, size_t n);
+
 /*! nninit_lsuv() : layer-sequential unit variance (Mishkin & Matas 2016) on an
  *  existing network: for each layer with weights in order, rescale W until
  *  |Var(pre) - 1| < tol on the calibration batch x, at most max_iter times.

@@ -153,6 +153,11 @@ static fixture *make_fixture(void) {
             double z = (k - 9.5) / 4;
             y->hist[k] = exp(-z * z / 2) / 8;
             y->grad_hist[k] = exp(-fabs(z)) / 6;
+            /* on the shared ranges (layer 1's): N(0, std^2) per bin, a spike by layer 3 */
+            double e0 = -1.5 + 0.15 * k, e1 = e0 + 0.15, s = y->post_std * sqrt(2);
+            y->shist[k] = 0.5 * (erf(e1 / s) - erf(e0 / s));
+            double g0 = 3e-3 * (-1 + 0.1 * k), g1 = g0 + 3e-4, gs = y->grad_std * sqrt(2);
+            y->grad_shist[k] = 0.5 * (erf(g1 / gs) - erf(g0 / gs));
         }
     }
     b->n_probes = 1;
@@ -160,6 +165,8 @@ static fixture *make_fixture(void) {
     nninit_probe_report *pr = &b->probes[0];
     pr->n_layers = NLAYERS;
     pr->layers = fx->layers;
+    pr->hist_shared_lo = -1.5, pr->hist_shared_hi = 1.5;    /* layer 1's range */
+    pr->grad_shared_lo = -3e-3, pr->grad_shared_hi = 3e-3;
     pr->n_findings = 1;
     pr->findings[0].kind = NNINIT_FINDING_VANISHING;
     pr->findings[0].layer = 3;
@@ -367,6 +374,53 @@ static void check_md(const char *md) {
     assert_non_null(strstr(md, "**Error.** NNINIT_ERR_DIVERGED: diverged at step 12"));
 }
 
+/* The tick labels of the k-th histogram of series ("activation",
+ * "gradient"), joined with '|', its data-axis and its number of bars; 0 if
+ * there is none. */
+static int hist_ticks(const char *h, const char *series, int k, char *out, size_t cap, char axis[16], int *bars) {
+    char key[64];
+    snprintf(key, sizeof key, "data-series=\"%s\"", series);
+    const char *p = h;
+    for (int i = 0; i <= k; i++) {
+        p = strstr(p, key);
+        if (!p) return 0;
+        p += strlen(key);
+    }
+    const char *end = strstr(p, "</svg>"), *ax = strstr(p, "data-axis=\"");
+    assert_non_null(end);
+    assert_non_null(ax);
+    snprintf(axis, 16, "%.*s", (int)strcspn(ax + 11, "\""), ax + 11);
+    size_t n = 0;
+    out[0] = '\0';
+    *bars = 0;
+    for (const char *b = strstr(p, "class=\"bar\""); b && b < end; b = strstr(b + 1, "class=\"bar\"")) ++*bars;
+    for (const char *t = strstr(p, "class=\"tick\""); t && t < end; t = strstr(t + 1, "class=\"tick\"")) {
+        const char *v = strchr(t, '>') + 1;
+        int len = (int)strcspn(v, "<");
+        n += (size_t)snprintf(out + n, cap - n, "%.*s|", len, v);
+        assert_true(n < cap);
+    }
+    return 1;
+}
+
+/* Every histogram of a series on the shared axis: the same tick labels, 0
+ * among them; the deepest layer's mass in one or two bins. */
+static void check_shared_hists(const char *h, const char *series) {
+    char first[256], cur[256], axis[16];
+    int bars;
+    assert_true(hist_ticks(h, series, 0, first, sizeof first, axis, &bars));
+    assert_true(bars > 5);
+    assert_string_equal(axis, "shared");
+    assert_non_null(strstr(first, "|0|"));
+    for (int k = 1; k < NLAYERS; k++) {
+        assert_true(hist_ticks(h, series, k, cur, sizeof cur, axis, &bars));
+        assert_string_equal(axis, "shared");
+        assert_string_equal(cur, first);
+    }
+    assert_in_range(bars, 1, 2); /* the deepest layer: a spike */
+    assert_false(hist_ticks(h, series, NLAYERS, cur, sizeof cur, axis, &bars));
+}
+
 static void check_html(const char *h) {
     assert_true(strncmp(h, "<!DOCTYPE html>", 15) == 0);
     assert_non_null(strstr(h, "<title>nninit lab</title>"));
@@ -382,6 +436,14 @@ static void check_html(const char *h) {
     assert_int_equal(count_str(h, "<svg class=\"plot\""), 2 + 2 + 1 + 2 * NLAYERS);
     assert_non_null(strstr(h, "no finite data")); /* the wild plot */
     assert_int_equal(count_str(h, "data-kind=\"hist\""), 2 * NLAYERS);
+    assert_int_equal(count_str(h, "data-axis=\"shared\""), 2 * NLAYERS); /* one x-axis per network */
+    check_shared_hists(h, "activation");
+    check_shared_hists(h, "gradient");
+    /* the std chart: a log axis ticked at powers of ten, a swatch per line */
+    assert_non_null(strstr(h, "data-scale=\"log\""));
+    assert_non_null(strstr(h, "data-dim=\"y\">1e-4<"));
+    assert_null(strstr(h, "data-dim=\"y\">1e-3.")); /* never a fractional exponent */
+    assert_true(count_str(h, "class=\"swatch\"") >= 2 + 2 + 2);
     for (int i = 0; i < 3; i++) {
         static const char *ids[] = {"id=\"exp-zero-init\"", "id=\"exp-small-random\"", "id=\"exp-lsuv\""};
         assert_non_null(strstr(h, ids[i]));

@@ -10,6 +10,7 @@
 
 #include "lab/common.h"
 #include "nninit_probe.h"
+#include "probe_html.h"
 
 int cmd_probe(int argc, char **argv);
 
@@ -254,27 +255,9 @@ static void print_table(FILE *f, const nninit_probe_report *r, const nninit_prob
                  "  --steps SGD steps; corr: correlation of two inputs' pre-activations (c0 = --corr at the\n"
                  "  input); c pred: the mean field's c^l; -: not applicable. --wide: every column\n",
           f);
-    if (r->mean_field) {
-        char q[160], ch[160];
-        if (r->q_unbounded) snprintf(q, sizeof q, "no fixed point: q grows without bound (x%.4g per layer)", r->q_growth);
-        else if (r->qstar == 0) snprintf(q, sizeof q, "q* = 0: the signal dies out");
-        else if (isfinite(r->qstar)) snprintf(q, sizeof q, "q* %.4g", r->qstar);
-        else snprintf(q, sizeof q, "no fixed point found");
-        double k = r->chi1_asym;
-        if (!isfinite(k)) snprintf(ch, sizeof ch, "chi_1 not defined");
-        else if (fabs(k - 1) < 1e-3) snprintf(ch, sizeof ch, "chi_1 %.4g: critical, gradients keep their size", k);
-        else if (k < 1) snprintf(ch, sizeof ch, "chi_1 %.4g: ordered, gradient variance x%.3g per layer", k, k);
-        else snprintf(ch, sizeof ch, "chi_1 %.4g: chaotic, gradient variance x%.3g per layer", k, k);
-        char line[640];
-        int n = snprintf(line, sizeof line, "sigma_w^2 %.4g, sigma_b^2 %.4g; %s; %s", r->sw2, r->sb2, q, ch);
-        if (isfinite(r->cstar) && r->cstar < 1 && n < (int)sizeof line)
-            n += snprintf(line + n, sizeof line - (size_t)n, "; c* %.3g, xi_c %.3g", r->cstar, r->xi_c);
-        if (isfinite(r->sw2_critical) && n < (int)sizeof line)
-            snprintf(line + n, sizeof line - (size_t)n, "; chi_1 = 1 at sigma_w^2 %.4g", r->sw2_critical);
-        put_wrapped(f, line, fprintf(f, "\nmean field (last hidden layer):") - 1, 2);
-    } else {
-        put_wrapped(f, r->mf_note, fprintf(f, "\nmean field:") - 1, 2);
-    }
+    char mf[640];
+    nninit_probe_mean_field_text(r, mf, sizeof mf);
+    put_wrapped(f, mf, fprintf(f, r->mean_field ? "\nmean field (last hidden layer):" : "\nmean field:") - 1, 2);
     if (o->lsuv) {
         fprintf(f, "LSUV iterations per layer:");
         for (int l = 0; l < r->n_layers; l++)
@@ -314,9 +297,7 @@ static void on_progress(void *ctx, const char *stage, int done, int total) {
     snprintf(p->last, sizeof p->last, "%s", stage);
 }
 
-int nninit__probe_html(const char *path, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o);
-int nninit__probe_html_ex(const char *path, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o,
-                          int per_layer_axes);
+
 
 int cmd_probe(int argc, char **argv) {
     const char *arch_text = NULL, *arch_json = NULL, *init = NULL, *bias = NULL, *html = NULL;
@@ -395,8 +376,7 @@ int cmd_probe(int argc, char **argv) {
     const char *atext = arch_text ? arch_text : arch_json;
     if (json) print_json(stdout, &rep, atext, &o);
     else print_table(stdout, &rep, &o, wide);
-    (void)per_layer_axes; /* TEMP until probe_html_ex */
-    if (html && nninit__probe_html(html, &rep, atext, &o)) {
+    if (html && nninit__probe_html_ex(html, &rep, atext, &o, per_layer_axes)) {
         fprintf(stderr, "nninit probe: cannot write '%s'\n", html);
         rc = 1;
     } else if (html && !json) {

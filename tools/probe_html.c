@@ -9,129 +9,84 @@
 #include <unistd.h>
 
 #include "nninit_probe.h"
+#include "probe_html.h"
+#include "svg.h"
 
-int nninit__probe_html(const char *path, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o);
+static void esc(FILE *f, const char *s) { svg_esc(f, s); }
 
-static void esc(FILE *f, const char *s) {
-    for (; *s; s++) {
-        if (*s == '<') fputs("&lt;", f);
-        else if (*s == '>') fputs("&gt;", f);
-        else if (*s == '&') fputs("&amp;", f);
-        else if (*s == '"') fputs("&quot;", f);
-        else fputc(*s, f);
-    }
-}
-
+/* A line chart of per-layer values y (n of them, NaN = gap) against xs = layers 1..n. */
 typedef struct {
-    const char *name;
-    const char *color;
-    const double *y; /* n values, NaN = gap */
-    int dashed;
+    const char *name, *color, *dash;
+    const double *y;
 } series;
 
-/* A line chart of series over layers 1..n; logy plots log10 of positive values. */
-static void chart(FILE *f, const char *title, const char *ylabel, int n, const series *s, int ns, int logy) {
-    const double W = 520, H = 260, ml = 60, mr = 16, mt = 28, mb = 40;
-    double lo = INFINITY, hi = -INFINITY;
-    for (int k = 0; k < ns; k++)
-        for (int i = 0; i < n; i++) {
-            double v = s[k].y[i];
-            if (logy) v = v > 0 ? log10(v) : NAN;
-            if (isfinite(v)) { lo = fmin(lo, v); hi = fmax(hi, v); }
-        }
-    fprintf(f, "<svg class=\"chart\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n", W, H, W, H);
-    fprintf(f, "<text x=\"%.0f\" y=\"18\" class=\"t\">", ml);
-    esc(f, title);
-    fprintf(f, "</text>\n");
-    if (!isfinite(lo)) {
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">no data</text></svg>\n", ml, H / 2);
-        return;
-    }
-    if (hi - lo < 1e-12) { lo -= 0.5; hi += 0.5; }
-    double pad = 0.05 * (hi - lo);
-    lo -= pad;
-    hi += pad;
-    double pw = W - ml - mr, ph = H - mt - mb;
-#define PX(i) (ml + (n > 1 ? (double)(i) / (n - 1) : 0.5) * pw)
-#define PY(v) (mt + (1 - ((v) - lo) / (hi - lo)) * ph)
-    fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" class=\"frame\"/>\n", ml, mt, pw, ph);
-    for (int t = 0; t <= 4; t++) {
-        double v = lo + (hi - lo) * t / 4;
-        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"ax\" text-anchor=\"end\">", ml - 4, PY(v) + 4);
-        if (logy) fprintf(f, "1e%.1f", v);
-        else fprintf(f, "%.3g", v);
-        fprintf(f, "</text>\n");
-    }
-    for (int t = 0; t < n; t += (n > 10 ? n / 10 : 1))
-        fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" class=\"ax\" text-anchor=\"middle\">%d</text>\n", PX(t), H - mb + 14, t + 1);
-    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" class=\"ax\" text-anchor=\"middle\">layer</text>\n", ml + pw / 2, H - 6);
-    fprintf(f, "<text x=\"12\" y=\"%.0f\" class=\"ax\" transform=\"rotate(-90 12 %.0f)\" text-anchor=\"middle\">", mt + ph / 2,
-            mt + ph / 2);
-    esc(f, ylabel);
-    fprintf(f, "</text>\n");
-    for (int k = 0; k < ns; k++) {
-        fprintf(f, "<path class=\"series\" data-name=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s d=\"", s[k].name,
-                s[k].color, s[k].dashed ? " stroke-dasharray=\"5,4\"" : "");
-        int pen = 0;
-        for (int i = 0; i < n; i++) {
-            double v = s[k].y[i];
-            if (logy) v = v > 0 ? log10(v) : NAN;
-            if (!isfinite(v)) { pen = 0; continue; }
-            fprintf(f, "%s%.1f %.1f ", pen ? "L" : "M", PX(i), PY(v));
-            pen = 1;
-        }
-        fprintf(f, "\"/>\n");
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" fill=\"%s\" class=\"ax\">%s</text>\n", ml + pw - 150, mt + 14 + 14 * k,
-                s[k].color, s[k].name);
-    }
-    fprintf(f, "</svg>\n");
-#undef PX
-#undef PY
+static void chart(FILE *f, const char *title, const char *ylabel, const double *xs, int n, const series *s, int ns, int logy,
+                  double ylo, double yhi) {
+    svg_line ls[4];
+    for (int k = 0; k < ns && k < 4; k++)
+        ls[k] = (svg_line){s[k].name, xs, s[k].y, sizeof(double), n, s[k].color, s[k].dash, 0, NULL};
+    svg_chart_opts o = {title, "layer", ylabel, logy, ylo, yhi, "chart", "series"};
+    svg_chart(f, &o, ls, ns < 4 ? ns : 4);
 }
 
-static void hist_svg(FILE *f, const double *h, int bins, double lo, double hi, const char *label, const char *color) {
-    const double W = 170, H = 90, mb = 16;
-    double mx = 0;
-    for (int b = 0; b < bins; b++) mx = fmax(mx, h[b]);
-    fprintf(f, "<svg class=\"hist\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">", W, H + 14, W, H + 14);
-    fprintf(f, "<text x=\"2\" y=\"11\" class=\"ax\">%s</text>", label);
-    double bw = W / bins;
-    for (int b = 0; b < bins && mx > 0; b++) {
-        double bh = (H - mb - 14) * h[b] / mx;
-        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>", b * bw, H - mb - bh, bw * 0.9,
-                bh, color);
+/* Correlations on [0, 1] when none is negative, else [-1, 1]. */
+static double corr_floor(const double *a, const double *b, int n) {
+    for (int i = 0; i < n; i++)
+        if (a[i] < 0 || b[i] < 0) return -1;
+    return 0;
+}
+
+/* One histogram per layer; shared: on the network's range where it holds
+ * the layer's values. */
+static void hist_grid(FILE *f, const nninit_probe_report *r, int bins, int grad, int shared) {
+    for (int l = 0; l < r->n_layers; l++) {
+        const nninit_probe_layer *p = &r->layers[l];
+        if (grad && !isfinite(p->grad_std)) continue;
+        char lab[64];
+        if (grad) snprintf(lab, sizeof lab, "layer %d", l + 1);
+        else snprintf(lab, sizeof lab, "layer %d %s", l + 1, nninit_act_name(p->act));
+        fprintf(f, "<div class=\"cell\">");
+        if (!svg_probe_hist(f, r, l, grad, bins, shared, lab, grad ? "#d62728" : "#1f77b4", "hist") && shared)
+            fprintf(f, "<div class=\"own\">own x-axis: outside the shared range</div>");
+        fprintf(f, "</div>\n");
     }
-    fprintf(f, "<text x=\"0\" y=\"%.0f\" class=\"ax\">%.2g</text><text x=\"%.0f\" y=\"%.0f\" class=\"ax\" "
-               "text-anchor=\"end\">%.2g</text></svg>\n",
-            H, lo, W, H, hi);
+}
+
+/* The histogram sections: a heading, a line on the axis, the grid. */
+static void hists(FILE *f, const nninit_probe_report *r, int bins, int grad, int per_layer_axes) {
+    double lo = grad ? r->grad_shared_lo : r->hist_shared_lo, hi = grad ? r->grad_shared_hi : r->hist_shared_hi;
+    int shared = !per_layer_axes && svg_range_ok(lo, hi);
+    fprintf(f, "<h2>%s</h2>\n<p class=\"note\">", grad ? "Gradient histograms (dL/d pre-activation)" : "Activation histograms");
+    if (shared) {
+        char a[16], b[16];
+        svg_num(a, lo);
+        svg_num(b, hi);
+        fprintf(f, "One x-axis for every layer (%s to %s, the whole network's range): a signal that vanishes with depth "
+                   "collapses to a spike at 0. <code>--hist-axes layer</code> scales each layer to its own range.",
+                a, b);
+    } else {
+        fputs("Each layer on its own x-axis (its own range): compare the tick labels, not the shapes. "
+              "<code>--hist-axes shared</code> puts them on one axis.",
+              f);
+    }
+    fprintf(f, "</p>\n<div class=\"grid\" data-hist=\"%s\">\n", grad ? "gradient" : "activation");
+    hist_grid(f, r, bins, grad, shared);
+    fprintf(f, "</div>\n");
 }
 
 int nninit__probe_html(const char *path, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o) {
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp) return -1;
-    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) { free(tmp); return -1; }
-    int L = r->n_layers;
-    double *buf = malloc(sizeof(double) * (size_t)(L > 0 ? L : 1) * 6);
-    if (!buf) { fclose(f); remove(tmp); free(tmp); return -1; }
-    double *post = buf, *qm = buf + L, *qp = buf + 2 * L, *cm = buf + 3 * L, *cp = buf + 4 * L, *g = buf + 5 * L;
-    for (int l = 0; l < L; l++) {
-        post[l] = r->layers[l].post_std;
-        qm[l] = r->layers[l].q_meas;
-        qp[l] = r->layers[l].q_pred;
-        cm[l] = r->layers[l].corr_meas;
-        cp[l] = r->layers[l].corr_pred;
-        g[l] = r->layers[l].grad_std;
-    }
+    return nninit__probe_html_ex(path, r, arch, o, 0);
+}
+
+static void page_head(FILE *f, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o) {
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>nninit probe</title>\n"
                "<style>body{font:14px sans-serif;margin:24px;max-width:1200px;color:#222}"
                "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
-               "th{background:#f0f0f0}.t{font-weight:bold;font-size:13px}.ax{font-size:10px;fill:#444}"
-               ".frame{fill:none;stroke:#999}.finding{margin:6px 0;padding:6px 10px;border-left:4px solid #c33;background:#fdf0f0}"
+               "th{background:#f0f0f0}.finding{margin:6px 0;padding:6px 10px;border-left:4px solid #c33;background:#fdf0f0}"
                ".healthy{border-color:#393;background:#eef8ee}.grid{display:flex;flex-wrap:wrap;gap:6px}"
-               ".cell{border:1px solid #ddd;padding:2px}</style></head><body>\n");
+               ".cell{border:1px solid #ddd;padding:2px}.own{font-size:11px;color:#a33;padding:0 2px}"
+               ".note{color:#555;font-size:13px;margin:4px 0 8px}"
+               "svg{background:#fff}" SVG_CSS "</style></head><body>\n");
     fprintf(f, "<h1>nninit probe</h1>\n<p><code>");
     esc(f, arch);
     fprintf(f, "</code> &middot; batch %d &middot; seed %llu &middot; loss at init %.4f &middot; %.2f s</p>\n", o->batch,
@@ -144,23 +99,48 @@ int nninit__probe_html(const char *path, const nninit_probe_report *r, const cha
         esc(f, r->findings[i].advice);
         fprintf(f, "</div>\n");
     }
-    if (r->mean_field)
-        fprintf(f, "<p>Mean field (Poole et al. 2016; Schoenholz et al. 2017): &sigma;<sub>w</sub><sup>2</sup> = %.4g, "
-                   "&sigma;<sub>b</sub><sup>2</sup> = %.4g, q* = %.4g, &chi;<sub>1</sub> = %.4g, &xi;<sub>q</sub> = %.3g, "
-                   "&xi;<sub>c</sub> = %.3g.</p>\n",
-                r->sw2, r->sb2, r->qstar, r->chi1, r->xi_q, r->xi_c);
+    char mf[640];
+    nninit_probe_mean_field_text(r, mf, sizeof mf);
+    fprintf(f, "<p>Mean field (Poole et al. 2016; Schoenholz et al. 2017)%s: ", r->mean_field ? ", last hidden layer" : "");
+    esc(f, mf);
+    fprintf(f, ".</p>\n");
+}
+
+/* std, q^l on log axes; c^l on [0, 1] or [-1, 1]. -1: out of memory. */
+static int depth_charts(FILE *f, const nninit_probe_report *r) {
+    int L = r->n_layers;
+    double *buf = malloc(sizeof(double) * (size_t)(L > 0 ? L : 1) * 7);
+    if (!buf) return -1;
+    double *xs = buf, *post = buf + L, *g = buf + 2 * L, *qm = buf + 3 * L, *qp = buf + 4 * L, *cm = buf + 5 * L,
+           *cp = buf + 6 * L;
+    for (int l = 0; l < L; l++) {
+        const nninit_probe_layer *p = &r->layers[l];
+        xs[l] = l + 1;
+        post[l] = p->post_std;
+        g[l] = p->grad_std;
+        qm[l] = p->q_meas;
+        qp[l] = p->q_pred;
+        cm[l] = p->corr_meas;
+        cp[l] = p->corr_pred;
+    }
     fprintf(f, "<h2>By depth</h2>\n<div class=\"grid\">\n");
-    series s1[] = {{"activation std", "#1f77b4", post, 0}, {"gradient std", "#d62728", g, 0}};
-    chart(f, "Activation and gradient std by layer", "std (log10)", L, s1, 2, 1);
-    series s2[] = {{"q measured", "#1f77b4", qm, 0}, {"q predicted", "#ff7f0e", qp, 1}};
-    chart(f, "Pre-activation second moment q^l", "q", L, s2, 2, 0);
-    series s3[] = {{"c measured", "#2ca02c", cm, 0}, {"c predicted", "#9467bd", cp, 1}};
-    chart(f, "Correlation of two inputs c^l", "c", L, s3, 2, 0);
-    fprintf(f, "</div>\n<h2>Layers</h2>\n<table id=\"layers\"><tr><th>layer</th><th>kind</th><th>act</th><th>width</th>"
+    series s1[] = {{"activation std (post)", "#1f77b4", NULL, post}, {"gradient std (dL/d pre)", "#d62728", NULL, g}};
+    chart(f, "Activation and gradient std by layer", "std", xs, L, s1, 2, 1, 0, 0);
+    series s2[] = {{"q measured", "#1f77b4", NULL, qm}, {"q predicted (mean field)", "#ff7f0e", "6,4", qp}};
+    chart(f, "Pre-activation second moment q^l", "q", xs, L, s2, 2, 1, 0, 0);
+    series s3[] = {{"c measured", "#2ca02c", NULL, cm}, {"c predicted (mean field)", "#9467bd", "6,4", cp}};
+    chart(f, "Correlation of two inputs c^l", "c", xs, L, s3, 2, 0, corr_floor(cm, cp, L), 1);
+    fprintf(f, "</div>\n");
+    free(buf);
+    return 0;
+}
+
+static void layer_table(FILE *f, const nninit_probe_report *r) {
+    static const char *kinds[] = {"dense", "conv2d", "flatten", "residual"};
+    fprintf(f, "<h2>Layers</h2>\n<table id=\"layers\"><tr><th>layer</th><th>kind</th><th>act</th><th>width</th>"
                "<th>pre std</th><th>post std</th><th>q</th><th>q pred</th><th>sat %%</th><th>dead %%</th><th>grad std</th>"
                "<th>dW/W</th><th>distinct units (init &rarr; after)</th><th>c</th><th>c pred</th></tr>\n");
-    static const char *kinds[] = {"dense", "conv2d", "flatten", "residual"};
-    for (int l = 0; l < L; l++) {
+    for (int l = 0; l < r->n_layers; l++) {
         const nninit_probe_layer *p = &r->layers[l];
         fprintf(f, "<tr><td>%d</td><td>%s</td><td>%s</td><td>%d</td><td>%.3g</td><td>%.3g</td><td>%.3g</td><td>%.3g</td>"
                    "<td>%.1f</td><td>%.1f</td><td>%.3g</td><td>%.3g</td><td>%d &rarr; %d</td><td>%.3g</td><td>%.3g</td></tr>\n",
@@ -168,27 +148,27 @@ int nninit__probe_html(const char *path, const nninit_probe_report *r, const cha
                 100 * p->saturated, 100 * p->dead, p->grad_std, p->update_ratio, p->distinct_units_init,
                 p->distinct_units_after, p->corr_meas, p->corr_pred);
     }
-    fprintf(f, "</table>\n<h2>Activation histograms</h2>\n<div class=\"grid\">\n");
-    for (int l = 0; l < L; l++) {
-        char lab[64];
-        snprintf(lab, sizeof lab, "layer %d %s", l + 1, nninit_act_name(r->layers[l].act));
-        fprintf(f, "<div class=\"cell\">");
-        hist_svg(f, r->layers[l].hist, o->hist_bins, r->layers[l].hist_lo, r->layers[l].hist_hi, lab, "#1f77b4");
-        fprintf(f, "</div>\n");
+    fprintf(f, "</table>\n");
+}
+
+int nninit__probe_html_ex(const char *path, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o,
+                          int per_layer_axes) {
+    size_t n = strlen(path) + 32;
+    char *tmp = malloc(n);
+    if (!tmp) return -1;
+    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        free(tmp);
+        return -1;
     }
-    fprintf(f, "</div>\n<h2>Gradient histograms (dL/d pre-activation)</h2>\n<div class=\"grid\">\n");
-    for (int l = 0; l < L; l++) {
-        if (!isfinite(r->layers[l].grad_std)) continue;
-        char lab[64];
-        snprintf(lab, sizeof lab, "layer %d", l + 1);
-        fprintf(f, "<div class=\"cell\">");
-        hist_svg(f, r->layers[l].grad_hist, o->hist_bins, r->layers[l].grad_hist_lo, r->layers[l].grad_hist_hi, lab,
-                 "#d62728");
-        fprintf(f, "</div>\n");
-    }
-    fprintf(f, "</div>\n</body></html>\n");
-    free(buf);
-    int bad = ferror(f);
+    page_head(f, r, arch, o);
+    int bad = depth_charts(f, r);
+    layer_table(f, r);
+    hists(f, r, o->hist_bins, 0, per_layer_axes);
+    hists(f, r, o->hist_bins, 1, per_layer_axes);
+    fprintf(f, "</body></html>\n");
+    bad |= ferror(f);
     bad |= fclose(f) != 0;
     if (bad || rename(tmp, path) != 0) {
         remove(tmp);

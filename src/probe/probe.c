@@ -537,6 +537,26 @@ static void histogram_on(const float *x, int64_t n, int bins, double lo, double 
     for (int b = 0; b < bins; b++) h[b] /= (double)n;
 }
 
+int nninit_probe_mean_field_text(const nninit_probe_report *r, char *buf, size_t n) {
+    if (!r || (!buf && n)) return 0;
+    if (!r->mean_field) return snprintf(buf, n, "%s", r->mf_note[0] ? r->mf_note : "not predicted");
+    char q[160], ch[160], tail[160] = "";
+    if (r->q_unbounded) snprintf(q, sizeof q, "no fixed point: q grows without bound (x%.4g per layer)", r->q_growth);
+    else if (r->qstar == 0) snprintf(q, sizeof q, "q* = 0: the signal dies out");
+    else if (isfinite(r->qstar)) snprintf(q, sizeof q, "q* %.4g", r->qstar);
+    else snprintf(q, sizeof q, "no fixed point found");
+    double k = r->chi1_asym;
+    if (!isfinite(k)) snprintf(ch, sizeof ch, "chi_1 not defined");
+    else if (fabs(k - 1) < 1e-3) snprintf(ch, sizeof ch, "chi_1 %.4g: critical, gradients keep their size", k);
+    else if (k < 1) snprintf(ch, sizeof ch, "chi_1 %.4g: ordered, gradient variance x%.3g per layer", k, k);
+    else snprintf(ch, sizeof ch, "chi_1 %.4g: chaotic, gradient variance x%.3g per layer", k, k);
+    int t = 0;
+    if (isfinite(r->cstar) && r->cstar < 1) t = snprintf(tail, sizeof tail, "; c* %.3g, xi_c %.3g", r->cstar, r->xi_c);
+    if (isfinite(r->sw2_critical) && t >= 0 && t < (int)sizeof tail)
+        snprintf(tail + t, sizeof tail - (size_t)t, "; chi_1 = 1 at sigma_w^2 %.4g", r->sw2_critical);
+    return snprintf(buf, n, "sigma_w^2 %.4g, sigma_b^2 %.4g; %s; %s%s", r->sw2, r->sb2, q, ch, tail);
+}
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

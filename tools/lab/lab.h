@@ -110,6 +110,7 @@ typedef struct {
     lab_curve curves[LAB_MAX_CURVES];
     int n_probes;
     char probe_label[LAB_MAX_PROBES][64];
+    int probe_bins[LAB_MAX_PROBES];  /* their opts.hist_bins (0: unknown)         */
     nninit_probe_report probes[LAB_MAX_PROBES];
     int n_plots;
     lab_plot plots[LAB_MAX_PLOTS];

@@ -317,6 +317,7 @@ const nninit_probe_report *lab_probe(const lab_ctx *ctx, const char *arch_text, 
     int k = r->n_probes;
     if (lab_probe_once(ctx, arch_text, init, bias, opts, &r->probes[k])) return NULL;
     snprintf(r->probe_label[k], sizeof r->probe_label[k], "%s", label);
+    r->probe_bins[k] = (opts ? *opts : nninit_probe_opts_default()).hist_bins;
     r->n_probes++;
     return &r->probes[k];
 }

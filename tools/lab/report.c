@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lab.h"
+#include "svg.h"
 
 /* ---- atomic files ---------------------------------------------------------- */
 
@@ -456,19 +457,13 @@ static nninit_status json_body(FILE *f, const lab_result *res, int n, const lab_
     return NNINIT_OK;
 }
 
-/* ---- index.html: SVG charts ---------------------------------------------------- */
+/* ---- index.html: SVG charts (svg.c) ---------------------------------------------- */
 
-static void esc(FILE *f, const char *s) {
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-    }
+static void esc(FILE *f, const char *s) { svg_esc(f, s); }
+
+static void chart(FILE *f, const char *title, const char *xlabel, const char *ylabel, const svg_line *ls, int nl, int logy) {
+    svg_chart_opts o = {title, xlabel, ylabel, logy, 0, 0, "plot", "line"};
+    svg_chart(f, &o, ls, nl);
 }
 
 /* Distinct line colours (Tableau's, with the red swapped for a brick that
@@ -477,268 +472,6 @@ static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"
                                       "#17becf", "#7f7f7f", "#bcbd22", "#393b79", "#ad494a", "#637939"};
 #define PALETTE_N ((int)(sizeof palette / sizeof palette[0]))
 #define PRED_DASH "6,4"
-
-typedef struct {
-    const char *label;
-    const double *x, *y; /* point i at (char *)x + i * stride */
-    size_t stride;
-    int n;
-    const char *color;
-    const char *dash;    /* stroke-dasharray, or NULL for a solid line */
-    int mark_last;       /* a cross at the last drawn point (diverged run) */
-    const char *note;    /* shown after the label in the legend, in bold (or NULL) */
-} line;
-
-static double at(const double *p, size_t stride, int i) { return *(const double *)((const char *)p + (size_t)i * stride); }
-
-/* Point i of l in plot coordinates (y as log10 on log axes); 0 if not drawable. */
-static int point(const line *l, int i, int logy, double *x, double *y) {
-    *x = at(l->x, l->stride, i);
-    *y = at(l->y, l->stride, i);
-    if (logy) *y = *y > 0 ? log10(*y) : NAN;
-    return isfinite(*x) && isfinite(*y);
-}
-
-static double nice_step(double range, int target) {
-    double raw = range / target, p = pow(10, floor(log10(raw))), m = raw / p;
-    return (m < 1.5 ? 1 : m < 3 ? 2 : m < 7 ? 5 : 10) * p;
-}
-
-typedef struct {
-    double lo, hi;  /* axis range, in plot units (log10 on a log axis) */
-    int nt;
-    double t[24];   /* tick positions, plot units */
-    char lab[24][16];
-} axis;
-
-static void tick_label(char out[16], double v) {
-    char b[32];
-    snprintf(b, sizeof b, "%.6g", v);
-    snprintf(out, 16, "%.15s", b);
-}
-
-/* Linear axis over [lo, hi], widened to whole ticks (whole numbers when the
- * data are: layers, epochs). */
-static void axis_linear(axis *a, double lo, double hi, int integer) {
-    if (!(hi - lo > 1e-12 * fmax(1, fabs(hi)))) {
-        double d = fabs(lo) > 0 ? 0.1 * fabs(lo) : 0.5;
-        lo -= d;
-        hi += d;
-    }
-    double st = nice_step(hi - lo, 5);
-    if (integer && st < 1) st = 1;
-    a->lo = floor(lo / st) * st;
-    a->hi = ceil(hi / st) * st;
-    a->nt = 0;
-    for (int k = 0; a->nt < 24; k++) {
-        double v = a->lo + k * st;
-        if (v > a->hi + 1e-9 * st) break;
-        if (fabs(v) < 1e-9 * st) v = 0;
-        a->t[a->nt] = v;
-        tick_label(a->lab[a->nt++], v);
-    }
-}
-
-/* Log axis: lo, hi are log10 of the data. Whole decades when the data span
- * a few, 1-2-5 values when about one, else evenly spaced values. */
-static void axis_log(axis *a, double lo, double hi) {
-    if (!(hi - lo > 1e-9)) {
-        lo -= 0.5;
-        hi += 0.5;
-    }
-    a->nt = 0;
-    if (hi - lo >= 1.5) {
-        a->lo = floor(lo);
-        a->hi = ceil(hi);
-        int st = (int)ceil((a->hi - a->lo) / 6);
-        for (double k = a->lo; k <= a->hi + 1e-9 && a->nt < 24; k += st) {
-            a->t[a->nt] = k;
-            if (k >= -3 && k <= 3) tick_label(a->lab[a->nt], pow(10, k));
-            else snprintf(a->lab[a->nt], 16, "1e%d", (int)k);
-            a->nt++;
-        }
-        return;
-    }
-    double pad = 0.04 * (hi - lo);
-    a->lo = lo - pad;
-    a->hi = hi + pad;
-    if (a->hi - a->lo >= 0.7) {
-        static const double m125[] = {1, 2, 5};
-        for (int e = (int)floor(a->lo); e <= (int)ceil(a->hi) && a->nt < 24; e++)
-            for (int k = 0; k < 3 && a->nt < 24; k++) {
-                double v = log10(m125[k]) + e;
-                if (v < a->lo || v > a->hi) continue;
-                a->t[a->nt] = v;
-                tick_label(a->lab[a->nt++], m125[k] * pow(10, e));
-            }
-        return;
-    }
-    double vlo = pow(10, a->lo), vhi = pow(10, a->hi), st = nice_step(vhi - vlo, 4);
-    for (double v = ceil(vlo / st) * st; v <= vhi && a->nt < 24; v += st) {
-        if (v <= 0) continue;
-        a->t[a->nt] = log10(v);
-        tick_label(a->lab[a->nt++], v);
-    }
-}
-
-/* Chart geometry (px). */
-enum { CW = 560, CML = 62, CMR = 16, CMT = 28, CPH = 210, CLEG = 16 };
-
-static void svg_text(FILE *f, double x, double y, const char *anchor, const char *cls, const char *s) {
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\"%s%s%s class=\"%s\">", x, y, anchor ? " text-anchor=\"" : "", anchor ? anchor : "",
-            anchor ? "\"" : "", cls);
-    esc(f, s);
-    fputs("</text>\n", f);
-}
-
-/* A line chart with a legend below it: one path per line, broken where a
- * point is NaN/inf (or <= 0 on a log axis). */
-static void svg_chart(FILE *f, const char *title, const char *xlabel, const char *ylabel, const line *ls, int nl, int logy) {
-    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY, x, y;
-    int xint = 1, hidden = 0; /* hidden: values <= 0 a log axis cannot show */
-    for (int k = 0; k < nl; k++)
-        for (int i = 0; i < ls[k].n; i++) {
-            if (logy && isfinite(at(ls[k].x, ls[k].stride, i)) && at(ls[k].y, ls[k].stride, i) <= 0) hidden++;
-            if (point(&ls[k], i, logy, &x, &y)) {
-                xint &= x == floor(x);
-                xlo = fmin(xlo, x);
-                xhi = fmax(xhi, x);
-                ylo = fmin(ylo, y);
-                yhi = fmax(yhi, y);
-            }
-        }
-    /* Legend: two columns when the labels are short enough, else one. */
-    int cols = 2;
-    for (int k = 0; k < nl; k++)
-        if (strlen(ls[k].label) + (ls[k].note ? strlen(ls[k].note) + 1 : 0) > 34) cols = 1;
-    int rows = (nl + cols - 1) / cols;
-    double pw = CW - CML - CMR, ph = CPH, H = CMT + ph + 40 + rows * CLEG + 6;
-    fprintf(f, "<svg class=\"plot\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\" aria-label=\"", CW, H,
-            CW, H);
-    esc(f, title);
-    fputs("\">\n", f);
-    svg_text(f, CML, 18, NULL, "t", title);
-    if (hidden) {
-        char msg[64];
-        snprintf(msg, sizeof msg, "%d value%s \xe2\x89\xa4 0 not shown (log scale)", hidden, hidden == 1 ? "" : "s");
-        svg_text(f, CML + pw, 18, "end", "ax", msg);
-    }
-    fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" class=\"frame\"/>\n", CML, CMT, pw, ph);
-    svg_text(f, CML + pw / 2, CMT + ph + 32, "middle", "ax", xlabel);
-    fprintf(f, "<text x=\"14\" y=\"%.0f\" transform=\"rotate(-90 14 %.0f)\" text-anchor=\"middle\" class=\"ax\">", CMT + ph / 2,
-            CMT + ph / 2);
-    esc(f, ylabel);
-    fputs(logy ? " (log)</text>\n" : "</text>\n", f);
-    axis ax, ay;
-    if (isfinite(xlo)) {
-        axis_linear(&ax, xlo, xhi, xint);
-        if (logy) axis_log(&ay, ylo, yhi);
-        else axis_linear(&ay, ylo, yhi, 0);
-    }
-    /* a span beyond DBL_MAX (data near +-1e308) has no scale either */
-    if (isfinite(xlo) && isfinite(ax.hi - ax.lo) && isfinite(ay.hi - ay.lo)) {
-#define PX(v) (CML + ((v) - ax.lo) / (ax.hi - ax.lo) * pw)
-#define PY(v) (CMT + (1 - ((v) - ay.lo) / (ay.hi - ay.lo)) * ph)
-        for (int t = 0; t < ay.nt; t++) {
-            fprintf(f, "<line x1=\"%d\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>\n", CML, CML + pw, PY(ay.t[t]),
-                    PY(ay.t[t]));
-            svg_text(f, CML - 5, PY(ay.t[t]) + 4, "end", "ax", ay.lab[t]);
-        }
-        for (int t = 0; t < ax.nt; t++) svg_text(f, PX(ax.t[t]), CMT + ph + 14, "middle", "ax", ax.lab[t]);
-        for (int k = 0; k < nl; k++) {
-            const line *l = &ls[k];
-            int pen = 0, drawn = 0;
-            double lx = 0, ly = 0;
-            fprintf(f, "<path class=\"line\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"", l->color);
-            if (l->dash) fprintf(f, " stroke-dasharray=\"%s\"", l->dash);
-            fputs(" d=\"", f);
-            for (int i = 0; i < l->n; i++) {
-                if (!point(l, i, logy, &x, &y)) {
-                    pen = 0;
-                    continue;
-                }
-                lx = PX(x);
-                ly = PY(y);
-                fprintf(f, "%s%.1f %.1f", pen ? " L" : (drawn ? " M" : "M"), lx, ly);
-                pen = 1;
-                drawn++;
-            }
-            fputs("\"/>\n", f);
-            if (drawn > 0 && drawn <= 24) /* few points: show them */
-                for (int i = 0; i < l->n; i++)
-                    if (point(l, i, logy, &x, &y))
-                        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n", PX(x), PY(y), l->color);
-            if (l->mark_last && drawn)
-                fprintf(f, "<path class=\"diverged\" d=\"M%.1f %.1fl10 10m0 -10l-10 10\" stroke=\"%s\" stroke-width=\"2.5\"/>\n",
-                        lx - 5, ly - 5, l->color);
-        }
-#undef PX
-#undef PY
-    } else {
-        svg_text(f, CML + pw / 2, CMT + ph / 2, "middle", "ax", "no finite data");
-    }
-    for (int k = 0; k < nl; k++) {
-        double lx = CML + (k % cols) * (pw / 2), ly = CMT + ph + 40 + (k / cols) * CLEG + 8;
-        fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" stroke-width=\"2\"%s%s%s/>\n", lx,
-                lx + 20, ly - 4, ly - 4, ls[k].color, ls[k].dash ? " stroke-dasharray=\"" : "", ls[k].dash ? ls[k].dash : "",
-                ls[k].dash ? "\"" : "");
-        /* keep the text in its column (~6 px a character): cut the label, never the note */
-        size_t room = cols == 2 ? 34 : 72, len = strlen(ls[k].label), nl2 = ls[k].note ? strlen(ls[k].note) + 1 : 0;
-        size_t keep = len + nl2 <= room ? len : room > nl2 + 8 ? room - nl2 - 1 : 8;
-        while (keep < len && keep > 0 && ((unsigned char)ls[k].label[keep] & 0xC0) == 0x80) keep--; /* UTF-8 boundary */
-        char lab[96];
-        snprintf(lab, sizeof lab, "%.*s%s", (int)keep, ls[k].label, keep < len ? "\xe2\x80\xa6" : "");
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" class=\"ax\">", lx + 26, ly);
-        esc(f, lab);
-        if (ls[k].note) {
-            fputs(" <tspan class=\"dv\">", f);
-            esc(f, ls[k].note);
-            fputs("</tspan>", f);
-        }
-        fputs("</text>\n", f);
-    }
-    fputs("</svg>\n", f);
-}
-
-/* A histogram of fractions h over [lo, hi], drawn as one path. The probe
- * report does not keep its bin count: the bins in use end at the last
- * non-empty one (the data's maximum always lands in the last bin). */
-static void svg_hist(FILE *f, const double *h, double lo, double hi, const char *label, const char *color) {
-    const double W = 170, H = 74, top = 16, base = 58;
-    int bins = 0, nonzero = 0;
-    double mx = 0;
-    for (int b = 0; b < NNINIT_PROBE_MAX_BINS; b++)
-        if (isfinite(h[b]) && h[b] > 0) {
-            bins = b + 1;
-            nonzero++;
-            mx = fmax(mx, h[b]);
-        }
-    fprintf(f, "<svg class=\"plot\" data-kind=\"hist\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">", W, H, W, H);
-    svg_text(f, 2, 11, NULL, "ax", label);
-    fprintf(f, "<line x1=\"0\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" class=\"frame\"/>", W, base, base);
-    char nb[32], nb2[32];
-    if (nonzero == 0 || !isfinite(lo) || !isfinite(hi)) {
-        svg_text(f, W / 2, base - 20, "middle", "ax", "no data");
-    } else if (nonzero == 1) {
-        /* One value (a constant layer lands in the middle bin of [v-.5, v+.5]) */
-        fprintf(f, "<rect x=\"%.1f\" y=\"%.0f\" width=\"6\" height=\"%.0f\" fill=\"%s\"/>", W / 2 - 3, top, base - top, color);
-        char lab[48];
-        snprintf(lab, sizeof lab, "all \xe2\x89\x88 %s", fmt_num(nb, 0.5 * (lo + hi)));
-        svg_text(f, W / 2, H - 4, "middle", "ax", lab);
-    } else {
-        double bw = W / bins;
-        fprintf(f, "<path fill=\"%s\" d=\"", color);
-        for (int b = 0; b < bins; b++) {
-            if (!(isfinite(h[b]) && h[b] > 0)) continue;
-            double bh = (base - top) * h[b] / mx;
-            fprintf(f, "M%.1f %.0fh%.1fv%.1fh%.1fz", b * bw, base, bw * 0.9, -bh, -bw * 0.9);
-        }
-        fputs("\"/>", f);
-        svg_text(f, 0, H - 4, NULL, "ax", fmt_num(nb, lo));
-        svg_text(f, W, H - 4, "end", "ax", fmt_num(nb2, hi));
-    }
-    fputs("</svg>\n", f);
-}
 
 /* ---- index.html: page ------------------------------------------------------------- */
 
@@ -762,8 +495,7 @@ static const char *const css =
     ".charts{display:flex;flex-wrap:wrap;gap:12px;margin:8px 0}"
     ".hists{display:flex;flex-wrap:wrap;gap:8px}.hcell{border:1px solid #d0d7de;padding:2px 6px 0}"
     ".hcell div{font-size:12px;color:#424a53}.hcell svg+svg{margin-left:10px}"
-    "svg.plot{background:#fff;max-width:100%;height:auto}svg .t{font-size:13px;font-weight:600;fill:#1f2328}svg .ax{font-size:11px;fill:#424a53}"
-    "svg .dv{font-weight:600}svg .frame{fill:none;stroke:#8c959f}svg .grid{stroke:#eaeef2}"
+    "svg.plot{background:#fff;max-width:100%;height:auto}" SVG_CSS
     "code{background:#f6f8fa;padding:1px 4px;border-radius:4px}";
 
 static void badge(FILE *f, lab_verdict v, const char *text) {
@@ -829,7 +561,7 @@ static void html_claims(FILE *f, const lab_result *res, int n) {
 
 static void html_curves(FILE *f, const lab_result *r) {
     int nc = r->n_curves < LAB_MAX_CURVES ? r->n_curves : LAB_MAX_CURVES;
-    line acc[LAB_MAX_CURVES], loss[LAB_MAX_CURVES];
+    svg_line acc[LAB_MAX_CURVES], loss[LAB_MAX_CURVES];
     char labels[LAB_MAX_CURVES][72], notes[LAB_MAX_CURVES][48];
     for (int c = 0; c < nc; c++) {
         const lab_curve *cv = &r->curves[c];
@@ -838,20 +570,20 @@ static void html_curves(FILE *f, const lab_result *r) {
         const nninit_train_point *p = cv->points;
         int np = p ? cv->n : 0;
         const char *dash = c >= PALETTE_N ? "2,3" : NULL; /* a second round of colours is dotted */
-        acc[c] = (line){labels[c], np ? &p->epoch : NULL, np ? &p->test_acc : NULL, sizeof *p, np, palette[c % PALETTE_N],
+        acc[c] = (svg_line){labels[c], np ? &p->epoch : NULL, np ? &p->test_acc : NULL, sizeof *p, np, palette[c % PALETTE_N],
                         dash, cv->diverged, cv->diverged ? notes[c] : NULL};
         loss[c] = acc[c];
         loss[c].y = np ? &p->train_loss : NULL;
     }
     fputs("<h3>Training curves</h3>\n<div class=\"charts\">\n", f);
-    svg_chart(f, "Test accuracy", "epoch", "test accuracy", acc, nc, 0);
-    svg_chart(f, "Training loss", "epoch", "train loss", loss, nc, 1);
+    chart(f, "Test accuracy", "epoch", "test accuracy", acc, nc, 0);
+    chart(f, "Training loss", "epoch", "train loss", loss, nc, 1);
     fputs("</div>\n", f);
 }
 
 static void html_plot(FILE *f, const lab_plot *pl) {
     int ns = pl->n_series < LAB_MAX_SERIES ? pl->n_series : LAB_MAX_SERIES;
-    line ls[LAB_MAX_SERIES];
+    svg_line ls[LAB_MAX_SERIES];
     int solid = 0, dashed = 0;
     for (int s = 0; s < ns; s++) {
         const lab_series *se = &pl->series[s];
@@ -859,24 +591,38 @@ static void html_plot(FILE *f, const lab_plot *pl) {
         /* A prediction takes the colour of the measurement it goes with:
          * the k-th dashed series pairs with the k-th solid one. */
         int col = se->dashed ? dashed++ : solid++;
-        ls[s] = (line){se->label, ok ? se->x : NULL, ok ? se->y : NULL, sizeof(double), ok ? se->n : 0,
+        ls[s] = (svg_line){se->label, ok ? se->x : NULL, ok ? se->y : NULL, sizeof(double), ok ? se->n : 0,
                        palette[col % PALETTE_N], se->dashed ? PRED_DASH : NULL, 0, NULL};
     }
-    svg_chart(f, pl->title, pl->xlabel, pl->ylabel, ls, ns, pl->logy);
+    chart(f, pl->title, pl->xlabel, pl->ylabel, ls, ns, pl->logy);
 }
 
-static void html_probe(FILE *f, const char *label, const nninit_probe_report *p) {
+/* The probe's bin count: as recorded, else from the histograms (the data's
+ * maximum lands in the last bin of a layer's own range, and of the shared
+ * range for the layer that holds it). */
+static int probe_bins(const nninit_probe_report *p, int recorded) {
+    if (recorded > 0 && recorded <= NNINIT_PROBE_MAX_BINS) return recorded;
+    int bins = 0;
+    for (int l = 0; l < p->n_layers; l++) {
+        const nninit_probe_layer *y = &p->layers[l];
+        const double *hs[] = {y->hist, y->grad_hist, y->shist, y->grad_shist};
+        for (int k = 0; k < 4; k++)
+            for (int b = bins; b < NNINIT_PROBE_MAX_BINS; b++)
+                if (isfinite(hs[k][b]) && hs[k][b] > 0) bins = b + 1;
+    }
+    return bins;
+}
+
+static void html_probe(FILE *f, const char *label, const nninit_probe_report *p, int recorded_bins) {
     char nb[32];
     fputs("<h3>Probe: ", f);
     esc(f, label);
     fputs("</h3>\n<p class=\"muted\">", f);
     fprintf(f, "%d layers, loss at init %s", p->n_layers, fmt_num(nb, p->loss));
-    if (p->mean_field) {
-        fprintf(f, "; mean field: &sigma;<sub>w</sub><sup>2</sup> = %s", fmt_num(nb, p->sw2));
-        fprintf(f, ", &sigma;<sub>b</sub><sup>2</sup> = %s", fmt_num(nb, p->sb2));
-        fprintf(f, ", q* = %s", fmt_num(nb, p->qstar));
-        fprintf(f, ", &chi;<sub>1</sub> = %s", fmt_num(nb, p->chi1));
-    }
+    char mf[640];
+    nninit_probe_mean_field_text(p, mf, sizeof mf);
+    fputs("; mean field: ", f);
+    esc(f, mf);
     fputs("</p>\n", f);
     if (p->n_findings > 0) {
         fputs("<ul>", f);
@@ -903,24 +649,31 @@ static void html_probe(FILE *f, const char *label, const nninit_probe_report *p)
             post[l] = p->layers[l].post_std;
             grad[l] = p->layers[l].grad_std;
         }
-        line ls[2] = {{"activation std (post)", xs, post, sizeof(double), L, palette[0], NULL, 0, NULL},
+        svg_line ls[2] = {{"activation std (post)", xs, post, sizeof(double), L, palette[0], NULL, 0, NULL},
                       {"gradient std (dL/d pre)", xs, grad, sizeof(double), L, palette[1], NULL, 0, NULL}};
         fputs("<div class=\"charts\">\n", f);
-        svg_chart(f, "Activation and gradient std by layer", "layer", "std", ls, 2, 1);
+        chart(f, "Activation and gradient std by layer", "layer", "std", ls, 2, 1);
         fputs("</div>\n", f);
         free(buf3);
     }
     /* At most 12 layers' histograms, evenly spaced, first and last included. */
     int m = L < 12 ? L : 12;
-    if (m < L) fprintf(f, "<p class=\"muted\">Histograms of %d of the %d layers.</p>\n", m, L);
+    fputs("<p class=\"muted\">", f);
+    if (m < L) fprintf(f, "Histograms of %d of the %d layers. ", m, L);
+    if (svg_range_ok(p->hist_shared_lo, p->hist_shared_hi))
+        fputs("Activations on one x-axis for the whole network, gradients on another: a signal that vanishes with "
+              "depth collapses to a spike at 0 (a layer whose values fall outside keeps its own axis).",
+              f);
+    fputs("</p>\n", f);
+    int bins = probe_bins(p, recorded_bins);
     fputs("<div class=\"hists\">\n", f);
     for (int k = 0; k < m; k++) {
         int l = m > 1 ? (int)lround((double)k * (L - 1) / (m - 1)) : 0;
         const nninit_probe_layer *y = &p->layers[l];
         fprintf(f, "<div class=\"hcell\"><div><b>layer %d</b> &middot; %s &middot; %d wide</div>", y->index + 1,
                 nninit_act_name(y->act), y->width);
-        svg_hist(f, y->hist, y->hist_lo, y->hist_hi, "activation", palette[0]);
-        svg_hist(f, y->grad_hist, y->grad_hist_lo, y->grad_hist_hi, "gradient dL/d pre", palette[1]);
+        svg_probe_hist(f, p, l, 0, bins, 1, "activation", palette[0], "plot");
+        svg_probe_hist(f, p, l, 1, bins, 1, "gradient dL/d pre", palette[1], "plot");
         fputs("</div>\n", f);
     }
     fputs("</div>\n", f);
@@ -988,7 +741,7 @@ static void html_section(FILE *f, const lab_result *r, int i) {
         for (int p = 0; p < r->n_plots && p < LAB_MAX_PLOTS; p++) html_plot(f, &r->plots[p]);
         fputs("</div>\n", f);
     }
-    for (int p = 0; p < r->n_probes && p < LAB_MAX_PROBES; p++) html_probe(f, r->probe_label[p], &r->probes[p]);
+    for (int p = 0; p < r->n_probes && p < LAB_MAX_PROBES; p++) html_probe(f, r->probe_label[p], &r->probes[p], r->probe_bins[p]);
     fputs("</section>\n", f);
 }
 
