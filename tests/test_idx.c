@@ -169,6 +169,7 @@ static void test_fashion_mnist_train(void **state) {
     for (int i = 0; i < 784; i++) first += x[i] * 255.0;
     assert_true(fabs(first - 76247) < 1e-2); /* the first image's byte sum */
     assert_true(x[95] == 0.0f && x[96] > 0.0f);
+    assert_true(fabs(s / ((double)n * 784) - 0.2860406) < 1e-6); /* the pixel mean, as below */
     /* Per-dataset standardization: Fashion-MNIST's well-known 0.2860 / 0.3530. */
     double mean, std;
     assert_int_equal(nninit_standardize(x, n, 784, NAN, NAN, &mean, &std), NNINIT_OK);

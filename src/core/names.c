@@ -23,8 +23,8 @@ static const char *const scheme_formulas[NNINIT_SCHEME_COUNT] = {
     "w ~ N(0, g^2/fan), g = gain(nonlinearity, a)",
     "w ~ U(-sqrt(3/fan_in), +sqrt(3/fan_in))",
     "w ~ N(0, 1/fan_in)",
-    "var = scale/fan; uniform U(+-sqrt(3 var)) | normal N(0, var) | "
-    "truncated N(0, var/0.8796^2) on +-2 std",
+    ("var = scale/fan; uniform U(+-sqrt(3 var)) | normal N(0, var) | "
+     "truncated N(0, var/0.8796^2) on +-2 std"),
     "w = g * Q, Q from the QR of a Gaussian (rows, numel/rows) matrix, sign(diag R) fixed",
     "w ~ N(0, std^2), then ceil(sparsity*rows) zeros in each column",
     "w[i][j] = (i == j)",
