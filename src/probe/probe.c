@@ -154,10 +154,21 @@ typedef struct {
  * net's sigma_b^2; NaN if there is none. A bisection over q* solves (0.3 s
  * for gelu), so only the activations whose advice needs it ask. */
 static double critical_sw2(const nninit_probe_report *r, nninit_act a, double p) {
+    /* the last few answers of this thread: probing many nets of one activation
+     * (a sweep, the lab) asks the same question again; a pure function, so a
+     * thread-local memo changes nothing but the time */
+    enum { MEMO = 8 };
+    static _Thread_local struct { int used; nninit_act a; double p, sb2, crit; } memo[MEMO];
+    static _Thread_local int next;
     double sb2 = isfinite(r->sb2) ? r->sb2 : 0.0, crit;
-    if (nninit_mf_critical_sw2((nninit_mf_act)a, a == NNINIT_ACT_LEAKY_RELU || a == NNINIT_ACT_ELU ? p : NAN, sb2,
-                               &crit))
-        return NAN;
+    double pp = a == NNINIT_ACT_LEAKY_RELU || a == NNINIT_ACT_ELU ? p : NAN;
+    for (int i = 0; i < MEMO; i++)
+        if (memo[i].used && memo[i].a == a && (memo[i].p == pp || (isnan(memo[i].p) && isnan(pp))) &&
+            memo[i].sb2 == sb2)
+            return memo[i].crit;
+    if (nninit_mf_critical_sw2((nninit_mf_act)a, pp, sb2, &crit)) crit = NAN;
+    memo[next].used = 1, memo[next].a = a, memo[next].p = pp, memo[next].sb2 = sb2, memo[next].crit = crit;
+    next = (next + 1) % MEMO;
     return crit;
 }
 
