@@ -65,6 +65,7 @@ typedef struct {
      * grad_shared_lo..hi), one x-axis for every layer of the network. */
     double shist[NNINIT_PROBE_MAX_BINS];
     double grad_shist[NNINIT_PROBE_MAX_BINS];
+    double nonfinite;          /* fraction of pre/post values inf or NaN       */
     double saturated;          /* tanh |y| > 0.99, sigmoid outside [.01, .99]  */
     double dead;               /* ReLU units zero on the whole batch           */
     double grad_std;           /* std of dL/d pre                              */
@@ -102,8 +103,8 @@ typedef struct {
     int layer;                 /* where it is first seen (-1: whole net)       */
     int theory;                /* 1: predicted by the mean field, 0: measured  */
     double value;              /* the number behind it                         */
-    char text[512];            /* "layer 20 activation std is 7.6e-16 of ..."  */
-    char advice[512];          /* "use xavier_normal for tanh"                 */
+    char text[640];            /* "layer 20 activation std is 7.6e-16 of ..."  */
+    char advice[640];          /* "use xavier_normal for tanh"                 */
 } nninit_finding;
 
 #define NNINIT_PROBE_MAX_FINDINGS 16
@@ -115,7 +116,7 @@ typedef struct {
 #define NNINIT_PROBE_LOSS_FACTOR 2.0 /* loss at init above this x ln(classes)   */
 #define NNINIT_PROBE_DEAD 0.2        /* dead fraction of a hidden layer         */
 #define NNINIT_PROBE_SATURATED 0.5   /* saturated fraction of a hidden layer    */
-#define NNINIT_PROBE_COLLAPSE 0.1    /* 1 - c^L below this x (1 - c0)           */
+#define NNINIT_PROBE_COLLAPSE 0.05   /* 1 - c^L below this x (1 - c0)           */
 #define NNINIT_PROBE_CHAOS_CSTAR 0.9 /* mean field c* below this, depth >= xi_c */
 
 typedef struct {

@@ -401,6 +401,81 @@ static void test_shared_histograms(void **state) {
     nninit_probe_report_free(&r);
 }
 
+/* Edge cases a review found: float overflow (once a segfault in the shared
+ * histogram), LSUV after a given init, biases with a mean, an exactly
+ * critical orthogonal init read off its draws, sigmoid advice, a net without
+ * hidden layers, tiny batches, activations that underflow. */
+static void test_edge_cases(void **state) {
+    (void)state;
+    nninit_probe_report r;
+    probe_text("relu", 256, 40, "normal(std=1)", &r); /* overflows float by layer 36 */
+    const nninit_finding *f = find(&r, NNINIT_FINDING_EXPLODING);
+    assert_non_null(f);
+    assert_non_null(strstr(r.findings[0].text, "overflow float"));
+    assert_null(find(&r, NNINIT_FINDING_VANISHING));
+    assert_null(find(&r, NNINIT_FINDING_SYMMETRIC));
+    for (int b = 0, l = 39; b < 40; b++) assert_true(isfinite(r.layers[l].shist[b]));
+    nninit_probe_report_free(&r);
+
+    nninit_probe_opts o = nninit_probe_opts_default();
+    o.lsuv = 1;
+    o.sgd_steps = 0;
+    nninit_layer_init li = init_of(normal(0.01), nninit_spec_default(NNINIT_ZEROS));
+    run("784 -> [dense 256 tanh] x10 -> dense 10", &li, &o, &r); /* LSUV rescales: q = 1 everywhere */
+    assert_true(r.mean_field);
+    for (int l = 1; l < 10; l++) assert_true(fabs(r.layers[l].q_pred / r.layers[l].q_meas - 1) < 0.2);
+    assert_null(find(&r, NNINIT_FINDING_VANISHING));
+    nninit_probe_report_free(&r);
+
+    o = nninit_probe_opts_default();
+    nninit_spec he = nninit_spec_default(NNINIT_KAIMING_NORMAL), minus = nninit_spec_default(NNINIT_CONSTANT);
+    minus.value = -1;
+    li = init_of(he, minus);
+    run("784 -> [dense 256 relu] x3 -> dense 10", &li, &o, &r);
+    assert_false(r.mean_field);
+    assert_non_null(strstr(r.mf_note, "biases have mean"));
+    f = find(&r, NNINIT_FINDING_DEAD);
+    assert_non_null(f);
+    assert_non_null(strstr(f->advice, "--bias zeros"));
+    nninit_probe_report_free(&r);
+
+    probe_text("relu", 256, 6, "orthogonal(gain=1.4142135623730951)", &r);
+    assert_true(r.mean_field);
+    assert_true(r.qstar > 1); /* q is preserved, not "dies out" */
+    assert_true(has_finding(&r, NNINIT_FINDING_HEALTHY));
+    nninit_probe_report_free(&r);
+
+    probe_text("sigmoid", 256, 6, "kaiming_normal", &r);
+    f = find(&r, NNINIT_FINDING_VANISHING);
+    assert_non_null(f);
+    assert_non_null(strstr(f->advice, "switch to tanh"));
+    nninit_probe_report_free(&r);
+
+    probe_text("selu", 256, 40, "lecun_normal", &r); /* mildly chaotic by design: not a finding */
+    assert_null(find(&r, NNINIT_FINDING_CHAOS));
+    nninit_probe_report_free(&r);
+
+    o = nninit_probe_opts_default();
+    run("784 -> dense 10", NULL, &o, &r);
+    assert_true(has_finding(&r, NNINIT_FINDING_HEALTHY));
+    assert_null(strstr(r.findings[0].text, "nan"));
+    nninit_probe_report_free(&r);
+
+    o.batch = 4; /* a live unit is zero on 4 inputs by chance 1/16: not "dead" */
+    li = init_of(he, nninit_spec_default(NNINIT_ZEROS));
+    run("784 -> [dense 256 relu] x3 -> dense 10", &li, &o, &r);
+    assert_null(find(&r, NNINIT_FINDING_DEAD));
+    nninit_probe_report_free(&r);
+
+    o = nninit_probe_opts_default();
+    o.batch = 32;
+    li = init_of(normal(0.01), nninit_spec_default(NNINIT_ZEROS));
+    run("64 -> [dense 64 tanh] x120 -> dense 10", &li, &o, &r); /* underflows to 0: vanishing, not symmetric */
+    assert_non_null(find(&r, NNINIT_FINDING_VANISHING));
+    assert_null(find(&r, NNINIT_FINDING_SYMMETRIC));
+    nninit_probe_report_free(&r);
+}
+
 static int n_progress;
 static void count_progress(void *ctx, const char *stage, int done, int total) {
     (void)ctx, (void)done;
@@ -596,6 +671,7 @@ int main(void) {
         cmocka_unit_test(test_repro_relu30_dead_collapse), cmocka_unit_test(test_mean_field_parameters),
         cmocka_unit_test(test_repro_leaky_advice), cmocka_unit_test(test_mean_field_notes),
         cmocka_unit_test(test_shared_histograms), cmocka_unit_test(test_progress_callback),
+        cmocka_unit_test(test_edge_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,6 +107,18 @@ class ProbeCli(unittest.TestCase):
         self.assertIn("post std", w.stdout)
         self.assertGreater(max(len(x) for x in w.stdout.splitlines()), 100)
 
+    def test_table_tiny_numbers(self):
+        # values down to 1e-130: three-digit exponents still fit 7 characters
+        r = run("--arch", "64 -> [dense 64 tanh] x60 -> dense 10", "--init", "normal(std=0.01)", "--batch", "32",
+                "--steps", "0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        table = r.stdout.split("\n\n")[0]
+        self.assertIn("e-1", table)  # e-1xx exponents are present
+        for line in r.stdout.splitlines():
+            self.assertLessEqual(len(line), 100, line)
+        self.assertNotIn("inf", table)
+        self.assertNotIn("10e", table)
+
     def test_not_applicable_says_why(self):
         r = run("--arch", "1x12x12 -> conv 4 3x3 p1 relu -> flatten -> dense 10", "--batch", "16")
         self.assertEqual(r.returncode, 0, r.stderr)

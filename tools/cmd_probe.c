@@ -79,6 +79,11 @@ static void act_label(char *b, size_t n, const nninit_probe_layer *p, int with_k
     else if (with_kind && p->kind == NNINIT_LAYER_CONV2D) snprintf(b, n, "conv:%s", a);
     else if (with_kind && p->kind == NNINIT_LAYER_RESIDUAL) snprintf(b, n, "res:%s", a);
     else snprintf(b, n, "%s", a);
+    /* the default table's column is 15 wide: leaky_relu(0.0001) -> leaky(0.0001) */
+    if (with_kind && strlen(b) > 15 && p->act == NNINIT_ACT_LEAKY_RELU) {
+        char *at = strstr(b, "leaky_relu");
+        if (at) memmove(at + 5, at + 10, strlen(at + 10) + 1);
+    }
 }
 
 static void print_json(FILE *f, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o) {
@@ -166,9 +171,18 @@ static void fmt(char *b, size_t n, double v) {
         if (strlen(b) <= 7) return;
     }
     int e = (int)floor(log10(a));
-    double m = v / pow(10, e);
-    if (fabs(m) >= 9.995) m /= 10, e++;
-    snprintf(b, n, v < 0 || e < 0 ? "%.2ge%d" : "%.3ge%d", m, e);
+    /* digits so that "m e E" fits 7 characters: 3, 2 with a sign or a negative
+     * exponent, 1 with a three-digit exponent */
+    int d = abs(e) >= 100 ? 1 : v < 0 || e < 0 ? 2 : 3;
+    double m = e < -300 ? v * 1e20 / pow(10, e + 20) : v / pow(10, e); /* pow(10, -324) is 0 */
+    if (fabs(m) >= 10 - 0.5 * pow(10, 1 - d)) m /= 10, e++;
+    snprintf(b, n, "%.*ge%d", d, m, e);
+}
+
+/* A count in at most 5 characters: 12544 -> 13k once it reaches limit. */
+static void fmt_count(char *b, size_t n, int v, int limit) {
+    if (v < limit) snprintf(b, n, "%d", v);
+    else snprintf(b, n, "%dk", (int)((v + 500) / 1000));
 }
 
 static void fmt_pct(char *b, size_t n, double v) {
@@ -200,7 +214,7 @@ static void put_wrapped(FILE *f, const char *s, int col, int ind) {
 static void print_table(FILE *f, const nninit_probe_report *r, const nninit_probe_opts *o, int wide) {
     double gl = r->layers[r->n_layers - 1].grad_std;
     if (wide)
-        fprintf(f, "%5s %-9s %-16s %6s %8s %8s %8s %8s %8s %8s %5s %5s %8s %8s %8s %11s %7s %7s\n", "layer", "kind",
+        fprintf(f, "%5s %-9s %-20s %6s %8s %8s %8s %8s %8s %8s %5s %5s %8s %8s %8s %11s %7s %7s\n", "layer", "kind",
                 "act", "width", "pre mean", "pre std", "post std", "q", "q pred", "std pred", "sat%", "dead%",
                 "grad std", "g pred", "dW/W", "distinct", "corr", "c pred");
     else
@@ -208,7 +222,7 @@ static void print_table(FILE *f, const nninit_probe_report *r, const nninit_prob
                 "q pred", "grad std", "g pred", "stuck%", "distinct", "corr", "c pred");
     for (int l = 0; l < r->n_layers; l++) {
         const nninit_probe_layer *p = &r->layers[l];
-        char c[12][24], a[48], d[24];
+        char c[12][24], a[48], d[40];
         fmt(c[0], 24, p->pre_std);
         fmt(c[1], 24, p->q_meas);
         fmt(c[2], 24, p->q_pred);
@@ -222,10 +236,14 @@ static void print_table(FILE *f, const nninit_probe_report *r, const nninit_prob
         fmt(c[8], 24, p->pre_mean);
         fmt(c[9], 24, p->post_std);
         fmt(c[10], 24, isfinite(p->q_pred) ? sqrt(p->q_pred) : NAN);
-        snprintf(d, sizeof d, "%d>%d", p->distinct_units_init, p->distinct_units_after);
+        char d0[16], d1[16], wd[16];
+        fmt_count(d0, sizeof d0, p->distinct_units_init, 10000);
+        fmt_count(d1, sizeof d1, p->distinct_units_after, 10000);
+        fmt_count(wd, sizeof wd, p->width, 100000);
+        snprintf(d, sizeof d, "%s>%s", d0, d1);
         if (wide) {
             act_label(a, sizeof a, p, 0);
-            fprintf(f, "%5d %-9s %-16s %6d %8s %8s %8s %8s %8s %8s %5.1f %5.1f %8s %8s %8s %11s %7s %7s\n", l + 1,
+            fprintf(f, "%5d %-9s %-20s %6d %8s %8s %8s %8s %8s %8s %5.1f %5.1f %8s %8s %8s %11s %7s %7s\n", l + 1,
                     kind_name(p->kind), a, p->width, c[8], c[0], c[9], c[1], c[2], c[10], 100 * p->saturated,
                     100 * p->dead, c[3], c[4], c[7], d, c[5], c[6]);
         } else {
@@ -236,7 +254,7 @@ static void print_table(FILE *f, const nninit_probe_report *r, const nninit_prob
                                                                                   : NAN;
             if (l + 1 == r->n_layers) stuck = NAN;
             fmt_pct(st, sizeof st, stuck);
-            fprintf(f, "%5d %-15.15s %5d %7s %7s %7s %7s %7s %6s %9s %6s %6s\n", l + 1, a, p->width, c[0], c[1], c[2],
+            fprintf(f, "%5d %-15.15s %5s %7s %7s %7s %7s %7s %6s %9s %6s %6s\n", l + 1, a, wd, c[0], c[1], c[2],
                     c[3], c[4], st, d, c[5], c[6]);
         }
     }

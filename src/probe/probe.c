@@ -58,24 +58,37 @@ static double norm2(const float *x, int64_t n) {
     return sqrt(s);
 }
 
-static void histogram(const float *x, int64_t n, int bins, double *lo, double *hi, double *h) {
-    double mn = INFINITY, mx = -INFINITY;
-    for (int64_t i = 0; i < n; i++) {
-        if (x[i] < mn) mn = x[i];
-        if (x[i] > mx) mx = x[i];
-    }
-    if (!(mx > mn)) { mn -= 0.5; mx += 0.5; }
-    *lo = mn;
-    *hi = mx;
+/* Fractions of x in bins equal bins over [lo, hi]; values beyond count in
+ * the end bins (+-inf too), NaN in none. */
+static void histogram_on(const float *x, int64_t n, int bins, double lo, double hi, double *h) {
     for (int b = 0; b < bins; b++) h[b] = 0;
-    double w = (mx - mn) / bins;
+    double w = (hi - lo) / bins;
     for (int64_t i = 0; i < n; i++) {
-        int b = (int)(((double)x[i] - mn) / w);
-        if (b >= bins) b = bins - 1;
-        if (b < 0) b = 0;
+        if (isnan(x[i])) continue;
+        double t = ((double)x[i] - lo) / w;
+        int b = !(t >= 0) ? 0 : t >= bins ? bins - 1 : (int)t;
         h[b] += 1.0;
     }
     for (int b = 0; b < bins; b++) h[b] /= (double)n;
+}
+
+/* The finite range of x (a unit range around a constant, [-0.5, 0.5] when
+ * nothing is finite). */
+static void finite_range(const float *x, int64_t n, double *lo, double *hi) {
+    double mn = INFINITY, mx = -INFINITY;
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(x[i])) continue;
+        if (x[i] < mn) mn = x[i];
+        if (x[i] > mx) mx = x[i];
+    }
+    if (!(mx >= mn)) mn = mx = 0;
+    if (!(mx > mn)) { mn -= 0.5; mx += 0.5; }
+    *lo = mn, *hi = mx;
+}
+
+static void histogram(const float *x, int64_t n, int bins, double *lo, double *hi, double *h) {
+    finite_range(x, n, lo, hi);
+    histogram_on(x, n, bins, *lo, *hi, h);
 }
 
 /* Relative: vanishing activations (1e-16) are still told apart. */
@@ -147,7 +160,7 @@ static int is_residual_net(const nninit_probe_report *r) {
 typedef struct {
     char init[96];
     double sw2;
-    char why[200];
+    char why[360];
 } advice;
 
 /* The mean field's critical sigma_w^2 (chi_1 = 1) for activation a at the
@@ -172,12 +185,15 @@ static double critical_sw2(const nninit_probe_report *r, nninit_act a, double p)
     return crit;
 }
 
-static int needs_critical(nninit_act a) {
-    return a == NNINIT_ACT_SIGMOID || a == NNINIT_ACT_ELU || a == NNINIT_ACT_GELU || a == NNINIT_ACT_SOFTPLUS;
+/* tanh's critical point moves with sigma_b^2 (1 at 0, 1.76 at 0.05: the
+ * edge of chaos), so with random biases it is asked too. */
+static int needs_critical(const nninit_probe_report *r, nninit_act a) {
+    return a == NNINIT_ACT_SIGMOID || a == NNINIT_ACT_ELU || a == NNINIT_ACT_GELU || a == NNINIT_ACT_SOFTPLUS ||
+           (a == NNINIT_ACT_TANH && r->sb2 > 0);
 }
 
-/* crit: critical_sw2(r, a, p) when needs_critical(a), else ignored. */
-static advice advise(nninit_act a, double p, double crit) {
+/* crit: critical_sw2(r, a, p) when needs_critical(r, a), else NaN. */
+static advice advise(nninit_act a, double p, double crit, double sb2) {
     advice v;
     memset(&v, 0, sizeof v);
     switch (a) {
@@ -200,11 +216,22 @@ static advice advise(nninit_act a, double p, double crit) {
         snprintf(v.init, sizeof v.init, "xavier_normal");
         v.sw2 = NAN;
         snprintf(v.why, sizeof v.why,
-                 "or better tanh: sigmoid's slope is at most 1/4, so chi_1 = sigma_w^2 E[sigmoid'^2] stays far below "
-                 "1 until sigma_w^2 ~ %.3g, where its units saturate",
+                 "switch to tanh with xavier_normal: sigmoid's slope is at most 1/4, so chi_1 = sigma_w^2 "
+                 "E[sigmoid'^2] stays far below 1 at every usual scale (chi_1 = 1 only at sigma_w^2 ~ %.3g, where its "
+                 "units saturate), and its outputs share a mean of 1/2",
                  crit);
         break;
     case NNINIT_ACT_TANH:
+        if (sb2 > 0 && isfinite(crit)) {
+            snprintf(v.init, sizeof v.init, "variance_scaling(scale=%.4g,mode=fan_in,distribution=normal)", crit);
+            v.sw2 = crit;
+            snprintf(v.why, sizeof v.why,
+                     "sigma_w^2 = %.4g, the edge of chaos (chi_1 = 1) for tanh at this sigma_b^2 = %.3g; or zero biases "
+                     "and xavier_normal",
+                     crit, sb2);
+            break;
+        }
+        /* fall through */
     case NNINIT_ACT_IDENTITY:
         snprintf(v.init, sizeof v.init, "xavier_normal");
         v.sw2 = 1;
@@ -234,9 +261,23 @@ static int out_of_band(double factor, double rate) {
            rate < NNINIT_PROBE_RATE_LO;
 }
 
+/* The first hidden layer whose pre-activations have a mean beyond half their
+ * std (biases or non-zero-mean weights dominate), or -1. */
+static int mean_dominated(const nninit_probe_report *r, int first, int last) {
+    for (int l = first; first >= 0 && l <= last; l++)
+        if (r->layers[l].pre_std > 0 && fabs(r->layers[l].pre_mean) > 0.5 * r->layers[l].pre_std) return l;
+    return -1;
+}
+
 /* Advice for a scale problem: the init, unless it is already at that scale. */
+static int at_advised_scale(const nninit_probe_report *r, const advice *ad) {
+    return r->mean_field && isfinite(ad->sw2) && fabs(r->sw2 / ad->sw2 - 1) < 0.05;
+}
+
 static void scale_advice(const nninit_probe_report *r, const advice *ad, const char *what, char *buf, size_t n) {
-    if (r->mean_field && isfinite(ad->sw2) && fabs(r->sw2 / ad->sw2 - 1) < 0.05)
+    if (!isfinite(ad->sw2) && !strncmp(ad->why, "switch to", 9)) /* sigmoid: the scale is not the cure */
+        snprintf(buf, n, "%s", ad->why);
+    else if (at_advised_scale(r, ad))
         snprintf(buf, n,
                  "the weights already have that scale (sigma_w^2 = %.4g); what remains is depth: residual blocks "
                  "(he-zero) or fewer layers",
@@ -259,8 +300,8 @@ typedef struct {
 static const advice *get_advice(lazy_advice *la) {
     if (la->ready) return &la->ad;
     la->ready = 1;
-    if (needs_critical(la->act)) la->r->sw2_critical = critical_sw2(la->r, la->act, la->ap);
-    la->ad = advise(la->act, la->ap, la->r->sw2_critical);
+    if (needs_critical(la->r, la->act)) la->r->sw2_critical = critical_sw2(la->r, la->act, la->ap);
+    la->ad = advise(la->act, la->ap, la->r->sw2_critical, isfinite(la->r->sb2) ? la->r->sb2 : 0.0);
     if (la->resnet) {
         snprintf(la->ad.init, sizeof la->ad.init, "he-zero residual blocks");
         la->ad.sw2 = NAN;
@@ -270,7 +311,27 @@ static const advice *get_advice(lazy_advice *la) {
     return &la->ad;
 }
 
-void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_corr) {
+/* What a healthy verdict checked, leaving out what could not be measured. */
+static void healthy_text(const nninit_probe_report *r, char *b, size_t n, int nh) {
+    int k = 0;
+#define PUT(...) do { if (k >= 0 && (size_t)k < n) k += snprintf(b + k, n - (size_t)k, __VA_ARGS__); } while (0)
+    if (nh >= 2 && isfinite(r->act_rate))
+        PUT("checked per layer: pre-activation std x%.3g (band %g-%g), end to end x%.3g (limit %gx)", r->act_rate,
+            NNINIT_PROBE_RATE_LO, NNINIT_PROBE_RATE_HI, r->act_factor, NNINIT_PROBE_FACTOR);
+    else
+        PUT("%s", nh ? "one hidden layer: no rate by depth to check" : "no hidden layer: nothing propagates");
+    if (nh >= 2 && isfinite(r->grad_rate)) PUT("; gradient std x%.3g, end to end x%.3g", r->grad_rate, r->grad_factor);
+    PUT("; loss at init %.3g (limit %g ln %d = %.3g)", r->loss, NNINIT_PROBE_LOSS_FACTOR,
+        r->layers[r->n_layers - 1].width, NNINIT_PROBE_LOSS_FACTOR * r->loss_ref);
+    if (nh >= 1)
+        PUT("; saturated <= %.0f%%, dead <= %.0f%% (limit %.0f%%)", 100 * r->sat_max, 100 * r->dead_max,
+            100 * NNINIT_PROBE_DEAD);
+    if (nh >= 1 && isfinite(r->corr_last)) PUT("; pair correlation %.2f at layer %d", r->corr_last, r->last_hidden + 1);
+    if (r->mean_field && isfinite(r->chi1_asym)) PUT("; mean field chi_1 %.4g", r->chi1_asym);
+#undef PUT
+}
+
+void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_corr, int batch) {
     r->n_findings = 0;
     int ml = main_act(r);
     nninit_act act = ml >= 0 ? r->layers[ml].act : NNINIT_ACT_IDENTITY;
@@ -286,6 +347,32 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
         if (first < 0) first = l;
         last = l;
         nh++;
+    }
+    /* float overflow: values past it are inf or NaN (relu(NaN) = 0 looks dead
+     * or vanishing), so it is the finding, and what follows it is not read */
+    int ov = -1;
+    for (int l = first; first >= 0 && l <= last + 1 && l < r->n_layers && ov < 0; l++)
+        if (r->layers[l].nonfinite > 0) ov = l;
+    if (ov >= 0 || !isfinite(r->loss)) {
+        int at = ov >= 0 ? ov : r->n_layers - 1;
+        nninit_finding *f = add_finding(r, NNINIT_FINDING_EXPLODING, at, ov >= 0 ? r->layers[ov].nonfinite : r->loss, 0);
+        if (f) {
+            if (ov >= 0)
+                snprintf(f->text, sizeof f->text,
+                         "layer %d's activations overflow float: %.0f%% of its values are inf or NaN (layer %d's "
+                         "pre-activation std is %.3g); activations explode with depth, and nothing after layer %d "
+                         "can be read",
+                         ov + 1, 100 * r->layers[ov].nonfinite, first + 1, r->layers[first].pre_std, ov);
+            else
+                snprintf(f->text, sizeof f->text, "the loss at init is %g: the logits overflow float", r->loss);
+            scale_advice(r, get_advice(&la), "weights too large", f->advice, sizeof f->advice);
+        }
+        /* the hidden layers before the overflow are still measured */
+        int keep = -1, k = 0;
+        for (int l = first; l >= 0 && l < (ov >= 0 ? ov : last + 1); l++)
+            if (r->layers[l].kind != NNINIT_LAYER_FLATTEN) keep = l, k++;
+        last = keep, nh = k;
+        if (last < first) first = last = -1;
     }
     r->first_hidden = first, r->last_hidden = last;
     r->act_factor = r->act_rate = r->grad_factor = r->grad_rate = NAN;
@@ -309,7 +396,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
     /* symmetry: a layer whose units are all one unit after training steps */
     for (int l = first; first >= 0 && l <= last; l++) {
         const nninit_probe_layer *p = &r->layers[l];
-        if (p->width > 1 && p->distinct_units_after == 1 && p->distinct_units_init == 1) {
+        if (p->width > 1 && p->distinct_units_after == 1 && p->distinct_units_init == 1 && p->distinct_rows_init <= 1) {
             nninit_finding *f = add_finding(r, NNINIT_FINDING_SYMMETRIC, l, 1, 0);
             if (!f) break;
             snprintf(f->text, sizeof f->text,
@@ -321,7 +408,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
         }
     }
     /* loss at init */
-    if (r->loss_ref > 0 && r->loss > NNINIT_PROBE_LOSS_FACTOR * r->loss_ref) {
+    if (r->loss_ref > 0 && isfinite(r->loss) && r->loss > NNINIT_PROBE_LOSS_FACTOR * r->loss_ref) {
         const nninit_probe_layer *o = &r->layers[r->n_layers - 1];
         nninit_finding *f = add_finding(r, NNINIT_FINDING_LOSS, r->n_layers - 1, r->loss, 0);
         if (f) {
@@ -334,8 +421,26 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                      o->width);
         }
     }
+    /* a hidden layer whose pre-activations are all equal after one whose vary:
+     * its weights are zero (or constant); rates through it say nothing more */
+    int flat = -1;
+    for (int l = first; first >= 0 && l <= last && flat < 0; l++)
+        if (l > first && r->layers[l].pre_std == 0 && r->layers[first].pre_std > 0 &&
+            r->layers[l].distinct_rows_init <= 1) /* else it underflowed: the rates below say so */
+            flat = l;
+    if (flat >= 0) {
+        nninit_finding *f = add_finding(r, NNINIT_FINDING_VANISHING, flat, 0, 0);
+        if (f) {
+            snprintf(f->text, sizeof f->text,
+                     "layer %d's pre-activations are the same for every input and unit (std 0) although layer %d's "
+                     "vary: its weights are zero or constant, so no signal passes it",
+                     flat + 1, first + 1);
+            snprintf(f->advice, sizeof f->advice, "give layer %d a random init: use %s (%s)", flat + 1,
+                     get_advice(&la)->init, get_advice(&la)->why);
+        }
+    }
     /* measured vanishing / exploding, activations then gradients */
-    if (first >= 0 && nh >= 2) {
+    if (first >= 0 && nh >= 2 && flat < 0) {
         struct { double factor, rate; const char *what, *dir; int at, from; } m[2] = {
             {r->act_factor, r->act_rate, "pre-activation", "with depth", last, first},
             {r->grad_factor, r->grad_rate, "gradient", "backward", first, last}};
@@ -346,11 +451,19 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                                             m[i].factor, 0);
             if (!f) break;
             snprintf(f->text, sizeof f->text,
-                     "layer %d %s std is %.3g %s layer %d's (x%.3g per layer): %ss %s %s", m[i].at + 1, m[i].what,
-                     m[i].factor, small ? "of" : "times", m[i].from + 1, m[i].rate, m[i].what,
-                     small ? "vanish" : "explode", m[i].dir);
-            scale_advice(r, get_advice(&la), small ? "weights too small for this depth" : "weights too large for this depth", f->advice,
-                         sizeof f->advice);
+                     "layer %d %s std is %.3g %s layer %d's (x%.3g per layer%s): %ss %s %s", m[i].at + 1, m[i].what,
+                     m[i].factor, small ? "of" : "times", m[i].from + 1, m[i].rate,
+                     m[i].factor == 0 ? "; below float range" : "", m[i].what, small ? "vanish" : "explode", m[i].dir);
+            int md = mean_dominated(r, first, last);
+            if (md >= 0)
+                snprintf(f->advice, sizeof f->advice,
+                         "layer %d's pre-activations have mean %.3g against a std of %.3g: the biases (or a non-zero "
+                         "mean of the weights) dominate; start the biases at zero (--bias zeros) and use a zero-mean "
+                         "init: %s",
+                         md + 1, r->layers[md].pre_mean, r->layers[md].pre_std, get_advice(&la)->init);
+            else
+                scale_advice(r, get_advice(&la), small ? "weights too small for this depth" : "weights too large for this depth",
+                             f->advice, sizeof f->advice);
         }
     }
     /* what the theory says about depth: iterate the q map of the last hidden
@@ -369,13 +482,16 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
             if (l == 2 * nh) break;
             if (nninit_mf_chi1(&n, q, &chi) || nninit_mf_q_map(&n, q, &q)) ok = 0;
             else g *= chi;
-            if (!(q > 0) || q > 1e300 || !(g > 0) || g > 1e300) break;
+            if (!(q > 0) || q > 1e300 || !(g > 0) || g > 1e300) { /* underflow to 0 or overflow: say so */
+                if (l + 1 < nh) qd = q, gd = g;
+                break;
+            }
         }
         struct { double here, twice; const char *what; } t[2] = {{qd / q1, q / q1, "activation"},
                                                                  {gd, g, "gradient"}};
         for (int i = 0; ok && i < 2; i++) {
             double k = t[i].twice;
-            if (!(k > 0) || (k <= lim && k >= 1 / lim)) continue;
+            if (!(k >= 0) || (k <= lim && k >= 1 / lim)) continue;
             int small = k < 1, said = 0;
             /* a measured finding of the same kind and quantity already says it */
             for (int j = 0; j < r->n_findings; j++)
@@ -411,26 +527,41 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                 advice sa = p->act == act && p->act_param == ap
                                 ? *get_advice(&la)
                                 : advise(p->act, p->act_param,
-                                         needs_critical(p->act) ? critical_sw2(r, p->act, p->act_param) : NAN);
+                                         needs_critical(r, p->act) ? critical_sw2(r, p->act, p->act_param) : NAN,
+                                         isfinite(r->sb2) ? r->sb2 : 0.0);
                 snprintf(f->advice, sizeof f->advice, "weights too large: use %s (%s)", sa.init, sa.why);
             }
             break;
         }
     }
-    /* dead units */
-    if (r->dead_layer >= 0 && r->dead_max > NNINIT_PROBE_DEAD) {
+    /* dead units (a live unit is zero on all B inputs with chance ~2^-B: only
+     * batches of 16 or more tell dead from unlucky) */
+    if (r->dead_layer >= 0 && r->dead_max > NNINIT_PROBE_DEAD && batch >= 16) {
         int l = r->dead_layer;
+        const nninit_probe_layer *p = &r->layers[l];
         nninit_finding *f = add_finding(r, NNINIT_FINDING_DEAD, l, r->dead_max, 0);
         if (f) {
             double d0 = r->layers[first].dead;
-            int n = snprintf(f->text, sizeof f->text, "%.0f%% of layer %d's %s units are zero on every input of the batch (dead)",
-                             100 * r->dead_max, l + 1, nninit_act_name(r->layers[l].act));
+            int n = snprintf(f->text, sizeof f->text, "%.0f%% of layer %d's %s units are zero on all %d inputs of the batch (dead)",
+                             100 * r->dead_max, l + 1, nninit_act_name(p->act), batch);
             if (last > first && n > 0 && n < (int)sizeof f->text)
                 snprintf(f->text + n, sizeof f->text - (size_t)n, "; by depth: layer %d %.0f%%, layer %d %.0f%%", first + 1,
                          100 * d0, last + 1, 100 * r->layers[last].dead);
-            if (d0 > NNINIT_PROBE_DEAD)
+            if (!(p->pre_std > 0))
                 snprintf(f->advice, sizeof f->advice,
-                         "the first layer is already dead: start the biases at zero and use %s (%s)", get_advice(&la)->init, get_advice(&la)->why);
+                         "layer %d's pre-activations are the same for every input (zero or constant weights): use %s "
+                         "(%s)",
+                         l + 1, get_advice(&la)->init, get_advice(&la)->why);
+            else if (p->pre_mean < -0.5 * p->pre_std)
+                snprintf(f->advice, sizeof f->advice,
+                         "layer %d's pre-activations have mean %.3g against a std of %.3g: the biases push the units "
+                         "below zero; start the biases at zero (--bias zeros)",
+                         l + 1, p->pre_mean, p->pre_std);
+            else if (la.resnet)
+                snprintf(f->advice, sizeof f->advice,
+                         "units die as depth makes the inputs alike (pair correlation %.2f at layer %d): start each "
+                         "residual branch at zero (he-zero) so the blocks begin as the identity",
+                         r->corr_last, last + 1);
             else
                 snprintf(f->advice, sizeof f->advice,
                          "units die as depth makes the inputs alike (pair correlation %.2f at layer %d); no init scale "
@@ -449,11 +580,27 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
             }
         nninit_finding *f = add_finding(r, NNINIT_FINDING_COLLAPSE, at, r->corr_last, 0);
         if (f) {
-            snprintf(f->text, sizeof f->text,
-                     "two inputs with correlation %.2f at layer %d reach %.3f by layer %d and %.3f at layer %d: the net "
-                     "maps different inputs to nearly the same representation",
-                     r->layers[first].corr_meas, first + 1, r->layers[at].corr_meas, at + 1, r->corr_last, last + 1);
-            if (act == NNINIT_ACT_RELU || act == NNINIT_ACT_LEAKY_RELU)
+            int n;
+            if (at == first)
+                n = snprintf(f->text, sizeof f->text, "two inputs with correlation %.2f at the input are at %.3f already at layer %d",
+                             pair_corr, r->layers[first].corr_meas, first + 1);
+            else
+                n = snprintf(f->text, sizeof f->text, "two inputs with correlation %.2f at layer %d reach %.3f by layer %d",
+                             r->layers[first].corr_meas, first + 1, r->layers[at].corr_meas, at + 1);
+            if (at != last && n > 0 && n < (int)sizeof f->text)
+                n += snprintf(f->text + n, sizeof f->text - (size_t)n, " and %.3f at layer %d", r->corr_last, last + 1);
+            if (n > 0 && n < (int)sizeof f->text)
+                snprintf(f->text + n, sizeof f->text - (size_t)n,
+                         ": the net maps different inputs to nearly the same representation");
+            if (r->mean_field && !(r->sw2 > 0))
+                snprintf(f->advice, sizeof f->advice,
+                         "the weights are zero, so every input gives the same pre-activations (the biases): use %s (%s)",
+                         get_advice(&la)->init, get_advice(&la)->why);
+            else if (la.resnet)
+                snprintf(f->advice, sizeof f->advice,
+                         "start each residual branch at zero (he-zero): the blocks then begin as the identity and keep "
+                         "the inputs apart");
+            else if (act == NNINIT_ACT_RELU || act == NNINIT_ACT_LEAKY_RELU)
                 snprintf(f->advice, sizeof f->advice,
                          "no init scale prevents it in a plain %s net (its correlation map has c* = 1 at every "
                          "sigma_w^2): residual blocks (he-zero) or fewer layers",
@@ -462,7 +609,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                 snprintf(f->advice, sizeof f->advice,
                          "sigmoid's outputs share a mean of 1/2, which dominates every layer's input: use tanh "
                          "(zero-centred) with xavier_normal");
-            else if (r->mean_field && r->chi1 < 1)
+            else if (r->mean_field && r->chi1 < 1 && !at_advised_scale(r, get_advice(&la)))
                 snprintf(f->advice, sizeof f->advice,
                          "the net is in the ordered phase (chi_1 = %.3g < 1): raise sigma_w^2 to the edge of chaos: "
                          "use %s (%s)",
@@ -471,9 +618,11 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                 snprintf(f->advice, sizeof f->advice, "residual blocks (he-zero) or fewer layers");
         }
     }
-    /* chaos: nearby inputs are pulled apart (mean field), or measured with --corr */
+    /* chaos: nearby inputs are pulled apart (mean field), or measured with
+     * --corr. Not at the advised scale: SELU's sigma_w^2 = 1 is mildly
+     * chaotic by design (chi_1 = 1.07) and self-normalizes. */
     if (r->mean_field && isfinite(r->cstar) && r->cstar < NNINIT_PROBE_CHAOS_CSTAR && isfinite(r->xi_c) &&
-        nh >= r->xi_c) {
+        nh >= r->xi_c && !at_advised_scale(r, get_advice(&la))) {
         nninit_finding *f = add_finding(r, NNINIT_FINDING_CHAOS, last, r->cstar, 1);
         if (f) {
             snprintf(f->text, sizeof f->text,
@@ -495,21 +644,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
     }
     if (r->n_findings == 0) {
         nninit_finding *f = add_finding(r, NNINIT_FINDING_HEALTHY, -1, 0, 0);
-        if (f) {
-            char mf[96] = "";
-            if (r->mean_field && isfinite(r->chi1_asym))
-                snprintf(mf, sizeof mf, "; mean field chi_1 %.4g (x%.3g gradient variance per layer)", r->chi1_asym,
-                         r->chi1_asym);
-            snprintf(f->text, sizeof f->text,
-                     "checked per layer: pre-activation std x%.3g (band %g-%g), end to end x%.3g (limit %gx); "
-                     "gradient std x%.3g, end to end x%.3g; loss at init %.3g (limit %g ln %d = %.3g); saturated <= "
-                     "%.0f%%, dead <= %.0f%% (limit %.0f%%); pair correlation %.2f at layer %d%s",
-                     r->act_rate, NNINIT_PROBE_RATE_LO, NNINIT_PROBE_RATE_HI, r->act_factor, NNINIT_PROBE_FACTOR,
-                     r->grad_rate, r->grad_factor, r->loss, NNINIT_PROBE_LOSS_FACTOR, r->layers[r->n_layers - 1].width,
-                     NNINIT_PROBE_LOSS_FACTOR * r->loss_ref, 100 * r->sat_max, 100 * r->dead_max,
-                     100 * NNINIT_PROBE_DEAD, r->corr_last, last + 1, mf);
-            snprintf(f->advice, sizeof f->advice, "nothing to change");
-        }
+        if (f) healthy_text(r, f->text, sizeof f->text, nh), snprintf(f->advice, sizeof f->advice, "nothing to change");
     }
 }
 
@@ -517,7 +652,7 @@ static void progress(const nninit_probe_opts *o, const char *stage, int done, in
     if (o->progress) o->progress(o->progress_ctx, stage, done, total);
 }
 
-/* One range over every hidden layer's values (the shared histogram axis). */
+/* One finite range over every hidden layer's values (the shared histogram axis). */
 static void shared_range(nninit_net *net, int L, int B, int grad, double *lo, double *hi) {
     double mn = INFINITY, mx = -INFINITY;
     for (int l = 0; l + 1 < L || (L == 1 && l == 0); l++) {
@@ -527,6 +662,7 @@ static void shared_range(nninit_net *net, int L, int B, int grad, double *lo, do
         if (!x) continue;
         int64_t n = (int64_t)B * v.out_size;
         for (int64_t i = 0; i < n; i++) {
+            if (!isfinite(x[i])) continue;
             if (x[i] < mn) mn = x[i];
             if (x[i] > mx) mx = x[i];
         }
@@ -536,23 +672,13 @@ static void shared_range(nninit_net *net, int L, int B, int grad, double *lo, do
     *lo = mn, *hi = mx;
 }
 
-/* A histogram on a given range [lo, hi]; values outside count in the end bins. */
-static void histogram_on(const float *x, int64_t n, int bins, double lo, double hi, double *h) {
-    for (int b = 0; b < bins; b++) h[b] = 0;
-    double w = (hi - lo) / bins;
-    for (int64_t i = 0; i < n; i++) {
-        double t = ((double)x[i] - lo) / w;
-        int b = t >= bins ? bins - 1 : t < 0 ? 0 : (int)t;
-        h[b] += 1.0;
-    }
-    for (int b = 0; b < bins; b++) h[b] /= (double)n;
-}
-
 int nninit_probe_mean_field_text(const nninit_probe_report *r, char *buf, size_t n) {
     if (!r || (!buf && n)) return 0;
     if (!r->mean_field) return snprintf(buf, n, "%s", r->mf_note[0] ? r->mf_note : "not predicted");
     char q[160], ch[160], tail[160] = "";
-    if (r->q_unbounded) snprintf(q, sizeof q, "no fixed point: q grows without bound (x%.4g per layer)", r->q_growth);
+    if (r->q_unbounded && fabs(r->q_growth - 1) < 1e-3)
+        snprintf(q, sizeof q, "no fixed point: q grows without bound, about linearly (by sigma_b^2 or slower per layer)");
+    else if (r->q_unbounded) snprintf(q, sizeof q, "no fixed point: q grows without bound (x%.4g per layer)", r->q_growth);
     else if (r->qstar == 0) snprintf(q, sizeof q, "q* = 0: the signal dies out");
     else if (isfinite(r->qstar)) snprintf(q, sizeof q, "q* %.4g", r->qstar);
     else snprintf(q, sizeof q, "no fixed point found");
@@ -560,7 +686,9 @@ int nninit_probe_mean_field_text(const nninit_probe_report *r, char *buf, size_t
     if (!isfinite(k)) snprintf(ch, sizeof ch, "chi_1 not defined");
     else if (fabs(k - 1) < 1e-3) snprintf(ch, sizeof ch, "chi_1 %.4g: critical, gradients keep their size", k);
     else if (k < 1) snprintf(ch, sizeof ch, "chi_1 %.4g: ordered, gradient variance x%.3g per layer", k, k);
-    else snprintf(ch, sizeof ch, "chi_1 %.4g: chaotic, gradient variance x%.3g per layer", k, k);
+    else if (isfinite(r->cstar) && r->cstar < 1)
+        snprintf(ch, sizeof ch, "chi_1 %.4g: chaotic, gradient variance x%.3g per layer", k, k);
+    else snprintf(ch, sizeof ch, "chi_1 %.4g: gradient variance x%.3g per layer", k, k);
     int t = 0;
     if (isfinite(r->cstar) && r->cstar < 1) t = snprintf(tail, sizeof tail, "; c* %.3g, xi_c %.3g", r->cstar, r->xi_c);
     if (isfinite(r->sw2_critical) && t >= 0 && t < (int)sizeof tail)
@@ -648,6 +776,9 @@ nninit_status nninit_probe_run(const nninit_arch *arch, const nninit_layer_init 
             p->pre_mean = p->pre_std = p->q_meas = NAN;
         }
         moments(v.post, n, &p->post_mean, &p->post_std);
+        int64_t bad = 0;
+        for (int64_t i = 0; i < n; i++) bad += !isfinite(v.post[i]) || (v.pre && !isfinite(v.pre[i]));
+        p->nonfinite = n ? (double)bad / (double)n : 0.0;
         histogram(v.post, n, o.hist_bins, &p->hist_lo, &p->hist_hi, p->hist);
         histogram_on(v.post, n, o.hist_bins, rep->hist_shared_lo, rep->hist_shared_hi, p->shist);
         int64_t sat = 0;
@@ -716,7 +847,7 @@ nninit_status nninit_probe_run(const nninit_arch *arch, const nninit_layer_init 
     rep->qstar = rep->chi1 = rep->xi_q = rep->xi_c = rep->sw2 = rep->sb2 = NAN;
     rep->cstar = rep->q_growth = rep->chi1_asym = rep->sw2_critical = NAN;
     progress(&o, "theory", 0, 1);
-    nninit__probe_mean_field(arch, net, default_init, x, B, pair, rep);
+    nninit__probe_mean_field(arch, net, default_init, x, B, pair, o.lsuv, rep);
 
     /* (3) SGD steps, then distinct units again */
     for (int s = 0; s < o.sgd_steps; s++) {
@@ -737,7 +868,7 @@ nninit_status nninit_probe_run(const nninit_arch *arch, const nninit_layer_init 
                 nninit__probe_distinct(v.post, v.out_size, B, 1, v.out_size, o.sym_tol);
         }
     }
-    nninit__probe_diagnose(rep, o.sgd_steps, o.pair_corr);
+    nninit__probe_diagnose(rep, o.sgd_steps, o.pair_corr, B);
     rep->seconds = now_s() - t1;
 
 done:

@@ -41,6 +41,13 @@ static double spec_variance(const nninit_spec *s, int ndim, int64_t r, int64_t c
     return info.variance;
 }
 
+/* A mean m of n drawn values with mean square ms that zero-mean draws would
+ * not give: beyond a tenth of the rms, and beyond 3 standard errors (a
+ * 16-value bias has a sample mean of 0.25 rms by chance). */
+static int nonzero_mean(double m, double ms, int64_t n) {
+    return fabs(m) > fmax(0.1, 3.0 / sqrt((double)n)) * sqrt(ms);
+}
+
 /* The mean-field parameter of an activation as the engine applies it. */
 static double mf_param(nninit_act a, double ap) {
     return a == NNINIT_ACT_LEAKY_RELU || a == NNINIT_ACT_ELU ? ap : NAN;
@@ -68,8 +75,17 @@ static void summarize(const nninit_mf_net *n, double q0, nninit_probe_report *re
     }
 }
 
+/* sigma_w^2 read off float draws carries their rounding (orthogonal with
+ * gain sqrt 2 gives 2 +- 1e-8): six significant digits, so that an exactly
+ * critical scale is seen as one. */
+static double round6(double v) {
+    if (!(v > 0) || !isfinite(v)) return v;
+    double e = pow(10.0, floor(log10(v)) - 5);
+    return round(v / e) * e;
+}
+
 void nninit__probe_mean_field(const nninit_arch *arch, nninit_net *net, const nninit_layer_init *default_init,
-                              const float *x, int batch, const float *pair, nninit_probe_report *rep) {
+                              const float *x, int batch, const float *pair, int drawn, nninit_probe_report *rep) {
     int L = rep->n_layers, in = nninit_net_input_size(net);
     rep->mf_note[0] = '\0';
     if (L < 2) {
@@ -107,23 +123,38 @@ void nninit__probe_mean_field(const nninit_arch *arch, nninit_net *net, const nn
         }
         const nninit_layer_init *li = (l < arch->n_layers && arch->layers[l].has_init) ? &arch->layers[l].init
                                                                                         : default_init;
-        double vw = li ? spec_variance(&li->weight, 2, v.w_rows, v.w_cols) : NAN;
-        double vb = li ? spec_variance(&li->bias, 1, v.w_rows, 1) : NAN;
+        /* drawn: the weights were changed after the fill (LSUV), so the scheme no longer describes them */
+        double vw = li && !drawn ? spec_variance(&li->weight, 2, v.w_rows, v.w_cols) : NAN;
+        double vb = li && !drawn ? spec_variance(&li->bias, 1, v.w_rows, 1) : NAN;
         double m;
         if (isfinite(vw)) {
             sw2[l] = vw * (double)v.w_cols;
         } else { /* read it off the drawn weights; zero-mean i.i.d. only */
             double ms = mean_sq(v.w, v.w_rows * v.w_cols, &m);
-            if (ms > 0 && fabs(m) > 0.1 * sqrt(ms)) {
+            if (ms > 0 && nonzero_mean(m, ms, v.w_rows * v.w_cols)) {
                 snprintf(rep->mf_note, sizeof rep->mf_note,
                          "not predicted: layer %d's weights have mean %.3g (rms %.3g); the theory needs zero-mean "
                          "i.i.d. weights",
                          l + 1, m, sqrt(ms));
                 goto out;
             }
-            sw2[l] = ms * (double)v.w_cols;
+            sw2[l] = round6(ms * (double)v.w_cols);
         }
-        sb2[l] = isfinite(vb) ? vb : v.b ? mean_sq(v.b, v.w_rows, &m) : 0.0;
+        if (isfinite(vb)) {
+            sb2[l] = vb;
+        } else if (v.b) {
+            double ms = mean_sq(v.b, v.w_rows, &m);
+            if (ms > 0 && nonzero_mean(m, ms, v.w_rows)) {
+                snprintf(rep->mf_note, sizeof rep->mf_note,
+                         "not predicted: layer %d's biases have mean %.3g (rms %.3g); the theory needs zero-mean "
+                         "i.i.d. biases",
+                         l + 1, m, sqrt(ms));
+                goto out;
+            }
+            sb2[l] = round6(ms);
+        } else {
+            sb2[l] = 0.0;
+        }
         if (!(sw2[l] > 0)) zero = 1;
         width[l] = v.out_size;
         act[l] = v.act;
@@ -175,11 +206,15 @@ void nninit__probe_mean_field(const nninit_arch *arch, nninit_net *net, const nn
     rep->layers[0].corr_pred = c;
     for (int l = 1; l < L; l++) {
         nninit_mf_net n = {(nninit_mf_act)act[l - 1], ap[l - 1], sw2[l], sb2[l]};
-        if (nninit_mf_q_map(&n, q[l - 1], &q[l])) goto out;
+        /* past float range the prediction is "overflow": q stays infinite */
+        if (!isfinite(q[l - 1])) q[l] = INFINITY;
+        else if (nninit_mf_q_map(&n, q[l - 1], &q[l])) goto out;
         rep->layers[l].q_pred = q[l];
-        /* the c map needs q > 0; once a pair has collapsed to 0 it stays undefined */
+        /* the c map needs q > 0 (and not a denormal); once a pair has collapsed
+         * to 0 or overflowed it stays undefined */
         double cn = NAN;
-        if (isfinite(c) && q11 > 0 && q22 > 0 && !nninit_mf_c_map(&n, q11, q22, c, &cn) &&
+        if (isfinite(c) && q11 > 1e-250 && q22 > 1e-250 && isfinite(q11) && isfinite(q22) &&
+            !nninit_mf_c_map(&n, q11, q22, c, &cn) &&
             !nninit_mf_q_map(&n, q11, &q11) && !nninit_mf_q_map(&n, q22, &q22))
             c = cn;
         else
@@ -190,8 +225,8 @@ void nninit__probe_mean_field(const nninit_arch *arch, nninit_net *net, const nn
     rep->layers[L - 1].grad_var_pred_ratio = 1.0;
     for (int l = L - 2; l >= 0; l--) {
         nninit_mf_net n = {(nninit_mf_act)act[l], ap[l], sw2[l + 1], sb2[l + 1]};
-        double chi;
-        if (nninit_mf_chi1(&n, q[l], &chi)) goto out;
+        double chi = INFINITY;
+        if (isfinite(q[l]) && nninit_mf_chi1(&n, q[l], &chi)) goto out;
         rep->layers[l].grad_var_pred_ratio =
             rep->layers[l + 1].grad_var_pred_ratio * chi * (double)width[l + 1] / (double)width[l];
     }
