@@ -13,6 +13,7 @@
 #include "nninit_probe.h"
 #include "io/idx.h"
 #include "common.h"
+#include "probe/probe_internal.h"
 #include "rng/philox.h"
 
 static nninit_arch *parse(const char *text) {
@@ -476,6 +477,44 @@ static void test_edge_cases(void **state) {
     nninit_probe_report_free(&r);
 }
 
+/* Distinct units: the sorted-by-sum search counts exactly what the greedy
+ * comparison against every representative counts. 40 prototypes, each
+ * copied 6 times with relative perturbations below the tolerance, plus exact
+ * copies, a NaN vector (close to nothing) and zero vectors. */
+static void test_distinct_count(void **state) {
+    (void)state;
+    enum { P = 40, C = 6, LEN = 32, N = P * C + 3 };
+    static float x[N * LEN];
+    uint32_t key[2] = {7, 9}, w[4];
+    for (int p = 0; p < P; p++)
+        for (int k = 0; k < LEN; k++) {
+            const uint32_t ctr[4] = {(uint32_t)p, (uint32_t)k, 0, 0};
+            nninit__philox4x32_10(ctr, key, w);
+            float v = (float)((double)w[0] / 4294967296.0 - 0.5);
+            for (int c = 0; c < C; c++) {
+                float eps = c == 0 ? 0.0f : (float)(((double)w[1 + c % 3] / 4294967296.0 - 0.5) * 1e-7);
+                x[(p * C + c) * LEN + k] = v * (1.0f + eps);
+            }
+        }
+    for (int k = 0; k < LEN; k++) {
+        x[(P * C) * LEN + k] = k == 3 ? NAN : 1.0f;
+        x[(P * C + 1) * LEN + k] = 0.0f;
+        x[(P * C + 2) * LEN + k] = 0.0f;
+    }
+    /* vectors are rows: element k of vector i at x[i * LEN + k] */
+    assert_int_equal(nninit__probe_distinct(x, N, LEN, LEN, 1, 1e-6), P + 2);
+    /* tolerance 0: only bit-equal vectors merge; a perturbation of 1e-7 may
+     * round away in float, so the count lies between P + 2 and N - 1 */
+    int exact = nninit__probe_distinct(x, N, LEN, LEN, 1, 0.0);
+    assert_true(exact >= P + 2 && exact <= N - 1);
+    /* the same vectors as columns (units of a batch: stride 1 between units) */
+    static float t[N * LEN];
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < LEN; k++) t[k * N + i] = x[i * LEN + k];
+    assert_int_equal(nninit__probe_distinct(t, N, LEN, 1, N, 1e-6), P + 2);
+    assert_int_equal(nninit__probe_distinct(t, N, LEN, 1, N, 0.0), exact);
+}
+
 static int n_progress;
 static void count_progress(void *ctx, const char *stage, int done, int total) {
     (void)ctx, (void)done;
@@ -671,7 +710,7 @@ int main(void) {
         cmocka_unit_test(test_repro_relu30_dead_collapse), cmocka_unit_test(test_mean_field_parameters),
         cmocka_unit_test(test_repro_leaky_advice), cmocka_unit_test(test_mean_field_notes),
         cmocka_unit_test(test_shared_histograms), cmocka_unit_test(test_progress_callback),
-        cmocka_unit_test(test_edge_cases),
+        cmocka_unit_test(test_edge_cases), cmocka_unit_test(test_distinct_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,8 +5,8 @@
  * all from one zeroed block; forward, loss, backward and sgd never allocate.
  * Per layer: weights and their gradients, pre- and post-activation (one
  * buffer when the activation is the identity) and dL/d(pre). Shared: a copy
- * of the input, dL/d(output), the conv im2col workspaces and two residual
- * scratch buffers.
+ * of the input, dL/d(output), the conv workspace (a chunk of a few examples)
+ * and two residual scratch buffers.
  *
  * Data flow. Activations are (batch, C*H*W) row-major, so a flatten moves no
  * data: its output is its input buffer. A dense layer after a conv reads that
@@ -57,7 +57,7 @@ struct nninit_net {
     int out_src;                   /* the layer whose post is the output     */
     layer *layers;
     float *input, *dout;
-    float *col, *dcol;             /* conv workspaces, one example           */
+    float *conv_ws;                /* conv workspace, a chunk of examples    */
     float *rd0, *rd1;              /* residual: dL/dh_pre, alpha dL/dpre     */
     void *mem;
 };
@@ -247,7 +247,7 @@ static void layout(nninit_net *net, arena *a) {
             if ((size_t)L->out_size > res) res = (size_t)L->out_size;
         }
         if (L->kind == NNINIT_LAYER_CONV2D || (L->kind == NNINIT_LAYER_RESIDUAL && L->res_kind == NNINIT_LAYER_CONV2D)) {
-            size_t c = nninit__conv_col_size(&L->g);
+            size_t c = nninit__conv_ws_size(&L->g);
             if (c > col) col = c;
         }
         L->pre = take(a, act);
@@ -255,7 +255,7 @@ static void layout(nninit_net *net, arena *a) {
         L->dpre = take(a, act);
     }
     net->dout = take(a, mb * net->out_size);
-    net->col = take(a, col), net->dcol = take(a, col);
+    net->conv_ws = take(a, col);
     net->rd0 = take(a, mb * res), net->rd1 = take(a, mb * res);
 }
 
@@ -445,16 +445,16 @@ fail:
 /* Forward, loss, backward, SGD                                              */
 /* ------------------------------------------------------------------------- */
 
-static void forward_residual(layer *L, int batch, float *col) {
+static void forward_residual(layer *L, int batch, float *ws) {
     size_t n = (size_t)batch * L->out_size;
     if (L->res_kind == NNINIT_LAYER_DENSE) {
         nninit__dense_forward(batch, L->out_size, L->out_size, L->in, L->w, L->b, L->h_pre);
         nninit__act_forward(L->inner_act, L->inner_ap, L->h_pre, L->h_post, n);
         nninit__dense_forward(batch, L->out_size, L->out_size, L->h_post, L->w2, L->b2, L->pre);
     } else {
-        nninit__conv_forward(&L->g, batch, L->in, L->w, L->b, L->h_pre, col);
+        nninit__conv_forward(&L->g, batch, L->in, L->w, L->b, L->h_pre, ws);
         nninit__act_forward(L->inner_act, L->inner_ap, L->h_pre, L->h_post, n);
-        nninit__conv_forward(&L->g, batch, L->h_post, L->w2, L->b2, L->pre, col);
+        nninit__conv_forward(&L->g, batch, L->h_post, L->w2, L->b2, L->pre, ws);
     }
     const float *x = L->in, alpha = L->alpha;
     float *pre = L->pre;
@@ -475,8 +475,8 @@ nninit_status nninit_net_forward(nninit_net *net, const float *x, int batch) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, L->out_size, L->in_size, 1.0f, L->in,
                         L->in_size, L->w, L->in_size, 1.0f, L->pre, L->out_size);
             break;
-        case NNINIT_LAYER_CONV2D: nninit__conv_forward(&L->g, batch, L->in, L->w, L->b, L->pre, net->col); break;
-        case NNINIT_LAYER_RESIDUAL: forward_residual(L, batch, net->col); break;
+        case NNINIT_LAYER_CONV2D: nninit__conv_forward(&L->g, batch, L->in, L->w, L->b, L->pre, net->conv_ws); break;
+        case NNINIT_LAYER_RESIDUAL: forward_residual(L, batch, net->conv_ws); break;
         case NNINIT_LAYER_FLATTEN: continue;
         }
         nninit__act_forward(L->act, L->ap, L->pre, L->post, (size_t)batch * L->out_size);
@@ -538,9 +538,9 @@ static void backward_residual(nninit_net *net, layer *L, int batch, float *dx) {
         nninit__act_backward(L->inner_act, L->inner_ap, L->h_pre, L->h_post, net->rd0, n);
         nninit__dense_backward(batch, d, d, L->in, L->w, net->rd0, L->dw, L->db, dx, 1);
     } else {
-        nninit__conv_backward(&L->g, batch, L->h_post, L->w2, df, L->dw2, L->db2, net->rd0, 0, net->col, net->dcol);
+        nninit__conv_backward(&L->g, batch, L->h_post, L->w2, df, L->dw2, L->db2, net->rd0, 0, net->conv_ws);
         nninit__act_backward(L->inner_act, L->inner_ap, L->h_pre, L->h_post, net->rd0, n);
-        nninit__conv_backward(&L->g, batch, L->in, L->w, net->rd0, L->dw, L->db, dx, 1, net->col, net->dcol);
+        nninit__conv_backward(&L->g, batch, L->in, L->w, net->rd0, L->dw, L->db, dx, 1, net->conv_ws);
     }
 }
 
@@ -566,7 +566,7 @@ nninit_status nninit_net_backward(nninit_net *net) {
             nninit__dense_backward(batch, L->in_size, L->out_size, L->in, L->w, L->dpre, L->dw, L->db, dx, 0);
             break;
         case NNINIT_LAYER_CONV2D:
-            nninit__conv_backward(&L->g, batch, L->in, L->w, L->dpre, L->dw, L->db, dx, 0, net->col, net->dcol);
+            nninit__conv_backward(&L->g, batch, L->in, L->w, L->dpre, L->dw, L->db, dx, 0, net->conv_ws);
             break;
         case NNINIT_LAYER_RESIDUAL: backward_residual(net, L, batch, dx); break;
         case NNINIT_LAYER_FLATTEN: break;

@@ -44,20 +44,23 @@ typedef struct {
     int oh, ow;
 } nninit__conv_geom;
 
-/* Floats of im2col workspace one example needs: (c kh kw) x (oh ow); 0 for a
- * 1x1 stride-1 unpadded conv, which reads the input in place. */
-size_t nninit__conv_col_size(const nninit__conv_geom *g);
+/* Floats of workspace one conv needs for forward and backward: the im2col
+ * matrix of a chunk of a few examples (about 1024 output columns, at least
+ * one example), the chunk's output or input gradient, and the flipped
+ * weight and the weight gradient's accumulator. Independent of the batch:
+ * the kernels go one chunk at a time. */
+size_t nninit__conv_ws_size(const nninit__conv_geom *g);
 
-/* y (batch, o*oh*ow) = conv(x (batch, c*h*w), w) + b. col: workspace of
- * nninit__conv_col_size floats. */
+/* y (batch, o*oh*ow) = conv(x (batch, c*h*w), w) + b. ws: workspace of
+ * nninit__conv_ws_size floats. */
 void nninit__conv_forward(const nninit__conv_geom *g, int batch, const float *x, const float *w, const float *b,
-                          float *y, float *col);
+                          float *y, float *ws);
 
 /* From dy (batch, o*oh*ow): dw, db and, if dx is not NULL, dx (batch,
- * c*h*w), added to dx when accumulate is set. col, dcol: workspaces of
- * nninit__conv_col_size floats each. */
+ * c*h*w), added to dx when accumulate is set. ws: workspace of
+ * nninit__conv_ws_size floats (the forward's may be reused). */
 void nninit__conv_backward(const nninit__conv_geom *g, int batch, const float *x, const float *w, const float *dy,
-                           float *dw, float *db, float *dx, int accumulate, float *col, float *dcol);
+                           float *dw, float *db, float *dx, int accumulate, float *ws);
 
 /* ---- parameters, for optimizers (net.c) ------------------------------------ */
 
