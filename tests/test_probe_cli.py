@@ -78,6 +78,8 @@ class ProbeCli(unittest.TestCase):
             (["--arch", "784 -> dense 10", "--batch", "1"], "batch"),
             (["--arch", "784 -> dense 10", "--corr", "2"], "corr"),
             (["--arch", "784 -> dense 10", "--bogus", "1"], "unknown option"),
+            (["--arch", "784 -> dense 10", "--threads", "0"], "threads"),
+            (["--arch", "784 -> dense 10", "--hist-axes", "both"], "hist-axes"),
             ([], "--arch"),
         ]:
             r = run(*args)

@@ -35,6 +35,7 @@ static const char probe_usage[] =
     "  --steps K           SGD steps before counting distinct units again (10)\n"
     "  --corr C            correlation of the two probe inputs (0)\n"
     "  --seed N            seed of weights and inputs (0)\n"
+    "  --threads N         OpenBLAS threads (default: OpenBLAS's own choice)\n"
     "  --lsuv              LSUV (orthogonal pre-init, unit variance per layer) first\n"
     "  --wide              every column (default: the table fits 100 columns)\n"
     "  --json              one JSON object on stdout\n"
@@ -365,6 +366,9 @@ int cmd_probe(int argc, char **argv) {
         } else if (!strcmp(a, "--seed")) {
             if (cli_parse_long(v, &n) || n < 0) return bad("--seed '%s': expected a non-negative integer", v);
             o.seed = (uint64_t)n;
+        } else if (!strcmp(a, "--threads")) {
+            if (cli_parse_long(v, &n) || n < 1 || n > 1024) return bad("--threads '%s': expected an integer in 1..1024", v);
+            o.threads = (int)n;
         } else if (!strcmp(a, "--lr")) {
             if (cli_parse_double(v, &d) || d < 0) return bad("--lr '%s': expected a number >= 0", v);
             o.lr = (float)d;

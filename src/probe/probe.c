@@ -18,6 +18,8 @@
 #include "probe/meanfield.h"
 #include "probe/probe_internal.h"
 
+void openblas_set_num_threads(int num_threads); /* OpenBLAS's, as in train.c */
+
 nninit_probe_opts nninit_probe_opts_default(void) {
     nninit_probe_opts o;
     memset(&o, 0, sizeof o);
@@ -779,6 +781,8 @@ nninit_status nninit_probe_run(const nninit_arch *arch, const nninit_layer_init 
     if (!(o.pair_corr >= -1 && o.pair_corr <= 1))
         return nninit__err(NNINIT_ERR_PARAM, "probe: pair correlation %g outside [-1, 1]", o.pair_corr);
     if (o.sgd_steps < 0) return nninit__err(NNINIT_ERR_PARAM, "probe: sgd_steps %d < 0", o.sgd_steps);
+    if (o.threads < 0) return nninit__err(NNINIT_ERR_PARAM, "probe: threads %d < 0", o.threads);
+    if (o.threads > 0) openblas_set_num_threads(o.threads);
     memset(rep, 0, sizeof *rep);
     double t0 = now_s();
 
