@@ -76,16 +76,24 @@ static void histogram_on(const float *x, int64_t n, int bins, double lo, double 
 
 /* The finite range of x (a unit range around a constant, [-0.5, 0.5] when
  * nothing is finite). */
-static void finite_range(const float *x, int64_t n, double *lo, double *hi) {
-    double mn = INFINITY, mx = -INFINITY;
+static void extend_finite(const float *x, int64_t n, double *mn, double *mx) {
     for (int64_t i = 0; i < n; i++) {
         if (!isfinite(x[i])) continue;
-        if (x[i] < mn) mn = x[i];
-        if (x[i] > mx) mx = x[i];
+        if (x[i] < *mn) *mn = x[i];
+        if (x[i] > *mx) *mx = x[i];
     }
+}
+
+static void settle_range(double mn, double mx, double *lo, double *hi) {
     if (!(mx >= mn)) mn = mx = 0;
     if (!(mx > mn)) { mn -= 0.5; mx += 0.5; }
     *lo = mn, *hi = mx;
+}
+
+static void finite_range(const float *x, int64_t n, double *lo, double *hi) {
+    double mn = INFINITY, mx = -INFINITY;
+    extend_finite(x, n, &mn, &mx);
+    settle_range(mn, mx, lo, hi);
 }
 
 static void histogram(const float *x, int64_t n, int bins, double *lo, double *hi, double *h) {
@@ -728,17 +736,9 @@ static void shared_range(nninit_net *net, int L, int B, int grad, double *lo, do
         nninit_layer_view v;
         if (nninit_net_layer(net, l, &v) || v.kind == NNINIT_LAYER_FLATTEN) continue;
         const float *x = grad ? v.dpre : v.post;
-        if (!x) continue;
-        int64_t n = (int64_t)B * v.out_size;
-        for (int64_t i = 0; i < n; i++) {
-            if (!isfinite(x[i])) continue;
-            if (x[i] < mn) mn = x[i];
-            if (x[i] > mx) mx = x[i];
-        }
+        if (x) extend_finite(x, (int64_t)B * v.out_size, &mn, &mx);
     }
-    if (!(mx >= mn)) mn = mx = 0;
-    if (!(mx > mn)) { mn -= 0.5; mx += 0.5; }
-    *lo = mn, *hi = mx;
+    settle_range(mn, mx, lo, hi);
 }
 
 int nninit_probe_mean_field_text(const nninit_probe_report *r, char *buf, size_t n) {
