@@ -195,6 +195,28 @@ static void test_ranges(void **state) {
     assert_int_equal(nninit_fill_range(&s, &t, nninit_key_make(0, 0), 0, 16, buf), NNINIT_OK);
 }
 
+/* A message that quotes a lower layer's message says each part once: the
+ * formatter once printed the thread-local buffer into itself ("xavier_normal:
+ * xavier_normal: hannels 4 not divisible by groups 3"). */
+static void test_nested_message(void **state) {
+    (void)state;
+    int64_t shape[4] = {4, 4, 3, 3};
+    nninit_tensor t = nninit_tensor_make(4, shape, NNINIT_F32);
+    t.layout = NNINIT_LAYOUT_IOHW;
+    t.groups = 3;
+    nninit_info info;
+    nninit_spec s = nninit_spec_default(NNINIT_XAVIER_NORMAL);
+    assert_int_equal(nninit_explain(&s, &t, &info), NNINIT_ERR_GROUPS);
+    assert_string_equal(nninit_last_error(), "xavier_normal: fans: iohw in-channels 4 not divisible by groups 3");
+    int64_t one[1] = {5};
+    nninit_tensor v = nninit_tensor_make(1, one, NNINIT_F32);
+    s = nninit_spec_default(NNINIT_KAIMING_NORMAL);
+    assert_int_equal(nninit_explain(&s, &v, &info), NNINIT_ERR_DIMS);
+    const char *m = nninit_last_error();
+    assert_int_equal(strncmp(m, "kaiming_normal: fans: ", 22), 0);
+    assert_null(strstr(m + 1, "kaiming_normal"));
+}
+
 static void test_status_names(void **state) {
     (void)state;
     for (int s = 0; s <= NNINIT_ERR_DIVERGED; s++)
@@ -221,7 +243,7 @@ int main(void) {
         cmocka_unit_test(test_null_pointers), cmocka_unit_test(test_bad_shapes),
         cmocka_unit_test(test_bad_parameters), cmocka_unit_test(test_bad_dims),
         cmocka_unit_test(test_not_representable), cmocka_unit_test(test_ranges),
-        cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_status_names), cmocka_unit_test(test_nested_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

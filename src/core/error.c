@@ -1,16 +1,22 @@
 /* error.c -- status names, the thread-local last-error message, version. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
 static _Thread_local char nninit__msg[512];
 
+/* Formats into a local buffer first: a message may quote nninit_last_error()
+ * (a prefix on a lower layer's message), and vsnprintf from the buffer into
+ * itself is undefined behaviour (it printed "x: x: hannels ..."). */
 nninit_status nninit__err(nninit_status s, const char *fmt, ...) {
+    char tmp[sizeof nninit__msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(nninit__msg, sizeof nninit__msg, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(nninit__msg, tmp, sizeof tmp);
     return s;
 }
 

@@ -49,12 +49,6 @@ static nninit_status fail(const char *where, const char *fmt, ...) {
     return nninit__err(NNINIT_ERR_PARAM, "arch: %s: %s", where, msg);
 }
 
-/* nninit_last_error() copied out, so that it can be quoted in a new message. */
-static const char *last_error_copy(char *buf, size_t cap) {
-    snprintf(buf, cap, "%s", nninit_last_error());
-    return buf;
-}
-
 /* "identity, sigmoid, ..., softplus" from the activation table. */
 static const char *act_list(char *buf, size_t cap) {
     size_t n = 0;
@@ -151,14 +145,13 @@ static nninit_status param_set_num(nninit_spec *sp, int k, double v, const char 
 
 static nninit_status param_set_name(nninit_spec *sp, int k, const char *v, const char *where) {
     nninit_status st = NNINIT_OK;
-    char buf[256];
     switch (params[k].kind) {
     case PK_MODE: st = nninit_mode_parse(v, &sp->mode); break;
     case PK_NL: st = nninit_nonlinearity_parse(v, &sp->nonlinearity); break;
     case PK_DIST: st = nninit_distribution_parse(v, &sp->distribution); break;
     default: return fail(where, "%s takes a number, not a name", params[k].name);
     }
-    if (st) return fail(where, "%s", last_error_copy(buf, sizeof buf));
+    if (st) return fail(where, "%s", nninit_last_error());
     return NNINIT_OK;
 }
 
@@ -218,13 +211,13 @@ static nninit_status check_init(const nninit_layer_spec *L, int out, int in, int
     wt.groups = groups;
     nninit_tensor bt = nninit_tensor_make(1, shape, NNINIT_F32);
     nninit_info info;
-    char buf[300], sh[64];
+    char sh[64];
     if (conv) snprintf(sh, sizeof sh, "(%d, %d, %d, %d)", out, in / groups, kh, kw);
     else snprintf(sh, sizeof sh, "(%d, %d)", out, in);
     if (nninit_explain(&L->init.weight, &wt, &info) != NNINIT_OK)
-        return fail(where, "the weight init cannot fill a %s weight: %s", sh, last_error_copy(buf, sizeof buf));
+        return fail(where, "the weight init cannot fill a %s weight: %s", sh, nninit_last_error());
     if (nninit_explain(&L->init.bias, &bt, &info) != NNINIT_OK)
-        return fail(where, "the bias init cannot fill a (%d) bias: %s", out, last_error_copy(buf, sizeof buf));
+        return fail(where, "the bias init cannot fill a (%d) bias: %s", out, nninit_last_error());
     return NNINIT_OK;
 }
 
@@ -909,7 +902,7 @@ static nninit_status json_scheme(build *b, const cJSON *it, const char *path, nn
     nninit_scheme s;
     if (!cJSON_IsString(name))
         return fail(kp, "expected a scheme name (e.g. \"kaiming_normal\") but found %s", json_desc(name, buf, sizeof buf));
-    if (nninit_scheme_parse(name->valuestring, &s) != NNINIT_OK) return fail(kp, "%s", last_error_copy(buf, sizeof buf));
+    if (nninit_scheme_parse(name->valuestring, &s) != NNINIT_OK) return fail(kp, "%s", nninit_last_error());
     nninit_spec sp = nninit_spec_default(s);
     unsigned seen = 0;
     for (const cJSON *c = it->child; c; c = c->next) {

@@ -273,9 +273,7 @@ static int needs_fans(nninit_scheme s) {
 
 /* Prefix the message of a failed fill with the tensor's name. */
 static nninit_status named(nninit_status st, const char *name) {
-    char msg[400];
-    snprintf(msg, sizeof msg, "%s", nninit_last_error());
-    return nninit__err(st, "%s: %s", name, msg);
+    return nninit__err(st, "%s: %s", name, nninit_last_error());
 }
 
 /* Fill weight w (tensor wt) and bias b (wt->shape[0] values) under keys
