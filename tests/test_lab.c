@@ -56,6 +56,14 @@ static void test_verdicts(void **state) {
     lab_check(&r, "a", "x < 1", 0.5, LAB_LT, 1, 0, "");
     r.status = NNINIT_ERR_IO;
     assert_int_equal(lab_finish(&r), LAB_INCONCLUSIVE);
+    /* a failing check past the listed ones still decides the verdict */
+    memset(&r, 0, sizeof r);
+    for (int i = 0; i < LAB_MAX_CHECKS; i++) lab_check(&r, "ok", "x < 1", 0.5, LAB_LT, 1, 0, "");
+    assert_int_equal(lab_finish(&r), LAB_REPRODUCED);
+    assert_int_equal(lab_check(&r, "late", "x < 1", 5, LAB_LT, 1, 0, ""), LAB_NOT_REPRODUCED);
+    assert_int_equal(r.n_checks, LAB_MAX_CHECKS);
+    assert_int_equal(lab_finish(&r), LAB_NOT_REPRODUCED);
+    assert_non_null(strstr(r.notes, "1 more checks than the report lists"));
     assert_true(lab_acc_noise(0.5, 100, 2.0) > 0.099 && lab_acc_noise(0.5, 100, 2.0) < 0.101);
     assert_true(lab_acc_noise(1.0, 100, 1.0) > 0); /* never zero */
 }

@@ -106,6 +106,8 @@ typedef struct {
     char notes[1536];          /* what the measurements say, computed text       */
     int n_checks;
     lab_check_t checks[LAB_MAX_CHECKS];
+    /* checks past LAB_MAX_CHECKS: not listed, but counted in the verdict */
+    int n_unlisted, unlisted_failed, unlisted_inconclusive;
     int n_curves;
     lab_curve curves[LAB_MAX_CURVES];
     int n_probes;

@@ -153,7 +153,12 @@ lab_verdict lab_check(lab_result *r, const char *name, const char *prediction, d
     else if (holds(measured, op, threshold)) v = LAB_REPRODUCED;
     else if (noise > 0 && fabs(measured - threshold) <= noise) v = LAB_INCONCLUSIVE;
     else v = LAB_NOT_REPRODUCED;
-    if (r->n_checks >= LAB_MAX_CHECKS) return v;
+    if (r->n_checks >= LAB_MAX_CHECKS) { /* no room to list it; the verdict still counts it */
+        r->n_unlisted++;
+        r->unlisted_failed += v == LAB_NOT_REPRODUCED;
+        r->unlisted_inconclusive += v == LAB_INCONCLUSIVE;
+        return v;
+    }
     lab_check_t *c = &r->checks[r->n_checks++];
     snprintf(c->name, sizeof c->name, "%s", name);
     snprintf(c->prediction, sizeof c->prediction, "%s", prediction);
@@ -176,7 +181,13 @@ lab_verdict lab_finish(lab_result *r) {
         fail |= r->checks[i].verdict == LAB_NOT_REPRODUCED;
         inc |= r->checks[i].verdict == LAB_INCONCLUSIVE;
     }
+    fail |= r->unlisted_failed > 0;
+    inc |= r->unlisted_inconclusive > 0;
     if (r->status != NNINIT_OK || r->n_checks == 0) inc = 1; /* an experiment that did not run proves nothing */
+    if (r->n_unlisted > 0 && !strstr(r->notes, "more checks than the report lists"))
+        lab_note(r, " %d more checks than the report lists (%d) were counted in the verdict: %d not reproduced, %d "
+                    "inconclusive.",
+                 r->n_unlisted, LAB_MAX_CHECKS, r->unlisted_failed, r->unlisted_inconclusive);
     r->verdict = fail ? LAB_NOT_REPRODUCED : inc ? LAB_INCONCLUSIVE : LAB_REPRODUCED;
     return r->verdict;
 }
