@@ -78,6 +78,12 @@ typedef struct {
  *  On a syntax error returns NNINIT_ERR_PARAM and nninit_last_error() names
  *  the byte position and what was expected. arch may be large: heap-allocate. */
 NNINIT_API nninit_status nninit_arch_parse(const char *text, nninit_arch *arch);
+/*! nninit_spec_parse() : one scheme as the grammar's init= / bias= write it,
+ *  e.g. "kaiming_normal(nonlinearity=leaky_relu,a=0.2)" or "dirac". Only the
+ *  text is checked, not a tensor it must fill. On an error returns
+ *  NNINIT_ERR_PARAM (NULL: NNINIT_ERR_NULL) and nninit_last_error() names the
+ *  byte position in text ("scheme: at 16: ..."). */
+NNINIT_API nninit_status nninit_spec_parse(const char *text, nninit_spec *out);
 /*! nninit_arch_parse_json() : the same architecture as JSON (docs/ARCH.md). */
 NNINIT_API nninit_status nninit_arch_parse_json(const char *json, nninit_arch *arch);
 

@@ -689,6 +689,24 @@ static void test_engine_accepts(void **state) {
     }
 }
 
+/* One scheme as text, outside any architecture: the same grammar as init=,
+ * positions counted in the text itself, no tensor to fill. */
+static void test_spec_parse(void **state) {
+    (void)state;
+    nninit_spec sp;
+    assert_int_equal(nninit_spec_parse("kaiming_normal(nonlinearity=leaky_relu, a=0.2)", &sp), NNINIT_OK);
+    assert_int_equal(sp.scheme, NNINIT_KAIMING_NORMAL);
+    assert_int_equal(sp.nonlinearity, NNINIT_NL_LEAKY_RELU);
+    assert_true(sp.slope == 0.2);
+    assert_int_equal(nninit_spec_parse("  dirac ", &sp), NNINIT_OK); /* fits no dense weight; text only */
+    assert_int_equal(sp.scheme, NNINIT_DIRAC);
+    assert_int_equal(nninit_spec_parse("normal(stdd=1)", &sp), NNINIT_ERR_PARAM);
+    assert_non_null(strstr(nninit_last_error(), "scheme: at 8:"));
+    assert_int_equal(nninit_spec_parse("normal(std=1) x", &sp), NNINIT_ERR_PARAM);
+    assert_non_null(strstr(nninit_last_error(), "at 15"));
+    assert_int_equal(nninit_spec_parse(NULL, &sp), NNINIT_ERR_NULL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mlp_repeat),
@@ -705,6 +723,7 @@ int main(void) {
         cmocka_unit_test(test_json_errors),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_engine_accepts),
+        cmocka_unit_test(test_spec_parse),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -150,6 +150,19 @@ class ProbeCli(unittest.TestCase):
         q = run("--arch", "64 -> [dense 32 tanh] x2 -> dense 10", "--batch", "16")
         self.assertEqual(q.stderr, "")  # a quick probe prints nothing there
 
+    def test_init_text_is_checked_on_the_real_net(self):
+        # --init is parsed as text and filled on the network itself: dirac fits a conv net
+        r = run("--arch", "1x8x8 -> conv 4 3x3 p1 relu -> [conv 4 3x3 p1 relu] x2 -> flatten -> dense 10 "
+                "init=xavier_normal", "--init", "dirac", "--batch", "16", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # and an error points into the text the user wrote (column 8: 'stdd')
+        r = run("--arch", "784 -> dense 10", "--init", "normal(stdd=1)")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--init: scheme: at 8:", r.stderr)
+        r = run("--arch", "784 -> [dense 20 relu] x2 -> dense 10", "--init", "dirac")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("layers.0.weight: dirac", r.stderr)
+
     def test_help(self):
         r = run("--help")
         self.assertEqual(r.returncode, 0)

@@ -100,7 +100,7 @@ int cmd_lab(int argc, char **argv) {
     if (!n_sel)
         for (int i = 0; i < n_all; i++) sel[n_sel++] = all[i];
     nninit_spec probe_spec;
-    if (override && cli_parse_scheme(override, 0, &probe_spec)) {
+    if (override && nninit_spec_parse(override, &probe_spec)) {
         fprintf(stderr, "nninit lab: --override-init: %s\n", nninit_last_error());
         free(sel);
         return 2;

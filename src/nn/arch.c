@@ -1147,6 +1147,24 @@ static nninit_status parse_into(const char *src, nninit_arch *arch, int json) {
     return st;
 }
 
+nninit_status nninit_spec_parse(const char *text, nninit_spec *out) {
+    if (!text || !out) return nninit__err(NNINIT_ERR_NULL, "spec_parse: NULL argument");
+    tp p = {text, 0, "", NULL, 0};
+    nninit_spec sp;
+    skip_ws(&p);
+    nninit_status st = parse_scheme(&p, &sp);
+    if (!st) {
+        skip_ws(&p);
+        if (p.s[p.i] != '\0') st = texpect(&p, "the end of the scheme");
+    }
+    if (st) { /* the grammar's messages say "arch: at N"; N already counts in text */
+        const char *m = nninit_last_error();
+        return nninit__err(st, "scheme: %s", strncmp(m, "arch: ", 6) ? m : m + 6);
+    }
+    *out = sp;
+    return NNINIT_OK;
+}
+
 nninit_status nninit_arch_parse(const char *text, nninit_arch *arch) { return parse_into(text, arch, 0); }
 
 nninit_status nninit_arch_parse_json(const char *json, nninit_arch *arch) { return parse_into(json, arch, 1); }

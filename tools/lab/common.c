@@ -42,27 +42,14 @@ char *cli_read_file(const char *path) {
     return buf;
 }
 
-int cli_parse_scheme(const char *text, int bias, nninit_spec *out) {
-    size_t n = strlen(text) + 64;
-    char *buf = malloc(n);
-    nninit_arch *a = malloc(sizeof *a);
-    if (!buf || !a) { free(buf); free(a); return -1; }
-    snprintf(buf, n, "1 -> dense 1 %s=%s", bias ? "bias" : "init", text);
-    nninit_status st = nninit_arch_parse(buf, a);
-    if (!st) *out = bias ? a->layers[0].init.bias : a->layers[0].init.weight;
-    free(buf);
-    free(a);
-    return st ? -1 : 0;
-}
-
 int cli_default_init(const char *init, const char *bias, nninit_layer_init *li, const nninit_layer_init **dflt) {
     *dflt = NULL;
     if (!init && !bias) return 0;
     li->weight = nninit_spec_default(NNINIT_KAIMING_UNIFORM);
     li->weight.slope = sqrt(5.0);
     li->bias = nninit_spec_default(NNINIT_ZEROS);
-    if (init && cli_parse_scheme(init, 0, &li->weight)) return -1;
-    if (bias && cli_parse_scheme(bias, 1, &li->bias)) return -1;
+    if (init && nninit_spec_parse(init, &li->weight)) return -1;
+    if (bias && nninit_spec_parse(bias, &li->bias)) return -1;
     *dflt = li;
     return 0;
 }

@@ -15,10 +15,6 @@ int cli_parse_long(const char *s, long long *v);
 /* The whole file, NUL-terminated, malloc'ed; NULL if it cannot be read. */
 char *cli_read_file(const char *path);
 
-/* "SCHEME(k=v,...)" through the architecture grammar's init= / bias= syntax,
- * so both accept exactly the same text. 0 on success, else -1 with
- * nninit_last_error() saying why. */
-int cli_parse_scheme(const char *text, int bias, nninit_spec *out);
 
 /* The default layer init from --init / --bias text (either may be NULL):
  * weight as given (else PyTorch's nn.Linear default), bias as given (else
