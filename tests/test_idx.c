@@ -278,7 +278,7 @@ static void test_fashion_layout_in_dir(void **state) {
     fashion_fail(g_dir, 0, "label 12 at index 3 is outside 0..9");
     /* Not 28x28. */
     write_split("t10k", 10, 5, 10, lab);
-    fashion_fail(g_dir, 0, "images are 5x5; Fashion-MNIST's are 28x28");
+    fashion_fail(g_dir, 0, "header dimension 1 is 5; expected 28");
     /* The training split is missing from this directory. */
     fashion_fail(g_dir, 1, "Fashion-MNIST not found at ");
     expect_msg("/train-images-idx3-ubyte.gz");
@@ -328,9 +328,34 @@ static void test_truncated(void **state) {
     buf[len - 8] ^= 0xff; /* the trailer's CRC-32 */
     write_raw(tmp("cut.gz"), buf, len);
     images_fail(tmp("cut.gz"), "corrupt gzip stream (incorrect data check) while reading");
-    /* A header that declares ~1.5 GB over a few bytes: an error, not an allocation. */
+    /* A header that declares ~1.5 GB over a few bytes: refused before any
+     * data is inflated, by the gzip trailer's size. */
     write_images(tmp("img.gz"), NNINIT_IDX_MAGIC_IMAGES, 2000000, 28, 28, 1000);
-    images_fail(tmp("img.gz"), "truncated: expected 1568000000 bytes of image data, got 1000");
+    images_fail(tmp("img.gz"), "declares 1568000016 bytes but the gzip trailer says the file holds 1016");
+}
+
+/* A gzip bomb given as Fashion-MNIST: the header's counts are checked
+ * against the data set's before anything is decompressed (it once inflated
+ * gigabytes before the count check). 64 MiB of zeros in a ~64 KB file whose
+ * header declares 85,000 28x28 images: more than the 60,000 of the split. */
+static void test_fashion_bomb(void **state) {
+    (void)state;
+    size_t n = 85000, raw = 16 + n * 784;
+    unsigned char *b = calloc(raw, 1);
+    assert_non_null(b);
+    put_be32(b, NNINIT_IDX_MAGIC_IMAGES), put_be32(b + 4, (uint32_t)n), put_be32(b + 8, 28), put_be32(b + 12, 28);
+    write_gz(tmp("train-images-idx3-ubyte.gz"), b, raw);
+    free(b);
+    unsigned char lab[1] = {0};
+    write_labels(tmp("train-labels-idx1-ubyte.gz"), NNINIT_IDX_MAGIC_LABELS, 1, lab, 1);
+    float *x = NULL;
+    int *y = NULL, m = -1;
+    assert_int_equal(nninit_fashion_mnist_load(g_dir, 1, &x, &y, &m), NNINIT_ERR_IO);
+    expect_msg("header dimension 0 is 85000; expected at most 60000");
+    assert_null(x);
+    assert_int_equal(m, -1);
+    remove(tmp("train-images-idx3-ubyte.gz"));
+    remove(tmp("train-labels-idx1-ubyte.gz"));
 }
 
 static void test_bad_headers(void **state) {
@@ -483,6 +508,7 @@ int main(void) {
         cmocka_unit_test(test_small_roundtrip),
         cmocka_unit_test(test_fashion_layout_in_dir),
         cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_fashion_bomb),
         cmocka_unit_test(test_bad_headers),
         cmocka_unit_test(test_not_gzip),
         cmocka_unit_test(test_missing_and_args),

@@ -85,6 +85,14 @@ class ProbeCli(unittest.TestCase):
             r = run(*args)
             self.assertEqual(r.returncode, 2, (args, r.stderr))
             self.assertIn(needle, r.stderr, args)
+        # --arch-json: a file that never ends is bad input after 16 MiB, not 4 GB of memory;
+        # a missing file is an I/O failure with its errno
+        r = run("--arch-json", "/dev/zero")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("larger than 16 MiB", r.stderr)
+        r = run("--arch-json", "/nonexistent.json")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("No such file or directory", r.stderr)
         r = run("--arch", "784 -> dense 10", "--input", "fashion", "--data", "/nonexistent")
         self.assertEqual(r.returncode, 1)
         self.assertIn("/nonexistent", r.stderr)

@@ -98,7 +98,7 @@ static void test_matrix(void **state) {
             printf("}%s\n", a + 1 < N_ACT ? "," : "");
         }
     const char *path = NNINIT_SOURCE_DIR "/docs/PROBE.md";
-    char *doc = cli_read_file(path);
+    char *doc = cli_read_file(path, 1 << 20);
     assert_non_null(doc);
     char *b = strstr(doc, BEGIN), *e = b ? strstr(b, END) : NULL;
     if (!b || !e) print_error("%s has no findings-matrix markers\n", path);

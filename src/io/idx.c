@@ -21,6 +21,7 @@
 #include "io/idx.h"
 
 #define IDX_MAX_BYTES ((size_t)INT32_MAX) /* n*rows*cols as an int, as the API reports it */
+#define IDX_TRAILER_CHECK ((size_t)64 << 20) /* declarations above this must match the gzip trailer */
 
 #if defined(__GNUC__)
 static nninit_status io_err(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -37,12 +38,16 @@ static nninit_status io_err(const char *path, const char *fmt, ...) {
 
 /* Opens path for gzip reading, after checking that it exists, is readable,
  * is not empty and starts with the gzip magic 1f 8b (RFC 1952). */
-static nninit_status gz_open(const char *path, gzFile *out) {
+static nninit_status gz_open(const char *path, gzFile *out, uint32_t *isize) {
     FILE *f = fopen(path, "rb");
     if (!f) return io_err(path, "cannot open: %s", strerror(errno));
-    unsigned char m[2] = {0, 0};
+    unsigned char m[2] = {0, 0}, t[4] = {0, 0, 0, 0};
     size_t got = fread(m, 1, 2, f);
     int err = ferror(f) ? errno : 0;
+    /* the gzip trailer's ISIZE: the uncompressed size mod 2^32 (RFC 1952) */
+    *isize = 0;
+    if (!err && got == 2 && fseek(f, -4, SEEK_END) == 0 && fread(t, 1, 4, f) == 4)
+        *isize = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
     fclose(f);
     if (err) return io_err(path, "cannot read: %s", strerror(err));
     if (got == 0) return io_err(path, "empty file (0 bytes); expected a gzipped IDX file");
@@ -83,13 +88,20 @@ static uint32_t be32(const unsigned char *b) {
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | (uint32_t)b[3];
 }
 
-/* Reads a whole IDX u8 file with ndim dims: dims[] and a malloc'd payload. */
-static nninit_status idx_read(const char *path, uint32_t magic, int ndim, int *dims, unsigned char **data) {
+/* Reads a whole IDX u8 file with ndim dims: dims[] and a malloc'd payload.
+ * expect (may be NULL) are the dims the caller needs: d > 0 exactly d, -d at
+ * most d, 0 any.
+ * Before any data is decompressed the header is checked against them and
+ * against the gzip trailer's size, so a small file that declares gigabytes
+ * (a gzip bomb, a wrong file) is refused, not inflated. */
+static nninit_status idx_read(const char *path, uint32_t magic, int ndim, const int *expect, int *dims,
+                              unsigned char **data) {
     const char *kind = magic == NNINIT_IDX_MAGIC_IMAGES ? "image" : "label";
     gzFile gz = NULL;
     unsigned char hdr[4 + 4 * 3];
     size_t got, hlen = 4 + 4 * (size_t)ndim;
-    nninit_status st = gz_open(path, &gz);
+    uint32_t isize = 0;
+    nninit_status st = gz_open(path, &gz, &isize);
     if (st) return st;
     if ((st = gz_read(gz, path, hdr, hlen, &got, "the IDX header"))) goto fail;
     if (got < 4) {
@@ -123,6 +135,20 @@ static nninit_status idx_read(const char *path, uint32_t magic, int ndim, int *d
         }
         total *= v;
         dims[k] = (int)v;
+        if (expect && ((expect[k] > 0 && (int)v != expect[k]) || (expect[k] < 0 && (int64_t)v > -(int64_t)expect[k]))) {
+            st = nninit__err(NNINIT_ERR_IO, "%s: header dimension %d is %u; expected %s%d", path, k, v,
+                             expect[k] < 0 ? "at most " : "", expect[k] < 0 ? -expect[k] : expect[k]);
+            goto fail;
+        }
+    }
+    /* a large declaration must be backed by the file (small ones are read
+     * and, if short, reported as truncated with the counts) */
+    if (total > IDX_TRAILER_CHECK && (uint32_t)(hlen + total) != isize) {
+        st = nninit__err(NNINIT_ERR_IO,
+                         "%s: the IDX header declares %zu bytes but the gzip trailer says the file holds %u (mod 2^32): "
+                         "not a complete IDX file",
+                         path, hlen + total, isize);
+        goto fail;
     }
 
     /* Grow with the data actually present, up to the declared size. */
@@ -175,11 +201,10 @@ fail:
     return st;
 }
 
-nninit_status nninit_idx_load_images(const char *path, float **out, int *n, int *rows, int *cols) {
-    if (!path || !out || !n || !rows || !cols) return nninit__err(NNINIT_ERR_NULL, "idx_load_images: NULL argument");
+static nninit_status load_images(const char *path, const int *expect, float **out, int *n, int *rows, int *cols) {
     int dims[3];
     unsigned char *u8;
-    nninit_status st = idx_read(path, NNINIT_IDX_MAGIC_IMAGES, 3, dims, &u8);
+    nninit_status st = idx_read(path, NNINIT_IDX_MAGIC_IMAGES, 3, expect, dims, &u8);
     if (st) return st;
     size_t total = (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2];
     float *f = malloc(total * sizeof *f);
@@ -194,15 +219,24 @@ nninit_status nninit_idx_load_images(const char *path, float **out, int *n, int 
     return NNINIT_OK;
 }
 
-nninit_status nninit_idx_load_labels(const char *path, uint8_t **out, int *n) {
-    if (!path || !out || !n) return nninit__err(NNINIT_ERR_NULL, "idx_load_labels: NULL argument");
+nninit_status nninit_idx_load_images(const char *path, float **out, int *n, int *rows, int *cols) {
+    if (!path || !out || !n || !rows || !cols) return nninit__err(NNINIT_ERR_NULL, "idx_load_images: NULL argument");
+    return load_images(path, NULL, out, n, rows, cols);
+}
+
+static nninit_status load_labels(const char *path, const int *expect, uint8_t **out, int *n) {
     int dims[1];
     unsigned char *u8;
-    nninit_status st = idx_read(path, NNINIT_IDX_MAGIC_LABELS, 1, dims, &u8);
+    nninit_status st = idx_read(path, NNINIT_IDX_MAGIC_LABELS, 1, expect, dims, &u8);
     if (st) return st;
     *out = u8;
     *n = dims[0];
     return NNINIT_OK;
+}
+
+nninit_status nninit_idx_load_labels(const char *path, uint8_t **out, int *n) {
+    if (!path || !out || !n) return nninit__err(NNINIT_ERR_NULL, "idx_load_labels: NULL argument");
+    return load_labels(path, NULL, out, n);
 }
 
 /* dir/name in a malloc'd string. */
@@ -253,12 +287,10 @@ nninit_status nninit_fashion_mnist_load(const char *dir, int train, float **x, i
         goto done;
     }
     if ((st = check_present(ipath, default_dir)) || (st = check_present(lpath, default_dir))) goto done;
-    if ((st = nninit_idx_load_images(ipath, &img, &ni, &rows, &cols))) goto done;
-    if (rows != 28 || cols != 28) {
-        st = nninit__err(NNINIT_ERR_IO, "%s: images are %dx%d; Fashion-MNIST's are 28x28", ipath, rows, cols);
-        goto done;
-    }
-    if ((st = nninit_idx_load_labels(lpath, &lab, &nl))) goto done;
+    /* Fashion-MNIST's counts, checked against the headers before any data is inflated */
+    const int want_img[3] = {train ? -60000 : -10000, 28, 28}; /* at most the real counts (subsets in tests) */
+    if ((st = load_images(ipath, want_img, &img, &ni, &rows, &cols))) goto done;
+    if ((st = load_labels(lpath, want_img, &lab, &nl))) goto done;
     if (nl != ni) {
         st = nninit__err(NNINIT_ERR_IO, "Fashion-MNIST: %s has %d images but %s has %d labels", ipath, ni, lpath, nl);
         goto done;

@@ -21,7 +21,7 @@ int cli_parse_long(const char *s, long long *v) {
     return !(*s && !*end && !errno);
 }
 
-char *cli_read_file(const char *path) {
+char *cli_read_file(const char *path, size_t max) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     char *buf = NULL;
@@ -30,14 +30,22 @@ char *cli_read_file(const char *path) {
         if (len + 4096 + 1 > cap) {
             cap = cap ? cap * 2 : 8192;
             char *nb = realloc(buf, cap);
-            if (!nb) { free(buf); fclose(f); return NULL; }
+            if (!nb) { free(buf); fclose(f); errno = ENOMEM; return NULL; }
             buf = nb;
         }
         size_t r = fread(buf + len, 1, 4096, f);
         len += r;
+        if (len > max) { /* /dev/zero, a wrong file: stop, do not grow without bound */
+            free(buf);
+            fclose(f);
+            errno = EFBIG;
+            return NULL;
+        }
         if (r < 4096) break;
     }
+    int err = ferror(f) ? errno : 0;
     fclose(f);
+    if (err) { free(buf); errno = err; return NULL; }
     buf[len] = 0;
     return buf;
 }
@@ -91,11 +99,16 @@ int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_
     }
     nninit_status st;
     if (arch_json_path) {
-        char *text = cli_read_file(arch_json_path);
+        char *text = cli_read_file(arch_json_path, CLI_ARCH_JSON_MAX);
         if (!text) {
-            fprintf(stderr, "nninit %s: cannot read '%s'\n", cmd, arch_json_path);
+            int big = errno == EFBIG;
+            if (big)
+                fprintf(stderr, "nninit %s: '%s' is larger than %d MiB; an architecture is a few KB\n", cmd,
+                        arch_json_path, CLI_ARCH_JSON_MAX >> 20);
+            else
+                fprintf(stderr, "nninit %s: cannot read '%s': %s\n", cmd, arch_json_path, strerror(errno));
             free(arch);
-            return 2;
+            return big ? 2 : 1; /* bad input, or an I/O failure */
         }
         st = nninit_arch_parse_json(text, arch);
         free(text);

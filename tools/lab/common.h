@@ -4,6 +4,7 @@
 #ifndef NNINIT_TOOLS_COMMON_H
 #define NNINIT_TOOLS_COMMON_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "nninit_nn.h"
@@ -12,8 +13,11 @@
 int cli_parse_double(const char *s, double *v);
 int cli_parse_long(const char *s, long long *v);
 
-/* The whole file, NUL-terminated, malloc'ed; NULL if it cannot be read. */
-char *cli_read_file(const char *path);
+/* The whole file, NUL-terminated, malloc'ed; NULL if it cannot be read
+ * (errno says why) or holds more than max bytes (errno EFBIG). */
+char *cli_read_file(const char *path, size_t max);
+
+#define CLI_ARCH_JSON_MAX (16 << 20) /* bytes of --arch-json read at most */
 
 
 /* The default layer init from --init / --bias text (either may be NULL):
