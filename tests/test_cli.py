@@ -10,6 +10,7 @@ message and writes nothing.
 import json
 import math
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -260,6 +261,24 @@ class TestExplain(Case):
 
 
 class TestFill(Case):
+    def test_refuses_what_is_not_a_regular_file(self):
+        # a FIFO, a symlink or a device at -o is refused, never replaced by a regular file
+        fifo, target, link = self.path("fifo"), self.path("target"), self.path("link")
+        os.mkfifo(fifo)
+        with open(target, "w") as fh:
+            fh.write("keep")
+        os.symlink(target, link)
+        for out in (fifo, link, "/dev/full"):
+            r = run("fill", "normal", "--shape", "4,4", "--seed", "0", "-o", out)
+            self.assertEqual(r.returncode, 1, (out, r.stderr))
+            self.assertIn("is not a regular file", r.stderr)
+        self.assertTrue(os.path.islink(link))
+        with open(target) as fh:
+            self.assertEqual(fh.read(), "keep")
+        self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode))
+        self.assertTrue(stat.S_ISCHR(os.stat("/dev/full").st_mode))
+        self.assertEqual(sorted(os.listdir(self.dir)), ["fifo", "link", "target"])  # no temporaries left
+
     def test_dtypes_read_back(self):
         f32 = self.fill("kaiming_normal", "--shape", "64,3,7,7", "--seed", "7", out="f32.npy")
         self.assertEqual((f32.shape, f32.dtype), ((64, 3, 7, 7), np.float32))

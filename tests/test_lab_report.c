@@ -559,7 +559,7 @@ static void test_unwritable(void **state) {
     assert_int_equal(lab_write_md(pj, fx->res, 3, &fx->ctx, 1.0), NNINIT_ERR_IO);
     assert_int_equal(lab_write_html(pj, fx->res, 3, &fx->ctx, 1.0), NNINIT_ERR_IO);
 
-    /* the rename fails (the target is a non-empty directory): temp removed */
+    /* the target is a directory: refused before a temporary exists, never replaced */
     char *sub = path_join(base, "index.html");
     assert_int_equal(mkdir(sub, 0755), 0);
     char *inner = path_join(sub, "x");
@@ -567,7 +567,7 @@ static void test_unwritable(void **state) {
     assert_non_null(f);
     fclose(f);
     assert_int_equal(lab_write_html(sub, fx->res, 3, &fx->ctx, 1.0), NNINIT_ERR_IO);
-    assert_non_null(strstr(lab_error(), "rename"));
+    assert_non_null(strstr(lab_error(), "is not a regular file"));
     assert_int_equal(count_entries(base, ".tmp."), 0);
     assert_int_equal(count_entries(base, NULL), 2); /* "file" and the directory, nothing else */
     f = fopen(file, "r");

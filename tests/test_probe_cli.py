@@ -171,6 +171,20 @@ class ProbeCli(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("layers.0.weight: dirac", r.stderr)
 
+    def test_html_path_checked_before_the_run(self):
+        with tempfile.TemporaryDirectory() as d:
+            fifo = os.path.join(d, "fifo")
+            os.mkfifo(fifo)
+            r = run("--arch", "16 -> dense 4", "--html", fifo)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("is not a regular file", r.stderr)
+            self.assertEqual(r.stdout, "")  # refused before probing
+            self.assertEqual(os.listdir(d), ["fifo"])
+        r = run("--arch", "16 -> dense 4", "--html", "/nonexistent-dir/p.html")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("No such file or directory", r.stderr)
+        self.assertEqual(r.stdout, "")
+
     def test_help(self):
         r = run("--help")
         self.assertEqual(r.returncode, 0)

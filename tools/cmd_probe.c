@@ -377,6 +377,13 @@ int cmd_probe(int argc, char **argv) {
             o.pair_corr = d;
         } else return bad("unknown option '%s' (see nninit probe --help)", a);
     }
+    if (html && cli_check_output(html) != 0) { /* before the run, not after it */
+        if (errno == EEXIST)
+            fprintf(stderr, "nninit probe: --html '%s' exists and is not a regular file: refusing to replace it\n", html);
+        else
+            fprintf(stderr, "nninit probe: --html '%s': cannot write there: %s\n", html, strerror(errno));
+        return 1; /* an output problem: I/O, as fill -o reports it */
+    }
     nninit_arch *arch;
     nninit_layer_init li;
     const nninit_layer_init *dflt;
@@ -399,7 +406,7 @@ int cmd_probe(int argc, char **argv) {
     if (json) print_json(stdout, &rep, atext, &o);
     else print_table(stdout, &rep, &o, wide);
     if (html && nninit__probe_html_ex(html, &rep, atext, &o, per_layer_axes)) {
-        fprintf(stderr, "nninit probe: cannot write '%s'\n", html);
+        fprintf(stderr, "nninit probe: cannot write '%s': %s\n", html, strerror(errno));
         rc = 1;
     } else if (html && !json) {
         printf("wrote %s\n", html);

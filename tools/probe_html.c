@@ -2,12 +2,14 @@
  * table, predicted-against-measured curves and per-layer histograms, all as
  * inline SVG (no script, no network). Written to a temporary file, renamed. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "nninit_probe.h"
 #include "probe_html.h"
 #include "svg.h"
@@ -153,28 +155,19 @@ static void layer_table(FILE *f, const nninit_probe_report *r) {
 
 int nninit__probe_html_ex(const char *path, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o,
                           int per_layer_axes) {
-    size_t n = strlen(path) + 32;
-    char *tmp = malloc(n);
-    if (!tmp) return -1;
-    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        free(tmp);
-        return -1;
-    }
+    cli_atomic af;
+    if (cli_atomic_open(&af, path) != 0) return -1;
+    FILE *f = af.f;
     page_head(f, r, arch, o);
     int bad = depth_charts(f, r);
     layer_table(f, r);
     hists(f, r, o->hist_bins, 0, per_layer_axes);
     hists(f, r, o->hist_bins, 1, per_layer_axes);
     fprintf(f, "</body></html>\n");
-    bad |= ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        free(tmp);
+    if (bad) {
+        cli_atomic_abort(&af);
+        errno = ENOMEM;
         return -1;
     }
-    free(tmp);
-    return 0;
+    return cli_atomic_commit(&af);
 }

@@ -199,6 +199,14 @@ nninit_status nninit_npy_write(const char *path, const void *data, nninit_dtype 
     if (hsize == 0) /* cannot happen for ndim <= 8 and int64 dims */
         return nninit__err(NNINIT_ERR_SHAPE, "npy_write: header does not fit");
 
+    /* replace a file, never a device, FIFO, directory or symlink (as root,
+     * -o /dev/full would have become a regular file) */
+    struct stat pst;
+    if (lstat(path, &pst) == 0 && !S_ISREG(pst.st_mode))
+        return nninit__err(NNINIT_ERR_IO,
+                           "npy_write: %s exists and is not a regular file (a device, FIFO, directory or symlink): "
+                           "refusing to replace it",
+                           path);
     size_t cap = strlen(path) + 16;
     char *tmp = malloc(cap);
     if (!tmp)

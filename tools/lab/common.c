@@ -1,9 +1,15 @@
 /* common.c -- text helpers shared by the CLI commands and the lab. */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common.h"
 
@@ -126,5 +132,93 @@ int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_
         return 2;
     }
     *out = arch;
+    return 0;
+}
+
+/* The directory of path (a malloc'd copy), "." for a bare name. */
+static char *dir_of(const char *path) {
+    char *c = strdup(path);
+    if (!c) return NULL;
+    char *d = strdup(dirname(c));
+    free(c);
+    return d;
+}
+
+int cli_check_output(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        errno = EEXIST;
+        return -1;
+    }
+    char *d = dir_of(path);
+    if (!d) return -1;
+    int ok = access(d, W_OK | X_OK) == 0;
+    int e = errno;
+    free(d);
+    if (!ok) errno = e;
+    return ok ? 0 : -1;
+}
+
+int cli_atomic_open(cli_atomic *a, const char *path) {
+    memset(a, 0, sizeof *a);
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        errno = EEXIST;
+        return -1;
+    }
+    size_t len = strlen(path) + sizeof ".tmp.XXXXXX";
+    a->tmp = malloc(len);
+    if (!a->tmp) return -1;
+    snprintf(a->tmp, len, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(a->tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(a->tmp), a->tmp = NULL;
+        errno = e;
+        return -1;
+    }
+    mode_t um = umask(0);
+    umask(um);
+    (void)fchmod(fd, 0666 & ~um); /* mkstemp's 0600 would pass to path with the rename */
+    a->f = fdopen(fd, "w");
+    if (!a->f) {
+        int e = errno;
+        close(fd);
+        unlink(a->tmp);
+        free(a->tmp), a->tmp = NULL;
+        errno = e;
+        return -1;
+    }
+    a->path = path;
+    return 0;
+}
+
+void cli_atomic_abort(cli_atomic *a) {
+    if (a->f) fclose(a->f);
+    if (a->tmp) unlink(a->tmp);
+    free(a->tmp);
+    memset(a, 0, sizeof *a);
+}
+
+int cli_atomic_commit(cli_atomic *a) {
+    int err = 0;
+    if (fflush(a->f) != 0 || ferror(a->f)) err = errno ? errno : EIO;
+    if (!err && fsync(fileno(a->f)) != 0) err = errno;
+    if (fclose(a->f) != 0 && !err) err = errno;
+    a->f = NULL;
+    struct stat st; /* the path may have become something else meanwhile */
+    if (!err && lstat(a->path, &st) == 0 && !S_ISREG(st.st_mode)) err = EEXIST;
+    if (!err && rename(a->tmp, a->path) != 0) err = errno;
+    if (err) {
+        unlink(a->tmp);
+        free(a->tmp), a->tmp = NULL;
+        errno = err;
+        return -1;
+    }
+    char *d = dir_of(a->path); /* best effort: make the rename durable */
+    int dfd = d ? open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (dfd >= 0) (void)fsync(dfd), close(dfd);
+    free(d);
+    free(a->tmp), a->tmp = NULL;
     return 0;
 }

@@ -37,6 +37,24 @@ int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_
 void cli_json_num(FILE *f, double v);
 void cli_json_str(FILE *f, const char *s);
 
+/* The one atomic-file writer of the tools: cli_atomic_open() creates an
+ * exclusive temporary sibling "<path>.tmp.XXXXXX" (mode 0666 less the umask)
+ * and hands out a FILE * on it; cli_atomic_commit() flushes, fsyncs, renames
+ * it over path and fsyncs the directory; on any failure (and in
+ * cli_atomic_abort) the temporary is removed. A path that exists and is not a
+ * regular file (a device, a FIFO, a directory, a symlink) is refused, never
+ * replaced: -1 with errno EEXIST. Other failures: -1 with errno. */
+typedef struct {
+    FILE *f;
+    char *tmp;
+    const char *path;
+} cli_atomic;
+
+int cli_check_output(const char *path); /* 0: absent or a regular file in a writable directory */
+int cli_atomic_open(cli_atomic *a, const char *path);
+int cli_atomic_commit(cli_atomic *a);
+void cli_atomic_abort(cli_atomic *a);
+
 /* Prints "nninit CMD: " and fmt with one string argument to stderr; returns 2. */
 int cli_bad(const char *cmd, const char *fmt, const char *arg);
 

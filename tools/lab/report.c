@@ -17,13 +17,14 @@
 #include <unistd.h>
 
 #include "lab.h"
+#include "common.h"
 #include "svg.h"
 
 /* ---- atomic files ---------------------------------------------------------- */
 
 typedef nninit_status (*body_fn)(FILE *f, const lab_result *res, int n, const lab_ctx *ctx, double total_seconds);
 
-/* Write path through body into a temporary sibling, then rename it. */
+/* Write path through body with the tools' one atomic writer (common.h). */
 static nninit_status write_atomic(const char *path, body_fn body, const lab_result *res, int n, const lab_ctx *ctx,
                                   double total_seconds) {
     if (!path) {
@@ -34,43 +35,24 @@ static nninit_status write_atomic(const char *path, body_fn body, const lab_resu
         lab_set_error("report: %d results at %p", n, (const void *)res);
         return n < 0 ? NNINIT_ERR_PARAM : NNINIT_ERR_NULL;
     }
-    size_t len = strlen(path) + sizeof ".tmp.XXXXXX";
-    char *tmp = malloc(len);
-    if (!tmp) {
-        lab_set_error("report: out of memory writing %s", path);
-        return NNINIT_ERR_NOMEM;
-    }
-    snprintf(tmp, len, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        lab_set_error("cannot create %s: %s", tmp, strerror(errno));
-        free(tmp);
+    cli_atomic af;
+    if (cli_atomic_open(&af, path) != 0) {
+        if (errno == EEXIST) lab_set_error("%s exists and is not a regular file (a device, FIFO, directory or symlink): "
+                                           "refusing to replace it", path);
+        else lab_set_error("cannot create a temporary next to %s: %s", path, strerror(errno));
         return NNINIT_ERR_IO;
     }
-    (void)fchmod(fd, 0644); /* mkstemp's 0600 would hide the report from a web server */
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        lab_set_error("cannot open %s: %s", tmp, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        free(tmp);
+    nninit_status st = body(af.f, res, n, ctx, total_seconds);
+    if (st != NNINIT_OK) {
+        cli_atomic_abort(&af);
+        return st;
+    }
+    if (cli_atomic_commit(&af) != 0) {
+        if (errno == EEXIST) lab_set_error("%s became something other than a regular file: not replaced", path);
+        else lab_set_error("cannot write %s: %s", path, strerror(errno));
         return NNINIT_ERR_IO;
     }
-    nninit_status st = body(f, res, n, ctx, total_seconds);
-    int err = 0;
-    if (st == NNINIT_OK && ferror(f)) err = errno ? errno : EIO;
-    if (fclose(f) != 0 && st == NNINIT_OK && !err) err = errno;
-    if (st == NNINIT_OK && err) {
-        lab_set_error("cannot write %s: %s", path, strerror(err));
-        st = NNINIT_ERR_IO;
-    }
-    if (st == NNINIT_OK && rename(tmp, path) != 0) {
-        lab_set_error("cannot rename %s to %s: %s", tmp, path, strerror(errno));
-        st = NNINIT_ERR_IO;
-    }
-    if (st != NNINIT_OK) unlink(tmp);
-    free(tmp);
-    return st;
+    return NNINIT_OK;
 }
 
 /* mkdir -p: every missing component of dir, then check it is a directory. */
