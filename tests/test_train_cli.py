@@ -132,6 +132,17 @@ class TrainCli(unittest.TestCase):
             rows = table(r.stdout)
             self.assertGreaterEqual(len(rows), 2, args)
 
+    def test_full_seed_range_and_subnormal_eps(self):
+        # every command takes the whole u64 seed range; 1e-320 is a positive number
+        r = run("--arch", "784 -> dense 10", "--optim", "adam", "--eps", "1e-320", "--max-steps", "1",
+                "--subset", "200", "--test-subset", "100", "--batch", "100", "--seed", "18446744073709551615",
+                "--json", "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["seed"], 18446744073709551615)
+        for bad in (["--seed", "-1"], ["--seed", "18446744073709551616"], ["--eps", "1e-400"]):
+            r = run("--arch", "784 -> dense 10", *bad)
+            self.assertEqual(r.returncode, 2, (bad, r.stderr))
+
     def test_bad_usage(self):
         for args in ([], ["--arch", "784 -> dense 10", "--optim", "rmsprop"],
                      ["--arch", "100 -> dense 10"], ["--arch", "784 -> dense 10", "--batch", "0"],

@@ -49,7 +49,7 @@ int cmd_lab(int argc, char **argv) {
     const char *out = "lab-report", *data_dir = NULL, *override = NULL;
     lab_scale scale = LAB_FULL;
     int list = 0, threads = 0;
-    long long seed = 0;
+    uint64_t seed = 0;
     int n_all;
     const lab_experiment *const *all = lab_experiments(&n_all);
     const lab_experiment **sel = calloc((size_t)n_all + 1, sizeof *sel);
@@ -84,7 +84,7 @@ int cmd_lab(int argc, char **argv) {
         if (!strcmp(a, "--out")) out = v;
         else if (!strcmp(a, "--data")) data_dir = v;
         else if (!strcmp(a, "--override-init")) override = v;
-        else if (!strcmp(a, "--seed") && !cli_parse_long(v, &n) && n >= 0) seed = n;
+        else if (!strcmp(a, "--seed") && !cli_parse_u64(v, &seed)) {}
         else if (!strcmp(a, "--threads") && !cli_parse_long(v, &n) && n >= 1 && n <= 1024) threads = (int)n;
         else {
             fprintf(stderr, "nninit lab: bad option '%s %s' (see nninit lab --help)\n", a, v);
@@ -110,13 +110,13 @@ int cmd_lab(int argc, char **argv) {
     int n_train = scale == LAB_TINY ? 2000 : scale == LAB_QUICK ? 12000 : 0;
     int n_test = scale == LAB_TINY ? 1000 : scale == LAB_QUICK ? 2000 : 0;
     lab_data data;
-    nninit_status st = lab_data_load(data_dir, n_train, n_test, (uint64_t)seed, &data);
+    nninit_status st = lab_data_load(data_dir, n_train, n_test, seed, &data);
     if (st) {
         fprintf(stderr, "nninit lab: %s\n", lab_error());
         free(sel);
         return st == NNINIT_ERR_IO || st == NNINIT_ERR_NOMEM ? 1 : 2;
     }
-    lab_ctx ctx = {scale, (uint64_t)seed, &data, threads, override, on_progress, NULL};
+    lab_ctx ctx = {scale, seed, &data, threads, override, on_progress, NULL};
     fprintf(stderr, "nninit lab (%s): %d experiment%s, %d training and %d test examples\n", lab_scale_name(scale),
             n_sel, n_sel == 1 ? "" : "s", data.n_train, data.n_test);
     lab_result *res = calloc((size_t)n_sel, sizeof *res);

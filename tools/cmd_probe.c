@@ -364,8 +364,7 @@ int cmd_probe(int argc, char **argv) {
             if (cli_parse_long(v, &n) || n < 0 || n > 100000) return bad("--steps '%s': expected an integer in 0..100000", v);
             o.sgd_steps = (int)n;
         } else if (!strcmp(a, "--seed")) {
-            if (cli_parse_long(v, &n) || n < 0) return bad("--seed '%s': expected a non-negative integer", v);
-            o.seed = (uint64_t)n;
+            if (cli_parse_u64(v, &o.seed)) return bad("--seed '%s': expected an integer in 0..18446744073709551615", v);
         } else if (!strcmp(a, "--threads")) {
             if (cli_parse_long(v, &n) || n < 1 || n > 1024) return bad("--threads '%s': expected an integer in 1..1024", v);
             o.threads = (int)n;

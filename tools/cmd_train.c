@@ -261,8 +261,7 @@ int cmd_train(int argc, char **argv) {
             if (cli_parse_double(v, &d) || d <= 0) return bad("--eps '%s': expected a number > 0", v);
             o.eps = d;
         } else if (!strcmp(a, "--seed")) {
-            if (cli_parse_long(v, &n) || n < 0) return bad("--seed '%s': expected a non-negative integer", v);
-            o.seed = (uint64_t)n;
+            if (cli_parse_u64(v, &o.seed)) return bad("--seed '%s': expected an integer in 0..18446744073709551615", v);
         } else {
             long long lo = 1, hi = 1 << 24;
             int *dst = NULL;

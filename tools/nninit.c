@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "nninit.h"
+#include "lab/common.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -336,17 +337,10 @@ static int parse_i64(const char *opt, const char *s, int64_t *out)
 /* strtoull accepts "-1" and wraps it: only plain digits are allowed. */
 static int parse_u64(const char *opt, const char *s, uint64_t *out)
 {
-    if (!isdigit((unsigned char)*s))
-        return fail(EXIT_USAGE, "%s: '%s' is not an unsigned integer", opt, s);
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end)
-        return fail(EXIT_USAGE, "%s: '%s' is not an unsigned integer", opt, s);
-    if (errno == ERANGE)
+    if (cli_parse_u64(s, out) == 0) return 0;
+    if (isdigit((unsigned char)*s) && strspn(s, "0123456789") == strlen(s))
         return fail(EXIT_USAGE, "%s: '%s' is out of range (max 18446744073709551615)", opt, s);
-    *out = (uint64_t)v;
-    return 0;
+    return fail(EXIT_USAGE, "%s: '%s' is not an unsigned integer", opt, s);
 }
 
 /* "64,3,7,7": 1..8 positive decimal integers, no empty items, no spaces. */

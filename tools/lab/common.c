@@ -1,7 +1,9 @@
 /* common.c -- text helpers shared by the CLI commands and the lab. */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,20 @@ int cli_parse_double(const char *s, double *v) {
     char *end;
     errno = 0;
     *v = strtod(s, &end);
-    return !(*s && !*end && !errno && isfinite(*v));
+    /* ERANGE with a non-zero result is a subnormal (1e-320): a valid number;
+     * with 0 or inf it did not fit */
+    int range_ok = !errno || (errno == ERANGE && *v != 0 && isfinite(*v));
+    return !(*s && !*end && range_ok && isfinite(*v));
+}
+
+int cli_parse_u64(const char *s, uint64_t *v) {
+    if (!isdigit((unsigned char)*s)) return -1; /* strtoull would take "-1" as 2^64 - 1 */
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (*end || errno) return -1;
+    *v = (uint64_t)x;
+    return 0;
 }
 
 int cli_parse_long(const char *s, long long *v) {

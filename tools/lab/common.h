@@ -5,6 +5,7 @@
 #define NNINIT_TOOLS_COMMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "nninit_nn.h"
@@ -12,6 +13,8 @@
 /* 0 on success: the whole string is a finite number / a base-10 integer. */
 int cli_parse_double(const char *s, double *v);
 int cli_parse_long(const char *s, long long *v);
+/* 0 on success: decimal digits only, 0..2^64-1 (every --seed). */
+int cli_parse_u64(const char *s, uint64_t *v);
 
 /* The whole file, NUL-terminated, malloc'ed; NULL if it cannot be read
  * (errno says why) or holds more than max bytes (errno EFBIG). */
