@@ -462,6 +462,18 @@ class TestBadInput(Case):
             with self.subTest(name):
                 self.check_usage_error(["explain", *args])
 
+    def test_groups_a_scheme_ignores(self):
+        # --groups changes fans and dirac only; anywhere else it would be silently ignored
+        for cmd in (["explain", "normal", "--shape", "4,4"], ["fill", "uniform", "--shape", "4,4", "--seed", "0",
+                                                              "-o", self.path("g.npy")]):
+            r = run(*cmd, "--groups", "2")
+            self.assertEqual(r.returncode, 2, (cmd, r.stderr))
+            self.assertIn("does not use groups", r.stderr)
+        self.assertFalse(os.path.exists(self.path("g.npy")))
+        self.ok("explain", "kaiming_normal", "--shape", "8,4,3,3", "--groups", "2")
+        self.ok("explain", "dirac", "--shape", "4,2,3,3", "--groups", "2")
+        self.ok("explain", "normal", "--shape", "4,4", "--groups", "1")
+
     def test_fill_missing_output_or_seed(self):
         self.check_usage_error(["fill", "normal", "--shape", "4", "--seed", "1"])
         self.check_usage_error(["fill", "normal", "--shape", "4", "-o", self.path("x.npy")],

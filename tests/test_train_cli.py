@@ -139,6 +139,9 @@ class TrainCli(unittest.TestCase):
                 "--json", "--quiet")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout)["seed"], 18446744073709551615)
+        r = run("--arch", "784 -> dense 10", "--subset", "60001")  # more than Fashion-MNIST has
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("more than the 60000 there are", r.stderr)
         for bad in (["--seed", "-1"], ["--seed", "18446744073709551616"], ["--eps", "1e-400"]):
             r = run("--arch", "784 -> dense 10", *bad)
             self.assertEqual(r.returncode, 2, (bad, r.stderr))

@@ -40,7 +40,7 @@ static const char train_usage[] =
     "  --batch N            examples per step (128)\n"
     "  --epochs N           passes over the training set (1)\n"
     "  --max-steps N        stop after N steps\n"
-    "  --subset N           train on N examples (a seeded random subset; default all 60000)\n"
+    "  --subset N           train on N of the 60000 examples (a seeded random subset; default all)\n"
     "  --test-subset N      evaluate on N test examples, N/10 per class (default all 10000)\n"
     "  --evals-per-epoch K  test evaluations per epoch (1)\n"
     "  --no-eval            no test evaluation at all (for timing)\n"

@@ -710,6 +710,23 @@ static nninit_spec make_spec(const cli_args *a)
     return s;
 }
 
+/* --groups changes only the fans (xavier, kaiming, lecun, variance_scaling)
+ * and dirac; given to any other scheme it would be silently ignored. */
+static int check_groups(const char *cmd, const cli_args *a, const nninit_spec *s)
+{
+    if (!a->have_groups || a->groups <= 1)
+        return 0;
+    switch (s->scheme) {
+    case NNINIT_XAVIER_UNIFORM: case NNINIT_XAVIER_NORMAL: case NNINIT_KAIMING_UNIFORM:
+    case NNINIT_KAIMING_NORMAL: case NNINIT_LECUN_UNIFORM: case NNINIT_LECUN_NORMAL:
+    case NNINIT_VARIANCE_SCALING: case NNINIT_DIRAC:
+        return 0;
+    default:
+        return fail(EXIT_USAGE, "%s: --groups %lld: %s does not use groups (the fan-based schemes and dirac do)", cmd,
+                    (long long)a->groups, nninit_scheme_name(s->scheme));
+    }
+}
+
 static nninit_tensor make_tensor(const cli_args *a)
 {
     nninit_tensor t = nninit_tensor_make(a->ndim, a->shape, a->dtype);
@@ -1160,6 +1177,8 @@ static int cmd_explain(int argc, char **argv)
     if (r)
         return r;
     nninit_spec spec = make_spec(&a);
+    if ((r = check_groups("explain", &a, &spec)))
+        return r;
     nninit_tensor t = make_tensor(&a);
     nninit_info info;
     nninit_status s = nninit_explain(&spec, &t, &info);
@@ -1292,6 +1311,8 @@ static int cmd_fill(int argc, char **argv)
     if (r)
         return r;
     nninit_spec spec = make_spec(&a);
+    if ((r = check_groups("fill", &a, &spec)))
+        return r;
     nninit_tensor t = make_tensor(&a);
 
     /* Validate everything before allocating: a bad parameter on a huge shape

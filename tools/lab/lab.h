@@ -47,7 +47,8 @@ typedef struct {
 } lab_data;
 
 /* Load from dir (NULL: Debian's). n_train / n_test 0 = all; n_train takes a
- * seeded random subset; n_test takes the first n_test/10 of each class. */
+ * seeded random subset; n_test takes the first n_test/10 of each class.
+ * More than the split holds is NNINIT_ERR_PARAM, not a clamp. */
 nninit_status lab_data_load(const char *dir, int n_train, int n_test, uint64_t seed, lab_data *d);
 void lab_data_free(lab_data *d);
 /* A view of the first n training examples (n <= 0 or > n_train: all). */

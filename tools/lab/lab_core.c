@@ -79,6 +79,12 @@ nninit_status lab_data_load(const char *dir, int n_train, int n_test, uint64_t s
         return st;
     }
     d->dim = 784, d->n_train = ntr, d->n_test = nte;
+    if (n_train > ntr || n_test > nte) { /* an error, not a silent clamp */
+        lab_set_error("a subset of %d %s examples is more than the %d there are", n_train > ntr ? n_train : n_test,
+                      n_train > ntr ? "training" : "test", n_train > ntr ? ntr : nte);
+        lab_data_free(d);
+        return NNINIT_ERR_PARAM;
+    }
     if ((st = nninit_standardize(d->train_x, ntr, 784, NAN, NAN, &d->mean, &d->std)) ||
         (st = nninit_standardize(d->test_x, nte, 784, d->mean, d->std, NULL, NULL))) {
         lab_set_error("%s", nninit_last_error());
