@@ -271,5 +271,21 @@ def check_screenshot(tc, png):
         tc.assertGreater(near(counts, rgb, 10), 100, "pixels of chart colour #%02x%02x%02x" % rgb)
 
 
+class LabOut(unittest.TestCase):
+    def test_out_checked_before_the_run(self):
+        # --out that cannot hold the report is refused before any experiment runs
+        with tempfile.TemporaryDirectory() as d:
+            f = os.path.join(d, "afile")
+            with open(f, "w") as fh:
+                fh.write("keep")
+            r = subprocess.run([CLI, "lab", "--tiny", "zero-init", "--out", f], capture_output=True, text=True,
+                               timeout=120)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("exists and is not a directory", r.stderr)
+            self.assertNotIn("[1/1]", r.stderr)  # no experiment ran
+            with open(f) as fh:
+                self.assertEqual(fh.read(), "keep")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

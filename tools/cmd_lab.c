@@ -1,9 +1,12 @@
 /* cmd_lab.c -- `nninit lab`: run the registry of experiments, write the report. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lab/common.h"
 #include "lab/lab.h"
@@ -43,6 +46,32 @@ static double now(void) {
 static void on_progress(void *user, const char *line) {
     (void)user;
     fprintf(stderr, "    %s\n", line);
+}
+
+/* --out: an existing directory, or one whose nearest existing ancestor is a
+ * directory we may write in (the report makes the missing ones). */
+static int check_out_dir(const char *out) {
+    struct stat st;
+    if (lstat(out, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return 0;
+        fprintf(stderr, "nninit lab: --out '%s' exists and is not a directory\n", out);
+        return -1;
+    }
+    char *p = strdup(out);
+    if (!p) return -1;
+    for (;;) {
+        char *slash = strrchr(p, '/');
+        if (!slash) { strcpy(p, "."); break; }
+        if (slash == p) { p[1] = '\0'; break; }
+        *slash = '\0';
+        if (lstat(p, &st) == 0) break;
+    }
+    int ok = lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && access(p, W_OK | X_OK) == 0;
+    if (!ok)
+        fprintf(stderr, "nninit lab: --out '%s': cannot create it in '%s': %s\n", out, p,
+                errno ? strerror(errno) : "not a directory");
+    free(p);
+    return ok ? 0 : -1;
 }
 
 int cmd_lab(int argc, char **argv) {
@@ -106,6 +135,11 @@ int cmd_lab(int argc, char **argv) {
         return 2;
     }
 
+    /* the report's directory, checked before minutes of training, not after */
+    if (check_out_dir(out)) {
+        free(sel);
+        return 1;
+    }
     double t0 = now();
     int n_train = scale == LAB_TINY ? 2000 : scale == LAB_QUICK ? 12000 : 0;
     int n_test = scale == LAB_TINY ? 1000 : scale == LAB_QUICK ? 2000 : 0;
