@@ -47,6 +47,13 @@ extern "C" {
 #define NNINIT_API
 #endif
 
+/* printf-style format checking, the one spelling used across nninit. */
+#if defined(__GNUC__)
+#define NNINIT_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define NNINIT_PRINTF(fmt, args)
+#endif
+
 #define NNINIT_VERSION_MAJOR 0
 #define NNINIT_VERSION_MINOR 1
 #define NNINIT_VERSION_PATCH 0

@@ -12,6 +12,16 @@
 #ifndef NNINIT_NN_H
 #define NNINIT_NN_H
 
+/* The engine's API is unstable (it may change in any 0.x release): a user
+ * opts in by defining NNINIT_UNSTABLE_API, as zstd's ZSTD_STATIC_LINKING_ONLY.
+ * The initializer layer (src/) must not depend on the engine. */
+#if !defined(NNINIT_UNSTABLE_API)
+#error "nninit_nn.h is nninit's unstable engine API: #define NNINIT_UNSTABLE_API before including it"
+#endif
+#if defined(NNINIT_BUILD_INITIALIZER)
+#error "the initializer layer (src/) must not include the engine's nninit_nn.h"
+#endif
+
 #include "nninit.h"
 
 #ifdef __cplusplus
@@ -72,7 +82,7 @@ typedef struct {
     nninit_layer_spec layers[NNINIT_ARCH_MAX_LAYERS];
 } nninit_arch;
 
-/*! nninit_arch_parse() : parse the one-line grammar (docs/ARCH.md), e.g.
+/*! nninit_arch_parse() : parse the one-line grammar (docs/GRAMMAR.md), e.g.
  *  "784 -> [dense 256 tanh] x20 -> dense 10" or
  *  "1x28x28 -> conv 16 3x3 s1 p1 relu -> flatten -> dense 10".
  *  On a syntax error returns NNINIT_ERR_PARAM and nninit_last_error() names
@@ -84,7 +94,7 @@ NNINIT_API nninit_status nninit_arch_parse(const char *text, nninit_arch *arch);
  *  NNINIT_ERR_PARAM (NULL: NNINIT_ERR_NULL) and nninit_last_error() names the
  *  byte position in text ("scheme: at 16: ..."). */
 NNINIT_API nninit_status nninit_spec_parse(const char *text, nninit_spec *out);
-/*! nninit_arch_parse_json() : the same architecture as JSON (docs/ARCH.md). */
+/*! nninit_arch_parse_json() : the same architecture as JSON (docs/GRAMMAR.md). */
 NNINIT_API nninit_status nninit_arch_parse_json(const char *json, nninit_arch *arch);
 
 typedef struct nninit_net nninit_net; /* opaque */

@@ -10,6 +10,16 @@
 #ifndef NNINIT_PROBE_H
 #define NNINIT_PROBE_H
 
+/* The engine's API is unstable (it may change in any 0.x release): a user
+ * opts in by defining NNINIT_UNSTABLE_API, as zstd's ZSTD_STATIC_LINKING_ONLY.
+ * The initializer layer (src/) must not depend on the engine. */
+#if !defined(NNINIT_UNSTABLE_API)
+#error "nninit_probe.h is nninit's unstable engine API: #define NNINIT_UNSTABLE_API before including it"
+#endif
+#if defined(NNINIT_BUILD_INITIALIZER)
+#error "the initializer layer (src/) must not include the engine's nninit_probe.h"
+#endif
+
 #include "nninit_nn.h"
 
 #ifdef __cplusplus

@@ -1,4 +1,6 @@
-/* internal.h -- declarations shared inside the library; not installed. */
+/* internal.h -- declarations shared inside the initializer library (src/),
+ * also read by the engine (engine/) for the error state, the constants and
+ * the Philox core; not installed. */
 #ifndef NNINIT_INTERNAL_H
 #define NNINIT_INTERNAL_H
 
@@ -8,12 +10,18 @@
 #define NNINIT_PI 3.14159265358979323846
 #define NNINIT_E 2.71828182845904523536
 
-/* Record a failure for nninit_last_error() and return s. printf-style. */
-nninit_status nninit__err(nninit_status s, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+/* The initializer's internals that the engine (libnninit_engine) calls
+ * across the library boundary: exported from libnninit.so under the nninit__
+ * prefix, declared only here, not API. Just one: the error state, so that
+ * nninit_last_error() sees what the engine recorded. */
+#if defined(__GNUC__) && !defined(_WIN32)
+#define NNINIT_CROSS_LAYER __attribute__((visibility("default")))
+#else
+#define NNINIT_CROSS_LAYER
 #endif
-    ;
+
+/* Record a failure for nninit_last_error() and return s. printf-style. */
+NNINIT_CROSS_LAYER nninit_status nninit__err(nninit_status s, const char *fmt, ...) NNINIT_PRINTF(2, 3);
 
 /* Counter word 3 ("domain") of every Philox call, so that the streams of
  * different distributions on one tensor are independent. Pinned: changing one

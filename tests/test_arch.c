@@ -1,4 +1,4 @@
-/* test_arch.c -- the architecture grammar (docs/ARCH.md): every text feature,
+/* test_arch.c -- the architecture grammar (docs/GRAMMAR.md): every text feature,
  * the JSON form, text == JSON for the same nets, shape and limit checks, and
  * every syntax error with its position and what was expected. */
 #include <math.h>

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
-#include "io/idx.h"
+#include "nninit_data.h"
 #include "nninit.h"
 
 static char g_dir[64];

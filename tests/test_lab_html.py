@@ -22,7 +22,7 @@ BUILD = os.environ.get("NNINIT_BUILD_DIR", os.path.join(os.path.dirname(__file__
 CHROMIUM = "/usr/bin/chromium"
 N_EXPERIMENTS = 11
 
-# tools/lab/report.c: verdict badges and the first chart line colours.
+# lab/report.c: verdict badges and the first chart line colours.
 BADGE = {"reproduced": (0x1A, 0x7F, 0x37), "not reproduced": (0xCF, 0x22, 0x2E), "inconclusive": (0xBF, 0x87, 0x00)}
 LINES = [(0x1F, 0x77, 0xB4), (0xFF, 0x7F, 0x0E)]
 

@@ -1,4 +1,4 @@
-/* test_meanfield.c -- mean-field maps (src/probe/meanfield.c): the published
+/* test_meanfield.c -- mean-field maps (engine/probe/meanfield.c): the published
  * values of Poole et al. 2016 / Schoenholz et al. 2017, closed forms against
  * the quadrature, the quadrature against Gauss-Hermite built here
  * independently (Golub-Welsch) and against Monte Carlo, derivatives against
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "nninit.h"
-#include "probe/meanfield.h"
+#include "nninit_meanfield.h"
 
 #define PI 3.14159265358979323846
 

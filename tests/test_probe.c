@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "nninit_probe.h"
-#include "io/idx.h"
+#include "nninit_data.h"
 #include "common.h"
 #include "probe/probe_internal.h"
 #include "rng/philox.h"

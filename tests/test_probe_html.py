@@ -30,7 +30,7 @@ LAYERS = 11
 INIT = "normal(std=0.01)"
 SHOT = (1280, 2400)
 
-# tools/probe_html.c: activation and gradient histogram colours, q predicted.
+# tools/util/probe_html.c: activation and gradient histogram colours, q predicted.
 ACT, GRAD, PRED = (0x1F, 0x77, 0xB4), (0xD6, 0x27, 0x28), (0xFF, 0x7F, 0x0E)
 
 # A log axis spanning decades: a power of ten, "0.1", "1", "10", "100" or "1e-4", "1e3".

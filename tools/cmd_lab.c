@@ -8,8 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lab/common.h"
-#include "lab/lab.h"
+#include "common.h"
+#include "lab.h"
 
 int cmd_lab(int argc, char **argv);
 

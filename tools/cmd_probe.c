@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lab/common.h"
+#include "common.h"
 #include "nninit_probe.h"
 #include "probe_html.h"
 
@@ -21,7 +21,7 @@ static const char probe_usage[] =
     "gradient statistics, saturation, dead and symmetric units, and the correlation of\n"
     "two inputs by depth, next to mean-field theory; then findings and what to change.\n"
     "\n"
-    "  --arch TEXT         architecture (docs/ARCH.md)\n"
+    "  --arch TEXT         architecture (docs/GRAMMAR.md)\n"
     "  --arch-json FILE    architecture as JSON\n"
     "  --init SCHEME       weight init of layers without their own, e.g. xavier_normal,\n"
     "                      'kaiming_normal(nonlinearity=leaky_relu,a=0.2)', 'normal(std=0.01)',\n"

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lab/common.h"
-#include "lab/lab.h"
+#include "common.h"
+#include "lab.h"
 #include "nninit_train.h"
 
 int cmd_train(int argc, char **argv);
@@ -24,7 +24,7 @@ static const char train_usage[] =
     "ln 10 = 2.30) at init, on a minibatch or on the test set is reported on stderr\n"
     "(\"exploding: loss ... at step k\") and in --json as \"exploding\"; training goes on.\n"
     "\n"
-    "  --arch TEXT          architecture (docs/ARCH.md); per-layer init= and bias= apply\n"
+    "  --arch TEXT          architecture (docs/GRAMMAR.md); per-layer init= and bias= apply\n"
     "  --arch-json FILE     architecture as JSON\n"
     "  --init SCHEME        weight init of layers without their own (default: PyTorch's\n"
     "                       nn.Linear / nn.Conv2d default)\n"

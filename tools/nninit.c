@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "nninit.h"
-#include "lab/common.h"
+#include "common.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -30,9 +30,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 /* Messages                                                                  */
 /* ------------------------------------------------------------------------- */
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
+NNINIT_PRINTF(2, 3)
 static int fail(int code, const char *fmt, ...)
 {
     va_list ap;

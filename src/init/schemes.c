@@ -1,7 +1,7 @@
 /* schemes.c -- every scheme's defaults and formula, resolved on a tensor to the
  * distribution actually sampled. The formulas follow PyTorch's
  * torch/nn/init.py unless noted; Keras keras/src/initializers and JAX
- * jax/_src/nn/initializers.py for variance_scaling. */
+ * jax/_engine/nn/initializers.py for variance_scaling. */
 #include <math.h>
 
 #include "internal.h"

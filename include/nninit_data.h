@@ -1,6 +1,6 @@
-/* idx.h -- inputs for probes and training: IDX files (MNIST, Fashion-MNIST),
- * standardization, and synthetic Gaussian inputs. Internal to the library
- * (and its CLI); the functions are exported for bindings.
+/* nninit_data.h -- inputs for probes and training: IDX files (MNIST,
+ * Fashion-MNIST), standardization, and synthetic Gaussian inputs. Part of the
+ * engine (libnninit_engine); unstable API.
  *
  * IDX (Y. LeCun, http://yann.lecun.com/exdb/mnist/): a big-endian header
  *     magic u32   0x00000803 images (u8, 3 dims) / 0x00000801 labels (u8, 1 dim)
@@ -14,8 +14,18 @@
  * trailing data, counts that disagree, labels outside 0..9), NNINIT_ERR_NULL
  * or NNINIT_ERR_NOMEM; nninit_last_error() names the file and the problem.
  */
-#ifndef NNINIT_IO_IDX_H
-#define NNINIT_IO_IDX_H
+#ifndef NNINIT_DATA_H
+#define NNINIT_DATA_H
+
+/* The engine's API is unstable (it may change in any 0.x release): a user
+ * opts in by defining NNINIT_UNSTABLE_API, as zstd's ZSTD_STATIC_LINKING_ONLY.
+ * The initializer layer (src/) must not depend on the engine. */
+#if !defined(NNINIT_UNSTABLE_API)
+#error "nninit_data.h is nninit's unstable engine API: #define NNINIT_UNSTABLE_API before including it"
+#endif
+#if defined(NNINIT_BUILD_INITIALIZER)
+#error "the initializer layer (src/) must not include the engine's nninit_data.h"
+#endif
 
 #include <stdint.h>
 

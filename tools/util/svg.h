@@ -1,5 +1,5 @@
 /* svg.h -- inline SVG charts shared by the probe's HTML report
- * (tools/probe_html.c) and the lab's report (tools/lab/report.c): readable
+ * (tools/util/probe_html.c) and the lab's report (lab/report.c): readable
  * axes (log axes ticked at powers of ten: 1e-4, 0.1, 1, 100), line charts
  * with legend swatches, and histograms whose x-axis can be shared by every
  * layer of a network.

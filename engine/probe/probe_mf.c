@@ -19,7 +19,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
-#include "probe/meanfield.h"
+#include "nninit_meanfield.h"
 #include "probe/probe_internal.h"
 
 static double mean_sq(const float *x, int64_t n, double *mean) {

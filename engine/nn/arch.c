@@ -1,4 +1,4 @@
-/* arch.c -- architectures from one line of text or from JSON (docs/ARCH.md).
+/* arch.c -- architectures from one line of text or from JSON (docs/GRAMMAR.md).
  *
  * Both forms go through one builder: every layer is appended by push(), which
  * follows the activation shape (C, H, W) through the network, fills what the
@@ -32,12 +32,6 @@
 #define MAX_REPEAT 1000
 
 /* ---- messages ------------------------------------------------------------ */
-
-#if defined(__GNUC__)
-#define NNINIT_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#else
-#define NNINIT_PRINTF(f, a)
-#endif
 
 static nninit_status fail(const char *where, const char *fmt, ...) NNINIT_PRINTF(2, 3);
 static nninit_status fail(const char *where, const char *fmt, ...) {

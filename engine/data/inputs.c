@@ -1,10 +1,10 @@
 /* inputs.c -- synthetic inputs for probes: i.i.d. N(0, 1) batches and pairs
- * of inputs with a given correlation (declared in io/idx.h). Both draw from
+ * of inputs with a given correlation (declared in nninit_data.h). Both draw from
  * nninit_fill, so they are as reproducible as any weight. */
 #include <math.h>
 
 #include "internal.h"
-#include "io/idx.h"
+#include "nninit_data.h"
 
 nninit_status nninit_inputs_gaussian(float *x, int n, int d, uint64_t seed) {
     if (!x) return nninit__err(NNINIT_ERR_NULL, "inputs_gaussian: NULL buffer");

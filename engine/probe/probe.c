@@ -15,7 +15,7 @@
 
 #include "internal.h"
 #include "nninit_probe.h"
-#include "probe/meanfield.h"
+#include "nninit_meanfield.h"
 #include "probe/probe_internal.h"
 
 void openblas_set_num_threads(int num_threads); /* OpenBLAS's, as in train.c */

@@ -163,8 +163,8 @@ lab_verdict lab_check(lab_result *r, const char *name, const char *prediction, d
 double lab_acc_noise(double p, int n, double k);
 
 /* printf into r->setup / r->notes (appends). */
-void lab_setup(lab_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void lab_note(lab_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void lab_setup(lab_result *r, const char *fmt, ...) NNINIT_PRINTF(2, 3);
+void lab_note(lab_result *r, const char *fmt, ...) NNINIT_PRINTF(2, 3);
 
 /* Parse arch text, build the net with weight init `init` and bias init `bias`
  * (scheme text as the CLI's --init, e.g. "normal(std=0.01)"; NULL init:
@@ -207,7 +207,7 @@ void lab_series_add(lab_plot *p, const char *label, const double *x, const doubl
 /* Errors of the lab's own code (report files, data): the message of the last
  * failure. nninit_last_error() still holds the library's. */
 const char *lab_error(void);
-void lab_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lab_set_error(const char *fmt, ...) NNINIT_PRINTF(1, 2);
 
 /* Run one experiment: fills r (call lab_result_free after). */
 void lab_run(const lab_experiment *e, const lab_ctx *ctx, lab_result *r);

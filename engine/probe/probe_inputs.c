@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "io/idx.h"
+#include "nninit_data.h"
 #include "probe/probe_internal.h"
 #include "rng/philox.h"
 

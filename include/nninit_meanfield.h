@@ -1,5 +1,5 @@
 /*
- * meanfield.h -- mean-field theory of deep random fully connected networks.
+ * nninit_meanfield.h -- mean-field theory of deep random fully connected networks.
  *
  * A network h^{l} = W^{l} phi(h^{l-1}) + b^{l}, W_ij ~ N(0, sw2/N_{l-1}),
  * b_i ~ N(0, sb2), in the limit of infinite width. The pre-activations of one
@@ -40,6 +40,16 @@
  */
 #ifndef NNINIT_MEANFIELD_H
 #define NNINIT_MEANFIELD_H
+
+/* The engine's API is unstable (it may change in any 0.x release): a user
+ * opts in by defining NNINIT_UNSTABLE_API, as zstd's ZSTD_STATIC_LINKING_ONLY.
+ * The initializer layer (src/) must not depend on the engine. */
+#if !defined(NNINIT_UNSTABLE_API)
+#error "nninit_meanfield.h is nninit's unstable engine API: #define NNINIT_UNSTABLE_API before including it"
+#endif
+#if defined(NNINIT_BUILD_INITIALIZER)
+#error "the initializer layer (src/) must not include the engine's nninit_meanfield.h"
+#endif
 
 #include "nninit.h"
 

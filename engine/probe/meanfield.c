@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "meanfield.h"
+#include "nninit_meanfield.h"
 
 /* ---- quadrature parameters (docs/MEANFIELD.md, "Numerics") ---------------
  * Every Gaussian expectation is  int f(z) phi(z) dz  over z ~ N(0, 1), taken

@@ -11,7 +11,7 @@
 
 #include "lab.h"
 
-static void say(const lab_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const lab_ctx *ctx, const char *fmt, ...) NNINIT_PRINTF(2, 3);
 static void say(const lab_ctx *ctx, const char *fmt, ...) {
     if (!ctx->progress) return;
     char line[160];

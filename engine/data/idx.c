@@ -18,13 +18,13 @@
 #include <zlib.h>
 
 #include "internal.h"
-#include "io/idx.h"
+#include "nninit_data.h"
 
 #define IDX_MAX_BYTES ((size_t)INT32_MAX) /* n*rows*cols as an int, as the API reports it */
 #define IDX_TRAILER_CHECK ((size_t)64 << 20) /* declarations above this must match the gzip trailer */
 
 #if defined(__GNUC__)
-static nninit_status io_err(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static nninit_status io_err(const char *path, const char *fmt, ...) NNINIT_PRINTF(2, 3);
 #endif
 /* NNINIT_ERR_IO with "path: " before the message. */
 static nninit_status io_err(const char *path, const char *fmt, ...) {

@@ -10,11 +10,7 @@
 
 #include "common.h"
 #include "lab.h"
-
-/* From the library's io/idx.h (exported, not installed). */
-nninit_status nninit_fashion_mnist_load(const char *dir, int train, float **x, int **y, int *n);
-nninit_status nninit_standardize(float *x, int n, int d, double mean, double std, double *mean_used,
-                                 double *std_used);
+#include "nninit_data.h"
 
 static char lab_err[512];
 

@@ -1,5 +1,5 @@
 /* probe_html.h -- `nninit probe --html FILE`: the probe's self-contained
- * HTML report (tools/probe_html.c). */
+ * HTML report (tools/util/probe_html.c). */
 #ifndef NNINIT_TOOLS_PROBE_HTML_H
 #define NNINIT_TOOLS_PROBE_HTML_H
 
