@@ -237,3 +237,22 @@ int cli_atomic_commit(cli_atomic *a) {
     free(a->tmp), a->tmp = NULL;
     return 0;
 }
+
+int cli_exit_status(nninit_status s) {
+    switch (s) {
+    case NNINIT_OK: return CLI_EXIT_OK;
+    case NNINIT_ERR_NULL:
+    case NNINIT_ERR_NOMEM:
+    case NNINIT_ERR_LAPACK:
+    case NNINIT_ERR_IO:
+    case NNINIT_ERR_DIVERGED: return CLI_EXIT_FAIL;
+    default: return CLI_EXIT_USAGE;
+    }
+}
+
+int cli_check_alloc(uint64_t bytes, uint64_t *phys) {
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    uint64_t total = pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : UINT64_MAX;
+    if (phys) *phys = total;
+    return bytes > total || bytes > (uint64_t)SIZE_MAX ? -1 : 0;
+}

@@ -58,6 +58,20 @@ int cli_atomic_open(cli_atomic *a, const char *path);
 int cli_atomic_commit(cli_atomic *a);
 void cli_atomic_abort(cli_atomic *a);
 
+/* Exit statuses of every command: 0 ok, 1 a failure (I/O, memory, LAPACK,
+ * training diverged, a bug), 2 bad usage or input. */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
+
+/* The one map from a library status to an exit status: the environment
+ * failed (NNINIT_ERR_IO, _NOMEM, _LAPACK, _DIVERGED, _NULL) -> 1; everything
+ * else the library refuses is about the request -> 2; NNINIT_OK -> 0. */
+int cli_exit_status(nninit_status s);
+
+/* 0 when a buffer of `bytes` could exist here; -1 when it is more than this
+ * machine's physical memory (a request for 4 EB is bad input, exit 2, not an
+ * allocation failure). */
+int cli_check_alloc(uint64_t bytes, uint64_t *phys);
+
 /* Prints "nninit CMD: " and fmt with one string argument to stderr; returns 2. */
 int cli_bad(const char *cmd, const char *fmt, const char *arg);
 
