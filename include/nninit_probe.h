@@ -45,7 +45,10 @@ typedef struct {
     int lsuv;                  /* 1: run nninit_lsuv on the batch first         */
     double lsuv_tol;           /* 0.05                                         */
     int lsuv_max_iter;         /* 10                                           */
-    int threads;               /* OpenBLAS threads; 0: leave as they are       */
+    int threads;               /* OpenBLAS threads during this call, the caller's
+                                  count restored on return (OpenBLAS's count is
+                                  process-wide: concurrent calls with different
+                                  counts race); 0: leave as they are              */
     const float *x;            /* NNINIT_INPUT_CALLER: batch x input size      */
     const int *y;              /* NNINIT_INPUT_CALLER: batch labels            */
     /* Optional: called between the probe's stages (stage names "forward",

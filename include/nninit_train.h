@@ -54,7 +54,10 @@ typedef struct {
     int evals_per_epoch;       /* test-set evaluations per epoch (1)             */
     int eval_train_at_init;    /* 1: loss on the training set at step 0 (1)      */
     uint64_t seed;             /* shuffle seed (0)                               */
-    int threads;               /* OpenBLAS threads; 0: leave as they are          */
+    int threads;               /* OpenBLAS threads during this call, the caller's
+                                  count restored on return (OpenBLAS's count is
+                                  process-wide: concurrent calls with different
+                                  counts race); 0: leave as they are              */
 } nninit_train_opts;
 
 NNINIT_API nninit_train_opts nninit_train_opts_default(void);

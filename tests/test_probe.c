@@ -639,6 +639,28 @@ static void test_lsuv(void **state) {
     nninit_probe_report_free(&r);
 }
 
+/* opts.threads holds for the call only: OpenBLAS's process-wide count is the
+ * caller's again afterwards, on success and on failure. */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+static void test_threads_restored(void **state) {
+    (void)state;
+    openblas_set_num_threads(2);
+    int before = openblas_get_num_threads();
+    nninit_probe_opts o = nninit_probe_opts_default();
+    o.threads = 1;
+    nninit_probe_report r;
+    run("8 -> dense 4 tanh -> dense 2", NULL, &o, &r);
+    nninit_probe_report_free(&r);
+    assert_int_equal(openblas_get_num_threads(), before);
+    nninit_arch *a = parse("784 -> dense 4 tanh -> dense 10");
+    o.input = NNINIT_INPUT_FASHION;
+    o.data_dir = "/nonexistent";
+    assert_int_equal(nninit_probe_run(a, NULL, &o, &r), NNINIT_ERR_IO);
+    assert_int_equal(openblas_get_num_threads(), before);
+    free(a);
+}
+
 static void test_errors(void **state) {
     (void)state;
     nninit_probe_report r;
@@ -701,7 +723,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_caller_inputs),
         cmocka_unit_test(test_zero_init_symmetric), cmocka_unit_test(test_small_weights_vanish),
-        cmocka_unit_test(test_large_weights_saturate), cmocka_unit_test(test_he_relu_stable),
+        cmocka_unit_test(test_large_weights_saturate), cmocka_unit_test(test_he_relu_stable), cmocka_unit_test(test_threads_restored),
         cmocka_unit_test(test_mean_field_qstar), cmocka_unit_test(test_relu_correlation),
         cmocka_unit_test(test_large_relu_explodes), cmocka_unit_test(test_dead_relu),
         cmocka_unit_test(test_lsuv), cmocka_unit_test(test_errors),

@@ -19,6 +19,7 @@
 #include "probe/probe_internal.h"
 
 void openblas_set_num_threads(int num_threads); /* OpenBLAS's, as in train.c */
+int openblas_get_num_threads(void);
 
 nninit_probe_opts nninit_probe_opts_default(void) {
     nninit_probe_opts o;
@@ -771,7 +772,20 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static nninit_status probe_run(const nninit_arch *arch, const nninit_layer_init *default_init,
+                               const nninit_probe_opts *opts, nninit_probe_report *rep);
+
+/* opts->threads sets OpenBLAS's process-wide thread count for this call
+ * only: the caller's setting is restored on every return. */
 nninit_status nninit_probe_run(const nninit_arch *arch, const nninit_layer_init *default_init,
+                               const nninit_probe_opts *opts, nninit_probe_report *rep) {
+    int before = openblas_get_num_threads();
+    nninit_status st = probe_run(arch, default_init, opts, rep);
+    if (openblas_get_num_threads() != before) openblas_set_num_threads(before);
+    return st;
+}
+
+static nninit_status probe_run(const nninit_arch *arch, const nninit_layer_init *default_init,
                                const nninit_probe_opts *opts, nninit_probe_report *rep) {
     if (!arch || !rep) return nninit__err(NNINIT_ERR_NULL, "probe: NULL argument");
     nninit_probe_opts o = opts ? *opts : nninit_probe_opts_default();

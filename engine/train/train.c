@@ -29,6 +29,7 @@
 /* From OpenBLAS (cblas.h of the pthread/openmp flavours). Declared here so
  * that the header of any flavour works. */
 void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
 
 nninit_train_opts nninit_train_opts_default(void) {
     nninit_train_opts o;
@@ -231,7 +232,22 @@ static nninit_dataset head(const nninit_dataset *d, int n) {
     return h;
 }
 
+static nninit_status train_run(nninit_net *net, const nninit_train_opts *opts, const nninit_dataset *train,
+                               const nninit_dataset *test, nninit_train_callback cb, void *user,
+                               nninit_train_report *rep);
+
+/* opts->threads sets OpenBLAS's process-wide thread count for this call
+ * only: the caller's setting is restored on every return. */
 nninit_status nninit_train_run(nninit_net *net, const nninit_train_opts *opts, const nninit_dataset *train,
+                               const nninit_dataset *test, nninit_train_callback cb, void *user,
+                               nninit_train_report *rep) {
+    int before = openblas_get_num_threads();
+    nninit_status st = train_run(net, opts, train, test, cb, user, rep);
+    if (openblas_get_num_threads() != before) openblas_set_num_threads(before);
+    return st;
+}
+
+static nninit_status train_run(nninit_net *net, const nninit_train_opts *opts, const nninit_dataset *train,
                                const nninit_dataset *test, nninit_train_callback cb, void *user,
                                nninit_train_report *rep) {
     if (!rep) return nninit__err(NNINIT_ERR_NULL, "train: NULL report");
