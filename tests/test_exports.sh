@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Every symbol the two shared libraries export is declared in an installed
+# header (include/), and nothing else leaks: the one exception is the
+# initializer's error recorder nninit__err, which libnninit exports for
+# libnninit_engine (src/internal.h) and which is not API. Every NNINIT_API
+# declaration of a header is exported by the library of its layer.
+set -euo pipefail
+build=${NNINIT_BUILD_DIR:?}
+src=${NNINIT_SOURCE_DIR:?}
+fail=0
+declared() { grep -h -v '^#' "$@" | grep -o 'NNINIT_API[^;(]*(' | sed -E 's/.*[ *]([A-Za-z_0-9]+)\($/\1/' | sort -u; }
+exported() { nm -D --defined-only "$1" | awk '$2 ~ /^[TDBRiW]$/ {print $3}' | sort -u; }
+check() { # library, its headers...
+    local lib=$1; shift
+    local exp dec
+    exp=$(exported "$build/$lib")
+    dec=$(declared "$@")
+    extra=$(comm -23 <(echo "$exp") <(echo "$dec") | grep -vx 'nninit__err' || true)
+    missing=$(comm -13 <(echo "$exp") <(echo "$dec") || true)
+    if [ -n "$extra" ]; then echo "$lib exports symbols no installed header declares:"; echo "$extra"; fail=1; fi
+    if [ -n "$missing" ]; then echo "$lib does not export what its headers declare:"; echo "$missing"; fail=1; fi
+    echo "$lib: $(echo "$exp" | wc -l) exported, $(echo "$dec" | wc -l) declared"
+}
+check libnninit.so "$src/include/nninit.h"
+check libnninit_engine.so "$src/include/nninit_nn.h" "$src/include/nninit_probe.h" "$src/include/nninit_train.h" \
+      "$src/include/nninit_data.h" "$src/include/nninit_meanfield.h"
+# The installed headers are exactly include/*.h (what CMake installs).
+for h in "$src"/include/*.h; do
+    grep -q "include/$(basename "$h")" "$src/CMakeLists.txt" || { echo "$h is not installed"; fail=1; }
+done
+[ $fail = 0 ] && echo "1 passed, 0 failed"
+exit $fail
