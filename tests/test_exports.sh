@@ -3,7 +3,8 @@
 # header (include/), and nothing else leaks: the one exception is the
 # initializer's error recorder nninit__err, which libnninit exports for
 # libnninit_engine (src/internal.h) and which is not API. Every NNINIT_API
-# declaration of a header is exported by the library of its layer.
+# declaration of a header is exported by the library of its layer. And the
+# layers: the initializer cannot include an engine header.
 set -euo pipefail
 build=${NNINIT_BUILD_DIR:?}
 src=${NNINIT_SOURCE_DIR:?}
@@ -28,5 +29,14 @@ check libnninit_engine.so "$src/include/nninit_nn.h" "$src/include/nninit_probe.
 for h in "$src"/include/*.h; do
     grep -q "include/$(basename "$h")" "$src/CMakeLists.txt" || { echo "$h is not installed"; fail=1; }
 done
+# Layers: an engine header included from the initializer stops the build.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf '#include "nninit_nn.h"\n' > "$tmp/wrong_way.c"
+if cc -std=c11 -fsyntax-only -DNNINIT_BUILD_INITIALIZER -DNNINIT_UNSTABLE_API -I"$src/include" "$tmp/wrong_way.c" \
+      2>"$tmp/err"; then
+    echo "the initializer can include an engine header"; fail=1
+fi
+grep -q 'must not include' "$tmp/err" || { cat "$tmp/err"; fail=1; }
 [ $fail = 0 ] && echo "1 passed, 0 failed"
 exit $fail
