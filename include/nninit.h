@@ -333,6 +333,66 @@ NNINIT_API nninit_status nninit_layout_parse(const char *name, nninit_layout *ou
 NNINIT_API nninit_status nninit_dtype_parse(const char *name, nninit_dtype *out);
 
 /* ------------------------------------------------------------------------- */
+/* Scheme text: a scheme and its parameters as one string                    */
+/* ------------------------------------------------------------------------- */
+/* The form init= takes in the architecture grammar (docs/GRAMMAR.md), for
+ * config files, command lines and bindings:
+ *
+ *     scheme = name [ "(" [ key "=" value { "," key "=" value } ] ")" ]
+ *
+ *     "xavier_normal"   "normal(std=0.02)"   "dirac(groups=2)"
+ *     "trunc_normal(std=0.02, a=-0.04, b=0.04)"
+ *     "kaiming_normal(a=0.1, mode=fan_out, nonlinearity=leaky_relu)"
+ *
+ * name: any that nninit_scheme_parse() accepts. key: a parameter the scheme
+ * reads (nninit_scheme_takes_param()), at most once; the others keep
+ * nninit_spec_default(scheme). The keys are the nninit_spec fields gain, a,
+ * b, mean, std, value, scale, mode, nonlinearity, distribution, sparsity,
+ * groups and slope, except that kaiming_* store a in slope: for them "a"
+ * (PyTorch's name) and "slope" are one parameter. value: a finite decimal
+ * number (C strtod syntax; no inf, nan or hex; groups an integer 1..2^31-1)
+ * or, for mode, nonlinearity and distribution, a name as nninit_mode_parse()
+ * etc. read it. Spaces may surround keys, '=' and ','; none goes between the
+ * name and '('. Only the text is checked: whether the spec can fill a given
+ * tensor is nninit_explain()'s question. */
+
+/* A buffer of this many bytes holds every text nninit_spec_format() writes. */
+#define NNINIT_SPEC_TEXT_MAX 256
+
+/*! nninit_spec_parse() : parse the whole of text (leading and trailing spaces
+ *  allowed) into *out. Errors: NULL; PARAM for any syntax error, with
+ *  nninit_last_error() naming the 1-based byte column in text and what was
+ *  expected ("scheme: at 8: normal takes no parameter 'gain' (it takes: mean,
+ *  std)"). On error *out is untouched. */
+NNINIT_API nninit_status nninit_spec_parse(const char *text, nninit_spec *out);
+
+/*! nninit_spec_format() : the canonical text of spec into buf (cap bytes,
+ *  NUL included): the scheme's own name (no alias), then, in parentheses, the
+ *  parameters the scheme reads that differ (bit for bit) from
+ *  nninit_spec_default(scheme), in the order of nninit_spec_param_name(),
+ *  separated by ", ": "trunc_normal(a=-0.04, b=0.04, std=0.02)". A scheme at
+ *  its defaults is its bare name ("kaiming_normal"; the parser also takes
+ *  "kaiming_normal()"). Numbers have the fewest digits that read back to the
+ *  same double, so nninit_spec_parse() of the text gives spec again, bit for
+ *  bit, in every field the scheme reads (the others come back as
+ *  nninit_spec_default's). Errors: NULL; PARAM for a spec the text cannot hold
+ *  (unknown scheme or enum value, a non-finite number, groups outside
+ *  1..2^31-1) and when the text does not fit in cap bytes (the message says
+ *  how many it needs); on error buf is untouched, never a cut text. */
+NNINIT_API nninit_status nninit_spec_format(const nninit_spec *spec, char *buf, size_t cap);
+
+/*! nninit_spec_param_count(), nninit_spec_param_name() : the parameter keys,
+ *  i = 0 .. count-1 ("gain", "a", ..., "slope"); NULL for any other i. */
+NNINIT_API int nninit_spec_param_count(void);
+NNINIT_API const char *nninit_spec_param_name(int i);
+
+/*! nninit_scheme_takes_param() : 1 if scheme s reads parameter name, i.e. the
+ *  text "s(name=...)" is accepted and sets a field that s reads; 0 if not, and
+ *  for an unknown scheme, an unknown name or NULL. "a" and "slope" are both
+ *  1 for kaiming_*; "slope" is 0 for every other scheme. */
+NNINIT_API int nninit_scheme_takes_param(nninit_scheme s, const char *name);
+
+/* ------------------------------------------------------------------------- */
 /* Rounding to narrow dtypes (round to nearest even, NaN kept quiet)         */
 /* ------------------------------------------------------------------------- */
 NNINIT_API uint16_t nninit_f32_to_bf16(float x);

@@ -4,7 +4,7 @@
  * Dense, conv2d (im2col + sgemm), flatten and residual layers, the usual
  * activations, softmax cross-entropy; forward and backward on a batch in f32
  * with OpenBLAS. Weights are initialized by nninit's schemes, per layer.
- * Used by `nninit probe` (and later `nninit train`). Experimental API.
+ * Used by `nninit probe`, `nninit train` and `nninit lab`. Experimental API.
  *
  * Tensors are row-major, batch first: a dense activation is (batch, features),
  * a conv activation is (batch, C, H, W) stored as batch x (C*H*W).
@@ -48,6 +48,15 @@ typedef enum {
     NNINIT_LAYER_RESIDUAL /* x + alpha * F(x), F = two dense or two conv layers */
 } nninit_layer_kind;
 
+/* How a residual block initializes its two inner layers. */
+typedef enum {
+    NNINIT_RES_RULE_NONE = 0,    /* both: the layer's init, or the network default  */
+    NNINIT_RES_RULE_HE_ZERO = 1, /* "he-zero": inner[0] He (kaiming_normal, relu,
+                                    fan_in), inner[1] zeros, biases zero: F(x) = 0,
+                                    the block starts as the identity                */
+    NNINIT_RES_RULE_HE_HE = 2    /* "he-he": both inner layers He, biases zero      */
+} nninit_res_rule;
+
 /* Per-layer init: a scheme for the weight and one for the bias. */
 typedef struct {
     nninit_spec weight;
@@ -67,8 +76,8 @@ typedef struct {
     nninit_layer_init init;
     /* residual: F = inner[0] -> act -> inner[1]; the block's output is
      * act_out(x + alpha * F(x)) where act_out is this layer's act. */
-    int res_kind;          /* NNINIT_LAYER_DENSE or NNINIT_LAYER_CONV2D      */
-    int res_rule;          /* 0 custom/default, 1 "he-zero", 2 "he-he"       */
+    nninit_layer_kind res_kind; /* NNINIT_LAYER_DENSE or NNINIT_LAYER_CONV2D    */
+    nninit_res_rule res_rule;   /* a rule replaces init (the parsers refuse both) */
     nninit_act res_inner_act;
     double alpha;          /* residual scale, 1 unless a scheme sets it       */
 } nninit_layer_spec;
@@ -88,12 +97,6 @@ typedef struct {
  *  On a syntax error returns NNINIT_ERR_PARAM and nninit_last_error() names
  *  the byte position and what was expected. arch may be large: heap-allocate. */
 NNINIT_API nninit_status nninit_arch_parse(const char *text, nninit_arch *arch);
-/*! nninit_spec_parse() : one scheme as the grammar's init= / bias= write it,
- *  e.g. "kaiming_normal(nonlinearity=leaky_relu,a=0.2)" or "dirac". Only the
- *  text is checked, not a tensor it must fill. On an error returns
- *  NNINIT_ERR_PARAM (NULL: NNINIT_ERR_NULL) and nninit_last_error() names the
- *  byte position in text ("scheme: at 16: ..."). */
-NNINIT_API nninit_status nninit_spec_parse(const char *text, nninit_spec *out);
 /*! nninit_arch_parse_json() : the same architecture as JSON (docs/GRAMMAR.md). */
 NNINIT_API nninit_status nninit_arch_parse_json(const char *json, nninit_arch *arch);
 

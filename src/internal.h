@@ -1,6 +1,6 @@
 /* internal.h -- declarations shared inside the initializer library (src/),
- * also read by the engine (engine/) for the error state, the constants and
- * the Philox core; not installed. */
+ * also read by the engine (engine/) for the error state, the scheme text,
+ * the constants and the Philox core; not installed. */
 #ifndef NNINIT_INTERNAL_H
 #define NNINIT_INTERNAL_H
 
@@ -12,8 +12,10 @@
 
 /* The initializer's internals that the engine (libnninit_engine) calls
  * across the library boundary: exported from libnninit.so under the nninit__
- * prefix, declared only here, not API. Just one: the error state, so that
- * nninit_last_error() sees what the engine recorded. */
+ * prefix, declared only here, not API. The error state, so that
+ * nninit_last_error() sees what the engine recorded, and the scheme text
+ * (below), so that architectures parse schemes with the initializer's one
+ * parameter table. */
 #if defined(__GNUC__) && !defined(_WIN32)
 #define NNINIT_CROSS_LAYER __attribute__((visibility("default")))
 #else
@@ -22,6 +24,33 @@
 
 /* Record a failure for nninit_last_error() and return s. printf-style. */
 NNINIT_CROSS_LAYER nninit_status nninit__err(nninit_status s, const char *fmt, ...) NNINIT_PRINTF(2, 3);
+
+/* ---- scheme text and the parameter table (src/init/spec.c) --------------
+ * Read by engine/nn/arch.c for init=/bias= in both forms of architectures.
+ * Every failure is NNINIT_ERR_PARAM, with a message that starts with prefix,
+ * the caller's context ("arch: ", "arch: layers[0].init.std: "). */
+
+/* Parses the scheme that starts at text[start] (its name; no space before
+ * it): name [ "(" key=value, ... ")" ]. On success *out is the spec and *end
+ * the index just after it (what follows is the caller's). Messages name the
+ * 1-based byte column in the whole text: "<prefix>at N: ...". */
+NNINIT_CROSS_LAYER nninit_status nninit__spec_parse_at(const char *text, size_t start, const char *prefix,
+                                                       nninit_spec *out, size_t *end);
+
+/* The table by row k: the row of a parameter name, or -1; 1 if it takes a
+ * name (mode, nonlinearity, distribution), 0 a number; the names scheme s
+ * takes ("mean, std" or "none") into buf. */
+NNINIT_CROSS_LAYER int nninit__spec_param_find(const char *name);
+NNINIT_CROSS_LAYER int nninit__spec_param_takes_name(int k);
+NNINIT_CROSS_LAYER const char *nninit__spec_param_list(nninit_scheme s, char *buf, size_t cap);
+/* Checks that scheme s reads parameter k and that *seen (0 before the first)
+ * does not hold it yet ('a' and 'slope' are one); records it in *seen. */
+NNINIT_CROSS_LAYER nninit_status nninit__spec_param_check(nninit_scheme s, int k, unsigned *seen, const char *prefix);
+/* Sets parameter k of sp (for sp->scheme) from a finite number (groups: a
+ * positive integer) or from a name. */
+NNINIT_CROSS_LAYER nninit_status nninit__spec_param_set_num(nninit_spec *sp, int k, double v, const char *prefix);
+NNINIT_CROSS_LAYER nninit_status nninit__spec_param_set_name(nninit_spec *sp, int k, const char *v,
+                                                             const char *prefix);
 
 /* Counter word 3 ("domain") of every Philox call, so that the streams of
  * different distributions on one tensor are independent. Pinned: changing one

@@ -186,7 +186,7 @@ static void test_residual(void **state) {
         assert_int_equal(L->units, 256); /* the width, from the shape */
         assert_int_equal(L->res_inner_act, NNINIT_ACT_RELU);
         assert_int_equal(L->act, NNINIT_ACT_IDENTITY); /* out= default */
-        assert_int_equal(L->res_rule, 1);
+        assert_int_equal(L->res_rule, NNINIT_RES_RULE_HE_ZERO);
         assert_true(L->alpha == 1.0);
         assert_int_equal(L->has_init, 0);
     }
@@ -196,10 +196,10 @@ static void test_residual(void **state) {
     assert_int_equal(r->res_inner_act, NNINIT_ACT_TANH);
     assert_int_equal(r->act, NNINIT_ACT_RELU);
     assert_true(r->alpha == 0.5);
-    assert_int_equal(r->res_rule, 2);
-    /* No rule: res_rule 0; default inner act identity. */
+    assert_int_equal(r->res_rule, NNINIT_RES_RULE_HE_HE);
+    /* No rule: NNINIT_RES_RULE_NONE; default inner act identity. */
     parse_ok("784 -> res dense", A);
-    assert_int_equal(A->layers[0].res_rule, 0);
+    assert_int_equal(A->layers[0].res_rule, NNINIT_RES_RULE_NONE);
     assert_int_equal(A->layers[0].res_inner_act, NNINIT_ACT_IDENTITY);
     assert_int_equal(A->layers[0].units, 784);
     /* Conv blocks: 3x3, stride 1, same padding, channels from the shape. */
@@ -220,7 +220,7 @@ static void test_residual(void **state) {
     /* init= on a block: both inner layers, rule 0. */
     parse_ok("784 -> res dense relu init=orthogonal(gain=1.5)", A);
     assert_int_equal(A->layers[0].has_init, 1);
-    assert_int_equal(A->layers[0].res_rule, 0);
+    assert_int_equal(A->layers[0].res_rule, NNINIT_RES_RULE_NONE);
     assert_int_equal(A->layers[0].init.weight.scheme, NNINIT_ORTHOGONAL);
     assert_true(A->layers[0].init.weight.gain == 1.5);
     /* One act_param, shared by the inner and output activations. */

@@ -73,8 +73,8 @@ static nninit_layer_spec *conv(nninit_arch *a, int units, int kh, int kw, int st
 
 static nninit_layer_spec *flatten(nninit_arch *a) { return push(a, NNINIT_LAYER_FLATTEN, 0, NNINIT_ACT_IDENTITY); }
 
-static nninit_layer_spec *residual(nninit_arch *a, int res_kind, int kh, int kw, int groups, nninit_act inner,
-                                   nninit_act act, double alpha, int rule) {
+static nninit_layer_spec *residual(nninit_arch *a, nninit_layer_kind res_kind, int kh, int kw, int groups,
+                                   nninit_act inner, nninit_act act, double alpha, nninit_res_rule rule) {
     nninit_layer_spec *s = push(a, NNINIT_LAYER_RESIDUAL, 0, act);
     s->res_kind = res_kind, s->kh = kh, s->kw = kw, s->groups = groups;
     s->res_inner_act = inner, s->alpha = alpha, s->res_rule = rule;
@@ -332,9 +332,9 @@ static void test_gradcheck_residual_dense(void **state) {
     (void)state;
     nninit_arch *a = arch_new(5, 1, 1);
     probe_dense(a, 5);
-    gc_init(residual(a, NNINIT_LAYER_DENSE, 0, 0, 1, NNINIT_ACT_TANH, NNINIT_ACT_TANH, 0.7, 0));
-    gc_init(residual(a, NNINIT_LAYER_DENSE, 0, 0, 1, NNINIT_ACT_GELU, NNINIT_ACT_IDENTITY, 1.0, 0));
-    gc_init(residual(a, NNINIT_LAYER_DENSE, 0, 0, 1, NNINIT_ACT_SIGMOID, NNINIT_ACT_RELU, 1.3, 0));
+    gc_init(residual(a, NNINIT_LAYER_DENSE, 0, 0, 1, NNINIT_ACT_TANH, NNINIT_ACT_TANH, 0.7, NNINIT_RES_RULE_NONE));
+    gc_init(residual(a, NNINIT_LAYER_DENSE, 0, 0, 1, NNINIT_ACT_GELU, NNINIT_ACT_IDENTITY, 1.0, NNINIT_RES_RULE_NONE));
+    gc_init(residual(a, NNINIT_LAYER_DENSE, 0, 0, 1, NNINIT_ACT_SIGMOID, NNINIT_ACT_RELU, 1.3, NNINIT_RES_RULE_NONE));
     gc_init(dense(a, 3, NNINIT_ACT_IDENTITY));
     gradcheck(a, 1, "residual dense x3");
     free(a);
@@ -344,9 +344,9 @@ static void test_gradcheck_residual_conv(void **state) {
     (void)state;
     nninit_arch *a = arch_new(2, 3, 3); /* 18 features: see gradcheck's noise note */
     probe_conv(a, 2);
-    gc_init(residual(a, NNINIT_LAYER_CONV2D, 3, 3, 1, NNINIT_ACT_TANH, NNINIT_ACT_IDENTITY, 0.5, 0));
-    gc_init(residual(a, NNINIT_LAYER_CONV2D, 3, 1, 2, NNINIT_ACT_SOFTPLUS, NNINIT_ACT_TANH, 1.0, 0));
-    gc_init(residual(a, NNINIT_LAYER_DENSE, 0, 0, 1, NNINIT_ACT_TANH, NNINIT_ACT_IDENTITY, 1.0, 0));
+    gc_init(residual(a, NNINIT_LAYER_CONV2D, 3, 3, 1, NNINIT_ACT_TANH, NNINIT_ACT_IDENTITY, 0.5, NNINIT_RES_RULE_NONE));
+    gc_init(residual(a, NNINIT_LAYER_CONV2D, 3, 1, 2, NNINIT_ACT_SOFTPLUS, NNINIT_ACT_TANH, 1.0, NNINIT_RES_RULE_NONE));
+    gc_init(residual(a, NNINIT_LAYER_DENSE, 0, 0, 1, NNINIT_ACT_TANH, NNINIT_ACT_IDENTITY, 1.0, NNINIT_RES_RULE_NONE));
     gc_init(dense(a, 3, NNINIT_ACT_IDENTITY));
     gradcheck(a, 1, "residual conv 3x3, 3x1 g2, dense");
     free(a);
@@ -494,7 +494,8 @@ static void test_init_default_and_layer(void **state) {
 static void test_he_zero_identity(void **state) {
     (void)state;
     nninit_arch *a = arch_new(8, 1, 1);
-    for (int i = 0; i < 4; i++) residual(a, NNINIT_LAYER_DENSE, 0, 0, 1, NNINIT_ACT_RELU, NNINIT_ACT_IDENTITY, 1.0, 1);
+    for (int i = 0; i < 4; i++)
+        residual(a, NNINIT_LAYER_DENSE, 0, 0, 1, NNINIT_ACT_RELU, NNINIT_ACT_IDENTITY, 1.0, NNINIT_RES_RULE_HE_ZERO);
     nninit_net *net = create(a, 16, NULL, 3);
     float *x = randn(16 * 8, 99, 1.0);
     assert_int_equal(nninit_net_forward(net, x, 16), NNINIT_OK);
@@ -516,7 +517,8 @@ static void test_he_zero_identity(void **state) {
     free(x);
 
     a = arch_new(3, 5, 5);
-    for (int i = 0; i < 3; i++) residual(a, NNINIT_LAYER_CONV2D, 3, 3, 1, NNINIT_ACT_RELU, NNINIT_ACT_IDENTITY, 1.0, 1);
+    for (int i = 0; i < 3; i++)
+        residual(a, NNINIT_LAYER_CONV2D, 3, 3, 1, NNINIT_ACT_RELU, NNINIT_ACT_IDENTITY, 1.0, NNINIT_RES_RULE_HE_ZERO);
     net = create(a, 4, NULL, 3);
     x = randn(4 * 75, 98, 1.0);
     assert_int_equal(nninit_net_forward(net, x, 4), NNINIT_OK);
@@ -525,7 +527,7 @@ static void test_he_zero_identity(void **state) {
     free(x);
 
     /* he-he: both inner layers He normal, so the block is not the identity */
-    a->layers[1].res_rule = 2;
+    a->layers[1].res_rule = NNINIT_RES_RULE_HE_HE;
     net = create(a, 4, NULL, 3);
     nninit_layer_view v = view(net, 1);
     int64_t shape[4] = {3, 3, 3, 3};
@@ -631,7 +633,7 @@ static void test_loss_large_logits(void **state) {
 static void test_sgd_step(void **state) {
     (void)state;
     nninit_arch *a = arch_new(3, 1, 1);
-    residual(a, NNINIT_LAYER_DENSE, 0, 0, 1, NNINIT_ACT_TANH, NNINIT_ACT_IDENTITY, 1.0, 2);
+    residual(a, NNINIT_LAYER_DENSE, 0, 0, 1, NNINIT_ACT_TANH, NNINIT_ACT_IDENTITY, 1.0, NNINIT_RES_RULE_HE_HE);
     dense(a, 4, NNINIT_ACT_IDENTITY);
     nninit_net *net = create(a, 2, NULL, 9);
     float *x = randn(6, 2, 1.0);
@@ -658,7 +660,7 @@ static void test_views_and_sizes(void **state) {
     nninit_arch *a = arch_new(3, 8, 8);
     conv(a, 6, 3, 3, 2, 1, 3, NNINIT_ACT_RELU); /* 6x4x4 */
     flatten(a);
-    residual(a, NNINIT_LAYER_DENSE, 0, 0, 1, NNINIT_ACT_RELU, NNINIT_ACT_RELU, 1.0, 1);
+    residual(a, NNINIT_LAYER_DENSE, 0, 0, 1, NNINIT_ACT_RELU, NNINIT_ACT_RELU, 1.0, NNINIT_RES_RULE_HE_ZERO);
     dense(a, 10, NNINIT_ACT_IDENTITY);
     nninit_net *net = create(a, 5, NULL, 1);
     assert_int_equal(nninit_net_layers(net), 4);
@@ -758,7 +760,7 @@ static void test_errors_create(void **state) {
     flatten(a)->act = NNINIT_ACT_RELU;
     expect_create(a, 1, NNINIT_ERR_PARAM, "flatten with act");
     a->layers[1].act = NNINIT_ACT_IDENTITY;
-    s = residual(a, NNINIT_LAYER_CONV2D, 2, 3, 1, NNINIT_ACT_RELU, NNINIT_ACT_RELU, 1.0, 1);
+    s = residual(a, NNINIT_LAYER_CONV2D, 2, 3, 1, NNINIT_ACT_RELU, NNINIT_ACT_RELU, 1.0, NNINIT_RES_RULE_HE_ZERO);
     a->layers[1].kind = NNINIT_LAYER_CONV2D; /* keep the residual conv on a conv shape */
     a->layers[1].units = 4, a->layers[1].kh = a->layers[1].kw = 1;
     expect_create(a, 1, NNINIT_ERR_SHAPE, "residual conv even kernel");
@@ -766,9 +768,9 @@ static void test_errors_create(void **state) {
     expect_create(a, 1, NNINIT_ERR_SHAPE, "residual conv channels != input");
     s->units = 0, s->res_kind = NNINIT_LAYER_FLATTEN;
     expect_create(a, 1, NNINIT_ERR_PARAM, "residual of flatten");
-    s->res_kind = NNINIT_LAYER_CONV2D, s->res_rule = 3;
+    s->res_kind = NNINIT_LAYER_CONV2D, s->res_rule = (nninit_res_rule)3;
     expect_create(a, 1, NNINIT_ERR_PARAM, "residual rule 3");
-    s->res_rule = 1, s->alpha = NAN;
+    s->res_rule = NNINIT_RES_RULE_HE_ZERO, s->alpha = NAN;
     expect_create(a, 1, NNINIT_ERR_PARAM, "residual alpha NaN");
     s->alpha = 1.0, s->res_inner_act = (nninit_act)-1;
     expect_create(a, 1, NNINIT_ERR_PARAM, "residual inner act");

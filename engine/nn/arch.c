@@ -8,6 +8,10 @@
  * where the layer came from ("at 14", "layers[3]") for messages. Repeats are
  * copies re-pushed one by one, so a shrinking conv stack is checked per copy.
  *
+ * Schemes (init=, bias=, and JSON scheme objects) are the initializer's:
+ * nninit__spec_parse_at and the parameter table of src/init/spec.c, so a
+ * scheme reads the same here as in nninit_spec_parse.
+ *
  * The parse goes into a heap copy: on any failure the caller's arch is
  * untouched. Every parse failure is NNINIT_ERR_PARAM, with a message naming
  * the 1-based byte column (text) or the JSON path, and what was expected.
@@ -52,103 +56,6 @@ static const char *act_list(char *buf, size_t cap) {
     return buf;
 }
 
-/* ---- scheme parameters, shared by both forms ----------------------------- */
-
-enum { PK_NUM, PK_INT, PK_MODE, PK_NL, PK_DIST };
-
-enum { P_GAIN, P_A, P_B, P_MEAN, P_STD, P_VALUE, P_SCALE, P_MODE, P_NL, P_DIST, P_SPARSITY, P_GROUPS, P_COUNT };
-
-static const struct {
-    const char *name;
-    int kind;
-} params[P_COUNT] = {{"gain", PK_NUM},  {"a", PK_NUM},        {"b", PK_NUM},    {"mean", PK_NUM},
-                     {"std", PK_NUM},   {"value", PK_NUM},    {"scale", PK_NUM}, {"mode", PK_MODE},
-                     {"nonlinearity", PK_NL}, {"distribution", PK_DIST}, {"sparsity", PK_NUM},
-                     {"groups", PK_INT}};
-
-static int param_find(const char *key) {
-    for (int k = 0; k < P_COUNT; k++)
-        if (strcmp(key, params[k].name) == 0) return k;
-    return -1;
-}
-
-#define PB(k) (1u << (k))
-
-/* The parameters each scheme reads (kaiming's 'a' is its negative slope). */
-static unsigned scheme_params(nninit_scheme s) {
-    switch (s) {
-    case NNINIT_CONSTANT: return PB(P_VALUE);
-    case NNINIT_UNIFORM: return PB(P_A) | PB(P_B);
-    case NNINIT_NORMAL: return PB(P_MEAN) | PB(P_STD);
-    case NNINIT_TRUNC_NORMAL:
-    case NNINIT_TRUNC_NORMAL_STD: return PB(P_MEAN) | PB(P_STD) | PB(P_A) | PB(P_B);
-    case NNINIT_XAVIER_UNIFORM:
-    case NNINIT_XAVIER_NORMAL:
-    case NNINIT_ORTHOGONAL: return PB(P_GAIN);
-    case NNINIT_KAIMING_UNIFORM:
-    case NNINIT_KAIMING_NORMAL: return PB(P_A) | PB(P_MODE) | PB(P_NL);
-    case NNINIT_VARIANCE_SCALING: return PB(P_SCALE) | PB(P_MODE) | PB(P_DIST);
-    case NNINIT_SPARSE: return PB(P_STD) | PB(P_SPARSITY);
-    case NNINIT_DIRAC: return PB(P_GROUPS);
-    default: return 0;
-    }
-}
-
-static const char *param_list(unsigned mask, char *buf, size_t cap) {
-    size_t n = 0;
-    buf[0] = '\0';
-    for (int k = 0; k < P_COUNT && n < cap; k++)
-        if (mask & PB(k)) n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", params[k].name);
-    if (!mask) snprintf(buf, cap, "none");
-    return buf;
-}
-
-/* Checks that scheme s reads parameter k (and that it is not given twice). */
-static nninit_status param_check(nninit_scheme s, int k, unsigned *seen, const char *where) {
-    char list[160];
-    if (!(scheme_params(s) & PB(k)))
-        return fail(where, "%s takes no parameter '%s' (it takes: %s)", nninit_scheme_name(s), params[k].name,
-                    param_list(scheme_params(s), list, sizeof list));
-    if (*seen & PB(k)) return fail(where, "parameter '%s' given twice", params[k].name);
-    *seen |= PB(k);
-    return NNINIT_OK;
-}
-
-static nninit_status param_set_num(nninit_spec *sp, int k, double v, const char *where) {
-    if (!isfinite(v)) return fail(where, "%s must be a finite number", params[k].name);
-    switch (k) {
-    case P_GAIN: sp->gain = v; break;
-    case P_A:
-        if (sp->scheme == NNINIT_KAIMING_UNIFORM || sp->scheme == NNINIT_KAIMING_NORMAL) sp->slope = v;
-        else sp->a = v;
-        break;
-    case P_B: sp->b = v; break;
-    case P_MEAN: sp->mean = v; break;
-    case P_STD: sp->std = v; break;
-    case P_VALUE: sp->value = v; break;
-    case P_SCALE: sp->scale = v; break;
-    case P_SPARSITY: sp->sparsity = v; break;
-    case P_GROUPS:
-        if (v != floor(v) || v < 1 || v > INT_MAX) return fail(where, "groups must be a positive integer");
-        sp->groups = (int64_t)v;
-        break;
-    default: break;
-    }
-    return NNINIT_OK;
-}
-
-static nninit_status param_set_name(nninit_spec *sp, int k, const char *v, const char *where) {
-    nninit_status st = NNINIT_OK;
-    switch (params[k].kind) {
-    case PK_MODE: st = nninit_mode_parse(v, &sp->mode); break;
-    case PK_NL: st = nninit_nonlinearity_parse(v, &sp->nonlinearity); break;
-    case PK_DIST: st = nninit_distribution_parse(v, &sp->distribution); break;
-    default: return fail(where, "%s takes a number, not a name", params[k].name);
-    }
-    if (st) return fail(where, "%s", nninit_last_error());
-    return NNINIT_OK;
-}
-
 /* ---- the builder: shapes, limits, derived fields ------------------------- */
 
 typedef struct {
@@ -172,7 +79,7 @@ static nninit_layer_spec layer_defaults(nninit_layer_kind kind) {
     L.init.weight = nninit_spec_default(NNINIT_KAIMING_NORMAL);
     L.init.bias = nninit_spec_default(NNINIT_ZEROS);
     L.res_kind = NNINIT_LAYER_DENSE;
-    L.res_rule = 0;
+    L.res_rule = NNINIT_RES_RULE_NONE;
     L.res_inner_act = NNINIT_ACT_IDENTITY;
     L.alpha = 1.0;
     return L;
@@ -483,74 +390,12 @@ static nninit_status parse_act(tp *p, nninit_act *act, double *param) {
     return parse_act_at(p, at, name, act, param);
 }
 
-/* scheme = name [ "(" [ key "=" value { "," key "=" value } ] ")" ] */
+/* scheme = name [ "(" [ key "=" value { "," key "=" value } ] ")" ], by the
+ * initializer's parser; its messages point into this text, as ours do. */
 static nninit_status parse_scheme(tp *p, nninit_spec *out) {
-    size_t at = p->i;
-    char name[NAME_LEN], where[WHERE_LEN + 16], buf[48];
-    nninit_scheme s;
-    read_word(p, name, sizeof name);
-    if (!name[0] || nninit_scheme_parse(name, &s) != NNINIT_OK)
-        return tfail(p, at, "expected a scheme (e.g. xavier_normal, kaiming_normal(mode=fan_out), normal(std=0.01)) "
-                            "but found %s",
-                     tok_desc(p->s, at, buf, sizeof buf));
-    nninit_spec sp = nninit_spec_default(s);
-    unsigned seen = 0;
-    if (p->s[p->i] == '(') {
-        p->i++;
-        skip_ws(p);
-        if (p->s[p->i] == ')') {
-            p->i++;
-        } else {
-            for (;;) {
-                size_t kat = p->i;
-                char key[NAME_LEN], val[NAME_LEN];
-                read_word(p, key, sizeof key);
-                int k = key[0] ? param_find(key) : -1;
-                if (k < 0) {
-                    char list[200];
-                    return tfail(p, kat, "expected a parameter of %s (%s) but found %s", name,
-                                 param_list(scheme_params(s), list, sizeof list), tok_desc(p->s, kat, buf, sizeof buf));
-                }
-                snprintf(where, sizeof where, "%sat %zu", p->ctx, kat + 1);
-                nninit_status st = param_check(s, k, &seen, where);
-                if (st) return st;
-                skip_ws(p);
-                if (p->s[p->i] != '=') return texpect(p, "'='");
-                p->i++;
-                skip_ws(p);
-                size_t vat = p->i;
-                snprintf(where, sizeof where, "%sat %zu", p->ctx, vat + 1);
-                if (params[k].kind == PK_NUM || params[k].kind == PK_INT) {
-                    double v;
-                    char what[64];
-                    snprintf(what, sizeof what, "a number for %s", params[k].name);
-                    if ((st = read_num(p, what, &v)) != NNINIT_OK) return st;
-                    if ((st = param_set_num(&sp, k, v, where)) != NNINIT_OK) return st;
-                } else {
-                    read_word(p, val, sizeof val);
-                    if (!val[0]) {
-                        char what[64];
-                        snprintf(what, sizeof what, "a name for %s", params[k].name);
-                        return texpect(p, what);
-                    }
-                    if ((st = param_set_name(&sp, k, val, where)) != NNINIT_OK) return st;
-                }
-                skip_ws(p);
-                if (p->s[p->i] == ',') {
-                    p->i++;
-                    skip_ws(p);
-                    continue;
-                }
-                if (p->s[p->i] == ')') {
-                    p->i++;
-                    break;
-                }
-                return texpect(p, "',' or ')'");
-            }
-        }
-    }
-    *out = sp;
-    return NNINIT_OK;
+    char prefix[WHERE_LEN + 16];
+    snprintf(prefix, sizeof prefix, "arch: %s", p->ctx);
+    return nninit__spec_parse_at(p->s, p->i, prefix, out, &p->i);
 }
 
 /* "s2" / "p1" / "g4": a conv attribute letter and a number, or 0 if w is not one. */
@@ -624,7 +469,7 @@ static nninit_status parse_attrs(tp *p, nninit_layer_spec *L, double *inner_para
             } else if (res && (strcmp(w, "he-zero") == 0 || strcmp(w, "he-he") == 0)) {
                 if (seen_rule) return tfail(p, at, "a second rule '%s'", w);
                 seen_rule = 1;
-                L->res_rule = strcmp(w, "he-zero") == 0 ? 1 : 2;
+                L->res_rule = strcmp(w, "he-zero") == 0 ? NNINIT_RES_RULE_HE_ZERO : NNINIT_RES_RULE_HE_HE;
             } else {
                 nninit_act a;
                 if (nninit_act_parse(w, &a) != NNINIT_OK) {
@@ -709,7 +554,7 @@ static nninit_status parse_layer(tp *p) {
     skip_ws(p);
     double inner_param = NAN;
     if ((st = parse_attrs(p, &L, &inner_param))) return st;
-    if (L.kind == NNINIT_LAYER_RESIDUAL && L.res_rule && L.has_init)
+    if (L.kind == NNINIT_LAYER_RESIDUAL && L.res_rule != NNINIT_RES_RULE_NONE && L.has_init)
         return tfail(p, at, "a residual block takes either a rule (he-zero, he-he) or init=/bias=, not both");
     if ((st = res_param(&L, inner_param, where))) return st;
     return push(p->b, &L, inferred, where, where);
@@ -901,19 +746,21 @@ static nninit_status json_scheme(build *b, const cJSON *it, const char *path, nn
     unsigned seen = 0;
     for (const cJSON *c = it->child; c; c = c->next) {
         if (strcmp(c->string, "scheme") == 0) continue;
+        char prefix[WHERE_LEN + 16];
         path_key(kp, sizeof kp, path, c->string);
-        int k = param_find(c->string);
+        snprintf(prefix, sizeof prefix, "arch: %s: ", kp);
+        int k = nninit__spec_param_find(c->string);
         if (k < 0)
             return fail(kp, "unknown parameter \"%.40s\" (%s takes: %s)", c->string, nninit_scheme_name(s),
-                        param_list(scheme_params(s), buf, sizeof buf));
-        nninit_status st = param_check(s, k, &seen, kp);
+                        nninit__spec_param_list(s, buf, sizeof buf));
+        nninit_status st = nninit__spec_param_check(s, k, &seen, prefix);
         if (st) return st;
-        if (params[k].kind == PK_NUM || params[k].kind == PK_INT) {
+        if (!nninit__spec_param_takes_name(k)) {
             if (!cJSON_IsNumber(c)) return fail(kp, "expected a number but found %s", json_desc(c, buf, sizeof buf));
-            st = param_set_num(&sp, k, c->valuedouble, kp);
+            st = nninit__spec_param_set_num(&sp, k, c->valuedouble, prefix);
         } else {
             if (!cJSON_IsString(c)) return fail(kp, "expected a name but found %s", json_desc(c, buf, sizeof buf));
-            st = param_set_name(&sp, k, c->valuestring, kp);
+            st = nninit__spec_param_set_name(&sp, k, c->valuestring, prefix);
         }
         if (st) return st;
     }
@@ -1048,8 +895,8 @@ static nninit_status json_layer(build *b, const cJSON *o, const char *path, int 
         it = cJSON_GetObjectItemCaseSensitive(o, "rule");
         if (it) {
             path_key(kp, sizeof kp, path, "rule");
-            if (cJSON_IsString(it) && strcmp(it->valuestring, "he-zero") == 0) L.res_rule = 1;
-            else if (cJSON_IsString(it) && strcmp(it->valuestring, "he-he") == 0) L.res_rule = 2;
+            if (cJSON_IsString(it) && strcmp(it->valuestring, "he-zero") == 0) L.res_rule = NNINIT_RES_RULE_HE_ZERO;
+            else if (cJSON_IsString(it) && strcmp(it->valuestring, "he-he") == 0) L.res_rule = NNINIT_RES_RULE_HE_HE;
             else return fail(kp, "expected \"he-zero\" or \"he-he\" but found %s", json_desc(it, buf, sizeof buf));
         }
     }
@@ -1061,7 +908,7 @@ static nninit_status json_layer(build *b, const cJSON *o, const char *path, int 
         if ((st = json_scheme(b, it, kp, k ? &L.init.bias : &L.init.weight))) return st;
         L.has_init = 1;
     }
-    if (keys == k_res && L.res_rule && L.has_init)
+    if (keys == k_res && L.res_rule != NNINIT_RES_RULE_NONE && L.has_init)
         return fail(path, "a residual block takes either a rule (he-zero, he-he) or init/bias, not both");
     if ((st = res_param(&L, inner_param, path))) return st;
     if ((st = push(b, &L, inferred, path, path))) return st;
@@ -1139,24 +986,6 @@ static nninit_status parse_into(const char *src, nninit_arch *arch, int json) {
     }
     free(b);
     return st;
-}
-
-nninit_status nninit_spec_parse(const char *text, nninit_spec *out) {
-    if (!text || !out) return nninit__err(NNINIT_ERR_NULL, "spec_parse: NULL argument");
-    tp p = {text, 0, "", NULL, 0};
-    nninit_spec sp;
-    skip_ws(&p);
-    nninit_status st = parse_scheme(&p, &sp);
-    if (!st) {
-        skip_ws(&p);
-        if (p.s[p.i] != '\0') st = texpect(&p, "the end of the scheme");
-    }
-    if (st) { /* the grammar's messages say "arch: at N"; N already counts in text */
-        const char *m = nninit_last_error();
-        return nninit__err(st, "scheme: %s", strncmp(m, "arch: ", 6) ? m : m + 6);
-    }
-    *out = sp;
-    return NNINIT_OK;
 }
 
 nninit_status nninit_arch_parse(const char *text, nninit_arch *arch) { return parse_into(text, arch, 0); }

@@ -39,7 +39,8 @@ typedef struct {
     int in_c, in_h, in_w, in_size;
     int out_c, out_h, out_w, out_size;
     nninit__conv_geom g;           /* conv; residual conv: both inner layers */
-    int res_kind, res_rule;
+    nninit_layer_kind res_kind;
+    nninit_res_rule res_rule;
     nninit_act inner_act;
     float inner_ap, alpha;
     float *w, *b, *dw, *db;
@@ -170,8 +171,9 @@ static nninit_status plan_layer(const nninit_layer_spec *s, int i, int c, int h,
         if (!isfinite(s->alpha))
             return nninit__err(NNINIT_ERR_PARAM, "layers.%d (residual): alpha %g is not finite", i, s->alpha);
         L->alpha = (float)s->alpha;
-        if (s->res_rule < 0 || s->res_rule > 2)
-            return nninit__err(NNINIT_ERR_PARAM, "layers.%d (residual): init rule %d not in 0..2", i, s->res_rule);
+        if ((unsigned)s->res_rule > NNINIT_RES_RULE_HE_HE)
+            return nninit__err(NNINIT_ERR_PARAM, "layers.%d (residual): res_rule %d is not an nninit_res_rule (0..2)", i,
+                               (int)s->res_rule);
         L->res_kind = s->res_kind, L->res_rule = s->res_rule;
         if (s->res_kind == NNINIT_LAYER_DENSE) { /* width = input width */
             if (s->units != 0 && s->units != L->in_size)
@@ -199,7 +201,7 @@ static nninit_status plan_layer(const nninit_layer_spec *s, int i, int c, int h,
                 return nninit__err(NNINIT_ERR_OVERFLOW, "layers.%d (residual conv): receptive field exceeds 2^31 - 1", i);
         } else {
             return nninit__err(NNINIT_ERR_PARAM, "layers.%d (residual): inner kind %d is neither dense nor conv2d", i,
-                               s->res_kind);
+                               (int)s->res_kind);
         }
         break;
     default: return nninit__err(NNINIT_ERR_PARAM, "layers.%d: unknown layer kind %d", i, (int)s->kind);
@@ -359,8 +361,8 @@ static nninit_status init_layer(const nninit_layer_spec *s, int i, layer *L, con
     he.weight.mode = NNINIT_FAN_IN;
     nninit_layer_init zero = {nninit_spec_default(NNINIT_ZEROS), nninit_spec_default(NNINIT_ZEROS)};
     const nninit_layer_init *i0 = ini, *i1 = ini;
-    if (L->res_rule == 1) i0 = &he, i1 = &zero;
-    if (L->res_rule == 2) i0 = &he, i1 = &he;
+    if (L->res_rule == NNINIT_RES_RULE_HE_ZERO) i0 = &he, i1 = &zero;
+    if (L->res_rule == NNINIT_RES_RULE_HE_HE) i0 = &he, i1 = &he;
     snprintf(prefix, sizeof prefix, "layers.%d.0", i);
     if ((st = init_affine(i0, &wt, L->w, L->b, seed, prefix))) return st;
     snprintf(prefix, sizeof prefix, "layers.%d.1", i);
