@@ -215,10 +215,45 @@ void lab_run(const lab_experiment *e, const lab_ctx *ctx, lab_result *r);
 lab_verdict lab_finish(lab_result *r);
 void lab_result_free(lab_result *r);
 
-/* Report files in dir (created if missing): index.html (self-contained,
- * inline SVG), results.md, results.json. Each is written to a temporary file
- * and renamed, so no partial file is ever left. On failure: NNINIT_ERR_IO
- * (or NOMEM) and lab_error() says what. */
+/* The report directory is replaced whole, never updated file by file: a
+ * killed run leaves the previous report or the new one, never a mix.
+ *
+ *   begin   checks dir (below), creates its missing parents, removes the
+ *           staging directories of dead runs (common.h's temporaries: the
+ *           same pattern and rule as every file the tools write) and
+ *           creates the staging directory, dir's sibling
+ *           ".<base>.nninit-tmp.<pid>.<XXXXXX>/";
+ *   write   the report files into it: index.html (self-contained, inline
+ *           SVG), results.md, results.json and the marker .nninit-report;
+ *   commit  fsyncs it and swaps it in: rename() when dir is absent;
+ *           renameat2(RENAME_EXCHANGE) over an existing dir (two renames
+ *           where the file system has no exchange), then removes the old
+ *           tree (now under the staging name) and fsyncs the parent;
+ *   abort   removes the staging directory.
+ *
+ * dir may be absent, an empty directory, or a previous report: a directory
+ * holding the marker .nninit-report (or, written before the marker, a
+ * results.json of "nninit lab"), and nothing but report files (and their
+ * temporaries). Anything else (a file, a symlink, a directory with other
+ * files in it) is not ours to replace: NNINIT_ERR_PARAM before anything is
+ * written. Failures: NNINIT_ERR_IO (or NOMEM); lab_error() says what. */
+#define LAB_REPORT_MARKER ".nninit-report"
+
+typedef struct {
+    char *dir; /* the target, without trailing slashes */
+    char *tmp; /* the staging directory, NULL when none */
+} lab_report_dir;
+
+/* NNINIT_OK when dir may receive a report (absent, empty, a previous report);
+ * NNINIT_ERR_PARAM (foreign) or NNINIT_ERR_IO (cannot tell) otherwise. */
+nninit_status lab_report_dir_check(const char *dir);
+nninit_status lab_report_dir_begin(lab_report_dir *t, const char *dir);
+nninit_status lab_report_dir_write(lab_report_dir *t, const lab_result *res, int n, const lab_ctx *ctx,
+                                   double total_seconds);
+nninit_status lab_report_dir_commit(lab_report_dir *t); /* frees t, swapped or not */
+void lab_report_dir_abort(lab_report_dir *t);           /* frees t; safe after commit */
+
+/* The whole report at dir in one go: begin, write, commit. */
 nninit_status lab_write_report(const char *dir, const lab_result *res, int n, const lab_ctx *ctx,
                                double total_seconds);
 nninit_status lab_write_html(const char *path, const lab_result *res, int n, const lab_ctx *ctx,

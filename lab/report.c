@@ -2,12 +2,12 @@
  * report.c -- the lab's report: index.html (self-contained: inline CSS and
  * SVG, no script, no URL), results.md and results.json.
  *
- * Every file is written to a mkstemp() sibling and renamed over the target,
- * so a reader never sees a partial report and a failure leaves nothing
- * behind. Nothing here prints: failures go to lab_set_error().
+ * Every file is written through the tools' atomic writer (common.h) and the
+ * whole directory is staged and swapped in (report_dir.c), so a reader never
+ * sees a partial report and a failure leaves nothing behind. Nothing here
+ * prints: failures go to lab_set_error().
  */
 #define _POSIX_C_SOURCE 200809L
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,6 +18,7 @@
 
 #include "lab.h"
 #include "common.h"
+#include "json.h"
 #include "svg.h"
 
 /* ---- atomic files ---------------------------------------------------------- */
@@ -50,40 +51,6 @@ static nninit_status write_atomic(const char *path, body_fn body, const lab_resu
     if (cli_atomic_commit(&af) != 0) {
         if (errno == EEXIST) lab_set_error("%s became something other than a regular file: not replaced", path);
         else lab_set_error("cannot write %s: %s", path, strerror(errno));
-        return NNINIT_ERR_IO;
-    }
-    return NNINIT_OK;
-}
-
-/* mkdir -p: every missing component of dir, then check it is a directory. */
-static nninit_status make_dirs(const char *dir) {
-    char *p = strdup(dir);
-    if (!p) {
-        lab_set_error("report: out of memory creating %s", dir);
-        return NNINIT_ERR_NOMEM;
-    }
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            lab_set_error("cannot create directory %s: %s", p, strerror(errno));
-            free(p);
-            return NNINIT_ERR_IO;
-        }
-        *s = '/';
-    }
-    free(p);
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        lab_set_error("cannot create directory %s: %s", dir, strerror(errno));
-        return NNINIT_ERR_IO;
-    }
-    struct stat sb;
-    if (stat(dir, &sb) != 0) {
-        lab_set_error("cannot write the report into %s: %s", dir, strerror(errno));
-        return NNINIT_ERR_IO;
-    }
-    if (!S_ISDIR(sb.st_mode)) {
-        lab_set_error("cannot write the report into %s: %s", dir, strerror(ENOTDIR));
         return NNINIT_ERR_IO;
     }
     return NNINIT_OK;
@@ -258,66 +225,35 @@ static nninit_status md_body(FILE *f, const lab_result *res, int n, const lab_ct
 
 /* ---- results.json -------------------------------------------------------------- */
 
-/* Builder state: the first allocation failure sticks. */
-typedef struct {
-    int ok;
-} jb;
+/* Built with the tools' JSON writer (json.h); a missing text is "", not
+ * null, so that every string field is a string. */
+static void jstr(cli_json *b, cJSON *o, const char *key, const char *s) { cli_json_str(b, o, key, s ? s : ""); }
 
-static cJSON *jput(jb *b, cJSON *parent, const char *key, cJSON *item) {
-    if (!item || !parent) {
-        cJSON_Delete(item);
-        b->ok = 0;
-        return NULL;
-    }
-    if (!(key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item))) {
-        cJSON_Delete(item);
-        b->ok = 0;
-        return NULL;
-    }
-    return item;
-}
-/* JSON has no NaN or inf: those are null. Finite numbers in the fewest
- * digits that read back as the same double (cJSON's own printer stops at 15
- * and accepts an approximate round trip). */
-static void jnum(jb *b, cJSON *o, const char *key, double v) {
-    if (!isfinite(v)) {
-        jput(b, o, key, cJSON_CreateNull());
-        return;
-    }
-    char t[32];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(t, sizeof t, "%.*g", prec, v);
-        if (strtod(t, NULL) == v) break;
-    }
-    jput(b, o, key, cJSON_CreateRaw(t));
-}
-static void jstr(jb *b, cJSON *o, const char *key, const char *s) { jput(b, o, key, cJSON_CreateString(s ? s : "")); }
-
-static void json_probe(jb *b, cJSON *arr, const char *label, const nninit_probe_report *p) {
-    cJSON *o = jput(b, arr, NULL, cJSON_CreateObject());
+static void json_probe(cli_json *b, cJSON *arr, const char *label, const nninit_probe_report *p) {
+    cJSON *o = cli_json_obj(b, arr, NULL);
     jstr(b, o, "label", label);
-    jnum(b, o, "loss", p->loss);
-    jput(b, o, "mean_field", cJSON_CreateBool(p->mean_field));
-    cJSON *layers = jput(b, o, "layers", cJSON_CreateArray());
+    cli_json_num(b, o, "loss", p->loss);
+    cli_json_bool(b, o, "mean_field", p->mean_field);
+    cJSON *layers = cli_json_arr(b, o, "layers");
     for (int l = 0; l < p->n_layers && p->layers; l++) {
         const nninit_probe_layer *y = &p->layers[l];
-        cJSON *lo = jput(b, layers, NULL, cJSON_CreateObject());
-        jnum(b, lo, "index", y->index);
-        jnum(b, lo, "width", y->width);
-        jnum(b, lo, "post_std", y->post_std);
-        jnum(b, lo, "grad_std", y->grad_std);
-        jnum(b, lo, "saturated", y->saturated);
-        jnum(b, lo, "dead", y->dead);
-        jnum(b, lo, "q_meas", y->q_meas);
-        jnum(b, lo, "q_pred", y->q_pred);
+        cJSON *lo = cli_json_obj(b, layers, NULL);
+        cli_json_int(b, lo, "index", y->index);
+        cli_json_int(b, lo, "width", y->width);
+        cli_json_num(b, lo, "post_std", y->post_std);
+        cli_json_num(b, lo, "grad_std", y->grad_std);
+        cli_json_num(b, lo, "saturated", y->saturated);
+        cli_json_num(b, lo, "dead", y->dead);
+        cli_json_num(b, lo, "q_meas", y->q_meas);
+        cli_json_num(b, lo, "q_pred", y->q_pred);
     }
-    cJSON *fs = jput(b, o, "findings", cJSON_CreateArray());
+    cJSON *fs = cli_json_arr(b, o, "findings");
     for (int k = 0; k < p->n_findings && k < NNINIT_PROBE_MAX_FINDINGS; k++) {
         const nninit_finding *fd = &p->findings[k];
         size_t len = strlen(fd->text) + strlen(fd->advice) + 3;
         char *t = malloc(len);
         if (!t) {
-            b->ok = 0;
+            b->failed = 1;
             return;
         }
         snprintf(t, len, "%s%s%s", fd->text, fd->advice[0] ? ": " : "", fd->advice);
@@ -326,9 +262,9 @@ static void json_probe(jb *b, cJSON *arr, const char *label, const nninit_probe_
     }
 }
 
-static void json_result(jb *b, cJSON *arr, const lab_result *r, int i) {
+static void json_result(cli_json *b, cJSON *arr, const lab_result *r, int i) {
     char name[32];
-    cJSON *o = jput(b, arr, NULL, cJSON_CreateObject());
+    cJSON *o = cli_json_obj(b, arr, NULL);
     jstr(b, o, "name", exp_name(r, i, name, sizeof name));
     jstr(b, o, "title", r->exp ? r->exp->title : NULL);
     jstr(b, o, "claim", r->exp ? r->exp->claim : NULL);
@@ -336,106 +272,107 @@ static void json_result(jb *b, cJSON *arr, const lab_result *r, int i) {
     jstr(b, o, "setup", r->setup);
     jstr(b, o, "notes", r->notes);
     jstr(b, o, "verdict", lab_verdict_name(verdict_of(r->verdict)));
-    jnum(b, o, "seconds", r->seconds);
+    cli_json_num(b, o, "seconds", r->seconds);
     jstr(b, o, "status", nninit_status_str(r->status));
-    jput(b, o, "error", r->status != NNINIT_OK ? cJSON_CreateString(r->error) : cJSON_CreateNull());
+    cli_json_str(b, o, "error", r->status != NNINIT_OK ? r->error : NULL);
 
-    cJSON *checks = jput(b, o, "checks", cJSON_CreateArray());
+    cJSON *checks = cli_json_arr(b, o, "checks");
     for (int c = 0; c < r->n_checks && c < LAB_MAX_CHECKS; c++) {
         const lab_check_t *k = &r->checks[c];
-        cJSON *co = jput(b, checks, NULL, cJSON_CreateObject());
+        cJSON *co = cli_json_obj(b, checks, NULL);
         jstr(b, co, "name", k->name);
         jstr(b, co, "prediction", k->prediction);
         jstr(b, co, "op", lab_op_text(k->op));
-        jnum(b, co, "threshold", k->threshold);
-        jnum(b, co, "noise", k->noise);
-        jnum(b, co, "measured", k->measured);
+        cli_json_num(b, co, "threshold", k->threshold);
+        cli_json_num(b, co, "noise", k->noise);
+        cli_json_num(b, co, "measured", k->measured);
         jstr(b, co, "unit", k->unit);
         jstr(b, co, "verdict", lab_verdict_name(verdict_of(k->verdict)));
     }
 
-    cJSON *curves = jput(b, o, "curves", cJSON_CreateArray());
+    cJSON *curves = cli_json_arr(b, o, "curves");
     for (int c = 0; c < r->n_curves && c < LAB_MAX_CURVES; c++) {
         const lab_curve *cv = &r->curves[c];
-        cJSON *co = jput(b, curves, NULL, cJSON_CreateObject());
+        cJSON *co = cli_json_obj(b, curves, NULL);
         jstr(b, co, "label", cv->label);
-        jput(b, co, "diverged", cJSON_CreateBool(cv->diverged));
-        jput(b, co, "diverged_step", cv->diverged ? cJSON_CreateNumber((double)cv->diverged_step) : cJSON_CreateNull());
-        cJSON *pts = jput(b, co, "points", cJSON_CreateArray());
+        cli_json_bool(b, co, "diverged", cv->diverged);
+        if (cv->diverged) cli_json_int(b, co, "diverged_step", cv->diverged_step);
+        else cli_json_null(b, co, "diverged_step");
+        cJSON *pts = cli_json_arr(b, co, "points");
         for (int k = 0; k < cv->n && cv->points; k++) {
             const nninit_train_point *p = &cv->points[k];
-            cJSON *po = jput(b, pts, NULL, cJSON_CreateObject());
-            jnum(b, po, "step", (double)p->step);
-            jnum(b, po, "epoch", p->epoch);
-            jnum(b, po, "train_loss", p->train_loss);
-            jnum(b, po, "test_loss", p->test_loss);
-            jnum(b, po, "test_acc", p->test_acc);
-            jnum(b, po, "seconds", p->seconds);
+            cJSON *po = cli_json_obj(b, pts, NULL);
+            cli_json_int(b, po, "step", p->step);
+            cli_json_num(b, po, "epoch", p->epoch);
+            cli_json_num(b, po, "train_loss", p->train_loss);
+            cli_json_num(b, po, "test_loss", p->test_loss);
+            cli_json_num(b, po, "test_acc", p->test_acc);
+            cli_json_num(b, po, "seconds", p->seconds);
         }
     }
 
-    cJSON *plots = jput(b, o, "plots", cJSON_CreateArray());
+    cJSON *plots = cli_json_arr(b, o, "plots");
     for (int p = 0; p < r->n_plots && p < LAB_MAX_PLOTS; p++) {
         const lab_plot *pl = &r->plots[p];
-        cJSON *po = jput(b, plots, NULL, cJSON_CreateObject());
+        cJSON *po = cli_json_obj(b, plots, NULL);
         jstr(b, po, "title", pl->title);
         jstr(b, po, "xlabel", pl->xlabel);
         jstr(b, po, "ylabel", pl->ylabel);
-        jput(b, po, "logy", cJSON_CreateBool(pl->logy));
-        cJSON *ss = jput(b, po, "series", cJSON_CreateArray());
+        cli_json_bool(b, po, "logy", pl->logy);
+        cJSON *ss = cli_json_arr(b, po, "series");
         for (int s = 0; s < pl->n_series && s < LAB_MAX_SERIES; s++) {
             const lab_series *se = &pl->series[s];
-            cJSON *so = jput(b, ss, NULL, cJSON_CreateObject());
+            cJSON *so = cli_json_obj(b, ss, NULL);
             jstr(b, so, "label", se->label);
-            jput(b, so, "dashed", cJSON_CreateBool(se->dashed));
-            cJSON *xs = jput(b, so, "x", cJSON_CreateArray());
-            cJSON *ys = jput(b, so, "y", cJSON_CreateArray());
+            cli_json_bool(b, so, "dashed", se->dashed);
+            cJSON *xs = cli_json_arr(b, so, "x");
+            cJSON *ys = cli_json_arr(b, so, "y");
             for (int k = 0; k < se->n && se->x && se->y; k++) {
-                jnum(b, xs, NULL, se->x[k]);
-                jnum(b, ys, NULL, se->y[k]);
+                cli_json_num(b, xs, NULL, se->x[k]);
+                cli_json_num(b, ys, NULL, se->y[k]);
             }
         }
     }
 
-    cJSON *probes = jput(b, o, "probes", cJSON_CreateArray());
+    cJSON *probes = cli_json_arr(b, o, "probes");
     for (int p = 0; p < r->n_probes && p < LAB_MAX_PROBES; p++) json_probe(b, probes, r->probe_label[p], &r->probes[p]);
 }
 
 static nninit_status json_body(FILE *f, const lab_result *res, int n, const lab_ctx *ctx, double total) {
-    jb b = {1};
-    cJSON *root = cJSON_CreateObject();
-    cJSON *meta = jput(&b, root, "meta", cJSON_CreateObject());
+    cli_json b;
+    cli_json_init(&b);
+    cJSON *meta = cli_json_obj(&b, NULL, "meta");
     jstr(&b, meta, "tool", "nninit lab");
     jstr(&b, meta, "version", nninit_version_string());
     if (ctx) {
-        char seed[24];
-        snprintf(seed, sizeof seed, "%llu", (unsigned long long)ctx->seed); /* exact: no trip through double */
         jstr(&b, meta, "scale", lab_scale_name(ctx->scale));
-        jput(&b, meta, "seed", cJSON_CreateRaw(seed));
-        jnum(&b, meta, "threads", ctx->threads);
+        cli_json_u64(&b, meta, "seed", ctx->seed); /* exact: no trip through double */
+        cli_json_int(&b, meta, "threads", ctx->threads);
     } else {
-        jput(&b, meta, "scale", cJSON_CreateNull());
-        jput(&b, meta, "seed", cJSON_CreateNull());
-        jput(&b, meta, "threads", cJSON_CreateNull());
+        cli_json_null(&b, meta, "scale");
+        cli_json_null(&b, meta, "seed");
+        cli_json_null(&b, meta, "threads");
     }
-    jnum(&b, meta, "total_seconds", total);
-    jnum(&b, meta, "experiments", n);
+    cli_json_num(&b, meta, "total_seconds", total);
+    cli_json_int(&b, meta, "experiments", n);
     int counts[3], errors;
     count_verdicts(res, n, counts, &errors);
-    cJSON *vc = jput(&b, meta, "verdicts", cJSON_CreateObject());
-    for (int v = 0; v < 3; v++) jnum(&b, vc, lab_verdict_name((lab_verdict)v), counts[v]);
-    jnum(&b, meta, "errors", errors);
-    cJSON *arr = jput(&b, root, "experiments", cJSON_CreateArray());
-    for (int i = 0; i < n && b.ok; i++) json_result(&b, arr, &res[i], i);
-    char *text = b.ok ? cJSON_Print(root) : NULL;
-    cJSON_Delete(root);
-    if (!text) {
+    cJSON *vc = cli_json_obj(&b, meta, "verdicts");
+    for (int v = 0; v < 3; v++) cli_json_int(&b, vc, lab_verdict_name((lab_verdict)v), counts[v]);
+    cli_json_int(&b, meta, "errors", errors);
+    cJSON *arr = cli_json_arr(&b, NULL, "experiments");
+    for (int i = 0; i < n && !b.failed; i++) json_result(&b, arr, &res[i], i);
+    int failed = b.failed, rc = cli_json_print(&b, f);
+    int e = errno;
+    cli_json_free(&b);
+    if (failed) {
         lab_set_error("report: out of memory building the JSON");
         return NNINIT_ERR_NOMEM;
     }
-    fputs(text, f);
-    fputc('\n', f);
-    cJSON_free(text);
+    if (rc != 0) {
+        lab_set_error("report: cannot write the JSON: %s", strerror(e));
+        return NNINIT_ERR_IO;
+    }
     return NNINIT_OK;
 }
 
@@ -770,26 +707,37 @@ nninit_status lab_write_json(const char *path, const lab_result *res, int n, con
     return write_atomic(path, json_body, res, n, ctx, total_seconds);
 }
 
-nninit_status lab_write_report(const char *dir, const lab_result *res, int n, const lab_ctx *ctx, double total_seconds) {
-    if (!dir) {
-        lab_set_error("report: directory is NULL");
+/* The marker that makes a directory a report lab_report_dir may replace. */
+static nninit_status marker_body(FILE *f, const lab_result *res, int n, const lab_ctx *ctx, double total) {
+    (void)res, (void)n, (void)ctx, (void)total;
+    fprintf(f, "nninit lab report (nninit %s)\n"
+               "The next `nninit lab --out` to this directory replaces it whole; it refuses to if\n"
+               "another file is added here, so that nothing of yours is ever deleted.\n",
+            nninit_version_string());
+    return NNINIT_OK;
+}
+
+nninit_status lab_report_dir_write(lab_report_dir *t, const lab_result *res, int n, const lab_ctx *ctx,
+                                   double total_seconds) {
+    if (!t || !t->tmp) {
+        lab_set_error("report: no staging directory");
         return NNINIT_ERR_NULL;
     }
-    nninit_status st = make_dirs(dir);
-    if (st != NNINIT_OK) return st;
     static const struct {
         const char *file;
-        nninit_status (*write)(const char *, const lab_result *, int, const lab_ctx *, double);
-    } files[] = {{"results.json", lab_write_json}, {"results.md", lab_write_md}, {"index.html", lab_write_html}};
-    size_t cap = strlen(dir) + 16;
+        body_fn body;
+    } files[] = {{"results.json", json_body}, {"results.md", md_body}, {"index.html", html_body},
+                 {LAB_REPORT_MARKER, marker_body}};
+    size_t cap = strlen(t->tmp) + 32;
     char *path = malloc(cap);
     if (!path) {
         lab_set_error("report: out of memory");
         return NNINIT_ERR_NOMEM;
     }
+    nninit_status st = NNINIT_OK;
     for (size_t k = 0; k < sizeof files / sizeof files[0] && st == NNINIT_OK; k++) {
-        snprintf(path, cap, "%s/%s", dir, files[k].file);
-        st = files[k].write(path, res, n, ctx, total_seconds);
+        snprintf(path, cap, "%s/%s", t->tmp, files[k].file);
+        st = write_atomic(path, files[k].body, res, n, ctx, total_seconds);
     }
     free(path);
     return st;

@@ -1,15 +1,17 @@
 """test_cli.py -- the nninit command-line tool, end to end.
 
 Run by ctest as `/usr/bin/python3 tests/test_cli.py` with NNINIT_CLI set to the
-built binary. Checks: every command's help; `schemes`; `explain` against
-hand-computed fans and stds and the equivalent PyTorch/Keras/JAX calls; `fill`
-output read back with NumPy (f32, f64, f16, bf16), reproducibility by
-(seed, key), --stats against NumPy; and that every bad input exits 2 with a
-message and writes nothing.
+built binary. Checks: every command's help, and `nninit help CMD`; the option
+rules every command shares (opt.h); `schemes`; `explain` against hand-computed
+fans and stds and the equivalent PyTorch/Keras/JAX calls; `fill` output read
+back with NumPy (f32, f64, f16, bf16), reproducibility by (seed, key), the
+default seed 0, --stats against NumPy; that every bad input exits 2 with a
+message and writes nothing, and that failures of the environment exit 1.
 """
 import json
 import math
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -99,6 +101,30 @@ class TestHelp(Case):
     def test_fill_help_documents_default_key(self):
         self.assertIn('"tensor"', self.ok("fill", "--help").stdout)
 
+    def test_fill_help_documents_default_seed(self):
+        out = self.ok("fill", "--help").stdout
+        self.assertIn("[--seed N]", out)
+        self.assertIn("(default\n                        0)", out)
+
+    def test_help_cmd_is_cmd_help(self):
+        # `nninit help CMD` prints exactly what `nninit CMD --help` prints, for
+        # every command, those of cmd_probe.c / cmd_train.c / cmd_lab.c too.
+        for cmd in ("schemes", "explain", "fill", "probe", "train", "lab"):
+            a, b = run("help", cmd), run(cmd, "--help")
+            self.assertEqual((a.returncode, b.returncode), (0, 0), cmd)
+            self.assertEqual(a.stdout, b.stdout, cmd)
+            self.assertIn("usage: nninit %s" % cmd, a.stdout)
+            self.assertEqual(a.stderr, "", cmd)
+        self.assertEqual(run("help").stdout, run("--help").stdout)
+        self.assertIn("nninit help COMMAND", run("help").stdout)
+
+    def test_help_wins_anywhere_before_double_dash(self):
+        for args in (["fill", "--bogus", "--help"], ["explain", "normal", "--shape", "-h"],
+                     ["fill", "normal", "--json=1", "-h"], ["schemes", "x", "--help"]):
+            r = run(*args)
+            self.assertEqual(r.returncode, 0, args)
+            self.assertIn("usage: nninit %s" % args[0], r.stdout)
+
     def test_version(self):
         r = self.ok("--version")
         self.assertRegex(r.stdout.strip(), r"^nninit \d+\.\d+\.\d+$")
@@ -107,6 +133,48 @@ class TestHelp(Case):
         r = run()
         self.assertEqual(r.returncode, 2)
         self.assertIn("usage", r.stderr)
+
+    def test_help_unknown_command(self):
+        for args in (["help", "frobnicate"], ["help", "fill", "extra"]):
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertTrue(r.stderr.startswith("nninit help: "), r.stderr)
+            self.assertEqual(r.stdout, "")
+
+
+class TestOptions(Case):
+    """The rules of opt.h, seen through explain and fill."""
+
+    def test_value_forms_and_double_dash(self):
+        a = self.explain("kaiming_normal", "--shape", "64,3,7,7", "--a", "-0.5")
+        b = strict_json(self.ok("explain", "--json", "--shape=64,3,7,7", "--a=-0.5", "--",
+                                "kaiming_normal").stdout)
+        self.assertEqual(a, b)
+        self.assertEqual(a["fan_in"], 147)
+
+    def test_short_alias(self):
+        p, q = self.path("p.npy"), self.path("q.npy")
+        self.ok("fill", "normal", "--shape", "8", "-o", p)
+        self.ok("fill", "normal", "--shape", "8", "--output=" + q)
+        with open(p, "rb") as fp, open(q, "rb") as fq:
+            self.assertEqual(fp.read(), fq.read())
+
+    def test_messages(self):
+        cases = [
+            (["explain", "normal", "--shape", "4", "--x=1"],
+             "nninit explain: unknown option '--x' (see 'nninit help explain')\n"),
+            (["explain", "normal", "--shape"], "nninit explain: option --shape needs a value\n"),
+            (["schemes", "--json=yes"], "nninit schemes: option --json takes no value\n"),
+            (["explain", "normal", "--shape", "4", "--shape=5"],
+             "nninit explain: option --shape given twice\n"),
+            (["fill", "normal", "--shape", "4", "-o", "a.npy", "--output", "b.npy"],
+             "nninit fill: option --output given twice\n"),
+            (["explain", "normal", "--", "--shape", "4"],
+             "nninit explain: unexpected argument '--shape' (the scheme is 'normal')\n"),
+        ]
+        for args, err in cases:
+            r = run(*args)
+            self.assertEqual((r.returncode, r.stderr, r.stdout), (2, err, ""), args)
 
 
 class TestSchemes(Case):
@@ -225,6 +293,18 @@ class TestExplain(Case):
         self.assertEqual(e["torch"], "torch.nn.init.eye_(w)")
         self.assertIsNone(e["jax"])
 
+    def test_structured_on_hwio_have_no_torch_call(self):
+        # orthogonal works on shape[0] x rest whatever the layout; PyTorch's
+        # weight of an HWIO conv is (out, in, kh, kw), a different matrix.
+        e = self.explain("orthogonal", "--shape", "7,7,3,64", "--layout", "hwio")
+        self.assertEqual((e["torch"], e["keras"], e["jax"]), (None, None, None))
+        e = self.explain("orthogonal", "--shape", "64,3,7,7")
+        self.assertEqual(e["torch"], "torch.nn.init.orthogonal_(w, gain=1.0)")
+        self.assertEqual(e["keras"], "keras.initializers.Orthogonal(gain=1.0)")
+        # sparse's zeros per column: not the same on the transposed weight
+        e = self.explain("sparse", "--shape", "20,10", "--layout", "hwio")
+        self.assertIsNone(e["torch"])
+
     def test_trunc_normal_location_not_mean_of_values(self):
         e = self.explain("trunc_normal", "--shape", "10", "--mean", "1", "--std", "2",
                          "--a", "-3", "--b", "5")
@@ -328,6 +408,31 @@ class TestFill(Case):
         self.assertFalse(np.array_equal(a, d))
         np.testing.assert_array_equal(default, named)  # the default key is "tensor"
 
+    def test_default_seed_is_zero(self):
+        # --seed is optional, 0 by default, and the seed used is printed.
+        a, b = self.path("a.npy"), self.path("b.npy")
+        human = self.ok("fill", "kaiming_normal", "--shape", "33,17", "-o", a).stdout
+        self.assertIn(", seed 0, key 'tensor'", human)
+        j = strict_json(self.ok("fill", "kaiming_normal", "--shape", "33,17", "--seed", "0", "-o", b,
+                                "--json").stdout)
+        self.assertEqual(j["seed"], 0)
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            self.assertEqual(fa.read(), fb.read())
+        j = strict_json(self.ok("fill", "kaiming_normal", "--shape", "33,17", "-o", b,
+                                "--json").stdout)
+        self.assertEqual(j["seed"], 0)
+
+    def test_seed_full_u64_range(self):
+        top = str(2 ** 64 - 1)
+        out = self.ok("fill", "normal", "--shape", "4", "--seed", top, "-o", self.path("t.npy")).stdout
+        self.assertIn("seed %s," % top, out)
+        j = strict_json(self.ok("fill", "normal", "--shape", "4", "--seed", top, "-o",
+                                self.path("t.npy"), "--json").stdout)
+        self.assertEqual(j["seed"], 2 ** 64 - 1)
+        r = run("fill", "normal", "--shape", "4", "--seed", str(2 ** 64), "-o", self.path("u.npy"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("out of range", r.stderr)
+
     def test_stats_agree_with_numpy(self):
         for dtype in ("f32", "f64", "bf16", "f16"):
             path = self.path("s_%s.npy" % dtype)
@@ -388,8 +493,25 @@ class TestFill(Case):
         path = self.path("no/such/dir/x.npy")
         r = run("fill", "zeros", "--shape", "2", "--seed", "0", "-o", path)
         self.assertEqual(r.returncode, 1)
-        self.assertTrue(r.stderr.startswith("nninit: "))
+        self.assertTrue(r.stderr.startswith("nninit fill: "))
         self.assertIn("x.npy", r.stderr)
+        self.assertIn("NNINIT_ERR_IO", r.stderr)
+        self.assertEqual(os.listdir(self.dir), [])
+
+    def test_more_than_memory_is_bad_input_2(self):
+        # 4 EiB of f32 (the library's own limit is 2^63 bytes): bad input, not
+        # an allocation failure; nothing is allocated or written.
+        for shape, n in (("1073741824,1073741824", 2 ** 60), ("1073741824,1073741823", 2 ** 60 - 2 ** 30),
+                         ("4611686018427387903", 2 ** 62 - 1)):
+            r = run("fill", "normal", "--shape", shape, "-o", self.path("big.npy"))
+            self.assertEqual(r.returncode, 2, (shape, r.stderr))
+            self.assertRegex(r.stderr, r"^nninit fill: needs %d bytes, more than this machine's "
+                                       r"\d+ bytes of memory\n$" % (4 * n))
+        # a bad parameter is still named first
+        r = run("fill", "normal", "--shape", "1073741824,1073741823", "--std", "-1", "-o",
+                self.path("big.npy"))
+        self.assertEqual(r.returncode, 2)
+        self.assertNotIn("bytes of memory", r.stderr)
         self.assertEqual(os.listdir(self.dir), [])
 
 
@@ -441,8 +563,11 @@ class TestBadInput(Case):
     def check_usage_error(self, args, out=None):
         r = run(*args)
         self.assertEqual(r.returncode, 2, "%s\nstdout: %s\nstderr: %s" % (args, r.stdout, r.stderr))
-        self.assertTrue(r.stderr.startswith("nninit: "), "%s: stderr %r" % (args, r.stderr))
-        self.assertGreater(len(r.stderr.strip()), len("nninit: ") + 5)
+        m = re.match(r"nninit( [a-z]+)?: ", r.stderr)
+        self.assertTrue(m, "%s: stderr %r" % (args, r.stderr))
+        if args and args[0] in ("schemes", "explain", "fill"):
+            self.assertEqual(m.group(1), " " + args[0], r.stderr)
+        self.assertGreater(len(r.stderr.strip()), m.end() + 5)
         self.assertEqual(r.stdout, "", args)
         if out is not None:
             self.assertFalse(os.path.exists(out), args)
@@ -474,11 +599,37 @@ class TestBadInput(Case):
         self.ok("explain", "dirac", "--shape", "4,2,3,3", "--groups", "2")
         self.ok("explain", "normal", "--shape", "4,4", "--groups", "1")
 
-    def test_fill_missing_output_or_seed(self):
+    def test_fill_missing_output(self):
+        # -o is required; --seed is not (test_default_seed_is_zero).
         self.check_usage_error(["fill", "normal", "--shape", "4", "--seed", "1"])
-        self.check_usage_error(["fill", "normal", "--shape", "4", "-o", self.path("x.npy")],
-                               self.path("x.npy"))
+        self.check_usage_error(["fill", "normal", "--shape", "4"])
         self.check_usage_error(["fill", "normal", "--shape", "4", "--seed", "1", "-o"])
+        self.check_usage_error(["fill", "normal", "--shape", "4", "--seed", "-o", self.path("x.npy")],
+                               self.path("x.npy"))
+
+    def test_exit_status_map(self):
+        # One map for every command (common.h cli_exit_status): a request the
+        # library refuses is 2, an environment that fails is 1.
+        r = run("fill", "kaiming_normal", "--shape", "4,4", "--nonlinearity", "swish", "-o",
+                self.path("x.npy"))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        r = run("explain", "dirac", "--shape", "3,3")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("NNINIT_ERR_", r.stderr)
+        r = run("fill", "zeros", "--shape", "2", "-o", self.path("missing/dir/x.npy"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(os.listdir(self.dir), [])
+
+    def test_unwritable_stdout_is_failure_1(self):
+        if not os.path.exists("/dev/full"):
+            self.skipTest("no /dev/full")
+        for args in (["explain", "normal", "--shape", "4"], ["explain", "normal", "--shape", "4", "--json"],
+                     ["schemes", "--json"], ["help", "fill"], ["--version"]):
+            with open("/dev/full", "w") as full:
+                r = subprocess.run([CLI, *args], stdout=full, stderr=subprocess.PIPE,
+                                   universal_newlines=True, timeout=120)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertIn("No space left on device", r.stderr)
 
     def test_failure_keeps_existing_file(self):
         keep = self.path("keep.npy")

@@ -210,7 +210,7 @@ class LabReport(unittest.TestCase):
             return json.load(f)
 
     def test_files(self):
-        self.assertEqual(sorted(os.listdir(self.out)), ["index.html", "results.json", "results.md"])
+        self.assertEqual(sorted(os.listdir(self.out)), [".nninit-report", "index.html", "results.json", "results.md"])
         res = self.results()
         self.assertEqual(len(res["experiments"]), N_EXPERIMENTS)
         self.assertEqual(res["meta"]["experiments"], N_EXPERIMENTS)
@@ -280,11 +280,48 @@ class LabOut(unittest.TestCase):
                 fh.write("keep")
             r = subprocess.run([CLI, "lab", "--tiny", "zero-init", "--out", f], capture_output=True, text=True,
                                timeout=120)
-            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertEqual(r.returncode, 2, r.stderr)  # not a report directory: refused, as bad usage
             self.assertIn("exists and is not a directory", r.stderr)
             self.assertNotIn("[1/1]", r.stderr)  # no experiment ran
             with open(f) as fh:
                 self.assertEqual(fh.read(), "keep")
+
+    def test_opt_equals_value(self):
+        # opt.h: --out=DIR --seed=N work as --out DIR --seed N; bad values keep their message
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "r")
+            r = subprocess.run([CLI, "lab", "--tiny", "zero-init", "--seed=3", "--threads=1", "--out=" + out],
+                               capture_output=True, text=True, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            with open(os.path.join(out, "results.json")) as f:
+                meta = json.load(f)["meta"]
+            self.assertEqual((meta["seed"], meta["threads"]), (3, 1))
+        for args, needle in ((["--seed=x"], "bad option '--seed x'"), (["--threads=0"], "bad option '--threads 0'"),
+                             (["--tiny=1"], "takes no value"), (["--out"], "needs a value"),
+                             (["nosuch"], "unknown experiment 'nosuch'")):
+            r = subprocess.run([CLI, "lab", *args], capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn(needle, r.stderr, args)
+
+    def test_seed_is_printed(self):
+        # the seed used, in the human output, results.json and the report's setup text
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "r")
+            r = subprocess.run([CLI, "lab", "--tiny", "zero-init", "--seed", "18446744073709551615", "--out", out],
+                               capture_output=True, text=True, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            self.assertIn("nninit lab (tiny, seed 18446744073709551615):", r.stderr)
+            self.assertIn("(seed 18446744073709551615)", r.stdout)
+            with open(os.path.join(out, "results.json")) as f:
+                text = f.read()
+            self.assertIn('"seed":\t18446744073709551615,', text)  # exact
+            self.assertEqual(json.loads(text)["meta"]["seed"], 18446744073709551615)
+            with open(os.path.join(out, "results.md")) as f:
+                self.assertIn("seed 18446744073709551615", f.read())
+            r = subprocess.run([CLI, "lab", "--tiny", "zero-init", "--out", out], capture_output=True, text=True,
+                               timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            self.assertIn("(seed 0)", r.stdout)  # the default
 
 
 if __name__ == "__main__":

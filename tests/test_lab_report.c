@@ -1,8 +1,9 @@
 /*
  * test_lab_report.c -- the lab's report files from hand-built results: one
  * experiment of each verdict, a diverged curve with NaN points, a plot with
- * a dashed prediction and a probe report with histograms. No data set, no
- * browser. LAB_REPORT_KEEP=DIR keeps the report in DIR (to look at it).
+ * a dashed prediction and a probe report with histograms; the report
+ * directory swapped in whole and the temporaries of killed writers removed.
+ * No data set, no browser. LAB_REPORT_KEEP=DIR keeps the report in DIR (to look at it).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -15,11 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
+#include "common.h"
 #include "lab.h"
 
 
@@ -475,8 +478,8 @@ static void test_report_files(void **state) {
     char *dir = path_join(base, "report/sub"); /* two missing levels */
     remove_tree(dir);
     assert_int_equal(lab_write_report(dir, fx->res, 3, &fx->ctx, 2.0), NNINIT_OK);
-    assert_int_equal(count_entries(dir, NULL), 3);
-    assert_int_equal(count_entries(dir, ".tmp."), 0);
+    assert_int_equal(count_entries(dir, NULL), 4); /* and the marker */
+    assert_int_equal(count_entries(dir, ".nninit-tmp."), 0);
 
     char *pj = path_join(dir, "results.json"), *pm = path_join(dir, "results.md"), *ph = path_join(dir, "index.html");
     char *json = slurp(pj), *md = slurp(pm), *html = slurp(ph);
@@ -495,7 +498,7 @@ static void test_report_files(void **state) {
     assert_int_equal(lab_write_report(dir, fx->res, 3, &fx->ctx, 3.0), NNINIT_OK);
     char *md2 = slurp(pm);
     assert_non_null(strstr(md2, "| reproduced | 9.5 s |"));
-    assert_int_equal(count_entries(dir, NULL), 3);
+    assert_int_equal(count_entries(dir, NULL), 4);
 
     free(md2);
     free(json);
@@ -548,8 +551,8 @@ static void test_unwritable(void **state) {
     assert_int_equal(lab_write_report(dir, fx->res, 3, &fx->ctx, 1.0), NNINIT_ERR_IO);
     assert_non_null(strstr(lab_error(), dir));
     assert_non_null(strstr(lab_error(), "Not a directory"));
-    /* the report directory is the regular file itself */
-    assert_int_equal(lab_write_report(file, fx->res, 3, &fx->ctx, 1.0), NNINIT_ERR_IO);
+    /* the report directory is the regular file itself: not ours to replace */
+    assert_int_equal(lab_write_report(file, fx->res, 3, &fx->ctx, 1.0), NNINIT_ERR_PARAM);
     assert_non_null(strstr(lab_error(), file));
 
     /* each writer: temporary file impossible */
@@ -568,7 +571,7 @@ static void test_unwritable(void **state) {
     fclose(f);
     assert_int_equal(lab_write_html(sub, fx->res, 3, &fx->ctx, 1.0), NNINIT_ERR_IO);
     assert_non_null(strstr(lab_error(), "is not a regular file"));
-    assert_int_equal(count_entries(base, ".tmp."), 0);
+    assert_int_equal(count_entries(base, ".nninit-tmp."), 0);
     assert_int_equal(count_entries(base, NULL), 2); /* "file" and the directory, nothing else */
     f = fopen(file, "r");
     char line[64] = "";
@@ -591,11 +594,242 @@ static void test_unwritable(void **state) {
     free_fixture(fx);
 }
 
+/* ---- temporaries and the report directory -------------------------------------- */
+
+/* The pid of a child that has exited and been reaped: kill(pid, 0) is ESRCH. */
+static long dead_pid(void) {
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) _exit(0);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    return (long)pid;
+}
+
+static int exists(const char *path) {
+    struct stat sb;
+    return lstat(path, &sb) == 0;
+}
+
+static void put_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* "<dir>/.<base>.nninit-tmp.<pid>.<tail>", malloc'ed. */
+static char *tmp_name(const char *dir, const char *base, long pid, const char *tail) {
+    char name[256];
+    snprintf(name, sizeof name, ".%s.nninit-tmp.%ld.%s", base, pid, tail);
+    return path_join(dir, name);
+}
+
+static void test_tmp_pattern(void **state) {
+    (void)state;
+    char *t = cli_tmp_template("a/b/w.npy");
+    char want[96];
+    snprintf(want, sizeof want, "a/b/.w.npy.nninit-tmp.%ld.XXXXXX", (long)getpid());
+    assert_string_equal(t, want);
+    free(t);
+    t = cli_tmp_template("report/");
+    snprintf(want, sizeof want, ".report.nninit-tmp.%ld.XXXXXX", (long)getpid());
+    assert_string_equal(t, want);
+    free(t);
+    assert_null(cli_tmp_template("."));
+    assert_null(cli_tmp_template("/"));
+    assert_null(cli_tmp_template("a/.."));
+    long pid = 0;
+    assert_int_equal(cli_tmp_match(".w.npy.nninit-tmp.123.aB3dE9", "w.npy", &pid), 1);
+    assert_int_equal(pid, 123);
+    assert_int_equal(cli_tmp_match(".w.npy.nninit-tmp.123.aB3dE", "w.npy", &pid), 0);   /* 5 random */
+    assert_int_equal(cli_tmp_match(".w.npy.nninit-tmp.123.aB3dE90", "w.npy", &pid), 0); /* 7 */
+    assert_int_equal(cli_tmp_match(".w.npy.nninit-tmp..aB3dE9", "w.npy", &pid), 0);     /* no pid */
+    assert_int_equal(cli_tmp_match(".w.npy.nninit-tmp.0.aB3dE9", "w.npy", &pid), 0);    /* pid 0 */
+    assert_int_equal(cli_tmp_match(".w.npy.nninit-tmp.12a.aB3dE9", "w.npy", &pid), 0);
+    assert_int_equal(cli_tmp_match(".v.npy.nninit-tmp.123.aB3dE9", "w.npy", &pid), 0);  /* another target */
+    assert_int_equal(cli_tmp_match("w.npy.nninit-tmp.123.aB3dE9", "w.npy", &pid), 0);   /* not hidden */
+    assert_int_equal(cli_tmp_match(".w.npy.nninit-tmp.99999999999.aB3dE9", "w.npy", &pid), 0);
+}
+
+/* The tools' atomic writer removes its target's temporaries whose writers
+ * are dead, a directory with its contents too, and keeps a live writer's,
+ * another target's and anything off the pattern. */
+static void test_atomic_sweeps_dead_temporaries(void **state) {
+    (void)state;
+    char *base = scratch();
+    long dead = dead_pid();
+    char *stale = tmp_name(base, "out.json", dead, "Ab12Cd");
+    char *stale_dir = tmp_name(base, "out.json", dead, "Zz99Yy");
+    char *live = tmp_name(base, "out.json", (long)getpid(), "Ab12Cd");
+    char *other = tmp_name(base, "other.json", dead, "Ab12Cd");
+    char *off = tmp_name(base, "out.json", dead, "Ab12");
+    put_file(stale, "partial");
+    put_file(live, "partial");
+    put_file(other, "partial");
+    put_file(off, "partial");
+    assert_int_equal(mkdir(stale_dir, 0755), 0);
+    char *inner = path_join(stale_dir, "x");
+    put_file(inner, "x");
+    char *target = path_join(base, "out.json");
+    cli_atomic a;
+    assert_int_equal(cli_atomic_open(&a, target), 0);
+    /* the writer's own temporary follows the pattern, with our pid */
+    const char *slash = strrchr(a.tmp, '/');
+    long pid = 0;
+    assert_int_equal(cli_tmp_match(slash + 1, "out.json", &pid), 1);
+    assert_int_equal(pid, (long)getpid());
+    fputs("{}\n", a.f);
+    assert_int_equal(cli_atomic_commit(&a), 0);
+    assert_false(exists(stale));
+    assert_false(exists(stale_dir));
+    assert_true(exists(live));
+    assert_true(exists(other));
+    assert_true(exists(off));
+    assert_true(exists(target));
+    assert_int_equal(count_entries(base, NULL), 4); /* target, live, other, off */
+    assert_int_equal(cli_tmp_sweep(target), 0);     /* nothing more to remove */
+    remove_tree(base);
+    free(target);
+    free(inner);
+    free(stale);
+    free(stale_dir);
+    free(live);
+    free(other);
+    free(off);
+    free(base);
+}
+
+/* Hash of a file (FNV-1a), to see that a report is left exactly as it was. */
+static uint64_t file_hash(const char *path) {
+    char *t = slurp(path);
+    assert_non_null(t);
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = t; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    free(t);
+    return h;
+}
+
+static void test_report_dir_swap(void **state) {
+    (void)state;
+    fixture *fx = make_fixture();
+    char *base = scratch();
+    char *dir = path_join(base, "report");
+    char *md = path_join(dir, "results.md");
+    char *marker = path_join(dir, LAB_REPORT_MARKER);
+
+    /* absent: renamed into place, with the marker */
+    assert_int_equal(lab_write_report(dir, fx->res, 3, &fx->ctx, 1.0), NNINIT_OK);
+    assert_true(exists(marker));
+    assert_int_equal(count_entries(base, NULL), 1); /* no staging directory left */
+
+    /* a previous report: exchanged, the old tree removed */
+    uint64_t h1 = file_hash(md);
+    fx->res[0].seconds = 7.25;
+    assert_int_equal(lab_write_report(dir, fx->res, 3, &fx->ctx, 2.0), NNINIT_OK);
+    char *m = slurp(md);
+    assert_non_null(strstr(m, "7.2 s"));
+    free(m);
+    assert_true(file_hash(md) != h1);
+    assert_int_equal(count_entries(base, NULL), 1);
+    assert_int_equal(count_entries(dir, NULL), 4);
+
+    /* begin, then abort: the previous report untouched, no staging left */
+    uint64_t h2 = file_hash(md);
+    lab_report_dir t;
+    assert_int_equal(lab_report_dir_begin(&t, dir), NNINIT_OK);
+    assert_int_equal(count_entries(base, ".report.nninit-tmp."), 1);
+    lab_report_dir_abort(&t);
+    assert_int_equal(count_entries(base, NULL), 1);
+    assert_true(file_hash(md) == h2);
+
+    /* a killed run's staging directory (dead pid, half written): the next
+     * run removes it; a live run's is kept */
+    long dead = dead_pid();
+    char *stale = tmp_name(base, "report", dead, "Ab12Cd");
+    char *live = tmp_name(base, "report", (long)getpid(), "Ab12Cd");
+    assert_int_equal(mkdir(stale, 0755), 0);
+    assert_int_equal(mkdir(live, 0755), 0);
+    char *half = path_join(stale, "results.json");
+    put_file(half, "{\"meta\": ");
+    assert_int_equal(lab_write_report(dir, fx->res, 3, &fx->ctx, 3.0), NNINIT_OK);
+    assert_false(exists(stale));
+    assert_true(exists(live));
+    assert_int_equal(rmdir(live), 0);
+
+    /* a report with a file of someone else's in it: refused, untouched */
+    char *notes = path_join(dir, "notes.txt");
+    put_file(notes, "mine");
+    uint64_t h3 = file_hash(md);
+    lab_set_error("-");
+    assert_int_equal(lab_write_report(dir, fx->res, 3, &fx->ctx, 4.0), NNINIT_ERR_PARAM);
+    assert_non_null(strstr(lab_error(), "notes.txt"));
+    assert_true(file_hash(md) == h3);
+    assert_true(exists(notes));
+    assert_int_equal(count_entries(base, NULL), 1);
+    assert_int_equal(unlink(notes), 0);
+
+    /* a report written before the marker (results.json of "nninit lab") is ours */
+    assert_int_equal(unlink(marker), 0);
+    assert_int_equal(lab_report_dir_check(dir), NNINIT_OK);
+    assert_int_equal(lab_write_report(dir, fx->res, 3, &fx->ctx, 5.0), NNINIT_OK);
+    assert_true(exists(marker));
+
+    /* a foreign non-empty directory, a symlink, an empty directory */
+    char *foreign = path_join(base, "foreign");
+    char *ff = path_join(foreign, "results.json");
+    assert_int_equal(mkdir(foreign, 0755), 0);
+    put_file(ff, "{\"meta\": {\"tool\": \"something else\"}}");
+    assert_int_equal(lab_write_report(foreign, fx->res, 3, &fx->ctx, 1.0), NNINIT_ERR_PARAM);
+    assert_non_null(strstr(lab_error(), "not an nninit lab report"));
+    assert_int_equal(count_entries(foreign, NULL), 1);
+    char *link = path_join(base, "link");
+    assert_int_equal(symlink("report", link), 0);
+    assert_int_equal(lab_write_report(link, fx->res, 3, &fx->ctx, 1.0), NNINIT_ERR_PARAM);
+    assert_non_null(strstr(lab_error(), "symlink"));
+    char *empty = path_join(base, "empty");
+    assert_int_equal(mkdir(empty, 0755), 0);
+    assert_int_equal(lab_write_report(empty, fx->res, 3, &fx->ctx, 1.0), NNINIT_OK);
+    assert_int_equal(count_entries(empty, NULL), 4);
+    assert_int_equal(count_entries(base, ".nninit-tmp."), 0);
+
+    /* the directory became foreign during the run: not replaced at commit */
+    char *late = path_join(base, "late");
+    assert_int_equal(lab_report_dir_begin(&t, late), NNINIT_OK);
+    assert_int_equal(lab_report_dir_write(&t, fx->res, 3, &fx->ctx, 1.0), NNINIT_OK);
+    assert_int_equal(mkdir(late, 0755), 0);
+    char *lf = path_join(late, "theirs");
+    put_file(lf, "theirs");
+    assert_int_equal(lab_report_dir_commit(&t), NNINIT_ERR_PARAM);
+    assert_int_equal(count_entries(late, NULL), 1);
+    assert_int_equal(count_entries(base, ".nninit-tmp."), 0);
+
+    free(lf);
+    free(late);
+    free(empty);
+    free(link);
+    free(ff);
+    free(foreign);
+    free(notes);
+    free(half);
+    free(stale);
+    free(live);
+    free(marker);
+    free(md);
+    remove_tree(base);
+    free(dir);
+    free(base);
+    free_fixture(fx);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_files),
         cmocka_unit_test(test_empty_and_no_ctx),
         cmocka_unit_test(test_unwritable),
+        cmocka_unit_test(test_tmp_pattern),
+        cmocka_unit_test(test_atomic_sweeps_dead_temporaries),
+        cmocka_unit_test(test_report_dir_swap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* test_npy.c -- nninit_npy_write: exact header bytes, 64-byte alignment,
- * argument errors, and atomicity (no file, and no temporary left, on failure). */
+ * argument errors, atomicity (no file, and no temporary left, on failure), and
+ * the removal of temporaries that killed writers left behind. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <dirent.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -363,6 +365,89 @@ static void test_target_is_directory_leaves_no_temp(void **state)
     assert_true(S_ISDIR(st.st_mode));
 }
 
+/* The pid of a process that has exited and been reaped: kill(pid, 0) fails
+ * with ESRCH (until the system hands the pid out again, which takes a full
+ * trip round pid_max). */
+static pid_t dead_pid(void)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(0);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    return pid;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* A writer killed mid-write leaves ".w.npy.nninit-tmp.<pid>.<6>"; the next
+ * write to w.npy removes it. A live writer's temporary, another target's,
+ * names off the pattern and a directory of the pattern stay. */
+static void test_removes_dead_writers_temporaries(void **state)
+{
+    (void)state;
+    pid_t dead = dead_pid();
+    char stale[256], live[256], other[256], off[256], sdir[256], path[256];
+    char name[128];
+    snprintf(name, sizeof name, ".w.npy.nninit-tmp.%ld.ab12CD", (long)dead);
+    path_in_dir(stale, sizeof stale, name);
+    snprintf(name, sizeof name, ".w.npy.nninit-tmp.%ld.ab12CD", (long)getpid());
+    path_in_dir(live, sizeof live, name);
+    snprintf(name, sizeof name, ".v.npy.nninit-tmp.%ld.ab12CD", (long)dead);
+    path_in_dir(other, sizeof other, name);
+    snprintf(name, sizeof name, ".w.npy.nninit-tmp.%ld.ab12", (long)dead);
+    path_in_dir(off, sizeof off, name);
+    snprintf(name, sizeof name, ".w.npy.nninit-tmp.%ld.dirDIR", (long)dead);
+    path_in_dir(sdir, sizeof sdir, name);
+    const char *files[] = {stale, live, other, off};
+    for (int i = 0; i < 4; i++) {
+        FILE *f = fopen(files[i], "wb");
+        assert_non_null(f);
+        fputs("partial", f);
+        fclose(f);
+    }
+    assert_int_equal(mkdir(sdir, 0700), 0);
+    path_in_dir(path, sizeof path, "w.npy");
+    const float data[2] = {1.0f, 2.0f};
+    const int64_t shape[1] = {2};
+    assert_int_equal(nninit_npy_write(path, data, NNINIT_F32, 1, shape), NNINIT_OK);
+    assert_false(exists(stale));
+    assert_true(exists(live));
+    assert_true(exists(other));
+    assert_true(exists(off));
+    assert_true(exists(sdir)); /* the library removes regular files only */
+    assert_true(exists(path));
+    assert_int_equal(count_entries(g_dir), 5); /* w.npy and the four kept: no new temporary */
+}
+
+/* A bare name writes and sweeps in the current directory. */
+static void test_bare_name_sweeps_cwd(void **state)
+{
+    (void)state;
+    char cwd[512];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(g_dir), 0);
+    char stale[128];
+    snprintf(stale, sizeof stale, ".b.npy.nninit-tmp.%ld.zzzzzz", (long)dead_pid());
+    FILE *f = fopen(stale, "wb");
+    assert_non_null(f);
+    fclose(f);
+    const float data[1] = {3.0f};
+    const int64_t shape[1] = {1};
+    nninit_status st = nninit_npy_write("b.npy", data, NNINIT_F32, 1, shape);
+    int gone = !exists(stale), there = exists("b.npy");
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(st, NNINIT_OK);
+    assert_true(gone);
+    assert_true(there);
+    assert_int_equal(count_entries(g_dir), 1);
+}
+
 /* Permission bits do not stop root, so this one only runs unprivileged. */
 static void test_unwritable_directory_is_io(void **state)
 {
@@ -396,6 +481,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parent_is_a_file_is_io, setup, teardown),
         cmocka_unit_test_setup_teardown(test_target_is_directory_leaves_no_temp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_directory_is_io, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_removes_dead_writers_temporaries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bare_name_sweeps_cwd, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -185,6 +185,64 @@ class ProbeCli(unittest.TestCase):
         self.assertIn("No such file or directory", r.stderr)
         self.assertEqual(r.stdout, "")
 
+    def test_arch_errors_exit_status(self):
+        # the one status -> exit map: an unreadable file is 1 with the errno text, bad text 2
+        r = run("--arch-json", "/nonexistent/arch.json")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("cannot read '/nonexistent/arch.json': No such file or directory", r.stderr)
+        r = run("--arch", "784 -> [dense x relu] -> dense 10")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("arch: at 15", r.stderr)
+        with tempfile.TemporaryDirectory() as d:
+            bad = os.path.join(d, "arch.json")
+            with open(bad, "w") as f:
+                f.write("{not json")
+            r = run("--arch-json", bad)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertEqual(r.stdout, "")
+
+    def test_seed_is_printed(self):
+        args = ["--arch", "16 -> [dense 8 tanh] x2 -> dense 4", "--batch", "8", "--steps", "0"]
+        r = run(*args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("seed 0, batch 8: loss at init", r.stdout)  # the default, printed
+        r = run(*args, "--seed", "18446744073709551615")
+        self.assertIn("seed 18446744073709551615, batch 8:", r.stdout)
+        rep = json.loads(run(*args, "--json").stdout)
+        self.assertEqual(rep["seed"], 0)
+        r = run(*args, "--json", "--seed", "18446744073709551615")
+        self.assertIn('"seed":\t18446744073709551615,', r.stdout)  # every digit, no trip through double
+        self.assertEqual(json.loads(r.stdout)["seed"], 18446744073709551615)
+
+    def test_json_numbers_read_back(self):
+        # numbers in the fewest digits that read back as the same double; the float --lr as a float
+        r = run("--arch", "16 -> [dense 8 tanh] x2 -> dense 4", "--batch", "8", "--lr", "0.1", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('"lr":\t0.1,', r.stdout)
+        rep = json.loads(r.stdout)
+        self.assertEqual(rep["lr"], 0.1)
+        self.assertTrue(r.stdout.endswith("}\n"))
+        for key in ("loss", "loss_ref"):
+            self.assertIsInstance(rep[key], float)
+
+    def test_opt_equals_value(self):
+        # opt.h: --opt=value is --opt value; the value may itself hold '=' and spaces
+        a = run("--arch=16 -> [dense 8 tanh] x2 -> dense 4", "--batch=8", "--seed=5", "--init=normal(std=0.5)",
+                "--corr=0.25", "--json")
+        b = run("--arch", "16 -> [dense 8 tanh] x2 -> dense 4", "--batch", "8", "--seed", "5", "--init",
+                "normal(std=0.5)", "--corr", "0.25", "--json")
+        self.assertEqual(a.returncode, 0, a.stderr)
+        ja, jb = json.loads(a.stdout), json.loads(b.stdout)
+        self.assertEqual(ja["seed"], 5)
+        self.assertEqual(ja["pair_corr"], 0.25)
+        self.assertEqual([y["pre_std"] for y in ja["layers"]], [y["pre_std"] for y in jb["layers"]])
+        for args, needle in ((["--batch=1"], "--batch '1'"), (["--json=1"], "takes no value"),
+                             (["--seed=1", "--seed", "2"], "given twice"), (["--batch"], "needs a value"),
+                             (["stray"], "unexpected argument 'stray'")):
+            r = run("--arch", "16 -> dense 4", *args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn(needle, r.stderr, args)
+
     def test_help(self):
         r = run("--help")
         self.assertEqual(r.returncode, 0)

@@ -5,6 +5,7 @@ import json
 import math
 import os
 import subprocess
+import tempfile
 import unittest
 
 CLI = os.environ.get("NNINIT_CLI", os.path.join(os.path.dirname(__file__), "..", "build", "nninit"))
@@ -159,6 +160,56 @@ class TrainCli(unittest.TestCase):
         r = run("--help")
         self.assertEqual(r.returncode, 0)
         self.assertIn("--momentum", r.stdout)
+
+    def test_arch_errors_exit_status(self):
+        # one map from status to exit (tools/util/common.h): an unreadable --arch-json is an
+        # I/O failure (1) with its errno text; a bad architecture is bad input (2)
+        r = run("--arch-json", "/nonexistent/arch.json")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("cannot read '/nonexistent/arch.json': No such file or directory", r.stderr)
+        r = run("--arch", "784 -> [dense x relu] -> dense 10")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("arch: at 15", r.stderr)
+        with tempfile.TemporaryDirectory() as d:
+            bad = os.path.join(d, "arch.json")
+            with open(bad, "w") as f:
+                f.write('{"input": [784], "layers": [{"dense": "ten"}]}')
+            r = run("--arch-json", bad)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertTrue(r.stderr.startswith("nninit train: "), r.stderr)
+
+    def test_seed_is_printed(self):
+        # the seed used, default 0, in the human output and in --json
+        args = ["--arch", "784 -> dense 10", "--subset", "200", "--test-subset", "100", "--batch", "100",
+                "--max-steps", "1"]
+        r = run(*args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("; seed 0\n", r.stderr)
+        r = run(*args, "--seed", "7")
+        self.assertIn("; seed 7\n", r.stderr)
+        r = run(*args, "--json", "--quiet")
+        self.assertEqual(json.loads(r.stdout)["seed"], 0)
+        r = run(*args, "--json", "--quiet", "--seed", "9007199254740993")  # 2^53 + 1: printed exactly
+        self.assertIn('"seed":\t9007199254740993,', r.stdout)
+        self.assertEqual(json.loads(r.stdout)["seed"], 9007199254740993)
+
+    def test_opt_equals_value(self):
+        # opt.h: --opt=value is --opt value, and the range checks and messages are the same
+        base = ["--arch=784 -> dense 10", "--subset=200", "--test-subset=100", "--batch=100", "--max-steps=1",
+                "--json", "--quiet"]
+        a = run(*base, "--seed=3", "--lr=0.05", "--momentum=0.5")
+        b = run("--arch", "784 -> dense 10", "--subset", "200", "--test-subset", "100", "--batch", "100",
+                "--max-steps", "1", "--json", "--quiet", "--seed", "3", "--lr", "0.05", "--momentum", "0.5")
+        self.assertEqual(a.returncode, 0, a.stderr)
+        ja, jb = json.loads(a.stdout), json.loads(b.stdout)
+        self.assertEqual((ja["seed"], ja["lr"], ja["momentum"], ja["batch"]), (3, 0.05, 0.5, 100))
+        self.assertEqual(ja["points"][-1]["train_loss"], jb["points"][-1]["train_loss"])
+        for args, needle in ((["--batch=0"], "--batch '0': expected an integer in 1..65536"),
+                             (["--momentum=1"], "'1': expected a number in [0, 1)"),
+                             (["--quiet=yes"], "takes no value"), (["--lr=0.1", "--lr", "0.2"], "given twice")):
+            r = run("--arch", "784 -> dense 10", *args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn(needle, r.stderr, args)
 
     def test_missing_data_is_io_failure(self):
         r = run("--arch", "784 -> dense 10", "--data", "/nonexistent")

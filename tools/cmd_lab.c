@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common.h"
 #include "lab.h"
+#include "opt.h"
 
 int cmd_lab(int argc, char **argv);
 
@@ -20,13 +20,16 @@ static const char lab_usage[] =
     "(Debian's dataset-fashion-mnist). Each states the claim and its source, a prediction,\n"
     "the measurement and a verdict computed from them: reproduced, not reproduced or\n"
     "inconclusive. Writes DIR/index.html (self-contained), DIR/results.md, DIR/results.json.\n"
+    "Options take a value as --opt VALUE or --opt=VALUE, each at most once.\n"
     "\n"
     "  NAME ...             run only these experiments (see --list)\n"
     "  --quick              the whole suite on subsets (12000/2000; about 2 minutes)\n"
     "  --tiny               every code path on a tiny subset (seconds; a smoke test:\n"
     "                       verdicts are computed but the sizes are too small to mean much)\n"
     "  (default)            full sizes (60000/10000 images; about 11 minutes on 2 cores)\n"
-    "  --out DIR            report directory (lab-report)\n"
+    "  --out DIR            report directory (lab-report): new, empty, or a previous report,\n"
+    "                       which is replaced whole at the end (never a mix of two runs);\n"
+    "                       a file, a symlink or a directory with other files is refused\n"
     "  --seed N             seed of weights, subsets and order (0)\n"
     "  --threads N          OpenBLAS threads (default: OpenBLAS's own choice)\n"
     "  --data DIR           Fashion-MNIST directory\n"
@@ -35,7 +38,18 @@ static const char lab_usage[] =
     "                       testing that a failing prediction is reported as failed)\n"
     "\n"
     "Exit status 0 when every experiment ran (whatever the verdicts), 1 when one could not\n"
-    "run or the report could not be written, 2 for bad usage.\n";
+    "run or the report could not be written, 2 for bad usage (--out refused included).\n";
+
+/* The options (opt.h: "--opt value" or "--opt=value", each at most once);
+ * the positionals are experiment names. */
+enum { L_QUICK, L_TINY, L_FULL, L_LIST, L_OUT, L_SEED, L_THREADS, L_DATA, L_OVERRIDE };
+static const cli_opt lab_opts[] = {
+    {"--quick", NULL, L_QUICK, CLI_OPT_FLAG},  {"--tiny", NULL, L_TINY, CLI_OPT_FLAG},
+    {"--full", NULL, L_FULL, CLI_OPT_FLAG},    {"--list", NULL, L_LIST, CLI_OPT_FLAG},
+    {"--out", NULL, L_OUT, CLI_OPT_VALUE},     {"--seed", NULL, L_SEED, CLI_OPT_VALUE},
+    {"--threads", NULL, L_THREADS, CLI_OPT_VALUE}, {"--data", NULL, L_DATA, CLI_OPT_VALUE},
+    {"--override-init", NULL, L_OVERRIDE, CLI_OPT_VALUE},
+};
 
 static double now(void) {
     struct timespec t;
@@ -48,32 +62,6 @@ static void on_progress(void *user, const char *line) {
     fprintf(stderr, "    %s\n", line);
 }
 
-/* --out: an existing directory, or one whose nearest existing ancestor is a
- * directory we may write in (the report makes the missing ones). */
-static int check_out_dir(const char *out) {
-    struct stat st;
-    if (lstat(out, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) return 0;
-        fprintf(stderr, "nninit lab: --out '%s' exists and is not a directory\n", out);
-        return -1;
-    }
-    char *p = strdup(out);
-    if (!p) return -1;
-    for (;;) {
-        char *slash = strrchr(p, '/');
-        if (!slash) { strcpy(p, "."); break; }
-        if (slash == p) { p[1] = '\0'; break; }
-        *slash = '\0';
-        if (lstat(p, &st) == 0) break;
-    }
-    int ok = lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && access(p, W_OK | X_OK) == 0;
-    if (!ok)
-        fprintf(stderr, "nninit lab: --out '%s': cannot create it in '%s': %s\n", out, p,
-                errno ? strerror(errno) : "not a directory");
-    free(p);
-    return ok ? 0 : -1;
-}
-
 int cmd_lab(int argc, char **argv) {
     const char *out = "lab-report", *data_dir = NULL, *override = NULL;
     lab_scale scale = LAB_FULL;
@@ -83,42 +71,45 @@ int cmd_lab(int argc, char **argv) {
     const lab_experiment *const *all = lab_experiments(&n_all);
     const lab_experiment **sel = calloc((size_t)n_all + 1, sizeof *sel);
     int n_sel = 0;
-    if (!sel) return 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!sel) return CLI_EXIT_FAIL;
+    cli_opt_iter it;
+    cli_opt_init(&it, "lab", lab_opts, (int)(sizeof lab_opts / sizeof lab_opts[0]), argc - 1, argv + 1);
+    const char *v;
+    for (int id; (id = cli_opt_next(&it, &v)) != CLI_OPT_DONE;) {
         long long n;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(lab_usage, stdout); free(sel); return 0; }
-        if (!strcmp(a, "--quick")) { scale = LAB_QUICK; continue; }
-        if (!strcmp(a, "--tiny")) { scale = LAB_TINY; continue; }
-        if (!strcmp(a, "--full")) { scale = LAB_FULL; continue; }
-        if (!strcmp(a, "--list")) { list = 1; continue; }
-        if (a[0] != '-') {
-            const lab_experiment *e = lab_find(a);
+        int ok = 1;
+        switch (id) {
+        case CLI_OPT_HELP: fputs(lab_usage, stdout); free(sel); return CLI_EXIT_OK;
+        case CLI_OPT_ERROR: free(sel); return CLI_EXIT_USAGE;
+        case CLI_OPT_POSITIONAL: {
+            const lab_experiment *e = lab_find(v);
             if (!e) {
-                fprintf(stderr, "nninit lab: unknown experiment '%s' (see nninit lab --list)\n", a);
+                fprintf(stderr, "nninit lab: unknown experiment '%s' (see nninit lab --list)\n", v);
                 free(sel);
-                return 2;
+                return CLI_EXIT_USAGE;
             }
             int dup = 0;
             for (int k = 0; k < n_sel; k++) dup |= sel[k] == e;
             if (!dup && n_sel < n_all) sel[n_sel++] = e;
-            continue;
+            break;
         }
-        if (!v) {
-            fprintf(stderr, "nninit lab: option '%s' needs a value (see nninit lab --help)\n", a);
-            free(sel);
-            return 2;
+        case L_QUICK: scale = LAB_QUICK; break;
+        case L_TINY: scale = LAB_TINY; break;
+        case L_FULL: scale = LAB_FULL; break;
+        case L_LIST: list = 1; break;
+        case L_OUT: out = v; break;
+        case L_DATA: data_dir = v; break;
+        case L_OVERRIDE: override = v; break;
+        case L_SEED: ok = !cli_parse_u64(v, &seed); break;
+        case L_THREADS:
+            ok = !cli_parse_long(v, &n) && n >= 1 && n <= 1024;
+            if (ok) threads = (int)n;
+            break;
         }
-        i++;
-        if (!strcmp(a, "--out")) out = v;
-        else if (!strcmp(a, "--data")) data_dir = v;
-        else if (!strcmp(a, "--override-init")) override = v;
-        else if (!strcmp(a, "--seed") && !cli_parse_u64(v, &seed)) {}
-        else if (!strcmp(a, "--threads") && !cli_parse_long(v, &n) && n >= 1 && n <= 1024) threads = (int)n;
-        else {
-            fprintf(stderr, "nninit lab: bad option '%s %s' (see nninit lab --help)\n", a, v);
+        if (!ok) {
+            fprintf(stderr, "nninit lab: bad option '%s %s' (see nninit lab --help)\n", cli_opt_name(&it), v);
             free(sel);
-            return 2;
+            return CLI_EXIT_USAGE;
         }
     }
     if (list) {
@@ -132,32 +123,39 @@ int cmd_lab(int argc, char **argv) {
     if (override && nninit_spec_parse(override, &probe_spec)) {
         fprintf(stderr, "nninit lab: --override-init: %s\n", nninit_last_error());
         free(sel);
-        return 2;
+        return CLI_EXIT_USAGE;
     }
 
-    /* the report's directory, checked before minutes of training, not after */
-    if (check_out_dir(out)) {
+    /* the report's directory, checked and its staging sibling made before
+     * minutes of training, not after (lab.h: the report is swapped in whole) */
+    lab_report_dir rd;
+    nninit_status st = lab_report_dir_begin(&rd, out);
+    if (st) {
+        fprintf(stderr, "nninit lab: --out: %s\n", lab_error());
         free(sel);
-        return 1;
+        return cli_exit_status(st);
     }
     double t0 = now();
     int n_train = scale == LAB_TINY ? 2000 : scale == LAB_QUICK ? 12000 : 0;
     int n_test = scale == LAB_TINY ? 1000 : scale == LAB_QUICK ? 2000 : 0;
     lab_data data;
-    nninit_status st = lab_data_load(data_dir, n_train, n_test, seed, &data);
+    st = lab_data_load(data_dir, n_train, n_test, seed, &data);
     if (st) {
         fprintf(stderr, "nninit lab: %s\n", lab_error());
+        lab_report_dir_abort(&rd);
         free(sel);
-        return st == NNINIT_ERR_IO || st == NNINIT_ERR_NOMEM ? 1 : 2;
+        return cli_exit_status(st);
     }
     lab_ctx ctx = {scale, seed, &data, threads, override, on_progress, NULL};
-    fprintf(stderr, "nninit lab (%s): %d experiment%s, %d training and %d test examples\n", lab_scale_name(scale),
-            n_sel, n_sel == 1 ? "" : "s", data.n_train, data.n_test);
+    fprintf(stderr, "nninit lab (%s, seed %llu): %d experiment%s, %d training and %d test examples\n",
+            lab_scale_name(scale), (unsigned long long)seed, n_sel, n_sel == 1 ? "" : "s", data.n_train, data.n_test);
     lab_result *res = calloc((size_t)n_sel, sizeof *res);
     if (!res) {
+        fprintf(stderr, "nninit lab: out of memory\n");
+        lab_report_dir_abort(&rd);
         lab_data_free(&data);
         free(sel);
-        return 1;
+        return CLI_EXIT_FAIL;
     }
     int failed = 0, counts[3] = {0, 0, 0};
     for (int i = 0; i < n_sel; i++) {
@@ -173,13 +171,15 @@ int cmd_lab(int argc, char **argv) {
         }
     }
     double total = now() - t0;
-    st = lab_write_report(out, res, n_sel, &ctx, total);
+    st = lab_report_dir_write(&rd, res, n_sel, &ctx, total);
+    if (st) lab_report_dir_abort(&rd);
+    else st = lab_report_dir_commit(&rd);
     if (st) {
         fprintf(stderr, "nninit lab: %s\n", lab_error());
         failed = 1;
     } else {
-        printf("%d reproduced, %d not reproduced, %d inconclusive in %.0f s\n", counts[LAB_REPRODUCED],
-               counts[LAB_NOT_REPRODUCED], counts[LAB_INCONCLUSIVE], total);
+        printf("%d reproduced, %d not reproduced, %d inconclusive in %.0f s (seed %llu)\n", counts[LAB_REPRODUCED],
+               counts[LAB_NOT_REPRODUCED], counts[LAB_INCONCLUSIVE], total, (unsigned long long)seed);
         printf("report: %s/index.html (also results.md, results.json)\n", out);
     }
     for (int i = 0; i < n_sel; i++) lab_result_free(&res[i]);

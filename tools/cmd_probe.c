@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "json.h"
+#include "opt.h"
 #include "nninit_probe.h"
 #include "probe_html.h"
 
@@ -20,6 +22,7 @@ static const char probe_usage[] =
     "Runs a batch through the network at init and reports, per layer, activation and\n"
     "gradient statistics, saturation, dead and symmetric units, and the correlation of\n"
     "two inputs by depth, next to mean-field theory; then findings and what to change.\n"
+    "Options take a value as --opt VALUE or --opt=VALUE, each at most once.\n"
     "\n"
     "  --arch TEXT         architecture (docs/GRAMMAR.md)\n"
     "  --arch-json FILE    architecture as JSON\n"
@@ -62,6 +65,23 @@ static const char probe_usage[] =
 
 static int bad(const char *fmt, const char *a) { return cli_bad("probe", fmt, a); }
 
+/* The options (opt.h: "--opt value" or "--opt=value", each at most once). */
+enum {
+    P_ARCH, P_ARCH_JSON, P_INIT, P_BIAS, P_INPUT, P_DATA, P_BATCH, P_LR, P_STEPS, P_CORR, P_SEED, P_THREADS,
+    P_LSUV, P_WIDE, P_JSON, P_HTML, P_HIST_AXES
+};
+static const cli_opt probe_opts[] = {
+    {"--arch", NULL, P_ARCH, CLI_OPT_VALUE},     {"--arch-json", NULL, P_ARCH_JSON, CLI_OPT_VALUE},
+    {"--init", NULL, P_INIT, CLI_OPT_VALUE},     {"--bias", NULL, P_BIAS, CLI_OPT_VALUE},
+    {"--input", NULL, P_INPUT, CLI_OPT_VALUE},   {"--data", NULL, P_DATA, CLI_OPT_VALUE},
+    {"--batch", NULL, P_BATCH, CLI_OPT_VALUE},   {"--lr", NULL, P_LR, CLI_OPT_VALUE},
+    {"--steps", NULL, P_STEPS, CLI_OPT_VALUE},   {"--corr", NULL, P_CORR, CLI_OPT_VALUE},
+    {"--seed", NULL, P_SEED, CLI_OPT_VALUE},     {"--threads", NULL, P_THREADS, CLI_OPT_VALUE},
+    {"--lsuv", NULL, P_LSUV, CLI_OPT_FLAG},      {"--wide", NULL, P_WIDE, CLI_OPT_FLAG},
+    {"--json", NULL, P_JSON, CLI_OPT_FLAG},      {"--html", NULL, P_HTML, CLI_OPT_VALUE},
+    {"--hist-axes", NULL, P_HIST_AXES, CLI_OPT_VALUE},
+};
+
 /* ---- output ------------------------------------------------------------- */
 
 static const char *kind_name(nninit_layer_kind k) {
@@ -87,40 +107,43 @@ static void act_label(char *b, size_t n, const nninit_probe_layer *p, int with_k
     }
 }
 
-static void print_json(FILE *f, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o) {
-    fprintf(f, "{\"arch\": ");
-    cli_json_str(f, arch);
-    fprintf(f, ", \"batch\": %d, \"seed\": %llu, \"lr\": %g, \"sgd_steps\": %d, \"pair_corr\": %g", o->batch,
-            (unsigned long long)o->seed, (double)o->lr, o->sgd_steps, o->pair_corr);
+/* One JSON object: the options, the report's scalars, the mean field, a
+ * record per layer and the findings. 0, or -1 with errno. */
+static int print_json(FILE *f, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o) {
+    cli_json j;
+    cli_json_init(&j);
+    cli_json_str(&j, NULL, "arch", arch);
+    cli_json_int(&j, NULL, "batch", o->batch);
+    cli_json_u64(&j, NULL, "seed", o->seed);
+    cli_json_float(&j, NULL, "lr", o->lr);
+    cli_json_int(&j, NULL, "sgd_steps", o->sgd_steps);
+    cli_json_num(&j, NULL, "pair_corr", o->pair_corr);
     struct { const char *k; double v; } top[] = {
         {"loss", r->loss}, {"loss_ref", r->loss_ref}, {"init_seconds", r->init_seconds}, {"seconds", r->seconds},
         {"act_factor", r->act_factor}, {"act_rate", r->act_rate}, {"grad_factor", r->grad_factor},
         {"grad_rate", r->grad_rate}, {"dead_max", r->dead_max}, {"sat_max", r->sat_max}, {"corr_last", r->corr_last},
         {"hist_shared_lo", r->hist_shared_lo}, {"hist_shared_hi", r->hist_shared_hi},
         {"grad_shared_lo", r->grad_shared_lo}, {"grad_shared_hi", r->grad_shared_hi}};
-    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) {
-        fprintf(f, ", \"%s\": ", top[i].k);
-        cli_json_num(f, top[i].v);
-    }
-    fprintf(f, ", \"mean_field\": {\"applies\": %s, \"q_unbounded\": %s, \"note\": ", r->mean_field ? "true" : "false",
-            r->q_unbounded ? "true" : "false");
-    cli_json_str(f, r->mf_note);
+    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) cli_json_num(&j, NULL, top[i].k, top[i].v);
+    cJSON *m = cli_json_obj(&j, NULL, "mean_field");
+    cli_json_bool(&j, m, "applies", r->mean_field);
+    cli_json_bool(&j, m, "q_unbounded", r->q_unbounded);
+    cli_json_str(&j, m, "note", r->mf_note);
     struct { const char *k; double v; } mf[] = {{"sw2", r->sw2},       {"sb2", r->sb2},
                                                 {"qstar", r->qstar},   {"chi1", r->chi1},
                                                 {"xi_q", r->xi_q},     {"xi_c", r->xi_c},
                                                 {"cstar", r->cstar},   {"q_growth", r->q_growth},
                                                 {"chi1_asym", r->chi1_asym}, {"sw2_critical", r->sw2_critical}};
-    for (size_t i = 0; i < sizeof mf / sizeof mf[0]; i++) {
-        fprintf(f, ", \"%s\": ", mf[i].k);
-        cli_json_num(f, mf[i].v);
-    }
-    fprintf(f, "}, \"layers\": [");
+    for (size_t i = 0; i < sizeof mf / sizeof mf[0]; i++) cli_json_num(&j, m, mf[i].k, mf[i].v);
+    cJSON *ls = cli_json_arr(&j, NULL, "layers");
     for (int l = 0; l < r->n_layers; l++) {
         const nninit_probe_layer *p = &r->layers[l];
-        fprintf(f, "%s\n  {\"layer\": %d, \"kind\": \"%s\", \"act\": \"%s\", \"act_param\": ", l ? "," : "", l + 1,
-                kind_name(p->kind), nninit_act_name(p->act));
-        cli_json_num(f, p->act_param);
-        fprintf(f, ", \"width\": %d", p->width);
+        cJSON *y = cli_json_obj(&j, ls, NULL);
+        cli_json_int(&j, y, "layer", l + 1);
+        cli_json_str(&j, y, "kind", kind_name(p->kind));
+        cli_json_str(&j, y, "act", nninit_act_name(p->act));
+        cli_json_num(&j, y, "act_param", p->act_param);
+        cli_json_int(&j, y, "width", p->width);
         struct { const char *k; double v; } nums[] = {
             {"pre_mean", p->pre_mean}, {"pre_std", p->pre_std}, {"post_mean", p->post_mean},
             {"post_std", p->post_std}, {"q_meas", p->q_meas}, {"q_pred", p->q_pred},
@@ -129,38 +152,35 @@ static void print_json(FILE *f, const nninit_probe_report *r, const char *arch, 
             {"wgrad_std", p->wgrad_std}, {"update_ratio", p->update_ratio}, {"corr_meas", p->corr_meas},
             {"corr_pred", p->corr_pred}, {"hist_lo", p->hist_lo}, {"hist_hi", p->hist_hi},
             {"grad_hist_lo", p->grad_hist_lo}, {"grad_hist_hi", p->grad_hist_hi}};
-        for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-            fprintf(f, ", \"%s\": ", nums[i].k);
-            cli_json_num(f, nums[i].v);
-        }
-        fprintf(f, ", \"distinct_rows_init\": %d, \"distinct_units_init\": %d, \"distinct_units_after\": %d",
-                p->distinct_rows_init, p->distinct_units_init, p->distinct_units_after);
+        for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) cli_json_num(&j, y, nums[i].k, nums[i].v);
+        cli_json_int(&j, y, "distinct_rows_init", p->distinct_rows_init);
+        cli_json_int(&j, y, "distinct_units_init", p->distinct_units_init);
+        cli_json_int(&j, y, "distinct_units_after", p->distinct_units_after);
         if (o->lsuv) {
-            fprintf(f, ", \"lsuv_iters\": %d, \"lsuv_var\": ", p->lsuv_iters);
-            cli_json_num(f, p->lsuv_var);
+            cli_json_int(&j, y, "lsuv_iters", p->lsuv_iters);
+            cli_json_num(&j, y, "lsuv_var", p->lsuv_var);
         }
         const struct { const char *k; const double *h; } hs[] = {
             {"hist", p->hist}, {"grad_hist", p->grad_hist}, {"hist_shared", p->shist}, {"grad_hist_shared", p->grad_shist}};
         for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
-            fprintf(f, ", \"%s\": [", hs[i].k);
-            for (int b = 0; b < o->hist_bins; b++) fprintf(f, "%s%.5g", b ? "," : "", hs[i].h[b]);
-            fprintf(f, "]");
+            cJSON *h = cli_json_arr(&j, y, hs[i].k);
+            for (int b = 0; b < o->hist_bins; b++) cli_json_num(&j, h, NULL, hs[i].h[b]);
         }
-        fprintf(f, "}");
     }
-    fprintf(f, "\n], \"findings\": [");
+    cJSON *fs = cli_json_arr(&j, NULL, "findings");
     for (int i = 0; i < r->n_findings; i++) {
         const nninit_finding *fd = &r->findings[i];
-        fprintf(f, "%s\n  {\"kind\": \"%s\", \"basis\": \"%s\", \"layer\": %d, \"value\": ", i ? "," : "",
-                nninit_finding_name(fd->kind), fd->theory ? "mean field" : "measured", fd->layer >= 0 ? fd->layer + 1 : -1);
-        cli_json_num(f, fd->value);
-        fprintf(f, ", \"text\": ");
-        cli_json_str(f, fd->text);
-        fprintf(f, ", \"advice\": ");
-        cli_json_str(f, fd->advice);
-        fprintf(f, "}");
+        cJSON *x = cli_json_obj(&j, fs, NULL);
+        cli_json_str(&j, x, "kind", nninit_finding_name(fd->kind));
+        cli_json_str(&j, x, "basis", fd->theory ? "mean field" : "measured");
+        cli_json_int(&j, x, "layer", fd->layer >= 0 ? fd->layer + 1 : -1);
+        cli_json_num(&j, x, "value", fd->value);
+        cli_json_str(&j, x, "text", fd->text);
+        cli_json_str(&j, x, "advice", fd->advice);
     }
-    fprintf(f, "\n]}\n");
+    int rc = cli_json_print(&j, f);
+    cli_json_free(&j);
+    return rc;
 }
 
 /* Three significant digits in at most 7 characters: 3.52e3, -6.4e-8, 0.0849. */
@@ -283,8 +303,10 @@ static void print_table(FILE *f, const nninit_probe_report *r, const nninit_prob
             if (r->layers[l].lsuv_iters || isfinite(r->layers[l].lsuv_var)) fprintf(f, " %d", r->layers[l].lsuv_iters);
         fprintf(f, "\n");
     }
-    fprintf(f, "loss at init %.6g (ln %d = %.4g); building and initializing took %.2f s, the probe %.2f s\n\n", r->loss,
-            r->layers[r->n_layers - 1].width, r->loss_ref, r->init_seconds, r->seconds);
+    fprintf(f, "seed %llu, batch %d: loss at init %.6g (ln %d = %.4g)\nbuilding and initializing took %.2f s, the probe "
+               "%.2f s\n\n",
+            (unsigned long long)o->seed, o->batch, r->loss, r->layers[r->n_layers - 1].width, r->loss_ref,
+            r->init_seconds, r->seconds);
     for (int i = 0; i < r->n_findings; i++) {
         int col = fprintf(f, "%s%s:", nninit_finding_name(r->findings[i].kind), r->findings[i].theory ? " (mean field)" : "");
         put_wrapped(f, r->findings[i].text, col, 4);
@@ -331,57 +353,66 @@ int cmd_probe(int argc, char **argv) {
     if (pa && cli_parse_double(pa, &pg.after)) pg.after = 2.0;
     o.progress = on_progress;
     o.progress_ctx = &pg;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    cli_opt_iter it;
+    cli_opt_init(&it, "probe", probe_opts, (int)(sizeof probe_opts / sizeof probe_opts[0]), argc - 1, argv + 1);
+    const char *v;
+    for (int id; (id = cli_opt_next(&it, &v)) != CLI_OPT_DONE;) {
         double d;
         long long n;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(probe_usage, stdout); return 0; }
-        if (!strcmp(a, "--json")) { json = 1; continue; }
-        if (!strcmp(a, "--lsuv")) { o.lsuv = 1; continue; }
-        if (!strcmp(a, "--wide")) { wide = 1; continue; }
-        if (!v) return bad("option '%s' needs a value (see nninit probe --help)", a);
-        i++;
-        if (!strcmp(a, "--arch")) arch_text = v;
-        else if (!strcmp(a, "--arch-json")) arch_json = v;
-        else if (!strcmp(a, "--init")) init = v;
-        else if (!strcmp(a, "--bias")) bias = v;
-        else if (!strcmp(a, "--html")) html = v;
-        else if (!strcmp(a, "--data")) o.data_dir = v;
-        else if (!strcmp(a, "--hist-axes")) {
+        switch (id) {
+        case CLI_OPT_HELP: fputs(probe_usage, stdout); return CLI_EXIT_OK;
+        case CLI_OPT_ERROR: return CLI_EXIT_USAGE;
+        case CLI_OPT_POSITIONAL: return bad("unexpected argument '%s' (see nninit probe --help)", v);
+        case P_JSON: json = 1; break;
+        case P_LSUV: o.lsuv = 1; break;
+        case P_WIDE: wide = 1; break;
+        case P_ARCH: arch_text = v; break;
+        case P_ARCH_JSON: arch_json = v; break;
+        case P_INIT: init = v; break;
+        case P_BIAS: bias = v; break;
+        case P_HTML: html = v; break;
+        case P_DATA: o.data_dir = v; break;
+        case P_HIST_AXES:
             if (!strcmp(v, "shared")) per_layer_axes = 0;
             else if (!strcmp(v, "layer")) per_layer_axes = 1;
             else return bad("--hist-axes '%s': expected shared or layer", v);
-        }
-        else if (!strcmp(a, "--input")) {
+            break;
+        case P_INPUT:
             if (!strcmp(v, "gaussian")) o.input = NNINIT_INPUT_GAUSSIAN;
             else if (!strcmp(v, "fashion")) o.input = NNINIT_INPUT_FASHION;
             else return bad("--input '%s': expected gaussian or fashion", v);
-        } else if (!strcmp(a, "--batch")) {
+            break;
+        case P_BATCH:
             if (cli_parse_long(v, &n) || n < 2 || n > 1 << 20) return bad("--batch '%s': expected an integer in 2..1048576", v);
             o.batch = (int)n;
-        } else if (!strcmp(a, "--steps")) {
+            break;
+        case P_STEPS:
             if (cli_parse_long(v, &n) || n < 0 || n > 100000) return bad("--steps '%s': expected an integer in 0..100000", v);
             o.sgd_steps = (int)n;
-        } else if (!strcmp(a, "--seed")) {
+            break;
+        case P_SEED:
             if (cli_parse_u64(v, &o.seed)) return bad("--seed '%s': expected an integer in 0..18446744073709551615", v);
-        } else if (!strcmp(a, "--threads")) {
+            break;
+        case P_THREADS:
             if (cli_parse_long(v, &n) || n < 1 || n > 1024) return bad("--threads '%s': expected an integer in 1..1024", v);
             o.threads = (int)n;
-        } else if (!strcmp(a, "--lr")) {
+            break;
+        case P_LR:
             if (cli_parse_double(v, &d) || d < 0) return bad("--lr '%s': expected a number >= 0", v);
             o.lr = (float)d;
-        } else if (!strcmp(a, "--corr")) {
+            break;
+        case P_CORR:
             if (cli_parse_double(v, &d) || d < -1 || d > 1) return bad("--corr '%s': expected a number in [-1, 1]", v);
             o.pair_corr = d;
-        } else return bad("unknown option '%s' (see nninit probe --help)", a);
+            break;
+        }
     }
     if (html && cli_check_output(html) != 0) { /* before the run, not after it */
         if (errno == EEXIST)
             fprintf(stderr, "nninit probe: --html '%s' exists and is not a regular file: refusing to replace it\n", html);
         else
             fprintf(stderr, "nninit probe: --html '%s': cannot write there: %s\n", html, strerror(errno));
-        return 1; /* an output problem: I/O, as fill -o reports it */
+        return CLI_EXIT_FAIL; /* an output problem: I/O, as fill -o reports it */
     }
     nninit_arch *arch;
     nninit_layer_init li;
@@ -399,14 +430,20 @@ int cmd_probe(int argc, char **argv) {
     free(arch);
     if (st) {
         fprintf(stderr, "nninit probe: %s\n", nninit_last_error());
-        return st == NNINIT_ERR_NOMEM || st == NNINIT_ERR_IO || st == NNINIT_ERR_LAPACK ? 1 : 2;
+        return cli_exit_status(st);
     }
     const char *atext = arch_text ? arch_text : arch_json;
-    if (json) print_json(stdout, &rep, atext, &o);
-    else print_table(stdout, &rep, &o, wide);
+    if (json) {
+        if (print_json(stdout, &rep, atext, &o) != 0) {
+            fprintf(stderr, "nninit probe: cannot write the JSON: %s\n", strerror(errno));
+            rc = CLI_EXIT_FAIL;
+        }
+    } else {
+        print_table(stdout, &rep, &o, wide);
+    }
     if (html && nninit__probe_html_ex(html, &rep, atext, &o, per_layer_axes)) {
         fprintf(stderr, "nninit probe: cannot write '%s': %s\n", html, strerror(errno));
-        rc = 1;
+        rc = CLI_EXIT_FAIL;
     } else if (html && !json) {
         printf("wrote %s\n", html);
     }

@@ -1,5 +1,6 @@
 /* cmd_train.c -- `nninit train`: train a network on Fashion-MNIST. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,8 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "json.h"
+#include "opt.h"
 #include "lab.h"
 #include "nninit_train.h"
 
@@ -19,6 +22,7 @@ static const char train_usage[] =
     "cross-entropy and reports, per epoch, the training loss, the test loss and the test\n"
     "accuracy. Stops with exit status 1 when the loss becomes NaN or infinite; the table\n"
     "then ends with the diverged step (train loss nan or inf, test columns -).\n"
+    "Options take a value as --opt VALUE or --opt=VALUE, each at most once.\n"
     "\n"
     "Exploding: a finite loss above 100 x ln(classes) (230.3 for 10 classes; chance is\n"
     "ln 10 = 2.30) at init, on a minibatch or on the test set is reported on stderr\n"
@@ -54,6 +58,41 @@ static const char train_usage[] =
     "(the OpenBLAS build and CPU family also decide how sgemm rounds).\n";
 
 static int bad(const char *fmt, const char *a) { return cli_bad("train", fmt, a); }
+
+/* The options (opt.h: "--opt value" or "--opt=value", each at most once). */
+enum {
+    T_ARCH, T_ARCH_JSON, T_INIT, T_BIAS, T_OPTIM, T_LR, T_MOMENTUM, T_NESTEROV, T_WEIGHT_DECAY, T_BETA1, T_BETA2,
+    T_EPS, T_SCHEDULE, T_LR_MIN, T_BATCH, T_EPOCHS, T_MAX_STEPS, T_SUBSET, T_TEST_SUBSET, T_EVALS, T_NO_EVAL,
+    T_SEED, T_THREADS, T_DATA, T_JSON, T_QUIET
+};
+static const cli_opt train_opts[] = {
+    {"--arch", NULL, T_ARCH, CLI_OPT_VALUE},
+    {"--arch-json", NULL, T_ARCH_JSON, CLI_OPT_VALUE},
+    {"--init", NULL, T_INIT, CLI_OPT_VALUE},
+    {"--bias", NULL, T_BIAS, CLI_OPT_VALUE},
+    {"--optim", NULL, T_OPTIM, CLI_OPT_VALUE},
+    {"--lr", NULL, T_LR, CLI_OPT_VALUE},
+    {"--momentum", NULL, T_MOMENTUM, CLI_OPT_VALUE},
+    {"--nesterov", NULL, T_NESTEROV, CLI_OPT_FLAG},
+    {"--weight-decay", NULL, T_WEIGHT_DECAY, CLI_OPT_VALUE},
+    {"--beta1", NULL, T_BETA1, CLI_OPT_VALUE},
+    {"--beta2", NULL, T_BETA2, CLI_OPT_VALUE},
+    {"--eps", NULL, T_EPS, CLI_OPT_VALUE},
+    {"--schedule", NULL, T_SCHEDULE, CLI_OPT_VALUE},
+    {"--lr-min", NULL, T_LR_MIN, CLI_OPT_VALUE},
+    {"--batch", NULL, T_BATCH, CLI_OPT_VALUE},
+    {"--epochs", NULL, T_EPOCHS, CLI_OPT_VALUE},
+    {"--max-steps", NULL, T_MAX_STEPS, CLI_OPT_VALUE},
+    {"--subset", NULL, T_SUBSET, CLI_OPT_VALUE},
+    {"--test-subset", NULL, T_TEST_SUBSET, CLI_OPT_VALUE},
+    {"--evals-per-epoch", NULL, T_EVALS, CLI_OPT_VALUE},
+    {"--no-eval", NULL, T_NO_EVAL, CLI_OPT_FLAG},
+    {"--seed", NULL, T_SEED, CLI_OPT_VALUE},
+    {"--threads", NULL, T_THREADS, CLI_OPT_VALUE},
+    {"--data", NULL, T_DATA, CLI_OPT_VALUE},
+    {"--json", NULL, T_JSON, CLI_OPT_FLAG},
+    {"--quiet", NULL, T_QUIET, CLI_OPT_FLAG},
+};
 
 /* A finite loss above EXPLODE_FACTOR x ln(classes) is "exploding": chance
  * is ln(classes), so such a loss means the logits are hundreds apart. */
@@ -123,56 +162,58 @@ static int on_progress(const nninit_train_progress *pr, void *user) {
     return 0;
 }
 
-static void print_json(FILE *f, const char *arch, const nninit_train_opts *o, int n_train, int n_test,
-                       const nninit_train_report *r, const exploding *x, const char *error) {
-    fprintf(f, "{\"arch\": ");
-    cli_json_str(f, arch);
-    fprintf(f, ", \"optim\": \"%s\", \"lr\": %g, \"momentum\": %g, \"nesterov\": %s, \"weight_decay\": %g, "
-               "\"schedule\": \"%s\", \"batch\": %d, \"epochs\": %d, \"seed\": %llu, \"threads\": %d, "
-               "\"n_train\": %d, \"n_test\": %d,\n",
-            nninit_optim_name(o->optim), o->lr, o->momentum, o->nesterov ? "true" : "false", o->weight_decay,
-            nninit_schedule_name(o->schedule), o->batch, o->epochs, (unsigned long long)o->seed, o->threads, n_train,
-            n_test);
-    fprintf(f, " \"steps\": %ld, \"seconds\": ", r->steps);
-    cli_json_num(f, r->seconds);
-    fprintf(f, ", \"examples_per_s\": ");
-    cli_json_num(f, r->seconds > 0 ? (double)r->steps * o->batch / r->seconds : NAN);
-    fprintf(f, ", \"diverged\": %s, \"diverged_step\": ", r->diverged ? "true" : "false");
-    if (r->diverged) fprintf(f, "%ld", r->diverged_step);
-    else fprintf(f, "null");
-    fprintf(f, ", \"exploding\": ");
+/* The run as one JSON object: the options, the outcome, the curve. 0, or -1
+ * with errno. */
+static int print_json(FILE *f, const char *arch, const nninit_train_opts *o, int n_train, int n_test,
+                      const nninit_train_report *r, const exploding *x, const char *error) {
+    cli_json j;
+    cli_json_init(&j);
+    cli_json_str(&j, NULL, "arch", arch);
+    cli_json_str(&j, NULL, "optim", nninit_optim_name(o->optim));
+    cli_json_num(&j, NULL, "lr", o->lr);
+    cli_json_num(&j, NULL, "momentum", o->momentum);
+    cli_json_bool(&j, NULL, "nesterov", o->nesterov);
+    cli_json_num(&j, NULL, "weight_decay", o->weight_decay);
+    cli_json_str(&j, NULL, "schedule", nninit_schedule_name(o->schedule));
+    cli_json_int(&j, NULL, "batch", o->batch);
+    cli_json_int(&j, NULL, "epochs", o->epochs);
+    cli_json_u64(&j, NULL, "seed", o->seed);
+    cli_json_int(&j, NULL, "threads", o->threads);
+    cli_json_int(&j, NULL, "n_train", n_train);
+    cli_json_int(&j, NULL, "n_test", n_test);
+    cli_json_int(&j, NULL, "steps", r->steps);
+    cli_json_num(&j, NULL, "seconds", r->seconds);
+    cli_json_num(&j, NULL, "examples_per_s", r->seconds > 0 ? (double)r->steps * o->batch / r->seconds : NAN);
+    cli_json_bool(&j, NULL, "diverged", r->diverged);
+    if (r->diverged) cli_json_int(&j, NULL, "diverged_step", r->diverged_step);
+    else cli_json_null(&j, NULL, "diverged_step");
     if (x->step >= 0) {
-        fprintf(f, "{\"step\": %ld, \"loss\": ", x->step);
-        cli_json_num(f, x->loss);
-        fprintf(f, ", \"threshold\": ");
-        cli_json_num(f, x->threshold);
-        fprintf(f, ", \"max_step\": %ld, \"max_loss\": ", x->max_step);
-        cli_json_num(f, x->max_loss);
-        fprintf(f, "}");
-    } else fprintf(f, "null");
-    fprintf(f, ", \"error\": ");
-    if (error) cli_json_str(f, error);
-    else fprintf(f, "null");
-    fprintf(f, ", \"final_test_loss\": ");
-    cli_json_num(f, r->final_test_loss);
-    fprintf(f, ", \"final_test_acc\": ");
-    cli_json_num(f, r->final_test_acc);
-    fprintf(f, ",\n \"points\": [");
+        cJSON *e = cli_json_obj(&j, NULL, "exploding");
+        cli_json_int(&j, e, "step", x->step);
+        cli_json_num(&j, e, "loss", x->loss);
+        cli_json_num(&j, e, "threshold", x->threshold);
+        cli_json_int(&j, e, "max_step", x->max_step);
+        cli_json_num(&j, e, "max_loss", x->max_loss);
+    } else {
+        cli_json_null(&j, NULL, "exploding");
+    }
+    cli_json_str(&j, NULL, "error", error);
+    cli_json_num(&j, NULL, "final_test_loss", r->final_test_loss);
+    cli_json_num(&j, NULL, "final_test_acc", r->final_test_acc);
+    cJSON *ps = cli_json_arr(&j, NULL, "points");
     for (int i = 0; i < r->n_points; i++) {
         const nninit_train_point *q = &r->points[i];
-        fprintf(f, "%s\n  {\"step\": %ld, \"epoch\": ", i ? "," : "", q->step);
-        cli_json_num(f, q->epoch);
-        fprintf(f, ", \"train_loss\": ");
-        cli_json_num(f, q->train_loss);
-        fprintf(f, ", \"test_loss\": ");
-        cli_json_num(f, q->test_loss);
-        fprintf(f, ", \"test_acc\": ");
-        cli_json_num(f, q->test_acc);
-        fprintf(f, ", \"seconds\": ");
-        cli_json_num(f, q->seconds);
-        fprintf(f, "}");
+        cJSON *p = cli_json_obj(&j, ps, NULL);
+        cli_json_int(&j, p, "step", q->step);
+        cli_json_num(&j, p, "epoch", q->epoch);
+        cli_json_num(&j, p, "train_loss", q->train_loss);
+        cli_json_num(&j, p, "test_loss", q->test_loss);
+        cli_json_num(&j, p, "test_acc", q->test_acc);
+        cli_json_num(&j, p, "seconds", q->seconds);
     }
-    fprintf(f, "\n ]}\n");
+    int rc = cli_json_print(&j, f);
+    cli_json_free(&j);
+    return rc;
 }
 
 /* The table: every cell formatted alone, each column as wide as its widest
@@ -230,57 +271,70 @@ int cmd_train(int argc, char **argv) {
     const char *arch_text = NULL, *arch_json = NULL, *init = NULL, *bias = NULL, *data_dir = NULL;
     int json = 0, quiet = 0, no_eval = 0, subset = 0, test_subset = 0;
     nninit_train_opts o = nninit_train_opts_default();
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    cli_opt_iter it;
+    cli_opt_init(&it, "train", train_opts, (int)(sizeof train_opts / sizeof train_opts[0]), argc - 1, argv + 1);
+    const char *v;
+    for (int id; (id = cli_opt_next(&it, &v)) != CLI_OPT_DONE;) {
         double d;
         long long n;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(train_usage, stdout); return 0; }
-        if (!strcmp(a, "--json")) { json = 1; continue; }
-        if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
-        if (!strcmp(a, "--nesterov")) { o.nesterov = 1; continue; }
-        if (!strcmp(a, "--no-eval")) { no_eval = 1; continue; }
-        if (!v) return bad("option '%s' needs a value (see nninit train --help)", a);
-        i++;
-        if (!strcmp(a, "--arch")) arch_text = v;
-        else if (!strcmp(a, "--arch-json")) arch_json = v;
-        else if (!strcmp(a, "--init")) init = v;
-        else if (!strcmp(a, "--bias")) bias = v;
-        else if (!strcmp(a, "--data")) data_dir = v;
-        else if (!strcmp(a, "--optim")) {
+        const char *a = cli_opt_name(&it);
+        switch (id) {
+        case CLI_OPT_HELP: fputs(train_usage, stdout); return CLI_EXIT_OK;
+        case CLI_OPT_ERROR: return CLI_EXIT_USAGE;
+        case CLI_OPT_POSITIONAL: return bad("unexpected argument '%s' (see nninit train --help)", v);
+        case T_JSON: json = 1; break;
+        case T_QUIET: quiet = 1; break;
+        case T_NESTEROV: o.nesterov = 1; break;
+        case T_NO_EVAL: no_eval = 1; break;
+        case T_ARCH: arch_text = v; break;
+        case T_ARCH_JSON: arch_json = v; break;
+        case T_INIT: init = v; break;
+        case T_BIAS: bias = v; break;
+        case T_DATA: data_dir = v; break;
+        case T_OPTIM:
             if (nninit_optim_parse(v, &o.optim)) return bad("--optim '%s': expected sgd or adam", v);
-        } else if (!strcmp(a, "--schedule")) {
+            break;
+        case T_SCHEDULE:
             if (nninit_schedule_parse(v, &o.schedule)) return bad("--schedule '%s': expected constant or cosine", v);
-        } else if (!strcmp(a, "--lr") || !strcmp(a, "--lr-min") || !strcmp(a, "--weight-decay")) {
+            break;
+        case T_LR:
+        case T_LR_MIN:
+        case T_WEIGHT_DECAY:
             if (cli_parse_double(v, &d) || d < 0) return bad("'%s': expected a number >= 0", v);
-            *(!strcmp(a, "--lr") ? &o.lr : !strcmp(a, "--lr-min") ? &o.lr_min : &o.weight_decay) = d;
-        } else if (!strcmp(a, "--momentum") || !strcmp(a, "--beta1") || !strcmp(a, "--beta2")) {
+            *(id == T_LR ? &o.lr : id == T_LR_MIN ? &o.lr_min : &o.weight_decay) = d;
+            break;
+        case T_MOMENTUM:
+        case T_BETA1:
+        case T_BETA2:
             if (cli_parse_double(v, &d) || d < 0 || d >= 1) return bad("'%s': expected a number in [0, 1)", v);
-            *(!strcmp(a, "--momentum") ? &o.momentum : !strcmp(a, "--beta1") ? &o.beta1 : &o.beta2) = d;
-        } else if (!strcmp(a, "--eps")) {
+            *(id == T_MOMENTUM ? &o.momentum : id == T_BETA1 ? &o.beta1 : &o.beta2) = d;
+            break;
+        case T_EPS:
             if (cli_parse_double(v, &d) || d <= 0) return bad("--eps '%s': expected a number > 0", v);
             o.eps = d;
-        } else if (!strcmp(a, "--seed")) {
+            break;
+        case T_SEED:
             if (cli_parse_u64(v, &o.seed)) return bad("--seed '%s': expected an integer in 0..18446744073709551615", v);
-        } else {
+            break;
+        case T_MAX_STEPS:
+            if (cli_parse_long(v, &n) || n < 1) return bad("--max-steps '%s': expected an integer >= 1", v);
+            o.max_steps = (long)n;
+            break;
+        default: { /* the integer options, each in its range */
             long long lo = 1, hi = 1 << 24;
-            int *dst = NULL;
-            if (!strcmp(a, "--batch")) dst = &o.batch, hi = 1 << 16;
-            else if (!strcmp(a, "--epochs")) dst = &o.epochs, hi = 100000;
-            else if (!strcmp(a, "--subset")) dst = &subset;
-            else if (!strcmp(a, "--test-subset")) dst = &test_subset, lo = 10;
-            else if (!strcmp(a, "--evals-per-epoch")) dst = &o.evals_per_epoch, lo = 0, hi = 1000;
-            else if (!strcmp(a, "--threads")) dst = &o.threads, hi = 1024;
-            else if (!strcmp(a, "--max-steps")) {
-                if (cli_parse_long(v, &n) || n < 1) return bad("--max-steps '%s': expected an integer >= 1", v);
-                o.max_steps = (long)n;
-                continue;
-            } else return bad("unknown option '%s' (see nninit train --help)", a);
+            int *dst = &o.threads;
+            if (id == T_BATCH) dst = &o.batch, hi = 1 << 16;
+            else if (id == T_EPOCHS) dst = &o.epochs, hi = 100000;
+            else if (id == T_SUBSET) dst = &subset;
+            else if (id == T_TEST_SUBSET) dst = &test_subset, lo = 10;
+            else if (id == T_EVALS) dst = &o.evals_per_epoch, lo = 0, hi = 1000;
+            else hi = 1024; /* T_THREADS */
             if (cli_parse_long(v, &n) || n < lo || n > hi) {
                 fprintf(stderr, "nninit train: %s '%s': expected an integer in %lld..%lld\n", a, v, lo, hi);
-                return 2;
+                return CLI_EXIT_USAGE;
             }
             *dst = (int)n;
+        }
         }
     }
     if (o.nesterov && o.momentum <= 0) return bad("%s", "--nesterov needs --momentum > 0");
@@ -293,7 +347,7 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "nninit train: the network takes %d features; Fashion-MNIST images have 784 (1x28x28)\n",
                 arch->in_c * arch->in_h * arch->in_w);
         free(arch);
-        return 2;
+        return CLI_EXIT_USAGE;
     }
 
     lab_data data;
@@ -301,13 +355,13 @@ int cmd_train(int argc, char **argv) {
     if (st) {
         fprintf(stderr, "nninit train: %s\n", lab_error());
         free(arch);
-        return st == NNINIT_ERR_NOMEM || st == NNINIT_ERR_IO ? 1 : 2;
+        return cli_exit_status(st);
     }
     if (o.batch > data.n_train) {
         fprintf(stderr, "nninit train: --batch %d is larger than the training set (%d)\n", o.batch, data.n_train);
         lab_data_free(&data);
         free(arch);
-        return 2;
+        return CLI_EXIT_USAGE;
     }
     nninit_net *net;
     st = nninit_net_create(arch, o.batch > 1000 ? o.batch : 1000, dflt, o.seed, &net);
@@ -315,15 +369,15 @@ int cmd_train(int argc, char **argv) {
     if (st) {
         fprintf(stderr, "nninit train: %s\n", nninit_last_error());
         lab_data_free(&data);
-        return st == NNINIT_ERR_NOMEM ? 1 : 2;
+        return cli_exit_status(st);
     }
     nninit_dataset tr = lab_train_set(&data, 0), te = lab_test_set(&data);
     if (no_eval) o.evals_per_epoch = 0, o.eval_train_at_init = 0;
     exploding ex = {-1, NAN, -1, NAN, EXPLODE_FACTOR * log((double)nninit_net_output_size(net))};
     progress pg = {isatty(2), quiet, 0, 0.0, data.n_train / o.batch, &ex};
     if (!quiet)
-        fprintf(stderr, "training on %d examples, testing on %d; %d epoch%s of %d steps\n", data.n_train, data.n_test,
-                o.epochs, o.epochs == 1 ? "" : "s", data.n_train / o.batch);
+        fprintf(stderr, "training on %d examples, testing on %d; %d epoch%s of %d steps; seed %llu\n", data.n_train,
+                data.n_test, o.epochs, o.epochs == 1 ? "" : "s", data.n_train / o.batch, (unsigned long long)o.seed);
     nninit_train_report rep;
     st = nninit_train_run(net, &o, &tr, no_eval ? NULL : &te, on_progress, &pg, &rep);
     clear_line(&pg);
@@ -331,7 +385,7 @@ int cmd_train(int argc, char **argv) {
     rc = 0;
     if (st && st != NNINIT_ERR_DIVERGED) {
         fprintf(stderr, "nninit train: %s\n", nninit_last_error());
-        rc = st == NNINIT_ERR_NOMEM ? 1 : 2;
+        rc = cli_exit_status(st);
     } else {
         const char *err = st ? nninit_last_error() : NULL;
         /* the losses at init: the callback only sees steps 1.. */
@@ -339,9 +393,13 @@ int cmd_train(int argc, char **argv) {
             explode_see_init(&ex, rep.points[0].train_loss);
             explode_see_init(&ex, rep.points[0].test_loss);
         }
-        if (st) rc = 1;
-        if (json) print_json(stdout, atext, &o, data.n_train, no_eval ? 0 : data.n_test, &rep, &ex, err);
-        else {
+        rc = cli_exit_status(st); /* NNINIT_ERR_DIVERGED: 1 */
+        if (json) {
+            if (print_json(stdout, atext, &o, data.n_train, no_eval ? 0 : data.n_test, &rep, &ex, err) != 0) {
+                fprintf(stderr, "nninit train: cannot write the JSON: %s\n", strerror(errno));
+                rc = CLI_EXIT_FAIL;
+            }
+        } else {
             if (!st && !quiet)
                 fprintf(stderr, "done: %ld steps in %.2f s (%.0f examples/s), final test accuracy %.2f%%\n",
                         rep.steps, rep.seconds, rep.seconds > 0 ? rep.steps * (double)o.batch / rep.seconds : 0.0,

@@ -1,19 +1,24 @@
 /*
- * nninit.c -- the command-line tool. Links the library like any user would:
- * only <nninit.h>, never the internals.
+ * nninit.c -- the command-line tool: main, help, and the commands schemes,
+ * explain and fill. Links the library like any user would: only <nninit.h>
+ * and the tools' helpers (tools/util/), never the internals.
  *
  *   nninit schemes [--json]
  *   nninit explain SCHEME --shape 64,3,7,7 [options] [--json]
- *   nninit fill SCHEME --shape ... --seed N -o out.npy [options] [--stats] [--json]
+ *   nninit fill SCHEME --shape ... -o out.npy [--seed N] [options] [--stats] [--json]
  *   nninit probe | train | lab ...   (cmd_probe.c, cmd_train.c, cmd_lab.c)
+ *   nninit help [COMMAND]            (the same as nninit COMMAND --help)
  *
- * Exit status: 0 success; 1 failure that is not the caller's input (out of
- * memory, LAPACK, I/O); 2 bad usage or bad input. The tool prints; the library
- * never does.
+ * Options are parsed by opt.h (--opt=value or --opt value, "--" ends them,
+ * -h/--help anywhere, an option given twice is an error); the PyTorch, Keras
+ * and JAX calls explain prints come from explain.h.
+ *
+ * Exit status (common.h): 0 success; 1 a failure that is not the caller's
+ * input (out of memory, LAPACK, I/O); 2 bad usage or bad input. The tool
+ * prints; the library never does.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -23,33 +28,39 @@
 
 #include "nninit.h"
 #include "common.h"
+#include "explain.h"
+#include "json.h"
+#include "opt.h"
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = CLI_EXIT_OK, EXIT_FAIL = CLI_EXIT_FAIL, EXIT_USAGE = CLI_EXIT_USAGE };
 
 /* ------------------------------------------------------------------------- */
 /* Messages                                                                  */
 /* ------------------------------------------------------------------------- */
 
-NNINIT_PRINTF(2, 3)
-static int fail(int code, const char *fmt, ...)
+/* Prints "nninit CMD: message" ("nninit: message" when cmd is NULL) to
+ * stderr; returns code. */
+NNINIT_PRINTF(3, 4)
+static int fail(int code, const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("nninit: ", stderr);
+    if (cmd)
+        fprintf(stderr, "nninit %s: ", cmd);
+    else
+        fputs("nninit: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
     return code;
 }
 
-/* A library failure: resource and I/O failures are 1, everything else is an
- * argument error and therefore the caller's input, 2. */
+/* A library failure, through the tools' one status -> exit status map. */
 static int lib_fail(const char *cmd, nninit_status s)
 {
     const char *msg = nninit_last_error();
-    int code = (s == NNINIT_ERR_NOMEM || s == NNINIT_ERR_LAPACK || s == NNINIT_ERR_IO) ? EXIT_FAIL
-                                                                                       : EXIT_USAGE;
-    return fail(code, "%s: %s (%s)", cmd, msg && *msg ? msg : "failed", nninit_status_str(s));
+    return fail(cli_exit_status(s), cmd, "%s (%s)", msg && *msg ? msg : "failed",
+                nninit_status_str(s));
 }
 
 /* ------------------------------------------------------------------------- */
@@ -71,8 +82,11 @@ static const char HELP_MAIN[] =
     "  train     train a network on Fashion-MNIST (SGD, momentum, Adam, cosine)\n"
     "  lab       reproduce published claims about initialization; HTML report\n"
     "\n"
-    "  nninit COMMAND --help   help for one command\n"
+    "  nninit help COMMAND     help for one command (or: nninit COMMAND --help)\n"
     "  nninit --version        library version\n"
+    "\n"
+    "Options take their value as --opt=VALUE or --opt VALUE; '--' ends the options;\n"
+    "an option given twice is an error. Every --seed is optional, 0 by default.\n"
     "\n"
     "exit status: 0 success, 1 failure (memory, LAPACK, I/O), 2 bad usage or input\n";
 
@@ -121,13 +135,14 @@ static const char HELP_EXPLAIN[] =
     "  --json                one JSON object; null for what does not apply\n";
 
 static const char HELP_FILL[] =
-    "usage: nninit fill SCHEME --shape D0,D1,... --seed N -o OUT.npy [options]\n"
+    "usage: nninit fill SCHEME --shape D0,D1,... -o OUT.npy [--seed N] [options]\n"
     "\n"
     "Fill a tensor and write it atomically as a NumPy .npy file (bf16 as '<u2' bit\n"
     "patterns). The values are a pure function of (seed, key, element index).\n"
     "\n"
     "random stream:\n"
-    "  --seed N              unsigned 64-bit seed (required)\n"
+    "  --seed N              unsigned 64-bit seed, 0..18446744073709551615 (default\n"
+    "                        0); the seed used is always printed\n"
     "  --key NAME            tensor key name, hashed with FNV-1a 64 (default \"tensor\")\n"
     "  --key-id N            numeric tensor id instead of a name\n"
     "\n" HELP_TENSOR_OPTIONS
@@ -137,235 +152,106 @@ static const char HELP_FILL[] =
     "  --stats               print mean, std (population), min and max of the values\n"
     "                        as stored\n"
     "  --json                one JSON object: path, scheme, shape, dtype, seed, key,\n"
-    "                        key_id, numel (and mean, std, min, max with --stats)\n";
+    "                        key_id, numel (and mean, std, min, max with --stats)\n"
+    "\n"
+    "A shape that needs more bytes than this machine's memory is bad input (2).\n";
 
 /* ------------------------------------------------------------------------- */
-/* Number formatting                                                         */
+/* JSON (json.h: shortest round-trip numbers, non-finite -> null)            */
 /* ------------------------------------------------------------------------- */
-
-/* Fewest significant digits (%.*e precision + 1) that read back as x. */
-static int shortest_digits(double x)
-{
-    char tmp[64];
-    for (int p = 1; p < 17; p++) {
-        snprintf(tmp, sizeof tmp, "%.*e", p - 1, x);
-        if (strtod(tmp, NULL) == x)
-            return p;
-    }
-    return 17;
-}
-
-
-/* A Python float literal, as repr(float) writes it: shortest round-trip
- * digits, fixed notation for exponents in [-4, 16), always a '.' or 'e'. */
-static const char *fmt_py(char *buf, size_t cap, double x)
-{
-    if (isnan(x)) {
-        snprintf(buf, cap, "float('nan')");
-        return buf;
-    }
-    if (isinf(x)) {
-        snprintf(buf, cap, x < 0 ? "float('-inf')" : "float('inf')");
-        return buf;
-    }
-    char tmp[64], dig[32];
-    int p = shortest_digits(x);
-    snprintf(tmp, sizeof tmp, "%.*e", p - 1, x);
-    const char *s = tmp;
-    int neg = (*s == '-');
-    if (neg)
-        s++;
-    int nd = 0;
-    for (; *s && *s != 'e'; s++)
-        if (isdigit((unsigned char)*s))
-            dig[nd++] = *s;
-    dig[nd] = '\0';
-    int exp = (*s == 'e') ? atoi(s + 1) : 0;
-
-    char out[96];
-    size_t n = 0;
-    if (neg)
-        out[n++] = '-';
-    if (exp >= -4 && exp < 16) {
-        if (exp >= 0) {
-            for (int i = 0; i <= exp; i++)
-                out[n++] = i < nd ? dig[i] : '0';
-            out[n++] = '.';
-            if (nd > exp + 1)
-                for (int i = exp + 1; i < nd; i++)
-                    out[n++] = dig[i];
-            else
-                out[n++] = '0';
-        } else {
-            out[n++] = '0';
-            out[n++] = '.';
-            for (int i = 0; i < -exp - 1; i++)
-                out[n++] = '0';
-            for (int i = 0; i < nd; i++)
-                out[n++] = dig[i];
-        }
-        out[n] = '\0';
-    } else {
-        out[n++] = dig[0];
-        if (nd > 1) {
-            out[n++] = '.';
-            for (int i = 1; i < nd; i++)
-                out[n++] = dig[i];
-        }
-        snprintf(out + n, sizeof out - n, "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
-    }
-    snprintf(buf, cap, "%s", out);
-    return buf;
-}
-
-/* Human output: the Python literal without a trailing ".0" (147, 0.5, 1e-07). */
-static const char *fmt_num(char *buf, size_t cap, double x)
-{
-    if (isnan(x)) {
-        snprintf(buf, cap, "n/a");
-        return buf;
-    }
-    if (isinf(x)) {
-        snprintf(buf, cap, x < 0 ? "-inf" : "inf");
-        return buf;
-    }
-    fmt_py(buf, cap, x);
-    size_t n = strlen(buf);
-    if (n > 2 && !strcmp(buf + n - 2, ".0"))
-        buf[n - 2] = '\0';
-    return buf;
-}
-
-/* A derived constant such as sqrt(2)^2 = 2.0000000000000004: if a short
- * decimal (12 digits) is within a few ulps, use it, so the printed call reads
- * scale=2.0; otherwise keep every digit. */
-static double tidy(double x)
-{
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%.12g", x);
-    double y = strtod(tmp, NULL);
-    return fabs(y - x) <= 4 * DBL_EPSILON * fabs(x) ? y : x;
-}
-
-static int close_rel(double a, double b)
-{
-    return fabs(a - b) <= 1e-12 * fmax(fabs(a), fabs(b));
-}
-
-/* ------------------------------------------------------------------------- */
-/* JSON                                                                      */
-/* ------------------------------------------------------------------------- */
-
-static void json_str(FILE *f, const char *s)
-{
-    if (!s) {
-        fputs("null", f);
-        return;
-    }
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
-/* Non-finite values are not JSON: they are written as null. */
-static void json_num(FILE *f, double x)
-{
-    if (isfinite(x))
-        fprintf(f, "%.17g", x);
-    else
-        fputs("null", f);
-}
 
 /* An optional string: "" means "no equivalent" and is written as null. */
-static void json_opt_str(FILE *f, const char *s)
+static void json_opt_str(cli_json *j, const char *key, const char *s)
 {
-    json_str(f, s && *s ? s : NULL);
+    cli_json_str(j, NULL, key, s && *s ? s : NULL);
 }
 
-static void json_shape(FILE *f, int ndim, const int64_t *shape)
+static void json_shape(cli_json *j, int ndim, const int64_t *shape)
 {
-    fputc('[', f);
+    cJSON *arr = cli_json_arr(j, NULL, "shape");
     for (int i = 0; i < ndim; i++)
-        fprintf(f, i ? ", %lld" : "%lld", (long long)shape[i]);
-    fputc(']', f);
+        cli_json_int(j, arr, NULL, shape[i]);
+}
+
+/* Prints the document to stdout and frees it; 0, or 1 after saying why. */
+static int json_finish(cli_json *j, const char *cmd)
+{
+    int r = cli_json_print(j, stdout);
+    int e = errno;
+    cli_json_free(j);
+    return r ? fail(EXIT_FAIL, cmd, "cannot write the JSON output: %s", strerror(e)) : EXIT_OK;
 }
 
 /* ------------------------------------------------------------------------- */
 /* Argument parsing                                                          */
 /* ------------------------------------------------------------------------- */
 
-static int parse_double(const char *opt, const char *s, double *out)
+static int parse_double(const char *cmd, const char *opt, const char *s, double *out)
 {
     if (!*s || isspace((unsigned char)*s))
-        return fail(EXIT_USAGE, "%s: '%s' is not a number", opt, s);
+        return fail(EXIT_USAGE, cmd, "%s: '%s' is not a number", opt, s);
     char *end;
     errno = 0;
     double v = strtod(s, &end);
     if (end == s || *end)
-        return fail(EXIT_USAGE, "%s: '%s' is not a number", opt, s);
+        return fail(EXIT_USAGE, cmd, "%s: '%s' is not a number", opt, s);
     if (errno == ERANGE && isinf(v))
-        return fail(EXIT_USAGE, "%s: '%s' is out of range", opt, s);
+        return fail(EXIT_USAGE, cmd, "%s: '%s' is out of range", opt, s);
     *out = v;
     return 0;
 }
 
-static int parse_i64(const char *opt, const char *s, int64_t *out)
+static int parse_i64(const char *cmd, const char *opt, const char *s, int64_t *out)
 {
     const char *d = (*s == '-' || *s == '+') ? s + 1 : s;
     if (!isdigit((unsigned char)*d))
-        return fail(EXIT_USAGE, "%s: '%s' is not an integer", opt, s);
+        return fail(EXIT_USAGE, cmd, "%s: '%s' is not an integer", opt, s);
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (*end)
-        return fail(EXIT_USAGE, "%s: '%s' is not an integer", opt, s);
+        return fail(EXIT_USAGE, cmd, "%s: '%s' is not an integer", opt, s);
     if (errno == ERANGE)
-        return fail(EXIT_USAGE, "%s: '%s' is out of range", opt, s);
+        return fail(EXIT_USAGE, cmd, "%s: '%s' is out of range", opt, s);
     *out = (int64_t)v;
     return 0;
 }
 
 /* strtoull accepts "-1" and wraps it: only plain digits are allowed. */
-static int parse_u64(const char *opt, const char *s, uint64_t *out)
+static int parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out)
 {
-    if (cli_parse_u64(s, out) == 0) return 0;
+    if (cli_parse_u64(s, out) == 0)
+        return 0;
     if (isdigit((unsigned char)*s) && strspn(s, "0123456789") == strlen(s))
-        return fail(EXIT_USAGE, "%s: '%s' is out of range (max 18446744073709551615)", opt, s);
-    return fail(EXIT_USAGE, "%s: '%s' is not an unsigned integer", opt, s);
+        return fail(EXIT_USAGE, cmd, "%s: '%s' is out of range (max 18446744073709551615)", opt, s);
+    return fail(EXIT_USAGE, cmd, "%s: '%s' is not an unsigned integer", opt, s);
 }
 
 /* "64,3,7,7": 1..8 positive decimal integers, no empty items, no spaces. */
-static int parse_shape(const char *s, int *ndim, int64_t *shape)
+static int parse_shape(const char *cmd, const char *s, int *ndim, int64_t *shape)
 {
     int n = 0;
     const char *p = s;
     if (!*s)
-        return fail(EXIT_USAGE, "--shape: empty shape");
+        return fail(EXIT_USAGE, cmd, "--shape: empty shape");
     for (;;) {
         const char *q = p;
         while (*q && *q != ',')
             q++;
         if (q == p)
-            return fail(EXIT_USAGE, "--shape '%s': empty dimension", s);
+            return fail(EXIT_USAGE, cmd, "--shape '%s': empty dimension", s);
         if (n == NNINIT_MAX_DIMS)
-            return fail(EXIT_USAGE, "--shape '%s': more than %d dimensions", s, NNINIT_MAX_DIMS);
+            return fail(EXIT_USAGE, cmd, "--shape '%s': more than %d dimensions", s, NNINIT_MAX_DIMS);
         for (const char *r = p; r < q; r++)
             if (!isdigit((unsigned char)*r))
-                return fail(EXIT_USAGE, "--shape '%s': '%.*s' is not a positive integer", s,
+                return fail(EXIT_USAGE, cmd, "--shape '%s': '%.*s' is not a positive integer", s,
                             (int)(q - p), p);
         errno = 0;
         long long v = strtoll(p, NULL, 10);
         if (errno == ERANGE)
-            return fail(EXIT_USAGE, "--shape '%s': '%.*s' is too large", s, (int)(q - p), p);
+            return fail(EXIT_USAGE, cmd, "--shape '%s': '%.*s' is too large", s, (int)(q - p), p);
         if (v < 1)
-            return fail(EXIT_USAGE, "--shape '%s': dimension %d is %lld, must be >= 1", s, n, v);
+            return fail(EXIT_USAGE, cmd, "--shape '%s': dimension %d is %lld, must be >= 1", s, n, v);
         shape[n++] = (int64_t)v;
         if (!*q)
             break;
@@ -406,7 +292,7 @@ static int is_kaiming(nninit_scheme s)
     return s == NNINIT_KAIMING_UNIFORM || s == NNINIT_KAIMING_NORMAL;
 }
 
-enum { CMD_EXPLAIN = 1, CMD_FILL = 2, CMD_BOTH = 3 };
+enum { CMD_EXPLAIN = 1, CMD_FILL = 2 };
 
 typedef enum {
     O_SHAPE, O_DTYPE, O_LAYOUT, O_IN_AXIS, O_OUT_AXIS, O_GROUPS, O_GROUPED_FAN_OUT,
@@ -415,44 +301,60 @@ typedef enum {
     O_JSON, O_SEED, O_KEY, O_KEY_ID, O_OUTPUT, O_STATS
 } opt_id;
 
-typedef struct {
-    const char *name;
-    opt_id id;
-    int takes_value;
-    int commands;
-    unsigned param; /* P_* bit for scheme parameters, 0 otherwise */
-} opt_def;
-
-static const opt_def OPTIONS[] = {
-    {"--shape", O_SHAPE, 1, CMD_BOTH, 0},
-    {"--dtype", O_DTYPE, 1, CMD_BOTH, 0},
-    {"--layout", O_LAYOUT, 1, CMD_BOTH, 0},
-    {"--in-axis", O_IN_AXIS, 1, CMD_BOTH, 0},
-    {"--out-axis", O_OUT_AXIS, 1, CMD_BOTH, 0},
-    {"--groups", O_GROUPS, 1, CMD_BOTH, 0},
-    {"--grouped-fan-out", O_GROUPED_FAN_OUT, 0, CMD_BOTH, 0},
-    {"--a", O_A, 1, CMD_BOTH, P_A},
-    {"--b", O_B, 1, CMD_BOTH, P_B},
-    {"--slope", O_SLOPE, 1, CMD_BOTH, P_SLOPE},
-    {"--mean", O_MEAN, 1, CMD_BOTH, P_MEAN},
-    {"--std", O_STD, 1, CMD_BOTH, P_STD},
-    {"--gain", O_GAIN, 1, CMD_BOTH, P_GAIN},
-    {"--value", O_VALUE, 1, CMD_BOTH, P_VALUE},
-    {"--scale", O_SCALE, 1, CMD_BOTH, P_SCALE},
-    {"--sparsity", O_SPARSITY, 1, CMD_BOTH, P_SPARSITY},
-    {"--nonlinearity", O_NONLINEARITY, 1, CMD_BOTH, P_NL},
-    {"--mode", O_MODE, 1, CMD_BOTH, P_MODE},
-    {"--distribution", O_DISTRIBUTION, 1, CMD_BOTH, P_DIST},
-    {"--json", O_JSON, 0, CMD_BOTH, 0},
-    {"--seed", O_SEED, 1, CMD_FILL, 0},
-    {"--key", O_KEY, 1, CMD_FILL, 0},
-    {"--key-id", O_KEY_ID, 1, CMD_FILL, 0},
-    {"-o", O_OUTPUT, 1, CMD_FILL, 0},
-    {"--output", O_OUTPUT, 1, CMD_FILL, 0},
-    {"--stats", O_STATS, 0, CMD_FILL, 0},
+/* In opt_id order: explain reads the entries up to --json, fill all of them. */
+static const cli_opt OPTIONS[] = {
+    {"--shape", NULL, O_SHAPE, CLI_OPT_VALUE},
+    {"--dtype", NULL, O_DTYPE, CLI_OPT_VALUE},
+    {"--layout", NULL, O_LAYOUT, CLI_OPT_VALUE},
+    {"--in-axis", NULL, O_IN_AXIS, CLI_OPT_VALUE},
+    {"--out-axis", NULL, O_OUT_AXIS, CLI_OPT_VALUE},
+    {"--groups", NULL, O_GROUPS, CLI_OPT_VALUE},
+    {"--grouped-fan-out", NULL, O_GROUPED_FAN_OUT, CLI_OPT_FLAG},
+    {"--a", NULL, O_A, CLI_OPT_VALUE},
+    {"--b", NULL, O_B, CLI_OPT_VALUE},
+    {"--slope", NULL, O_SLOPE, CLI_OPT_VALUE},
+    {"--mean", NULL, O_MEAN, CLI_OPT_VALUE},
+    {"--std", NULL, O_STD, CLI_OPT_VALUE},
+    {"--gain", NULL, O_GAIN, CLI_OPT_VALUE},
+    {"--value", NULL, O_VALUE, CLI_OPT_VALUE},
+    {"--scale", NULL, O_SCALE, CLI_OPT_VALUE},
+    {"--sparsity", NULL, O_SPARSITY, CLI_OPT_VALUE},
+    {"--nonlinearity", NULL, O_NONLINEARITY, CLI_OPT_VALUE},
+    {"--mode", NULL, O_MODE, CLI_OPT_VALUE},
+    {"--distribution", NULL, O_DISTRIBUTION, CLI_OPT_VALUE},
+    {"--json", NULL, O_JSON, CLI_OPT_FLAG},
+    /* fill only */
+    {"--seed", NULL, O_SEED, CLI_OPT_VALUE},
+    {"--key", NULL, O_KEY, CLI_OPT_VALUE},
+    {"--key-id", NULL, O_KEY_ID, CLI_OPT_VALUE},
+    {"--output", "-o", O_OUTPUT, CLI_OPT_VALUE},
+    {"--stats", NULL, O_STATS, CLI_OPT_FLAG},
 };
+enum { N_EXPLAIN_OPTIONS = O_JSON + 1, N_FILL_OPTIONS = O_STATS + 1 };
+_Static_assert(sizeof OPTIONS / sizeof OPTIONS[0] == N_FILL_OPTIONS, "OPTIONS: one entry per opt_id");
+
+/* The P_* bit of a scheme parameter's option, 0 for the others. */
+static unsigned option_param(opt_id id)
+{
+    switch (id) {
+    case O_A: return P_A;
+    case O_B: return P_B;
+    case O_SLOPE: return P_SLOPE;
+    case O_MEAN: return P_MEAN;
+    case O_STD: return P_STD;
+    case O_GAIN: return P_GAIN;
+    case O_VALUE: return P_VALUE;
+    case O_SCALE: return P_SCALE;
+    case O_SPARSITY: return P_SPARSITY;
+    case O_NONLINEARITY: return P_NL;
+    case O_MODE: return P_MODE;
+    case O_DISTRIBUTION: return P_DIST;
+    default: return 0;
+    }
+}
 
 typedef struct {
+    const char *cmd;
     const char *scheme_name;
     nninit_scheme scheme;
     int ndim;
@@ -465,7 +367,7 @@ typedef struct {
     int64_t groups;
     int have_groups, grouped_fan_out;
 
-    unsigned given;          /* P_* bits of the scheme options given */
+    unsigned given;             /* P_* bits of the scheme options given */
     const char *given_name[12]; /* option spelling, per P_* bit, for messages */
     double a, b, slope, mean, std, gain, value, scale, sparsity;
     nninit_nonlinearity nl;
@@ -473,8 +375,8 @@ typedef struct {
     nninit_distribution dist;
 
     int json, stats;
-    int have_seed, have_key_id;
-    uint64_t seed, key_id;
+    int have_key_id;
+    uint64_t seed, key_id; /* seed: 0 unless --seed */
     const char *key_name;
     const char *out_path;
 } cli_args;
@@ -489,60 +391,62 @@ static int bit_index(unsigned bit)
     return i;
 }
 
-static int parse_enum_option(const char *opt, const char *value, nninit_status s, const char *what)
+static int parse_enum_option(const char *cmd, const char *opt, const char *value, nninit_status s,
+                             const char *what)
 {
     if (s == NNINIT_OK)
         return 0;
-    return fail(EXIT_USAGE, "%s: unknown %s '%s'", opt, what, value);
+    return fail(EXIT_USAGE, cmd, "%s: unknown %s '%s'", opt, what, value);
 }
 
-/* Stores one option. Returns 0 or an exit status. */
-static int set_option(cli_args *a, const opt_def *d, const char *v)
+/* Stores option id (spelled name) with value v. Returns 0 or an exit status. */
+static int set_option(cli_args *a, opt_id id, const char *name, const char *v)
 {
+    const char *cmd = a->cmd;
     int r = 0;
     double x = 0;
-    switch (d->id) {
+    switch (id) {
     case O_SHAPE:
-        r = parse_shape(v, &a->ndim, a->shape);
+        r = parse_shape(cmd, v, &a->ndim, a->shape);
         a->have_shape = (r == 0);
         return r;
     case O_DTYPE:
-        return parse_enum_option(d->name, v, nninit_dtype_parse(v, &a->dtype), "dtype");
+        return parse_enum_option(cmd, name, v, nninit_dtype_parse(v, &a->dtype), "dtype");
     case O_LAYOUT:
         a->have_layout = 1;
-        return parse_enum_option(d->name, v, nninit_layout_parse(v, &a->layout), "layout");
+        return parse_enum_option(cmd, name, v, nninit_layout_parse(v, &a->layout), "layout");
     case O_IN_AXIS:
         a->have_in_axis = 1;
-        return parse_i64(d->name, v, &a->in_axis);
+        return parse_i64(cmd, name, v, &a->in_axis);
     case O_OUT_AXIS:
         a->have_out_axis = 1;
-        return parse_i64(d->name, v, &a->out_axis);
+        return parse_i64(cmd, name, v, &a->out_axis);
     case O_GROUPS:
         a->have_groups = 1;
-        r = parse_i64(d->name, v, &a->groups);
+        r = parse_i64(cmd, name, v, &a->groups);
         if (r == 0 && a->groups < 1)
-            return fail(EXIT_USAGE, "--groups: %lld must be >= 1", (long long)a->groups);
+            return fail(EXIT_USAGE, cmd, "--groups: %lld must be >= 1", (long long)a->groups);
         return r;
     case O_GROUPED_FAN_OUT: a->grouped_fan_out = 1; return 0;
     case O_NONLINEARITY:
-        r = parse_enum_option(d->name, v, nninit_nonlinearity_parse(v, &a->nl), "nonlinearity");
+        r = parse_enum_option(cmd, name, v, nninit_nonlinearity_parse(v, &a->nl), "nonlinearity");
         break;
     case O_MODE:
-        r = parse_enum_option(d->name, v, nninit_mode_parse(v, &a->mode), "mode");
+        r = parse_enum_option(cmd, name, v, nninit_mode_parse(v, &a->mode), "mode");
         break;
     case O_DISTRIBUTION:
-        r = parse_enum_option(d->name, v, nninit_distribution_parse(v, &a->dist), "distribution");
+        r = parse_enum_option(cmd, name, v, nninit_distribution_parse(v, &a->dist), "distribution");
         break;
     case O_A: case O_B: case O_SLOPE: case O_MEAN: case O_STD: case O_GAIN: case O_VALUE:
     case O_SCALE: case O_SPARSITY:
-        r = parse_double(d->name, v, &x);
+        r = parse_double(cmd, name, v, &x);
         if (r)
             return r;
         /* No scheme parameter has a meaning for NaN (the library reads a NaN
          * kaiming slope as an error, not as PyTorch's None). */
         if (isnan(x))
-            return fail(EXIT_USAGE, "%s: NaN is not allowed", d->name);
-        switch (d->id) {
+            return fail(EXIT_USAGE, cmd, "%s: NaN is not allowed", name);
+        switch (id) {
         case O_A: a->a = x; break;
         case O_B: a->b = x; break;
         case O_SLOPE: a->slope = x; break;
@@ -556,129 +460,97 @@ static int set_option(cli_args *a, const opt_def *d, const char *v)
         break;
     case O_JSON: a->json = 1; return 0;
     case O_STATS: a->stats = 1; return 0;
-    case O_SEED:
-        a->have_seed = 1;
-        return parse_u64(d->name, v, &a->seed);
+    case O_SEED: return parse_u64(cmd, name, v, &a->seed);
     case O_KEY: a->key_name = v; return 0;
     case O_KEY_ID:
         a->have_key_id = 1;
-        return parse_u64(d->name, v, &a->key_id);
+        return parse_u64(cmd, name, v, &a->key_id);
     case O_OUTPUT:
         if (!*v)
-            return fail(EXIT_USAGE, "%s: empty path", d->name);
+            return fail(EXIT_USAGE, cmd, "%s: empty path", name);
         a->out_path = v;
         return 0;
     }
-    if (r == 0 && d->param) {
-        a->given |= d->param;
-        a->given_name[bit_index(d->param)] = d->name;
+    unsigned param = option_param(id);
+    if (r == 0 && param) {
+        a->given |= param;
+        a->given_name[bit_index(param)] = name;
     }
     return r;
 }
 
-static int wants_help(int argc, char **argv)
-{
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--"))
-            return 0;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-            return 1;
-    }
-    return 0;
-}
-
 /* Parses "SCHEME [options]" of explain and fill, then checks the options
- * against each other and against the scheme. Returns 0 or an exit status. */
-static int parse_args(const char *cmd, int command, int argc, char **argv, cli_args *a)
+ * against each other and against the scheme. Returns 0 (with *help set when
+ * the command's help was asked for) or an exit status. */
+static int parse_args(const char *cmd, int command, int argc, char **argv, cli_args *a, int *help)
 {
     memset(a, 0, sizeof *a);
+    a->cmd = cmd;
     a->dtype = NNINIT_F32;
     a->layout = NNINIT_LAYOUT_OIHW;
     a->groups = 1;
-    int only_positional = 0;
+    *help = 0;
 
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        if (only_positional || arg[0] != '-' || !strcmp(arg, "-")) {
+    cli_opt_iter it;
+    cli_opt_init(&it, cmd, OPTIONS, command == CMD_FILL ? N_FILL_OPTIONS : N_EXPLAIN_OPTIONS, argc,
+                 argv);
+    const char *v;
+    int id;
+    while ((id = cli_opt_next(&it, &v)) != CLI_OPT_DONE) {
+        if (id == CLI_OPT_HELP) {
+            *help = 1;
+            return 0;
+        }
+        if (id == CLI_OPT_ERROR)
+            return EXIT_USAGE;
+        if (id == CLI_OPT_POSITIONAL) {
             if (a->scheme_name)
-                return fail(EXIT_USAGE, "%s: unexpected argument '%s' (the scheme is '%s')", cmd,
-                            arg, a->scheme_name);
-            a->scheme_name = arg;
+                return fail(EXIT_USAGE, cmd, "unexpected argument '%s' (the scheme is '%s')", v,
+                            a->scheme_name);
+            a->scheme_name = v;
             continue;
         }
-        if (!strcmp(arg, "--")) {
-            only_positional = 1;
-            continue;
-        }
-        const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
-        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-        const opt_def *d = NULL;
-        for (size_t k = 0; k < sizeof OPTIONS / sizeof OPTIONS[0]; k++)
-            if (strlen(OPTIONS[k].name) == len && !strncmp(OPTIONS[k].name, arg, len) &&
-                (OPTIONS[k].commands & command)) {
-                d = &OPTIONS[k];
-                break;
-            }
-        if (!d)
-            return fail(EXIT_USAGE, "%s: unknown option '%.*s' (try 'nninit %s --help')", cmd,
-                        (int)len, arg, cmd);
-        const char *value = NULL;
-        if (d->takes_value) {
-            if (eq)
-                value = eq + 1;
-            else if (i + 1 < argc)
-                value = argv[++i];
-            else
-                return fail(EXIT_USAGE, "%s: option %s needs a value", cmd, d->name);
-        } else if (eq) {
-            return fail(EXIT_USAGE, "%s: option %s takes no value", cmd, d->name);
-        }
-        int r = set_option(a, d, value);
+        int r = set_option(a, (opt_id)id, cli_opt_name(&it), v);
         if (r)
             return r;
     }
 
     if (!a->scheme_name)
-        return fail(EXIT_USAGE, "%s: missing SCHEME (see 'nninit schemes')", cmd);
+        return fail(EXIT_USAGE, cmd, "missing SCHEME (see 'nninit schemes')");
     if (nninit_scheme_parse(a->scheme_name, &a->scheme) != NNINIT_OK)
-        return fail(EXIT_USAGE, "%s: unknown scheme '%s' (see 'nninit schemes')", cmd,
-                    a->scheme_name);
+        return fail(EXIT_USAGE, cmd, "unknown scheme '%s' (see 'nninit schemes')", a->scheme_name);
     if (!a->have_shape)
-        return fail(EXIT_USAGE, "%s: missing --shape", cmd);
+        return fail(EXIT_USAGE, cmd, "missing --shape");
 
     /* Options the scheme would silently ignore are mistakes. */
     unsigned stray = a->given & ~scheme_params(a->scheme);
     if (stray)
-        return fail(EXIT_USAGE, "%s: option %s does not apply to scheme %s", cmd,
+        return fail(EXIT_USAGE, cmd, "option %s does not apply to scheme %s",
                     a->given_name[bit_index(stray)], nninit_scheme_name(a->scheme));
     if ((a->given & P_A) && (a->given & P_SLOPE))
-        return fail(EXIT_USAGE, "%s: give --a or --slope, not both", cmd);
+        return fail(EXIT_USAGE, cmd, "give --a or --slope, not both");
 
     if (a->have_in_axis != a->have_out_axis)
-        return fail(EXIT_USAGE, "%s: --in-axis and --out-axis go together", cmd);
+        return fail(EXIT_USAGE, cmd, "--in-axis and --out-axis go together");
     if (a->have_in_axis) {
         if (a->have_layout && a->layout != NNINIT_LAYOUT_CUSTOM)
-            return fail(EXIT_USAGE, "%s: --in-axis/--out-axis set a custom layout; drop --layout",
-                        cmd);
+            return fail(EXIT_USAGE, cmd, "--in-axis/--out-axis set a custom layout; drop --layout");
         a->layout = NNINIT_LAYOUT_CUSTOM;
         if (a->in_axis < 0)
             a->in_axis += a->ndim;
         if (a->out_axis < 0)
             a->out_axis += a->ndim;
         if (a->in_axis < 0 || a->in_axis >= a->ndim || a->out_axis < 0 || a->out_axis >= a->ndim)
-            return fail(EXIT_USAGE, "%s: --in-axis/--out-axis outside the %d dimensions", cmd,
-                        a->ndim);
+            return fail(EXIT_USAGE, cmd, "--in-axis/--out-axis outside the %d dimensions", a->ndim);
     } else if (a->layout == NNINIT_LAYOUT_CUSTOM) {
-        return fail(EXIT_USAGE, "%s: a custom layout needs --in-axis and --out-axis", cmd);
+        return fail(EXIT_USAGE, cmd, "a custom layout needs --in-axis and --out-axis");
     }
 
     if (command == CMD_FILL) {
-        if (!a->have_seed)
-            return fail(EXIT_USAGE, "%s: missing --seed", cmd);
         if (a->key_name && a->have_key_id)
-            return fail(EXIT_USAGE, "%s: give --key or --key-id, not both", cmd);
+            return fail(EXIT_USAGE, cmd, "give --key or --key-id, not both");
         if (!a->out_path)
-            return fail(EXIT_USAGE, "%s: missing -o OUT.npy", cmd);
+            return fail(EXIT_USAGE, cmd, "missing -o OUT.npy");
     }
     return 0;
 }
@@ -710,7 +582,7 @@ static nninit_spec make_spec(const cli_args *a)
 
 /* --groups changes only the fans (xavier, kaiming, lecun, variance_scaling)
  * and dirac; given to any other scheme it would be silently ignored. */
-static int check_groups(const char *cmd, const cli_args *a, const nninit_spec *s)
+static int check_groups(const cli_args *a, const nninit_spec *s)
 {
     if (!a->have_groups || a->groups <= 1)
         return 0;
@@ -720,7 +592,8 @@ static int check_groups(const char *cmd, const cli_args *a, const nninit_spec *s
     case NNINIT_VARIANCE_SCALING: case NNINIT_DIRAC:
         return 0;
     default:
-        return fail(EXIT_USAGE, "%s: --groups %lld: %s does not use groups (the fan-based schemes and dirac do)", cmd,
+        return fail(EXIT_USAGE, a->cmd,
+                    "--groups %lld: %s does not use groups (the fan-based schemes and dirac do)",
                     (long long)a->groups, nninit_scheme_name(s->scheme));
     }
 }
@@ -739,422 +612,51 @@ static nninit_tensor make_tensor(const cli_args *a)
 }
 
 /* ------------------------------------------------------------------------- */
-/* Equivalent calls in PyTorch, Keras and JAX                                */
-/* ------------------------------------------------------------------------- */
-/*
- * Each framework is asked for the same layer, holding the weight in its own
- * layout: PyTorch (out, in/g, k...) for Linear/Conv, the tensor itself for
- * ConvTranspose (IOHW) and Embedding; Keras and JAX (k..., in/g, out). For the
- * fan-based schemes the framework's own fans of that weight must give the fan
- * nninit used under one of the framework's modes; otherwise the call falls
- * back to the explicit distribution with this tensor's numbers (normal_(w,
- * std=...)), and to "none" where even that cannot be said.
- */
-enum { FW_TORCH, FW_KERAS, FW_JAX };
-
-typedef struct {
-    int ok;
-    double fan_in, fan_out;
-    char extra[64]; /* extra arguments (JAX in_axis/out_axis) */
-} fw_fans;
-
-/* Product of the dims other than axes i and o. */
-static double receptive_field(const nninit_tensor *t, int i, int o)
-{
-    double rf = 1;
-    for (int k = 0; k < t->ndim; k++)
-        if (k != i && k != o)
-            rf *= (double)t->shape[k];
-    return rf;
-}
-
-static fw_fans framework_fans(int fw, const nninit_tensor *t)
-{
-    fw_fans f = {0, 0, 0, ""};
-    int n = t->ndim;
-    if (n < 2)
-        return f;
-    const int64_t *s = t->shape;
-    int64_t groups = t->groups > 1 ? t->groups : 1;
-    switch (t->layout) {
-    case NNINIT_LAYOUT_OIHW: /* the same layer everywhere: in/g * rf, out * rf */
-        f.fan_in = (double)s[1] * receptive_field(t, 0, 1);
-        f.fan_out = (double)s[0] * receptive_field(t, 0, 1);
-        f.ok = 1;
-        break;
-    case NNINIT_LAYOUT_HWIO:
-        f.fan_in = (double)s[n - 2] * receptive_field(t, n - 2, n - 1);
-        f.fan_out = (double)s[n - 1] * receptive_field(t, n - 2, n - 1);
-        f.ok = 1;
-        break;
-    case NNINIT_LAYOUT_IOHW: {
-        /* (in, out/g, k...). PyTorch: its OIHW rule on this very tensor. Keras
-         * Conv*Transpose kernel (k..., out, in): the same numbers. JAX (flax
-         * ConvTranspose) kernel (k..., in, out): in * rf, out * rf. Keras and
-         * flax transposed convolutions have no groups. */
-        double rf = receptive_field(t, 0, 1);
-        if (fw != FW_TORCH && groups > 1)
-            return f;
-        f.fan_in = (double)(fw == FW_JAX ? s[0] : s[1]) * rf;
-        f.fan_out = (double)(fw == FW_JAX ? s[1] : s[0]) * rf;
-        f.ok = 1;
-        break;
-    }
-    case NNINIT_LAYOUT_EMBEDDING:
-        /* The (num, dim) table as each framework computes it. */
-        if (n != 2)
-            return f;
-        f.fan_in = (double)(fw == FW_TORCH ? s[1] : s[0]);
-        f.fan_out = (double)(fw == FW_TORCH ? s[0] : s[1]);
-        f.ok = 1;
-        break;
-    case NNINIT_LAYOUT_CUSTOM:
-        /* Only JAX can name arbitrary axes. */
-        if (fw != FW_JAX || t->in_axis == t->out_axis)
-            return f;
-        f.fan_in = (double)s[t->in_axis] * receptive_field(t, t->in_axis, t->out_axis);
-        f.fan_out = (double)s[t->out_axis] * receptive_field(t, t->in_axis, t->out_axis);
-        snprintf(f.extra, sizeof f.extra, ", in_axis=%d, out_axis=%d", t->in_axis, t->out_axis);
-        f.ok = 1;
-        break;
-    }
-    return f;
-}
-
-static double mode_fan(int m, double fi, double fo)
-{
-    switch (m) {
-    case NNINIT_FAN_IN: return fi;
-    case NNINIT_FAN_OUT: return fo;
-    case NNINIT_FAN_AVG: return (fi + fo) / 2;
-    default: return sqrt(fi * fo);
-    }
-}
-
-#define MODE_BIT(m) (1u << (m))
-
-/* The framework mode (preferring nninit's own) that yields fan, or -1. */
-static int match_mode(const fw_fans *f, unsigned allowed, int preferred, double fan)
-{
-    if (!f->ok || isnan(fan))
-        return -1;
-    if ((allowed & MODE_BIT(preferred)) && close_rel(mode_fan(preferred, f->fan_in, f->fan_out), fan))
-        return preferred;
-    for (int m = NNINIT_FAN_IN; m <= NNINIT_FAN_GEO_AVG; m++)
-        if ((allowed & MODE_BIT(m)) && close_rel(mode_fan(m, f->fan_in, f->fan_out), fan))
-            return m;
-    return -1;
-}
-
-static const char *MODE_NAMES[] = {"fan_in", "fan_out", "fan_avg", "fan_geo_avg"};
-
-/* Every fan-based scheme is variance scaling: var = scale / fan. */
-typedef struct {
-    int ok;
-    double scale, gain;
-    int mode;
-    nninit_distribution dist;
-} vs_form;
-
-static vs_form variance_scaling_form(const nninit_spec *sp, const nninit_info *info)
-{
-    vs_form v = {1, 1.0, 1.0, NNINIT_FAN_IN, NNINIT_DIST_UNIFORM};
-    switch (sp->scheme) {
-    case NNINIT_XAVIER_UNIFORM:
-    case NNINIT_XAVIER_NORMAL:
-        v.gain = sp->gain;
-        v.scale = tidy(sp->gain * sp->gain);
-        v.mode = NNINIT_FAN_AVG;
-        v.dist = sp->scheme == NNINIT_XAVIER_UNIFORM ? NNINIT_DIST_UNIFORM : NNINIT_DIST_NORMAL;
-        break;
-    case NNINIT_KAIMING_UNIFORM:
-    case NNINIT_KAIMING_NORMAL:
-        v.gain = info->gain;
-        v.scale = tidy(info->gain * info->gain);
-        v.mode = (int)sp->mode;
-        v.dist = sp->scheme == NNINIT_KAIMING_UNIFORM ? NNINIT_DIST_UNIFORM : NNINIT_DIST_NORMAL;
-        break;
-    case NNINIT_LECUN_UNIFORM:
-    case NNINIT_LECUN_NORMAL:
-        v.dist = sp->scheme == NNINIT_LECUN_UNIFORM ? NNINIT_DIST_UNIFORM : NNINIT_DIST_NORMAL;
-        break;
-    case NNINIT_VARIANCE_SCALING:
-        v.scale = sp->scale;
-        v.gain = tidy(sqrt(sp->scale));
-        v.mode = (int)sp->mode;
-        v.dist = sp->distribution;
-        break;
-    default:
-        v.ok = 0;
-    }
-    return v;
-}
-
-/* A PyTorch nonlinearity whose gain^2 is scale, for kaiming_*_(w, ...). */
-static const char *torch_nl_for_scale(double scale)
-{
-    static const nninit_nonlinearity cands[] = {NNINIT_NL_LINEAR, NNINIT_NL_RELU, NNINIT_NL_TANH,
-                                                NNINIT_NL_SELU};
-    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
-        double g;
-        if (nninit_calculate_gain(cands[i], 0.0, &g) == NNINIT_OK && close_rel(g * g, scale))
-            return nninit_nonlinearity_name(cands[i]);
-    }
-    return NULL;
-}
-
-/* The explicit distribution of this tensor, or "" where fw cannot say it. */
-static void explicit_call(int fw, const nninit_spec *sp, const nninit_info *in, char *buf,
-                          size_t cap)
-{
-    char p1[64], p2[64], p3[64], p4[64];
-    buf[0] = '\0';
-    switch (in->kind) {
-    case NNINIT_RESOLVED_CONSTANT:
-        fmt_py(p1, sizeof p1, in->lo);
-        if (fw == FW_TORCH)
-            snprintf(buf, cap, "torch.nn.init.constant_(w, %s)", p1);
-        else if (fw == FW_KERAS)
-            snprintf(buf, cap, "keras.initializers.Constant(value=%s)", p1);
-        else
-            snprintf(buf, cap, "jax.nn.initializers.constant(%s)", p1);
-        break;
-    case NNINIT_RESOLVED_UNIFORM:
-        fmt_py(p1, sizeof p1, in->lo);
-        fmt_py(p2, sizeof p2, in->hi);
-        if (fw == FW_TORCH)
-            snprintf(buf, cap, "torch.nn.init.uniform_(w, a=%s, b=%s)", p1, p2);
-        else if (fw == FW_KERAS)
-            snprintf(buf, cap, "keras.initializers.RandomUniform(minval=%s, maxval=%s)", p1, p2);
-        else if (in->lo == 0) /* JAX's uniform is U[0, scale) */
-            snprintf(buf, cap, "jax.nn.initializers.uniform(scale=%s)", p2);
-        break;
-    case NNINIT_RESOLVED_NORMAL:
-        fmt_py(p1, sizeof p1, in->mean);
-        fmt_py(p2, sizeof p2, in->std);
-        if (fw == FW_TORCH)
-            snprintf(buf, cap, "torch.nn.init.normal_(w, mean=%s, std=%s)", p1, p2);
-        else if (fw == FW_KERAS)
-            snprintf(buf, cap, "keras.initializers.RandomNormal(mean=%s, stddev=%s)", p1, p2);
-        else if (in->mean == 0) /* JAX's normal has no mean */
-            snprintf(buf, cap, "jax.nn.initializers.normal(stddev=%s)", p2);
-        break;
-    case NNINIT_RESOLVED_TRUNC_NORMAL: {
-        /* info.mean is the mean of the truncated values; the calls want the
-         * location of the normal before truncation (variance_scaling: 0). */
-        double loc = (sp->scheme == NNINIT_TRUNC_NORMAL || sp->scheme == NNINIT_TRUNC_NORMAL_STD)
-                         ? sp->mean
-                         : 0.0;
-        fmt_py(p1, sizeof p1, loc);
-        fmt_py(p2, sizeof p2, in->std);
-        fmt_py(p3, sizeof p3, in->lo);
-        fmt_py(p4, sizeof p4, in->hi);
-        if (fw == FW_TORCH) {
-            snprintf(buf, cap, "torch.nn.init.trunc_normal_(w, mean=%s, std=%s, a=%s, b=%s)", p1, p2,
-                     p3, p4);
-            break;
-        }
-        if (!(in->std > 0))
-            break;
-        double lo = (in->lo - loc) / in->std, hi = (in->hi - loc) / in->std;
-        if (fw == FW_KERAS) { /* Keras truncates at mean +- 2 stddev, always */
-            if (close_rel(lo, -2) && close_rel(hi, 2))
-                snprintf(buf, cap, "keras.initializers.TruncatedNormal(mean=%s, stddev=%s)", p1, p2);
-        } else if (loc == 0) {
-            snprintf(buf, cap, "jax.nn.initializers.truncated_normal(stddev=%s, lower=%s, upper=%s)",
-                     p2, fmt_py(p3, sizeof p3, tidy(lo)), fmt_py(p4, sizeof p4, tidy(hi)));
-        }
-        break;
-    }
-    default:
-        break;
-    }
-}
-
-static void fan_based_call(int fw, const nninit_spec *sp, const nninit_tensor *t,
-                           const nninit_info *in, char *buf, size_t cap)
-{
-    vs_form v = variance_scaling_form(sp, in);
-    fw_fans f = framework_fans(fw, t);
-    char sc[64], g[64], sl[64];
-    fmt_py(sc, sizeof sc, v.scale);
-    int m;
-    buf[0] = '\0';
-    if (fw == FW_TORCH) {
-        const char *kind = v.dist == NNINIT_DIST_UNIFORM ? "uniform" : "normal";
-        if (v.dist != NNINIT_DIST_TRUNCATED_NORMAL) {
-            m = match_mode(&f, MODE_BIT(NNINIT_FAN_IN) | MODE_BIT(NNINIT_FAN_OUT), v.mode, in->fan);
-            if (m >= 0 && is_kaiming(sp->scheme)) {
-                fmt_num(sl, sizeof sl, sp->slope);
-                snprintf(buf, cap, "torch.nn.init.kaiming_%s_(w, a=%s, mode='%s', nonlinearity='%s')",
-                         kind, sl, MODE_NAMES[m], nninit_nonlinearity_name(sp->nonlinearity));
-                return;
-            }
-            const char *nl = torch_nl_for_scale(v.scale);
-            if (m >= 0 && nl) {
-                snprintf(buf, cap, "torch.nn.init.kaiming_%s_(w, a=0, mode='%s', nonlinearity='%s')",
-                         kind, MODE_NAMES[m], nl);
-                return;
-            }
-            if (match_mode(&f, MODE_BIT(NNINIT_FAN_AVG), NNINIT_FAN_AVG, in->fan) >= 0) {
-                snprintf(buf, cap, "torch.nn.init.xavier_%s_(w, gain=%s)", kind,
-                         fmt_py(g, sizeof g, v.gain));
-                return;
-            }
-        }
-    } else if (fw == FW_KERAS) {
-        m = match_mode(&f, MODE_BIT(NNINIT_FAN_IN) | MODE_BIT(NNINIT_FAN_OUT) | MODE_BIT(NNINIT_FAN_AVG),
-                       v.mode, in->fan);
-        if (m >= 0) {
-            /* Keras' 'normal' is truncated: a plain normal is 'untruncated_normal'. */
-            const char *d = v.dist == NNINIT_DIST_UNIFORM  ? "uniform"
-                            : v.dist == NNINIT_DIST_NORMAL ? "untruncated_normal"
-                                                           : "truncated_normal";
-            snprintf(buf, cap,
-                     "keras.initializers.VarianceScaling(scale=%s, mode='%s', distribution='%s')", sc,
-                     MODE_NAMES[m], d);
-            return;
-        }
-    } else {
-        m = match_mode(&f, 0xfu, v.mode, in->fan);
-        if (m >= 0) {
-            const char *d = v.dist == NNINIT_DIST_UNIFORM  ? "uniform"
-                            : v.dist == NNINIT_DIST_NORMAL ? "normal"
-                                                           : "truncated_normal";
-            snprintf(buf, cap, "jax.nn.initializers.variance_scaling(%s, '%s', '%s'%s)", sc,
-                     MODE_NAMES[m], d, f.extra);
-            return;
-        }
-    }
-    explicit_call(fw, sp, in, buf, cap);
-}
-
-static void equivalent_call(int fw, const nninit_spec *sp, const nninit_tensor *t,
-                            const nninit_info *in, char *buf, size_t cap)
-{
-    char p1[64], p2[64], p3[64];
-    buf[0] = '\0';
-    switch (sp->scheme) {
-    case NNINIT_ZEROS:
-        snprintf(buf, cap, "%s", fw == FW_TORCH   ? "torch.nn.init.zeros_(w)"
-                                 : fw == FW_KERAS ? "keras.initializers.Zeros()"
-                                                  : "jax.nn.initializers.zeros");
-        break;
-    case NNINIT_ONES:
-        snprintf(buf, cap, "%s", fw == FW_TORCH   ? "torch.nn.init.ones_(w)"
-                                 : fw == FW_KERAS ? "keras.initializers.Ones()"
-                                                  : "jax.nn.initializers.ones");
-        break;
-    case NNINIT_TRUNC_NORMAL_STD:
-        /* Bounds in units of std: JAX's own parametrization. */
-        if (fw == FW_JAX) {
-            if (sp->mean == 0 && sp->std > 0)
-                snprintf(buf, cap,
-                         "jax.nn.initializers.truncated_normal(stddev=%s, lower=%s, upper=%s)",
-                         fmt_py(p1, sizeof p1, sp->std), fmt_py(p2, sizeof p2, sp->a),
-                         fmt_py(p3, sizeof p3, sp->b));
-            break;
-        }
-        explicit_call(fw, sp, in, buf, cap);
-        break;
-    case NNINIT_CONSTANT:
-    case NNINIT_UNIFORM:
-    case NNINIT_NORMAL:
-    case NNINIT_TRUNC_NORMAL:
-        explicit_call(fw, sp, in, buf, cap);
-        break;
-    case NNINIT_XAVIER_UNIFORM:
-    case NNINIT_XAVIER_NORMAL:
-    case NNINIT_KAIMING_UNIFORM:
-    case NNINIT_KAIMING_NORMAL:
-    case NNINIT_LECUN_UNIFORM:
-    case NNINIT_LECUN_NORMAL:
-    case NNINIT_VARIANCE_SCALING:
-        fan_based_call(fw, sp, t, in, buf, cap);
-        break;
-    case NNINIT_ORTHOGONAL:
-        /* PyTorch orthogonalizes (shape[0], rest). Keras and JAX take the last
-         * axis as columns: on a 2-D tensor, or on the HWIO kernel of the same
-         * OIHW layer, that is the same matrix up to transpose and a row
-         * permutation, hence the same (Haar) distribution. */
-        fmt_py(p1, sizeof p1, sp->gain);
-        if (fw == FW_TORCH)
-            snprintf(buf, cap, "torch.nn.init.orthogonal_(w, gain=%s)", p1);
-        else if (t->ndim == 2 || t->layout == NNINIT_LAYOUT_OIHW)
-            snprintf(buf, cap, fw == FW_KERAS ? "keras.initializers.Orthogonal(gain=%s)"
-                                              : "jax.nn.initializers.orthogonal(scale=%s)",
-                     p1);
-        break;
-    case NNINIT_SPARSE:
-        if (fw == FW_TORCH)
-            snprintf(buf, cap, "torch.nn.init.sparse_(w, sparsity=%s, std=%s)",
-                     fmt_py(p1, sizeof p1, sp->sparsity), fmt_py(p2, sizeof p2, sp->std));
-        break;
-    case NNINIT_EYE:
-        if (fw == FW_TORCH)
-            snprintf(buf, cap, "torch.nn.init.eye_(w)");
-        else if (fw == FW_KERAS)
-            snprintf(buf, cap, "keras.initializers.Identity(gain=1.0)");
-        break;
-    case NNINIT_DIRAC:
-        /* JAX's delta_orthogonal is a different (orthogonal) kernel. */
-        if (fw == FW_TORCH)
-            snprintf(buf, cap, "torch.nn.init.dirac_(w, groups=%lld)",
-                     (long long)(sp->groups > 1 ? sp->groups : 1));
-        break;
-    default:
-        break;
-    }
-}
-
-static const char *resolved_name(nninit_resolved k)
-{
-    switch (k) {
-    case NNINIT_RESOLVED_CONSTANT: return "constant";
-    case NNINIT_RESOLVED_UNIFORM: return "uniform";
-    case NNINIT_RESOLVED_NORMAL: return "normal";
-    case NNINIT_RESOLVED_TRUNC_NORMAL: return "trunc_normal";
-    case NNINIT_RESOLVED_STRUCTURED: return "structured";
-    }
-    return "unknown";
-}
-
-/* ------------------------------------------------------------------------- */
 /* Commands                                                                  */
 /* ------------------------------------------------------------------------- */
 
 static int cmd_schemes(int argc, char **argv)
 {
+    enum { S_JSON };
+    static const cli_opt opts[] = {{"--json", NULL, S_JSON, CLI_OPT_FLAG}};
     int json = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(HELP_SCHEMES, stdout);
-            return EXIT_OK;
+    cli_opt_iter it;
+    cli_opt_init(&it, "schemes", opts, 1, argc, argv);
+    const char *v;
+    int id;
+    while ((id = cli_opt_next(&it, &v)) != CLI_OPT_DONE) {
+        switch (id) {
+        case CLI_OPT_HELP: fputs(HELP_SCHEMES, stdout); return EXIT_OK;
+        case CLI_OPT_ERROR: return EXIT_USAGE;
+        case CLI_OPT_POSITIONAL:
+            return fail(EXIT_USAGE, "schemes", "unexpected argument '%s' (see 'nninit help schemes')", v);
+        case S_JSON: json = 1; break;
         }
-        if (!strcmp(argv[i], "--json"))
-            json = 1;
-        else
-            return fail(EXIT_USAGE, "schemes: unknown argument '%s' (try 'nninit schemes --help')",
-                        argv[i]);
     }
-    if (json)
-        fputc('[', stdout);
+    if (json) {
+        /* One array; json.h's documents are objects, so it is built under
+         * the root and printed alone. */
+        cli_json j;
+        cli_json_init(&j);
+        cJSON *arr = cli_json_arr(&j, NULL, "schemes");
+        for (int s = 0; s < NNINIT_SCHEME_COUNT; s++) {
+            cJSON *o = cli_json_obj(&j, arr, NULL);
+            cli_json_str(&j, o, "name", nninit_scheme_name((nninit_scheme)s));
+            cli_json_str(&j, o, "formula", nninit_scheme_formula((nninit_scheme)s));
+            cli_json_bool(&j, o, "elementwise", nninit_scheme_is_elementwise((nninit_scheme)s));
+        }
+        char *text = j.failed ? NULL : cJSON_Print(arr);
+        int ok = text && printf("%s\n", text) >= 0 && fflush(stdout) == 0;
+        int e = text ? errno : ENOMEM;
+        cJSON_free(text);
+        cli_json_free(&j);
+        return ok ? EXIT_OK : fail(EXIT_FAIL, "schemes", "cannot write the JSON output: %s", strerror(e));
+    }
     for (int s = 0; s < NNINIT_SCHEME_COUNT; s++) {
         const char *name = nninit_scheme_name((nninit_scheme)s);
         const char *formula = nninit_scheme_formula((nninit_scheme)s);
-        if (json) {
-            fputs(s ? ",\n {\"name\": " : "{\"name\": ", stdout);
-            json_str(stdout, name);
-            fputs(", \"formula\": ", stdout);
-            json_str(stdout, formula);
-            printf(", \"elementwise\": %s}",
-                   nninit_scheme_is_elementwise((nninit_scheme)s) ? "true" : "false");
-        } else {
-            printf("%-20s %s\n", name ? name : "?", formula ? formula : "");
-        }
+        printf("%-20s %s\n", name ? name : "?", formula ? formula : "");
     }
-    if (json)
-        fputs("]\n", stdout);
     return EXIT_OK;
 }
 
@@ -1166,16 +668,17 @@ static void print_shape(FILE *f, int ndim, const int64_t *shape)
 
 static int cmd_explain(int argc, char **argv)
 {
-    if (wants_help(argc, argv)) {
+    cli_args a;
+    int help;
+    int r = parse_args("explain", CMD_EXPLAIN, argc, argv, &a, &help);
+    if (r)
+        return r;
+    if (help) {
         fputs(HELP_EXPLAIN, stdout);
         return EXIT_OK;
     }
-    cli_args a;
-    int r = parse_args("explain", CMD_EXPLAIN, argc, argv, &a);
-    if (r)
-        return r;
     nninit_spec spec = make_spec(&a);
-    if ((r = check_groups("explain", &a, &spec)))
+    if ((r = check_groups(&a, &spec)))
         return r;
     nninit_tensor t = make_tensor(&a);
     nninit_info info;
@@ -1184,54 +687,35 @@ static int cmd_explain(int argc, char **argv)
         return lib_fail("explain", s);
 
     char torch[512], keras[512], jax[512];
-    equivalent_call(FW_TORCH, &spec, &t, &info, torch, sizeof torch);
-    equivalent_call(FW_KERAS, &spec, &t, &info, keras, sizeof keras);
-    equivalent_call(FW_JAX, &spec, &t, &info, jax, sizeof jax);
+    cli_equivalent_call(CLI_FW_TORCH, &spec, &t, &info, torch, sizeof torch);
+    cli_equivalent_call(CLI_FW_KERAS, &spec, &t, &info, keras, sizeof keras);
+    cli_equivalent_call(CLI_FW_JAX, &spec, &t, &info, jax, sizeof jax);
     double nan = NAN;
 
     if (a.json) {
-        FILE *o = stdout;
-        fputs("{\"scheme\": ", o);
-        json_str(o, nninit_scheme_name(a.scheme));
-        fputs(", \"formula\": ", o);
-        json_str(o, nninit_scheme_formula(a.scheme));
-        fputs(", \"shape\": ", o);
-        json_shape(o, a.ndim, a.shape);
-        fputs(", \"layout\": ", o);
-        json_str(o, nninit_layout_name(t.layout));
-        fputs(", \"dtype\": ", o);
-        json_str(o, nninit_dtype_name(t.dtype));
-        fprintf(o, ", \"groups\": %lld", (long long)t.groups);
-        fputs(", \"fan_in\": ", o);
-        json_num(o, info.has_fans ? info.fan_in : nan);
-        fputs(", \"fan_out\": ", o);
-        json_num(o, info.has_fans ? info.fan_out : nan);
-        fputs(", \"fan\": ", o);
-        json_num(o, info.fan);
-        fputs(", \"gain\": ", o);
-        json_num(o, info.gain);
-        fputs(", \"std\": ", o);
-        json_num(o, info.std);
-        fputs(", \"bound\": ", o);
-        json_num(o, info.bound);
-        fputs(", \"mean\": ", o);
-        json_num(o, info.mean);
-        fputs(", \"variance\": ", o);
-        json_num(o, info.variance);
-        fputs(", \"lo\": ", o);
-        json_num(o, info.lo);
-        fputs(", \"hi\": ", o);
-        json_num(o, info.hi);
-        fputs(", \"distribution\": ", o);
-        json_str(o, resolved_name(info.kind));
-        fputs(", \"torch\": ", o);
-        json_opt_str(o, torch);
-        fputs(", \"keras\": ", o);
-        json_opt_str(o, keras);
-        fputs(", \"jax\": ", o);
-        json_opt_str(o, jax);
-        fputs("}\n", o);
-        return EXIT_OK;
+        cli_json j;
+        cli_json_init(&j);
+        cli_json_str(&j, NULL, "scheme", nninit_scheme_name(a.scheme));
+        cli_json_str(&j, NULL, "formula", nninit_scheme_formula(a.scheme));
+        json_shape(&j, a.ndim, a.shape);
+        cli_json_str(&j, NULL, "layout", nninit_layout_name(t.layout));
+        cli_json_str(&j, NULL, "dtype", nninit_dtype_name(t.dtype));
+        cli_json_int(&j, NULL, "groups", t.groups);
+        cli_json_num(&j, NULL, "fan_in", info.has_fans ? info.fan_in : nan);
+        cli_json_num(&j, NULL, "fan_out", info.has_fans ? info.fan_out : nan);
+        cli_json_num(&j, NULL, "fan", info.fan);
+        cli_json_num(&j, NULL, "gain", info.gain);
+        cli_json_num(&j, NULL, "std", info.std);
+        cli_json_num(&j, NULL, "bound", info.bound);
+        cli_json_num(&j, NULL, "mean", info.mean);
+        cli_json_num(&j, NULL, "variance", info.variance);
+        cli_json_num(&j, NULL, "lo", info.lo);
+        cli_json_num(&j, NULL, "hi", info.hi);
+        cli_json_str(&j, NULL, "distribution", cli_resolved_name(info.kind));
+        json_opt_str(&j, "torch", torch);
+        json_opt_str(&j, "keras", keras);
+        json_opt_str(&j, "jax", jax);
+        return json_finish(&j, "explain");
     }
 
     char b1[64], b2[64];
@@ -1245,17 +729,17 @@ static int cmd_explain(int argc, char **argv)
     if (t.flags & NNINIT_LAYOUT_GROUPED_FAN_OUT)
         printf(" grouped-fan-out");
     printf("\n");
-    printf("fan_in        %s\n", fmt_num(b1, sizeof b1, info.has_fans ? info.fan_in : nan));
-    printf("fan_out       %s\n", fmt_num(b1, sizeof b1, info.has_fans ? info.fan_out : nan));
-    printf("fan           %s\n", fmt_num(b1, sizeof b1, info.fan));
-    printf("gain          %s\n", fmt_num(b1, sizeof b1, info.gain));
-    printf("distribution  %s\n", resolved_name(info.kind));
-    printf("mean          %s\n", fmt_num(b1, sizeof b1, info.mean));
-    printf("std           %s\n", fmt_num(b1, sizeof b1, info.std));
-    printf("bound         %s\n", fmt_num(b1, sizeof b1, info.bound));
-    printf("variance      %s\n", fmt_num(b1, sizeof b1, info.variance));
-    printf("support       [%s, %s]\n", fmt_num(b1, sizeof b1, info.lo),
-           fmt_num(b2, sizeof b2, info.hi));
+    printf("fan_in        %s\n", cli_fmt_num(b1, sizeof b1, info.has_fans ? info.fan_in : nan));
+    printf("fan_out       %s\n", cli_fmt_num(b1, sizeof b1, info.has_fans ? info.fan_out : nan));
+    printf("fan           %s\n", cli_fmt_num(b1, sizeof b1, info.fan));
+    printf("gain          %s\n", cli_fmt_num(b1, sizeof b1, info.gain));
+    printf("distribution  %s\n", cli_resolved_name(info.kind));
+    printf("mean          %s\n", cli_fmt_num(b1, sizeof b1, info.mean));
+    printf("std           %s\n", cli_fmt_num(b1, sizeof b1, info.std));
+    printf("bound         %s\n", cli_fmt_num(b1, sizeof b1, info.bound));
+    printf("variance      %s\n", cli_fmt_num(b1, sizeof b1, info.variance));
+    printf("support       [%s, %s]\n", cli_fmt_num(b1, sizeof b1, info.lo),
+           cli_fmt_num(b2, sizeof b2, info.hi));
     printf("pytorch       %s\n", *torch ? torch : "none");
     printf("keras         %s\n", *keras ? keras : "none");
     printf("jax           %s\n", *jax ? jax : "none");
@@ -1298,38 +782,56 @@ static stats compute_stats(nninit_dtype d, const void *data, int64_t n)
     return st;
 }
 
+/* The bytes of the tensor's data into *bytes: 1, or 0 when they exceed
+ * 2^64 - 1. */
+static int tensor_bytes(const nninit_tensor *t, uint64_t *bytes)
+{
+    uint64_t n = nninit_dtype_size(t->dtype);
+    for (int i = 0; i < t->ndim; i++) {
+        uint64_t d = (uint64_t)t->shape[i];
+        if (d && n > UINT64_MAX / d)
+            return 0;
+        n *= d;
+    }
+    *bytes = n;
+    return 1;
+}
+
 static int cmd_fill(int argc, char **argv)
 {
-    if (wants_help(argc, argv)) {
+    cli_args a;
+    int help;
+    int r = parse_args("fill", CMD_FILL, argc, argv, &a, &help);
+    if (r)
+        return r;
+    if (help) {
         fputs(HELP_FILL, stdout);
         return EXIT_OK;
     }
-    cli_args a;
-    int r = parse_args("fill", CMD_FILL, argc, argv, &a);
-    if (r)
-        return r;
     nninit_spec spec = make_spec(&a);
-    if ((r = check_groups("fill", &a, &spec)))
+    if ((r = check_groups(&a, &spec)))
         return r;
     nninit_tensor t = make_tensor(&a);
 
     /* Validate everything before allocating: a bad parameter on a huge shape
-     * is bad input (2), not out of memory (1). */
+     * is bad input (2), not out of memory (1); so is a shape that needs more
+     * bytes than this machine has (the library's own limit, 2^63 bytes, is far
+     * above that). Only a malloc that fails below that is a failure (1). */
     nninit_info info;
     int64_t numel = 0;
     nninit_status s = nninit_tensor_numel(&t, &numel);
     if (s == NNINIT_OK)
         s = nninit_explain(&spec, &t, &info);
-    if (s != NNINIT_OK)
+    uint64_t bytes = 0, phys = 0;
+    int too_big = tensor_bytes(&t, &bytes) && cli_check_alloc(bytes, &phys) != 0;
+    if (s != NNINIT_OK && !(s == NNINIT_ERR_OVERFLOW && too_big))
         return lib_fail("fill", s);
-    size_t esize = nninit_dtype_size(t.dtype);
-    if (esize == 0 || (uint64_t)numel > SIZE_MAX / esize)
-        return fail(EXIT_USAGE, "fill: a tensor of %lld elements does not fit in memory",
-                    (long long)numel);
-    void *data = malloc((size_t)numel * esize);
+    if (too_big)
+        return fail(EXIT_USAGE, "fill", "needs %llu bytes, more than this machine's %llu bytes of memory",
+                    (unsigned long long)bytes, (unsigned long long)phys);
+    void *data = malloc((size_t)bytes);
     if (!data)
-        return fail(EXIT_FAIL, "fill: out of memory allocating %llu bytes",
-                    (unsigned long long)((size_t)numel * esize));
+        return fail(EXIT_FAIL, "fill", "out of memory allocating %llu bytes", (unsigned long long)bytes);
 
     const char *key_name = a.have_key_id ? NULL : a.key_name ? a.key_name : "tensor";
     nninit_key key = a.have_key_id ? nninit_key_make(a.seed, a.key_id)
@@ -1347,34 +849,26 @@ static int cmd_fill(int argc, char **argv)
     free(data);
 
     if (a.json) {
-        FILE *o = stdout;
-        fputs("{\"path\": ", o);
-        json_str(o, a.out_path);
-        fputs(", \"scheme\": ", o);
-        json_str(o, nninit_scheme_name(a.scheme));
-        fputs(", \"shape\": ", o);
-        json_shape(o, a.ndim, a.shape);
-        fputs(", \"dtype\": ", o);
-        json_str(o, nninit_dtype_name(t.dtype));
-        fprintf(o, ", \"seed\": %llu, \"key\": ", (unsigned long long)a.seed);
+        cli_json j;
+        cli_json_init(&j);
+        cli_json_str(&j, NULL, "path", a.out_path);
+        cli_json_str(&j, NULL, "scheme", nninit_scheme_name(a.scheme));
+        json_shape(&j, a.ndim, a.shape);
+        cli_json_str(&j, NULL, "dtype", nninit_dtype_name(t.dtype));
+        cli_json_u64(&j, NULL, "seed", a.seed);
         if (key_name)
-            json_str(o, key_name);
+            cli_json_str(&j, NULL, "key", key_name);
         else
-            fprintf(o, "%llu", (unsigned long long)key.id);
-        fprintf(o, ", \"key_id\": %llu, \"numel\": %lld", (unsigned long long)key.id,
-                (long long)numel);
+            cli_json_u64(&j, NULL, "key", key.id);
+        cli_json_u64(&j, NULL, "key_id", key.id);
+        cli_json_int(&j, NULL, "numel", numel);
         if (a.stats) {
-            fputs(", \"mean\": ", o);
-            json_num(o, st.mean);
-            fputs(", \"std\": ", o);
-            json_num(o, st.std);
-            fputs(", \"min\": ", o);
-            json_num(o, st.min);
-            fputs(", \"max\": ", o);
-            json_num(o, st.max);
+            cli_json_num(&j, NULL, "mean", st.mean);
+            cli_json_num(&j, NULL, "std", st.std);
+            cli_json_num(&j, NULL, "min", st.min);
+            cli_json_num(&j, NULL, "max", st.max);
         }
-        fputs("}\n", o);
-        return EXIT_OK;
+        return json_finish(&j, "fill");
     }
 
     printf("wrote %s: %s ", a.out_path, nninit_scheme_name(a.scheme));
@@ -1386,10 +880,10 @@ static int cmd_fill(int argc, char **argv)
         printf("id %llu\n", (unsigned long long)key.id);
     if (a.stats) {
         char b[64];
-        printf("mean  %s\n", fmt_num(b, sizeof b, st.mean));
-        printf("std   %s\n", fmt_num(b, sizeof b, st.std));
-        printf("min   %s\n", fmt_num(b, sizeof b, st.min));
-        printf("max   %s\n", fmt_num(b, sizeof b, st.max));
+        printf("mean  %s\n", cli_fmt_num(b, sizeof b, st.mean));
+        printf("std   %s\n", cli_fmt_num(b, sizeof b, st.std));
+        printf("min   %s\n", cli_fmt_num(b, sizeof b, st.min));
+        printf("max   %s\n", cli_fmt_num(b, sizeof b, st.max));
     }
     return EXIT_OK;
 }
@@ -1398,6 +892,42 @@ int cmd_probe(int argc, char **argv); /* cmd_probe.c */
 int cmd_train(int argc, char **argv); /* cmd_train.c */
 int cmd_lab(int argc, char **argv);   /* cmd_lab.c */
 
+/* Every command, called with argv[0] = its name. */
+static int dispatch(const char *cmd, int argc, char **argv)
+{
+    if (!strcmp(cmd, "schemes"))
+        return cmd_schemes(argc - 1, argv + 1);
+    if (!strcmp(cmd, "explain"))
+        return cmd_explain(argc - 1, argv + 1);
+    if (!strcmp(cmd, "fill"))
+        return cmd_fill(argc - 1, argv + 1);
+    if (!strcmp(cmd, "probe"))
+        return cmd_probe(argc, argv);
+    if (!strcmp(cmd, "train"))
+        return cmd_train(argc, argv);
+    if (!strcmp(cmd, "lab"))
+        return cmd_lab(argc, argv);
+    return -1;
+}
+
+/* nninit help [COMMAND]: the main help, or exactly what COMMAND --help prints. */
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(HELP_MAIN, stdout);
+        return EXIT_OK;
+    }
+    if (argc > 2)
+        return fail(EXIT_USAGE, "help", "unexpected argument '%s' (usage: nninit help [COMMAND])",
+                    argv[2]);
+    char help_arg[] = "--help";
+    char *args[] = {argv[1], help_arg, NULL};
+    int r = dispatch(argv[1], 2, args);
+    if (r < 0)
+        return fail(EXIT_USAGE, "help", "unknown command '%s' (see 'nninit help')", argv[1]);
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1405,39 +935,18 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+    int r = EXIT_OK;
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
         fputs(HELP_MAIN, stdout);
-        return EXIT_OK;
-    }
-    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+    else if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V"))
         printf("nninit %s\n", nninit_version_string());
-        return EXIT_OK;
-    }
-    if (!strcmp(cmd, "help")) {
-        const char *topic = argc > 2 ? argv[2] : NULL;
-        if (!topic)
-            fputs(HELP_MAIN, stdout);
-        else if (!strcmp(topic, "schemes"))
-            fputs(HELP_SCHEMES, stdout);
-        else if (!strcmp(topic, "explain"))
-            fputs(HELP_EXPLAIN, stdout);
-        else if (!strcmp(topic, "fill"))
-            fputs(HELP_FILL, stdout);
-        else
-            return fail(EXIT_USAGE, "help: unknown command '%s'", topic);
-        return EXIT_OK;
-    }
-    if (!strcmp(cmd, "schemes"))
-        return cmd_schemes(argc - 2, argv + 2);
-    if (!strcmp(cmd, "explain"))
-        return cmd_explain(argc - 2, argv + 2);
-    if (!strcmp(cmd, "fill"))
-        return cmd_fill(argc - 2, argv + 2);
-    if (!strcmp(cmd, "probe"))
-        return cmd_probe(argc - 1, argv + 1);
-    if (!strcmp(cmd, "train"))
-        return cmd_train(argc - 1, argv + 1);
-    if (!strcmp(cmd, "lab"))
-        return cmd_lab(argc - 1, argv + 1);
-    return fail(EXIT_USAGE, "unknown command '%s' (try 'nninit --help')", cmd);
+    else if (!strcmp(cmd, "help"))
+        r = cmd_help(argc - 1, argv + 1);
+    else if ((r = dispatch(cmd, argc - 1, argv + 1)) < 0)
+        return fail(EXIT_USAGE, NULL, "unknown command '%s' (see 'nninit help')", cmd);
+    /* Output that did not reach stdout (a full disk, a closed pipe) is a
+     * failure, not a success. */
+    if (r == EXIT_OK && (fflush(stdout) != 0 || ferror(stdout)))
+        return fail(EXIT_FAIL, NULL, "cannot write to stdout: %s", strerror(errno));
+    return r;
 }

@@ -11,11 +11,21 @@
  * The file is written atomically: to a fresh temporary file in the same
  * directory, flushed and fsync'd, then renamed over path. On any failure the
  * temporary file is removed and path is untouched.
+ *
+ * Temporaries follow the pattern the CLI uses for all its files (tools/util/
+ * common.h): "<dir>/.<base>.nninit-tmp.<pid>.<XXXXXX>", hidden, with the
+ * writer's pid. A writer killed mid-write leaves one; the next write to the
+ * same path removes every regular file of that pattern whose writer is gone
+ * (kill(pid, 0) fails with ESRCH), silently and best effort. Nothing else in
+ * the directory is touched, nor a live writer's temporary.
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,9 +128,78 @@ static int write_data(FILE *f, const unsigned char *data, size_t nbytes, size_t 
     return 1;
 }
 
-/* Creates path.tmp.XXXXXX exclusively. Not mkstemp(): it creates files with
- * mode 0600, which rename() would then give to path; open(O_CREAT | O_EXCL,
- * 0666) honours the umask like any other new file. */
+#define NPY_TMP_TAG ".nninit-tmp."
+
+/* Offset and length of path's basename; 0 when there is none. */
+static size_t base_of(const char *path, size_t *len)
+{
+    const char *slash = strrchr(path, '/');
+    size_t b = slash ? (size_t)(slash - path) + 1 : 0;
+    *len = strlen(path + b);
+    return b;
+}
+
+/* The writer's pid when name is a temporary of base (".<base>.nninit-tmp.
+ * <pid>.<6 alnum>"), else 0. */
+static long temp_pid(const char *name, const char *base, size_t n)
+{
+    size_t t = strlen(NPY_TMP_TAG);
+    if (name[0] != '.' || strncmp(name + 1, base, n) != 0 || strncmp(name + 1 + n, NPY_TMP_TAG, t) != 0)
+        return 0;
+    const char *p = name + 1 + n + t;
+    long v = 0;
+    int digits = 0;
+    for (; isdigit((unsigned char)*p) && digits < 10; p++, digits++)
+        v = v * 10 + (*p - '0');
+    if (!digits || *p != '.' || v > 0x7fffffffL)
+        return 0;
+    p++;
+    for (int i = 0; i < 6; i++, p++)
+        if (!isalnum((unsigned char)*p))
+            return 0;
+    return *p ? 0 : v;
+}
+
+/* Removes path's temporaries (regular files only) left by dead writers. */
+static void sweep_dead_temps(const char *path)
+{
+    size_t n, b = base_of(path, &n);
+    if (n == 0 || b >= 4096)
+        return;
+    char dir[4096];
+    if (b == 0) {
+        strcpy(dir, ".");
+    } else {
+        memcpy(dir, path, b);
+        dir[b] = '\0';
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return;
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return;
+    }
+    int saved = errno;
+    for (struct dirent *e; (e = readdir(d));) {
+        long pid = temp_pid(e->d_name, path + b, n);
+        if (pid <= 0 || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive, or another user's: not ours to judge */
+        struct stat st;
+        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+            (void)unlinkat(dfd, e->d_name, 0);
+    }
+    closedir(d);
+    errno = saved;
+}
+
+/* Creates "<dir>/.<base>.nninit-tmp.<pid>.<6 random>" exclusively. Not
+ * mkstemp(): it creates files with mode 0600, which rename() would then
+ * give to path; open(O_CREAT | O_EXCL, 0666) honours the umask like any
+ * other new file. */
 static int open_temp(const char *path, char *tmp, size_t cap)
 {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -129,6 +208,7 @@ static int open_temp(const char *path, char *tmp, size_t cap)
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
                  ((uint64_t)getpid() << 16) ^ (uint64_t)(uintptr_t)&counter;
+    size_t n, b = base_of(path, &n);
     for (int attempt = 0; attempt < 100; attempt++) {
         /* splitmix64 step: distinct names for distinct (time, pid, thread, n). */
         uint64_t z = (x += 0x9e3779b97f4a7c15ull + ++counter);
@@ -139,7 +219,7 @@ static int open_temp(const char *path, char *tmp, size_t cap)
         for (int i = 0; i < 6; i++, z /= 36)
             suffix[i] = alphabet[z % 36];
         suffix[6] = '\0';
-        snprintf(tmp, cap, "%s.tmp.%s", path, suffix);
+        snprintf(tmp, cap, "%.*s.%s%s%ld.%s", (int)b, path, path + b, NPY_TMP_TAG, (long)getpid(), suffix);
         int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd >= 0 || errno != EEXIST)
             return fd;
@@ -207,7 +287,8 @@ nninit_status nninit_npy_write(const char *path, const void *data, nninit_dtype 
                            "npy_write: %s exists and is not a regular file (a device, FIFO, directory or symlink): "
                            "refusing to replace it",
                            path);
-    size_t cap = strlen(path) + 16;
+    sweep_dead_temps(path);
+    size_t cap = strlen(path) + sizeof "." NPY_TMP_TAG ".XXXXXX" + 24;
     char *tmp = malloc(cap);
     if (!tmp)
         return nninit__err(NNINIT_ERR_NOMEM, "npy_write: out of memory");

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,27 +85,11 @@ int cli_default_init(const char *init, const char *bias, nninit_layer_init *li, 
     return 0;
 }
 
-void cli_json_num(FILE *f, double v) {
-    if (isfinite(v)) fprintf(f, "%.6g", v);
-    else fprintf(f, "null");
-}
-
-void cli_json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 int cli_bad(const char *cmd, const char *fmt, const char *arg) {
     fprintf(stderr, "nninit %s: ", cmd);
     fprintf(stderr, fmt, arg);
     fputc('\n', stderr);
-    return 2;
+    return CLI_EXIT_USAGE;
 }
 
 int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_path, const char *init,
@@ -111,12 +97,12 @@ int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_
     *out = NULL;
     if (!arch_text == !arch_json_path) {
         fprintf(stderr, "nninit %s: give exactly one of --arch TEXT or --arch-json FILE\n", cmd);
-        return 2;
+        return CLI_EXIT_USAGE;
     }
     nninit_arch *arch = malloc(sizeof *arch);
     if (!arch) {
         fprintf(stderr, "nninit %s: out of memory\n", cmd);
-        return 1;
+        return CLI_EXIT_FAIL;
     }
     nninit_status st;
     if (arch_json_path) {
@@ -129,7 +115,7 @@ int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_
             else
                 fprintf(stderr, "nninit %s: cannot read '%s': %s\n", cmd, arch_json_path, strerror(errno));
             free(arch);
-            return big ? 2 : 1; /* bad input, or an I/O failure */
+            return big ? CLI_EXIT_USAGE : CLI_EXIT_FAIL; /* bad input, or an I/O failure */
         }
         st = nninit_arch_parse_json(text, arch);
         free(text);
@@ -139,12 +125,12 @@ int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_
     if (st) {
         fprintf(stderr, "nninit %s: %s\n", cmd, nninit_last_error());
         free(arch);
-        return 2;
+        return cli_exit_status(st); /* a bad architecture: 2 */
     }
     if (cli_default_init(init, bias, li, dflt)) {
         fprintf(stderr, "nninit %s: --%s: %s\n", cmd, init ? "init" : "bias", nninit_last_error());
         free(arch);
-        return 2;
+        return CLI_EXIT_USAGE;
     }
     *out = arch;
     return 0;
@@ -174,6 +160,111 @@ int cli_check_output(const char *path) {
     return ok ? 0 : -1;
 }
 
+/* ---- temporaries (common.h: the pattern and the rule) ------------------- */
+
+/* The basename of path, trailing slashes dropped: its offset in *b and its
+ * length in *n. -1 (EINVAL) when there is none, or it is "." or "..". */
+static int base_of(const char *path, size_t *b, size_t *n) {
+    size_t e = strlen(path);
+    while (e > 1 && path[e - 1] == '/') e--;
+    size_t s = e;
+    while (s > 0 && path[s - 1] != '/') s--;
+    size_t len = e - s;
+    if (len == 0 || (len == 1 && path[s] == '.') || (len == 2 && path[s] == '.' && path[s + 1] == '.')) {
+        errno = EINVAL;
+        return -1;
+    }
+    *b = s, *n = len;
+    return 0;
+}
+
+char *cli_tmp_template(const char *path) {
+    size_t b, n;
+    if (base_of(path, &b, &n) != 0) return NULL;
+    char pid[24];
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    size_t cap = b + 1 + n + strlen(CLI_TMP_TAG) + strlen(pid) + sizeof ".XXXXXX";
+    char *t = malloc(cap);
+    if (!t) return NULL;
+    snprintf(t, cap, "%.*s.%.*s%s%s.XXXXXX", (int)b, path, (int)n, path + b, CLI_TMP_TAG, pid);
+    return t;
+}
+
+int cli_tmp_match(const char *name, const char *base, long *pid) {
+    size_t n = strlen(base), t = strlen(CLI_TMP_TAG);
+    if (name[0] != '.' || strncmp(name + 1, base, n) != 0 || strncmp(name + 1 + n, CLI_TMP_TAG, t) != 0) return 0;
+    const char *p = name + 1 + n + t;
+    long v = 0;
+    int digits = 0;
+    for (; isdigit((unsigned char)*p) && digits < 10; p++, digits++) v = v * 10 + (*p - '0');
+    if (!digits || *p != '.' || v < 1 || v > 0x7fffffffL) return 0;
+    p++;
+    for (int i = 0; i < 6; i++, p++)
+        if (!isalnum((unsigned char)*p)) return 0;
+    if (*p) return 0;
+    *pid = v;
+    return 1;
+}
+
+/* rm -r name under the directory dfd, symlinks unlinked, never followed. */
+static int remove_at(int dfd, const char *name) {
+    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOTDIR && errno != ELOOP) return -1;
+        return unlinkat(dfd, name, 0); /* a file or a symlink */
+    }
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    int err = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (remove_at(fd, e->d_name) != 0 && !err) err = errno;
+    }
+    closedir(d);
+    if (unlinkat(dfd, name, AT_REMOVEDIR) != 0 && !err) err = errno;
+    errno = err;
+    return err ? -1 : 0;
+}
+
+int cli_remove_tree(const char *path) { return remove_at(AT_FDCWD, path); }
+
+int cli_tmp_sweep(const char *path) {
+    size_t b, n;
+    if (base_of(path, &b, &n) != 0) return -1;
+    char *dir = b ? strndup(path, b) : strdup(".");
+    char *base = strndup(path + b, n);
+    if (!dir || !base) {
+        free(dir), free(base);
+        errno = ENOMEM;
+        return -1;
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    int e = errno;
+    free(dir);
+    if (!d) {
+        if (dfd >= 0) close(dfd);
+        free(base);
+        errno = e;
+        return -1;
+    }
+    int removed = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        long pid;
+        if (!cli_tmp_match(de->d_name, base, &pid) || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* alive, or not ours to judge */
+        if (remove_at(dfd, de->d_name) == 0) removed++;
+    }
+    closedir(d);
+    free(base);
+    return removed;
+}
+
 int cli_atomic_open(cli_atomic *a, const char *path) {
     memset(a, 0, sizeof *a);
     struct stat st;
@@ -181,10 +272,9 @@ int cli_atomic_open(cli_atomic *a, const char *path) {
         errno = EEXIST;
         return -1;
     }
-    size_t len = strlen(path) + sizeof ".tmp.XXXXXX";
-    a->tmp = malloc(len);
+    (void)cli_tmp_sweep(path); /* best effort: an unreadable directory fails below */
+    a->tmp = cli_tmp_template(path);
     if (!a->tmp) return -1;
-    snprintf(a->tmp, len, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(a->tmp);
     if (fd < 0) {
         int e = errno;

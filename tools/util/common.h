@@ -35,18 +35,47 @@ int cli_default_init(const char *init, const char *bias, nninit_layer_init *li, 
 int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_path, const char *init,
                   const char *bias, nninit_arch **out, nninit_layer_init *li, const nninit_layer_init **dflt);
 
-/* JSON output of the CLI commands: a number (non-finite -> null, %.6g) and
- * an escaped string with its quotes. */
-void cli_json_num(FILE *f, double v);
-void cli_json_str(FILE *f, const char *s);
+/* Temporaries. Every temporary the tools write (a file, or the lab's report
+ * directory) and every one the library's npy writer writes is named
+ *
+ *     <dir>/.<base>.nninit-tmp.<pid>.<XXXXXX>
+ *
+ * next to its target <dir>/<base>: hidden, with the writer's pid in decimal
+ * and six random [A-Za-z0-9] after it. A writer killed mid-write (SIGKILL,
+ * power loss) leaves one behind; the next write to the same target removes
+ * every temporary of that target whose writer is gone (kill(pid, 0) fails
+ * with ESRCH). A live writer's temporary (another user's: EPERM) is kept,
+ * and so is anything else in the directory. The pid is this machine's: a
+ * writer on another host sharing the directory could lose its temporary. */
+#define CLI_TMP_TAG ".nninit-tmp."
 
-/* The one atomic-file writer of the tools: cli_atomic_open() creates an
- * exclusive temporary sibling "<path>.tmp.XXXXXX" (mode 0666 less the umask)
- * and hands out a FILE * on it; cli_atomic_commit() flushes, fsyncs, renames
- * it over path and fsyncs the directory; on any failure (and in
- * cli_atomic_abort) the temporary is removed. A path that exists and is not a
- * regular file (a device, a FIFO, a directory, a symlink) is refused, never
- * replaced: -1 with errno EEXIST. Other failures: -1 with errno. */
+/* The mkstemp()/mkdtemp() template "<dir>/.<base>.nninit-tmp.<pid>.XXXXXX"
+ * for target path, malloc'ed; NULL (errno) when out of memory or path has
+ * no basename (empty, "/", ending in '/'). */
+char *cli_tmp_template(const char *path);
+
+/* 1 when name (a directory entry) is a temporary of target basename base,
+ * its writer's pid in *pid; else 0. */
+int cli_tmp_match(const char *name, const char *base, long *pid);
+
+/* Removes the temporaries of path whose writers are dead (files, and
+ * directories with everything in them). Returns how many it removed, or -1
+ * with errno when the directory cannot be read. Best effort: one it cannot
+ * remove is left for the next run. */
+int cli_tmp_sweep(const char *path);
+
+/* rm -r path without following symlinks (a symlink inside is unlinked, not
+ * entered). 0, or -1 with errno of the first failure (it goes on past it). */
+int cli_remove_tree(const char *path);
+
+/* The one atomic-file writer of the tools: cli_atomic_open() removes path's
+ * dead temporaries (cli_tmp_sweep), creates an exclusive temporary sibling
+ * (the pattern above; mode 0666 less the umask) and hands out a FILE * on
+ * it; cli_atomic_commit() flushes, fsyncs, renames it over path and fsyncs
+ * the directory; on any failure (and in cli_atomic_abort) the temporary is
+ * removed. A path that exists and is not a regular file (a device, a FIFO,
+ * a directory, a symlink) is refused, never replaced: -1 with errno EEXIST.
+ * Other failures: -1 with errno. */
 typedef struct {
     FILE *f;
     char *tmp;
