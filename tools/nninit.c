@@ -261,31 +261,14 @@ static int parse_shape(const char *cmd, const char *s, int *ndim, int64_t *shape
     return 0;
 }
 
-/* Scheme parameters, for "does this scheme read that option". */
+/* Scheme-parameter options, one bit each, for "given" and the messages;
+ * which scheme reads which is the library's one table
+ * (nninit_scheme_takes_param), asked under the option's name without "--". */
 enum {
     P_A = 1u << 0, P_B = 1u << 1, P_SLOPE = 1u << 2, P_MEAN = 1u << 3, P_STD = 1u << 4,
     P_GAIN = 1u << 5, P_VALUE = 1u << 6, P_SCALE = 1u << 7, P_SPARSITY = 1u << 8,
     P_NL = 1u << 9, P_MODE = 1u << 10, P_DIST = 1u << 11
 };
-
-static unsigned scheme_params(nninit_scheme s)
-{
-    switch (s) {
-    case NNINIT_CONSTANT: return P_VALUE;
-    case NNINIT_UNIFORM: return P_A | P_B;
-    case NNINIT_NORMAL: return P_MEAN | P_STD;
-    case NNINIT_TRUNC_NORMAL:
-    case NNINIT_TRUNC_NORMAL_STD: return P_MEAN | P_STD | P_A | P_B;
-    case NNINIT_XAVIER_UNIFORM:
-    case NNINIT_XAVIER_NORMAL: return P_GAIN;
-    case NNINIT_KAIMING_UNIFORM:
-    case NNINIT_KAIMING_NORMAL: return P_A | P_SLOPE | P_MODE | P_NL;
-    case NNINIT_VARIANCE_SCALING: return P_SCALE | P_MODE | P_DIST;
-    case NNINIT_ORTHOGONAL: return P_GAIN;
-    case NNINIT_SPARSE: return P_STD | P_SPARSITY;
-    default: return 0; /* zeros, ones, lecun_*, eye, dirac */
-    }
-}
 
 static int is_kaiming(nninit_scheme s)
 {
@@ -523,10 +506,12 @@ static int parse_args(const char *cmd, int command, int argc, char **argv, cli_a
         return fail(EXIT_USAGE, cmd, "missing --shape");
 
     /* Options the scheme would silently ignore are mistakes. */
-    unsigned stray = a->given & ~scheme_params(a->scheme);
-    if (stray)
-        return fail(EXIT_USAGE, cmd, "option %s does not apply to scheme %s",
-                    a->given_name[bit_index(stray)], nninit_scheme_name(a->scheme));
+    for (unsigned bits = a->given; bits; bits &= bits - 1) {
+        const char *opt = a->given_name[bit_index(bits & (~bits + 1))];
+        if (!nninit_scheme_takes_param(a->scheme, opt + 2))
+            return fail(EXIT_USAGE, cmd, "option %s does not apply to scheme %s", opt,
+                        nninit_scheme_name(a->scheme));
+    }
     if ((a->given & P_A) && (a->given & P_SLOPE))
         return fail(EXIT_USAGE, cmd, "give --a or --slope, not both");
 
@@ -666,21 +651,34 @@ static void print_shape(FILE *f, int ndim, const int64_t *shape)
         fprintf(f, i ? ",%lld" : "%lld", (long long)shape[i]);
 }
 
-static int cmd_explain(int argc, char **argv)
+/* The start of explain and fill: options, the spec and the tensor they
+ * describe. 0, or -1 after printing the help, or an exit status. */
+static int prepare(const char *cmd, int command, const char *help_text, int argc, char **argv, cli_args *a,
+                   nninit_spec *spec, nninit_tensor *t)
 {
-    cli_args a;
     int help;
-    int r = parse_args("explain", CMD_EXPLAIN, argc, argv, &a, &help);
+    int r = parse_args(cmd, command, argc, argv, a, &help);
     if (r)
         return r;
     if (help) {
-        fputs(HELP_EXPLAIN, stdout);
-        return EXIT_OK;
+        fputs(help_text, stdout);
+        return -1;
     }
-    nninit_spec spec = make_spec(&a);
-    if ((r = check_groups(&a, &spec)))
+    *spec = make_spec(a);
+    if ((r = check_groups(a, spec)))
         return r;
-    nninit_tensor t = make_tensor(&a);
+    *t = make_tensor(a);
+    return 0;
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+    cli_args a;
+    nninit_spec spec;
+    nninit_tensor t;
+    int r = prepare("explain", CMD_EXPLAIN, HELP_EXPLAIN, argc, argv, &a, &spec, &t);
+    if (r)
+        return r < 0 ? EXIT_OK : r;
     nninit_info info;
     nninit_status s = nninit_explain(&spec, &t, &info);
     if (s != NNINIT_OK)
@@ -800,18 +798,11 @@ static int tensor_bytes(const nninit_tensor *t, uint64_t *bytes)
 static int cmd_fill(int argc, char **argv)
 {
     cli_args a;
-    int help;
-    int r = parse_args("fill", CMD_FILL, argc, argv, &a, &help);
+    nninit_spec spec;
+    nninit_tensor t;
+    int r = prepare("fill", CMD_FILL, HELP_FILL, argc, argv, &a, &spec, &t);
     if (r)
-        return r;
-    if (help) {
-        fputs(HELP_FILL, stdout);
-        return EXIT_OK;
-    }
-    nninit_spec spec = make_spec(&a);
-    if ((r = check_groups(&a, &spec)))
-        return r;
-    nninit_tensor t = make_tensor(&a);
+        return r < 0 ? EXIT_OK : r;
 
     /* Validate everything before allocating: a bad parameter on a huge shape
      * is bad input (2), not out of memory (1); so is a shape that needs more

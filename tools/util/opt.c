@@ -36,14 +36,19 @@ void cli_opt_init(cli_opt_iter *it, const char *cmd, const cli_opt *table, int n
     }
 }
 
+static void vsay(const cli_opt_iter *it, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "nninit %s: ", it->cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 NNINIT_PRINTF(2, 3)
 static int fail(cli_opt_iter *it, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "nninit %s: ", it->cmd);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsay(it, fmt, ap);
     va_end(ap);
     it->state = ST_ERROR;
     return CLI_OPT_ERROR;
@@ -120,9 +125,7 @@ int cli_opt_error(const cli_opt_iter *it, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "nninit %s: ", it->cmd);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsay(it, fmt, ap);
     va_end(ap);
     return CLI_EXIT_USAGE;
 }
