@@ -405,9 +405,13 @@ NNINIT_API float nninit_f16_to_f32(uint16_t h);
 /* ------------------------------------------------------------------------- */
 /*! nninit_npy_write() : write data (numel elements of dtype, shape as given) as
  *  a NumPy .npy v1.0 file whose data starts at a multiple of 64 bytes. The file
- *  is written to a temporary name in the same directory and renamed, so path
- *  never holds a partial file. bf16 is stored as '<u2' bit patterns (NumPy has
- *  no bfloat16). Errors: NULL, SHAPE, DTYPE, OVERFLOW, NOMEM, IO. */
+ *  is written to a hidden temporary in the same directory,
+ *  ".<name>.nninit-tmp.<pid>.XXXXXX", fsync'd and renamed, so path never holds
+ *  a partial file; the temporaries of path left by writers that were killed
+ *  (their pid no longer exists on this machine) are removed first. A path
+ *  that exists and is not a regular file is refused (IO), never replaced. bf16
+ *  is stored as '<u2' bit patterns (NumPy has no bfloat16). Errors: NULL,
+ *  SHAPE, DTYPE, OVERFLOW, NOMEM, IO. */
 NNINIT_API nninit_status nninit_npy_write(const char *path, const void *data, nninit_dtype dtype,
                                           int ndim, const int64_t *shape);
 
