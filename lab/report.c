@@ -19,6 +19,7 @@
 #include "lab.h"
 #include "common.h"
 #include "json.h"
+#include "probe_html.h"
 #include "svg.h"
 
 /* ---- atomic files ---------------------------------------------------------- */
@@ -399,6 +400,7 @@ static const char *const css =
     "'Helvetica Neue',Arial,sans-serif}"
     ".wrap{max-width:1180px;margin:0 auto;padding:16px 24px 48px}"
     "h1{font-size:28px;margin:8px 0}h2{font-size:20px;margin:0 0 8px}h3{font-size:16px;margin:18px 0 6px}"
+    "h4{font-size:14px;margin:12px 0 4px}"
     "section{border-top:2px solid #d0d7de;margin-top:28px;padding-top:16px}"
     "table{border-collapse:collapse;margin:8px 0;width:100%}"
     "th,td{border:1px solid #d0d7de;padding:5px 8px;vertical-align:top;text-align:left}"
@@ -412,9 +414,7 @@ static const char *const css =
     ".claim{border-left:4px solid #d0d7de;margin:8px 0;padding:4px 12px;background:#f6f8fa}"
     ".muted{color:#59636e}.pre{white-space:pre-wrap}.err{color:#cf222e}"
     ".charts{display:flex;flex-wrap:wrap;gap:12px;margin:8px 0}"
-    ".hists{display:flex;flex-wrap:wrap;gap:8px}.hcell{border:1px solid #d0d7de;padding:2px 6px 0}"
-    ".hcell div{font-size:12px;color:#424a53}.hcell svg+svg{margin-left:10px}"
-    "svg.plot{background:#fff;max-width:100%;height:auto}" SVG_CSS
+    "svg.plot{background:#fff;max-width:100%;height:auto}" CLI_PROBE_CSS
     "code{background:#f6f8fa;padding:1px 4px;border-radius:4px}";
 
 static void badge(FILE *f, lab_verdict v, const char *text) {
@@ -532,70 +532,13 @@ static int probe_bins(const nninit_probe_report *p, int recorded) {
     return bins;
 }
 
+/* The probe's section, as on `nninit probe --html`'s page (probe_html.h):
+ * at most 12 layers' histograms, the layer table folded. */
 static void html_probe(FILE *f, const char *label, const nninit_probe_report *p, int recorded_bins) {
-    char nb[32];
-    fputs("<h3>Probe: ", f);
-    esc(f, label);
-    fputs("</h3>\n<p class=\"muted\">", f);
-    fprintf(f, "%d layers, loss at init %s", p->n_layers, fmt_num(nb, p->loss));
-    char mf[640];
-    nninit_probe_mean_field_text(p, mf, sizeof mf);
-    fputs("; mean field: ", f);
-    esc(f, mf);
-    fputs("</p>\n", f);
-    if (p->n_findings > 0) {
-        fputs("<ul>", f);
-        for (int k = 0; k < p->n_findings && k < NNINIT_PROBE_MAX_FINDINGS; k++) {
-            fputs("<li>", f);
-            esc(f, p->findings[k].text);
-            if (p->findings[k].advice[0]) {
-                fputs(" <span class=\"muted\">(", f);
-                esc(f, p->findings[k].advice);
-                fputs(")</span>", f);
-            }
-            fputs("</li>", f);
-        }
-        fputs("</ul>\n", f);
-    }
-    int L = p->layers ? p->n_layers : 0;
-    if (L <= 0) return;
-    /* x = layer number (index + 1), as in `nninit probe`. */
-    double *buf3 = malloc(sizeof(double) * 3 * (size_t)L);
-    if (buf3) {
-        double *xs = buf3, *post = buf3 + L, *grad = buf3 + 2 * L;
-        for (int l = 0; l < L; l++) {
-            xs[l] = p->layers[l].index + 1;
-            post[l] = p->layers[l].post_std;
-            grad[l] = p->layers[l].grad_std;
-        }
-        svg_line ls[2] = {{"activation std (post)", xs, post, sizeof(double), L, palette[0], NULL, 0, NULL},
-                      {"gradient std (dL/d pre)", xs, grad, sizeof(double), L, palette[1], NULL, 0, NULL}};
-        fputs("<div class=\"charts\">\n", f);
-        chart(f, "Activation and gradient std by layer", "layer", "std", ls, 2, 1);
-        fputs("</div>\n", f);
-        free(buf3);
-    }
-    /* At most 12 layers' histograms, evenly spaced, first and last included. */
-    int m = L < 12 ? L : 12;
-    fputs("<p class=\"muted\">", f);
-    if (m < L) fprintf(f, "Histograms of %d of the %d layers. ", m, L);
-    if (svg_range_ok(p->hist_shared_lo, p->hist_shared_hi))
-        fputs("Activations on one x-axis for the whole network, gradients on another: a signal that vanishes with "
-              "depth collapses to a spike at 0 (a layer whose values fall outside keeps its own axis).",
-              f);
-    fputs("</p>\n", f);
-    int bins = probe_bins(p, recorded_bins);
-    fputs("<div class=\"hists\">\n", f);
-    for (int k = 0; k < m; k++) {
-        int l = m > 1 ? (int)lround((double)k * (L - 1) / (m - 1)) : 0;
-        const nninit_probe_layer *y = &p->layers[l];
-        fprintf(f, "<div class=\"hcell\"><div><b>layer %d</b> &middot; %s &middot; %d wide</div>", y->index + 1,
-                nninit_act_name(y->act), y->width);
-        svg_probe_hist(f, p, l, 0, bins, 1, "activation", palette[0], "plot");
-        svg_probe_hist(f, p, l, 1, bins, 1, "gradient dL/d pre", palette[1], "plot");
-        fputs("</div>\n", f);
-    }
-    fputs("</div>\n", f);
+    char title[96];
+    snprintf(title, sizeof title, "Probe: %s", label);
+    cli_probe_section_opts o = {4, title, probe_bins(p, recorded_bins), 12, 0, CLI_PROBE_TABLE_FOLDED};
+    cli_probe_section(f, p, &o);
 }
 
 static void html_section(FILE *f, const lab_result *r, int i) {

@@ -141,8 +141,11 @@ class DomSummary(html.parser.HTMLParser):
         self.hists = 0          # of which histograms
         self.plot_paths = 0     # <path class="line"> inside plots
         self.sections = []
+        self.probes = 0         # <div class="probe">: a probe's section (tools/util/probe_html.h)
+        self.layer_rows = []    # per <table class="layers">: its rows, the header's aside
         self._in_claims = False
         self._in_body = False
+        self._in_layers = False
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -160,12 +163,21 @@ class DomSummary(html.parser.HTMLParser):
             self.plot_paths += 1
         elif tag == "section" and (a.get("id") or "").startswith("exp-"):
             self.sections.append(a["id"][4:])
+        elif tag == "div" and "probe" in cls:
+            self.probes += 1
+        elif tag == "table" and "layers" in cls:
+            self.layer_rows.append(-1)
+        elif tag == "tr" and self.layer_rows and self._in_layers:
+            self.layer_rows[-1] += 1
+        if tag == "table":
+            self._in_layers = "layers" in cls
 
     def handle_endtag(self, tag):
         if tag == "tbody":
             self._in_body = False
         elif tag == "table":
             self._in_claims = False
+            self._in_layers = False
 
 
 def chromium(url, *args, timeout=180):
@@ -178,13 +190,19 @@ def chromium(url, *args, timeout=180):
 
 def expected_plots(results):
     """Charts report.c draws, histograms aside: two per experiment with
-    training curves, its plots, one std-by-layer chart per probe."""
+    training curves, its plots, and per probe with layers the three depth
+    charts of its section (std, q^l, c^l), as on `nninit probe --html`."""
     n = 0
     for e in results["experiments"]:
         n += 2 if e["curves"] else 0
         n += len(e["plots"])
-        n += sum(1 for p in e["probes"] if p["layers"])
+        n += sum(3 for p in e["probes"] if p["layers"])
     return n
+
+
+# index.html's size at --tiny (about 1.5 MB with 16 probe sections): room to
+# grow, not to double; a report past it is no longer read, only scrolled.
+SIZE_BUDGET = 2 << 20
 
 
 def slug(verdict):
@@ -228,6 +246,7 @@ class LabReport(unittest.TestCase):
         self.assertNotIn("http://", page)  # self-contained: no URL at all
         self.assertNotIn("https://", page)
         self.assertNotIn("<script", page)
+        self.assertLess(len(page.encode()), SIZE_BUDGET, "index.html is over its size budget")
 
     def test_rendered(self):
         if not os.path.exists(CHROMIUM):
@@ -248,6 +267,10 @@ class LabReport(unittest.TestCase):
         self.assertGreater(s.plot_paths, 0)
         if any(p["layers"] for e in res["experiments"] for p in e["probes"]):
             self.assertGreater(s.hists, 0)
+        # each probe kept gets the probe page's section, its layer table included
+        probes = [p for e in res["experiments"] for p in e["probes"]]
+        self.assertEqual(s.probes, len(probes))
+        self.assertEqual(s.layer_rows, [len(p["layers"]) for p in probes if p["layers"]])
 
         png = os.path.join(self.tmp, "shot.png")
         shot = chromium(url, "--window-size=1280,6000", "--screenshot=" + png)

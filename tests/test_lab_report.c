@@ -2,7 +2,8 @@
  * test_lab_report.c -- the lab's report files from hand-built results: one
  * experiment of each verdict, a diverged curve with NaN points, a plot with
  * a dashed prediction and a probe report with histograms; the report
- * directory swapped in whole and the temporaries of killed writers removed.
+ * directory swapped in whole and the temporaries of killed writers removed;
+ * the probe's HTML section (probe_html.h) on its own.
  * No data set, no browser. LAB_REPORT_KEEP=DIR keeps the report in DIR (to look at it).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -24,6 +25,7 @@
 
 #include "common.h"
 #include "lab.h"
+#include "probe_html.h"
 
 
 /* ---- fixtures ------------------------------------------------------------------ */
@@ -435,11 +437,21 @@ static void check_html(const char *h) {
     assert_non_null(strstr(h, "#1a7f37"));
     assert_non_null(strstr(h, "#cf222e"));
     assert_non_null(strstr(h, "#bf8700"));
-    /* 2 curve charts + 2 plots + probe: 1 std chart + 4 layers x 2 histograms */
-    assert_int_equal(count_str(h, "<svg class=\"plot\""), 2 + 2 + 1 + 2 * NLAYERS);
+    /* 2 curve charts + 2 plots + the probe's section (probe_html.h): 3 depth
+     * charts (std, q^l, c^l) + 4 layers x 2 histograms */
+    assert_int_equal(count_str(h, "<svg class=\"plot\""), 2 + 2 + 3 + 2 * NLAYERS);
     assert_non_null(strstr(h, "no finite data")); /* the wild plot */
     assert_int_equal(count_str(h, "data-kind=\"hist\""), 2 * NLAYERS);
     assert_int_equal(count_str(h, "data-axis=\"shared\""), 2 * NLAYERS); /* one x-axis per network */
+    assert_int_equal(count_str(h, "data-bins=\"20\""), 2 * NLAYERS); /* recovered: probe_bins[0] is 0 */
+    /* the section as on `nninit probe --html`: findings, the layer table (folded) */
+    assert_int_equal(count_str(h, "<div class=\"probe\">"), 1);
+    assert_non_null(strstr(h, "<h3>Probe: normal(std=0.01), tanh</h3>"));
+    assert_non_null(strstr(h, "<h4>Findings</h4>\n<div class=\"finding\"><b>layer 4 activation std"));
+    assert_non_null(strstr(h, "<details><summary>Layers: the table (4 rows)</summary>\n<table class=\"layers\">"));
+    assert_non_null(strstr(h, "<td>&ndash;</td>")); /* layer 1's q pred: NaN, not "nan" */
+    assert_non_null(strstr(h, "Pre-activation second moment q^l"));
+    assert_non_null(strstr(h, "Correlation of two inputs c^l"));
     check_shared_hists(h, "activation");
     check_shared_hists(h, "gradient");
     /* the std chart: a log axis ticked at powers of ten, a swatch per line */
@@ -511,6 +523,78 @@ static void test_report_files(void **state) {
     free(dir);
     free(base);
     free_fixture(fx);
+}
+
+/* The section on its own (probe_html.h): a report of 20 layers with at
+ * most 12 histograms, then one without layers. */
+static char *section(const nninit_probe_report *r, const cli_probe_section_opts *o) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    cli_probe_section(f, r, o);
+    assert_int_equal(fclose(f), 0);
+    return buf;
+}
+
+static void test_probe_section(void **state) {
+    (void)state;
+    enum { L = 20 };
+    nninit_probe_layer *ys = calloc(L, sizeof *ys);
+    assert_non_null(ys);
+    for (int l = 0; l < L; l++) {
+        ys[l].index = l;
+        ys[l].width = 16;
+        ys[l].act = NNINIT_ACT_RELU;
+        ys[l].post_std = ys[l].grad_std = ys[l].q_meas = 1;
+        ys[l].q_pred = l == 3 ? NAN : 1;
+        ys[l].hist_lo = ys[l].grad_hist_lo = -1;
+        ys[l].hist_hi = ys[l].grad_hist_hi = 1;
+        ys[l].hist[0] = ys[l].grad_hist[0] = ys[l].hist[7] = ys[l].grad_hist[7] = 0.5;
+    }
+    ys[L - 1].grad_std = NAN; /* no gradient histogram */
+    nninit_probe_report r = {0};
+    r.n_layers = L;
+    r.layers = ys;
+    r.hist_shared_lo = r.grad_shared_lo = NAN; /* no shared range: each on its own */
+    r.loss = NAN;
+    cli_probe_section_opts o = {3, NULL, 8, 12, 0, CLI_PROBE_TABLE_SHOWN};
+    char *h = section(&r, &o);
+    assert_non_null(strstr(h, "<p class=\"note\">20 layers &middot; loss at init NaN</p>"));
+    assert_null(strstr(h, "nan"));
+    assert_null(strstr(h, "<h3>Findings</h3>")); /* none */
+    assert_non_null(strstr(h, "<h3>By depth</h3>"));
+    assert_non_null(strstr(h, "<h3>Layers</h3>\n<table class=\"layers\">"));
+    assert_int_equal(count_str(h, "<tr><td>"), L);
+    assert_int_equal(count_str(h, "data-kind=\"chart\""), 3);
+    assert_non_null(strstr(h, "12 of the 20 layers, evenly spaced"));
+    assert_non_null(strstr(h, "Each layer on its own x-axis (the report has no range for the whole network)"));
+    assert_int_equal(count_str(h, "data-bins=\"8\""), 12 + 11);
+    assert_int_equal(count_str(h, "data-axis=\"layer\""), 12 + 11);
+    /* layers 1..20 picked evenly, the first and the last among them */
+    static const int want[12] = {1, 3, 4, 6, 8, 10, 11, 13, 15, 17, 18, 20};
+    const char *p = h;
+    for (int k = 0; k < 12; k++) {
+        p = strstr(p, "data-series=\"activation\" data-layer=\"");
+        assert_non_null(p);
+        p += strlen("data-series=\"activation\" data-layer=\"");
+        assert_int_equal(atoi(p), want[k]);
+    }
+    assert_null(strstr(h, "data-series=\"gradient\" data-layer=\"20\""));
+    free(h);
+
+    o = (cli_probe_section_opts){2, "Probe: <none>", 8, 0, 0, CLI_PROBE_TABLE_NONE};
+    r.layers = NULL;
+    r.n_findings = 1;
+    r.findings[0].kind = NNINIT_FINDING_HEALTHY;
+    snprintf(r.findings[0].text, sizeof r.findings[0].text, "healthy");
+    h = section(&r, &o);
+    assert_non_null(strstr(h, "<h1>Probe: &lt;none&gt;</h1>"));
+    assert_non_null(strstr(h, "<div class=\"finding healthy\"><b>healthy</b></div>"));
+    assert_null(strstr(h, "<svg"));
+    assert_null(strstr(h, "<table"));
+    free(h);
+    free(ys);
 }
 
 static void test_empty_and_no_ctx(void **state) {
@@ -825,6 +909,7 @@ static void test_report_dir_swap(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_files),
+        cmocka_unit_test(test_probe_section),
         cmocka_unit_test(test_empty_and_no_ctx),
         cmocka_unit_test(test_unwritable),
         cmocka_unit_test(test_tmp_pattern),

@@ -31,7 +31,7 @@ INIT = "normal(std=0.01)"
 SHOT = (1280, 2400)
 
 # tools/util/probe_html.c: activation and gradient histogram colours, q predicted.
-ACT, GRAD, PRED = (0x1F, 0x77, 0xB4), (0xD6, 0x27, 0x28), (0xFF, 0x7F, 0x0E)
+ACT, GRAD, PRED = (0x1F, 0x77, 0xB4), (0x8C, 0x56, 0x4B), (0xFF, 0x7F, 0x0E)
 
 # A log axis spanning decades: a power of ten, "0.1", "1", "10", "100" or "1e-4", "1e3".
 POW10 = re.compile(r"^(0\.1|1|10|100|1e-?[1-9][0-9]*)$")
@@ -90,6 +90,50 @@ class Page(html.parser.HTMLParser):
         found = [s for s in self.charts() if title_part in s["attrs"].get("aria-label", "")]
         assert len(found) == 1, title_part
         return found[0]
+
+
+class Section(html.parser.HTMLParser):
+    """The probe's section (tools/util/probe_html.h): how many there are,
+    the headings inside, the layer table's rows."""
+
+    def __init__(self):
+        super().__init__()
+        self.sections, self.headings, self.rows, self.findings = 0, [], 0, 0
+        self._depth = 0  # inside <div class="probe">: nesting of divs
+        self._h = None
+        self._table = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        cls = (a.get("class") or "").split()
+        if tag == "div":
+            if "probe" in cls:
+                self.sections += 1
+                self._depth = 1
+            elif self._depth:
+                self._depth += 1
+                self.findings += "finding" in cls
+        elif not self._depth:
+            return
+        elif re.fullmatch(r"h[1-6]", tag):
+            self._h = []
+        elif tag == "table" and "layers" in cls:
+            self._table = True
+        elif tag == "tr" and self._table:
+            self.rows += 1
+
+    def handle_data(self, data):
+        if self._h is not None:
+            self._h.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "div" and self._depth:
+            self._depth -= 1
+        elif re.fullmatch(r"h[1-6]", tag) and self._h is not None:
+            self.headings.append("".join(self._h))
+            self._h = None
+        elif tag == "table":
+            self._table = False
 
 
 def probe_page(path, *extra):
@@ -201,6 +245,18 @@ class ProbeHtml(unittest.TestCase):
                 self.assertGreaterEqual(float(s["x2"]) - float(s["x1"]), 16, "a visible line segment")
                 dashed += "stroke-dasharray" in s
         self.assertGreaterEqual(dashed, 2, "predictions are dashed, in the legend too")
+
+    def test_section(self):
+        # one section, as the lab's report shows for each probe: every part, the table with a row per layer
+        self.assertEqual(self.shared_run.returncode, 0, self.shared_run.stderr)
+        s = Section()
+        with open(self.shared_path) as f:
+            s.feed(f.read())
+        self.assertEqual(s.sections, 1)
+        self.assertEqual(s.headings, ["Findings", "By depth", "Layers", "Activation histograms",
+                                      "Gradient histograms (dL/d pre-activation)"])
+        self.assertGreaterEqual(s.findings, 1)
+        self.assertEqual(s.rows, 1 + LAYERS)
 
     def test_rendered(self):
         if not os.path.exists(CHROMIUM):

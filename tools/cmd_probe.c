@@ -441,7 +441,7 @@ int cmd_probe(int argc, char **argv) {
     } else {
         print_table(stdout, &rep, &o, wide);
     }
-    if (html && nninit__probe_html_ex(html, &rep, atext, &o, per_layer_axes)) {
+    if (html && cli_probe_html(html, &rep, atext, &o, per_layer_axes)) {
         fprintf(stderr, "nninit probe: cannot write '%s': %s\n", html, strerror(errno));
         rc = CLI_EXIT_FAIL;
     } else if (html && !json) {

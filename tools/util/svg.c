@@ -184,10 +184,12 @@ void svg_axis_inner(svg_axis *a, double lo, double hi, double margin, double wid
 /* ---- line chart --------------------------------------------------------------- */
 
 static double at(const double *p, size_t stride, int i) { return *(const double *)((const char *)p + (size_t)i * stride); }
+/* x NULL: the points are at 1..n (layer numbers). */
+static double at_x(const svg_line *l, int i) { return l->x ? at(l->x, l->stride, i) : i + 1; }
 
 /* Point i of l in plot coordinates (y as log10 on log axes); 0 if not drawable. */
 static int point(const svg_line *l, int i, int logy, double *x, double *y) {
-    *x = at(l->x, l->stride, i);
+    *x = at_x(l, i);
     *y = at(l->y, l->stride, i);
     if (logy) *y = *y > 0 ? log10(*y) : NAN;
     return isfinite(*x) && isfinite(*y);
@@ -206,7 +208,7 @@ static extent data_extent(const svg_line *ls, int nl, int logy) {
     double x, y;
     for (int k = 0; k < nl; k++)
         for (int i = 0; i < ls[k].n; i++) {
-            if (logy && isfinite(at(ls[k].x, ls[k].stride, i)) && at(ls[k].y, ls[k].stride, i) <= 0) e.hidden++;
+            if (logy && isfinite(at_x(&ls[k], i)) && at(ls[k].y, ls[k].stride, i) <= 0) e.hidden++;
             if (point(&ls[k], i, logy, &x, &y)) {
                 e.xint &= x == floor(x);
                 e.xlo = fmin(e.xlo, x);

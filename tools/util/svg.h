@@ -58,7 +58,7 @@ void svg_axis_inner(svg_axis *a, double lo, double hi, double margin, double wid
 
 typedef struct {
     const char *label;
-    const double *x, *y; /* point i at (char *)x + i * stride */
+    const double *x, *y; /* point i at (char *)x + i * stride; x NULL: at x = i + 1 */
     size_t stride;
     int n;
     const char *color;
