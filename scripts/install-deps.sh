@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages nninit needs to build and test, if missing.
-# Used by `make demo` and `make check`; safe to run again.
+# Used by `make demo`, `make check`, `make check-clang` and `make fuzz`; safe
+# to run again. clang-14 is Debian 12's clang; libclang-rt-14-dev holds its
+# sanitizer and libFuzzer runtimes, which clang-14 only recommends (and
+# recommends are not installed here).
 set -euo pipefail
-pkgs=(cmake make gcc pkgconf libcmocka-dev liblapacke-dev libopenblas-dev libcjson-dev zlib1g-dev
+pkgs=(cmake make gcc clang-14 libclang-rt-14-dev pkgconf libcmocka-dev liblapacke-dev libopenblas-dev libcjson-dev zlib1g-dev
       dataset-fashion-mnist
       python3 python3-numpy python3-scipy python3-torch chromium)
 missing=()

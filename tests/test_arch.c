@@ -369,6 +369,11 @@ static void test_shape_errors(void **state) {
     text_fails("1x28x28 -> conv 5 3 g2", "at 12", "groups 2 must divide the 1 input channels");
     text_fails("4x28x28 -> conv 5 3 g2", "at 12", "groups 2 must divide the 5 output channels");
     text_fails("1x28x28 -> conv 5 3 p2", "at 12", "pad 2 is more than half the 3x3 kernel");
+    /* Found by fuzz_arch: 2 * pad overflowed int (undefined behaviour), and
+     * p2147483645 was accepted with an output of 2^32 x 2^32 whose size
+     * wrapped to 0 (fuzz/regressions/fuzz_arch/). */
+    text_fails("4x8x8 -> conv 8 3 p2147483647", "at 10", "pad 2147483647 is more than half the 3x3 kernel");
+    text_fails("4x8x8 -> conv 8 3 p2147483645", "at 10", "pad 2147483645 is more than half the 3x3 kernel");
     text_fails("1x2x2 -> conv 5 3", "at 10", "the 3x3 kernel is larger than the padded input 2x2");
     text_fails("1x8x8 -> [conv 4 3] x4", "at 11 (repeat 4 of 4)", "larger than the padded input 2x2");
     text_fails("784 -> res dense 128", "at 8", "res dense 128 does not match its input's 784 features");

@@ -328,6 +328,24 @@ static void test_truncated(void **state) {
     buf[len - 8] ^= 0xff; /* the trailer's CRC-32 */
     write_raw(tmp("cut.gz"), buf, len);
     images_fail(tmp("cut.gz"), "corrupt gzip stream (incorrect data check) while reading");
+    /* Found by fuzz_idx: a valid labels file with its gzip trailer cut (3 of
+     * its 8 bytes missing) loaded without error (gzread never said), and a
+     * file cut inside its deflate data could stop early, without error, with
+     * exactly the declared count (fuzz/regressions/fuzz_idx/). Both are cut
+     * files: the stream must reach its end, CRC checked. */
+    unsigned char lab10[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    write_labels(tmp("lab.gz"), NNINIT_IDX_MAGIC_LABELS, 10, lab10, 10);
+    f = fopen(tmp("lab.gz"), "rb");
+    assert_non_null(f);
+    len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    write_raw(tmp("cut.gz"), buf, len - 3);
+    labels_fail(tmp("cut.gz"), "truncated");
+    char reg[512];
+    snprintf(reg, sizeof reg, "%s/fuzz/regressions/fuzz_idx/gzip-cut-in-deflate-labels-accepted", NNINIT_SOURCE_DIR);
+    labels_fail(reg, "");
+    snprintf(reg, sizeof reg, "%s/fuzz/regressions/fuzz_idx/gzip-cut-in-deflate-images-accepted", NNINIT_SOURCE_DIR);
+    images_fail(reg, "");
     /* A header that declares ~1.5 GB over a few bytes: refused before any
      * data is inflated, by the gzip trailer's size. */
     write_images(tmp("img.gz"), NNINIT_IDX_MAGIC_IMAGES, 2000000, 28, 28, 1000);

@@ -36,9 +36,37 @@ static nninit_status io_err(const char *path, const char *fmt, ...) {
     return nninit__err(NNINIT_ERR_IO, "%s: %s", path, msg);
 }
 
+/* A gzip reader on inflate() itself: every member must reach its end (CRC
+ * and length checked by inflate); bytes after a member that do not start
+ * another are ignored (as gzread does). Not gzread: it reports a file cut
+ * short as complete (no error when the cut is in the trailer, and it can
+ * stop early, without an error, when the cut is in the deflate data). */
+typedef struct {
+    FILE *f;
+    z_stream z;
+    int eof, ended, cut; /* fread at the end; stream ended; input ran out first */
+    unsigned char in[1 << 16];
+} gzr;
+
+static void gzr_close(gzr *r) {
+    if (!r) return;
+    inflateEnd(&r->z);
+    fclose(r->f);
+    free(r);
+}
+
+static void gzr_fill(gzr *r) {
+    if (r->eof) return;
+    memmove(r->in, r->z.next_in, r->z.avail_in);
+    size_t n = fread(r->in + r->z.avail_in, 1, sizeof r->in - r->z.avail_in, r->f);
+    if (n == 0) r->eof = 1;
+    r->z.next_in = r->in;
+    r->z.avail_in += (unsigned)n;
+}
+
 /* Opens path for gzip reading, after checking that it exists, is readable,
  * is not empty and starts with the gzip magic 1f 8b (RFC 1952). */
-static nninit_status gz_open(const char *path, gzFile *out, uint32_t *isize) {
+static nninit_status gz_open(const char *path, gzr **out, uint32_t *isize) {
     FILE *f = fopen(path, "rb");
     if (!f) return io_err(path, "cannot open: %s", strerror(errno));
     unsigned char m[2] = {0, 0}, t[4] = {0, 0, 0, 0};
@@ -48,39 +76,55 @@ static nninit_status gz_open(const char *path, gzFile *out, uint32_t *isize) {
     *isize = 0;
     if (!err && got == 2 && fseek(f, -4, SEEK_END) == 0 && fread(t, 1, 4, f) == 4)
         *isize = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
-    fclose(f);
-    if (err) return io_err(path, "cannot read: %s", strerror(err));
-    if (got == 0) return io_err(path, "empty file (0 bytes); expected a gzipped IDX file");
-    if (got < 2 || m[0] != 0x1f || m[1] != 0x8b)
+    if (err) { fclose(f); return io_err(path, "cannot read: %s", strerror(err)); }
+    if (got == 0) { fclose(f); return io_err(path, "empty file (0 bytes); expected a gzipped IDX file"); }
+    if (got < 2 || m[0] != 0x1f || m[1] != 0x8b) {
+        fclose(f);
         return io_err(path, "not a gzip file (it starts with 0x%02x 0x%02x, gzip with 0x1f 0x8b); expected a gzipped "
                             "IDX file (.gz)",
                       m[0], m[1]);
-    gzFile gz = gzopen(path, "rb");
-    if (!gz) return io_err(path, "cannot open: %s", errno ? strerror(errno) : "zlib could not allocate its state");
-    gzbuffer(gz, 1u << 17);
-    *out = gz;
+    }
+    gzr *r = calloc(1, sizeof *r);
+    if (!r || fseek(f, 0, SEEK_SET) != 0 || inflateInit2(&r->z, 15 + 16) != Z_OK) {
+        free(r);
+        fclose(f);
+        return io_err(path, "cannot open: zlib could not allocate its state");
+    }
+    r->f = f;
+    r->z.next_in = r->in;
+    *out = r;
     return NNINIT_OK;
 }
 
-/* Reads up to want bytes; *got is what arrived. A zlib failure (a corrupt
- * or cut gzip stream) is an error naming what was expected. */
-static nninit_status gz_read(gzFile gz, const char *path, void *buf, size_t want, size_t *got, const char *what) {
+/* Reads up to want bytes; *got is what arrived. A corrupt or cut gzip
+ * stream is an error naming what was expected. */
+static nninit_status gz_read(gzr *r, const char *path, void *buf, size_t want, size_t *got, const char *what) {
     *got = 0;
-    while (*got < want) {
+    while (*got < want && !r->ended) {
+        if (r->z.avail_in == 0) gzr_fill(r);
         size_t chunk = want - *got;
         if (chunk > (1u << 30)) chunk = 1u << 30;
-        int r = gzread(gz, (unsigned char *)buf + *got, (unsigned)chunk);
-        if (r < 0) {
-            int zerr;
-            const char *zmsg = gzerror(gz, &zerr);
-            size_t plen = strlen(path);
-            if (!zmsg) zmsg = "zlib error";
-            if (strncmp(zmsg, path, plen) == 0 && zmsg[plen] == ':') zmsg += plen + 1 + (zmsg[plen + 1] == ' ');
-            return nninit__err(NNINIT_ERR_IO, "%s: corrupt gzip stream (%s) while reading %s", path, zmsg, what);
+        r->z.next_out = (unsigned char *)buf + *got;
+        r->z.avail_out = (unsigned)chunk;
+        int ret = inflate(&r->z, Z_NO_FLUSH);
+        *got += chunk - r->z.avail_out;
+        if (ret == Z_STREAM_END) { /* another member, or the end */
+            if (r->z.avail_in < 2) gzr_fill(r);
+            if (r->z.avail_in >= 2 && r->z.next_in[0] == 0x1f && r->z.next_in[1] == 0x8b)
+                inflateReset(&r->z);
+            else
+                r->ended = 1;
+        } else if (ret == Z_BUF_ERROR && r->z.avail_in == 0 && r->eof) {
+            r->cut = 1; /* a short read: the caller names what is missing */
+            break;
+        } else if (ret != Z_OK && ret != Z_BUF_ERROR) {
+            return nninit__err(NNINIT_ERR_IO, "%s: corrupt gzip stream (%s) while reading %s", path,
+                               r->z.msg ? r->z.msg : "zlib error", what);
         }
-        if (r == 0) break;
-        *got += (size_t)r;
     }
+    if (r->cut && *got == 0) /* everything declared arrived, but not the stream's end */
+        return nninit__err(NNINIT_ERR_IO, "%s: truncated: the gzip stream is cut short (no end, no CRC) after %s", path,
+                           what);
     return NNINIT_OK;
 }
 
@@ -97,7 +141,7 @@ static uint32_t be32(const unsigned char *b) {
 static nninit_status idx_read(const char *path, uint32_t magic, int ndim, const int *expect, int *dims,
                               unsigned char **data) {
     const char *kind = magic == NNINIT_IDX_MAGIC_IMAGES ? "image" : "label";
-    gzFile gz = NULL;
+    gzr *gz = NULL;
     unsigned char hdr[4 + 4 * 3];
     size_t got, hlen = 4 + 4 * (size_t)ndim;
     uint32_t isize = 0;
@@ -193,11 +237,11 @@ static nninit_status idx_read(const char *path, uint32_t magic, int ndim, const 
                          path, total, kind);
         goto fail;
     }
-    gzclose_r(gz);
+    gzr_close(gz);
     *data = buf;
     return NNINIT_OK;
 fail:
-    gzclose_r(gz);
+    gzr_close(gz);
     return st;
 }
 

@@ -144,7 +144,7 @@ static nninit_status shape_step(build *b, nninit_layer_spec *L, int inferred_wid
             return fail(where, "groups %d must divide the %d input channels", L->groups, b->c);
         if (L->units % L->groups != 0)
             return fail(where, "groups %d must divide the %d output channels", L->groups, L->units);
-        if (2 * L->pad > L->kh || 2 * L->pad > L->kw)
+        if (L->pad > L->kh / 2 || L->pad > L->kw / 2)
             return fail(where, "pad %d is more than half the %dx%d kernel", L->pad, L->kh, L->kw);
         int64_t hp = (int64_t)b->h + 2 * (int64_t)L->pad, wp = (int64_t)b->w + 2 * (int64_t)L->pad;
         if (hp < L->kh || wp < L->kw)

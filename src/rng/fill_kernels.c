@@ -13,21 +13,36 @@
  *   uses Philox((i_lo, i_hi, k, TRUNC), key).
  */
 #include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 #include "rng/philox.h"
 #include "rng/transform.h"
 
-/* fma() is correctly rounded whether libm computes it or the CPU does, so a
- * clone compiled for FMA hardware gives the same bits as the portable one;
- * the clone only removes a libm call per fma. Chosen at load time (ifunc). */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
-#if __has_attribute(target_clones) && !defined(NNINIT_NO_CLONES)
-#define NNINIT_FMA_CLONES __attribute__((target_clones("fma", "default")))
-#endif
-#endif
-#ifndef NNINIT_FMA_CLONES
-#define NNINIT_FMA_CLONES
+/* ---- two builds of each kernel, one table each -------------------------
+ * fma() is correctly rounded whether libm computes it or the CPU does, so a
+ * kernel compiled for FMA hardware gives the same bits as the portable one;
+ * it only saves a libm call per fma (about ten per normal value). Each kernel
+ * below is a forced-inline body (NNINIT_INLINE, as are the transforms of
+ * transform.h); KERNEL_SET stamps out wrappers compiled once as they are and
+ * once with target("fma"), and the entry points at the end call through the
+ * table that __builtin_cpu_supports("fma") chooses at first use.
+ * NNINIT_FILL_KERNEL=portable in the environment forces the portable table
+ * (to check on FMA hardware that both give the same bits); building with
+ * -DNNINIT_NO_FMA_SET leaves the portable one alone.
+ *
+ * Not target_clones, which this file used before: clang before 18 names the
+ * dispatching ifunc "f.ifunc" and defines no symbol "f", so a caller in
+ * another file that sees the plain declaration (src/init/fill.c) fails to
+ * link, "undefined reference to nninit__fill_normal" (llvm-project PR 71706
+ * gave the ifunc the plain name, in clang 18). Visibility is not the cause:
+ * the clones are hidden either way. An ifunc also needs a loader that runs
+ * resolvers (musl's does not). A table works with any compiler and costs one
+ * indirect call per range. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(NNINIT_NO_FMA_SET)
+#define NNINIT_HAVE_FMA_SET 1
 #endif
 
 #define CHUNK 256 /* values staged in f32 before conversion to bf16 / f16 */
@@ -58,8 +73,7 @@ static void run_f32(gen_f32_fn gen, const uint32_t key[2], const void *par, nnin
 typedef struct { float lo, width, hi; } unif_f32_par;
 
 /* v = fma(u, hi - lo, lo), capped at hi: u in [0, 1), so v in [lo, hi]. */
-NNINIT_FMA_CLONES
-static void gen_uniform_f32(const uint32_t key[2], const void *vp, int64_t begin, int64_t end, float *out) {
+NNINIT_INLINE void gen_uniform_f32(const uint32_t key[2], const void *vp, int64_t begin, int64_t end, float *out) {
     const unif_f32_par *p = vp;
     for (int64_t i = begin; i < end;) {
         uint32_t w[4];
@@ -70,9 +84,8 @@ static void gen_uniform_f32(const uint32_t key[2], const void *vp, int64_t begin
     }
 }
 
-NNINIT_FMA_CLONES
-void nninit__fill_uniform(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin,
-                          int64_t end, void *out) {
+NNINIT_INLINE void fill_uniform(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin,
+                                int64_t end, void *out, gen_f32_fn gen) {
     if (d == NNINIT_F64) {
         double *o = out, width = hi - lo;
         for (int64_t i = begin; i < end;) {
@@ -84,14 +97,13 @@ void nninit__fill_uniform(const uint32_t key[2], nninit_dtype d, double lo, doub
         return;
     }
     unif_f32_par p = {(float)lo, (float)(hi - lo), (float)hi};
-    run_f32(gen_uniform_f32, key, &p, d, begin, end, out);
+    run_f32(gen, key, &p, d, begin, end, out);
 }
 
 /* ---- normal ------------------------------------------------------------- */
 typedef struct { float mean, std; } norm_f32_par;
 
-NNINIT_FMA_CLONES
-static void gen_normal_f32(const uint32_t key[2], const void *vp, int64_t begin, int64_t end, float *out) {
+NNINIT_INLINE void gen_normal_f32(const uint32_t key[2], const void *vp, int64_t begin, int64_t end, float *out) {
     const norm_f32_par *p = vp;
     for (int64_t i = begin; i < end;) {
         uint32_t w[4];
@@ -103,9 +115,8 @@ static void gen_normal_f32(const uint32_t key[2], const void *vp, int64_t begin,
     }
 }
 
-NNINIT_FMA_CLONES
-void nninit__fill_normal(const uint32_t key[2], nninit_dtype d, double mean, double std, int64_t begin,
-                         int64_t end, void *out) {
+NNINIT_INLINE void fill_normal(const uint32_t key[2], nninit_dtype d, double mean, double std, int64_t begin,
+                               int64_t end, void *out, gen_f32_fn gen) {
     if (d == NNINIT_F64) {
         double *o = out;
         for (int64_t i = begin; i < end;) {
@@ -118,15 +129,7 @@ void nninit__fill_normal(const uint32_t key[2], nninit_dtype d, double mean, dou
         return;
     }
     norm_f32_par p = {(float)mean, (float)std};
-    run_f32(gen_normal_f32, key, &p, d, begin, end, out);
-}
-
-void nninit__std_normal_f32(const uint32_t key[2], int64_t begin, int64_t end, float *out) {
-    nninit__fill_normal(key, NNINIT_F32, 0.0, 1.0, begin, end, out);
-}
-
-void nninit__std_normal_f64(const uint32_t key[2], int64_t begin, int64_t end, double *out) {
-    nninit__fill_normal(key, NNINIT_F64, 0.0, 1.0, begin, end, out);
+    run_f32(gen, key, &p, d, begin, end, out);
 }
 
 /* ---- truncated normal ----------------------------------------------------
@@ -148,11 +151,10 @@ void nninit__std_normal_f64(const uint32_t key[2], int64_t begin, int64_t end, d
  * put a value outside the bounds, and nothing is clamped. */
 #define TRUNC_MAX_ATTEMPTS 128
 
-static inline double trunc_uniform(double za, double zb, double u) { return fma(u, zb - za, za); }
+NNINIT_INLINE double trunc_uniform(double za, double zb, double u) { return fma(u, zb - za, za); }
 
-NNINIT_FMA_CLONES
-double nninit__trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std, double za, double zb,
-                               double va, double vb) {
+NNINIT_INLINE double trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std, double za,
+                                    double zb, double va, double vb) {
     int mirror = zb <= 0.0;
     double a = mirror ? -zb : za, b = mirror ? -za : zb; /* now b > 0 */
     int mode;                                            /* 0 normal, 1 uniform straddle, 2 uniform tail, 3 exp */
@@ -212,9 +214,107 @@ double nninit__trunc_normal_at(const uint32_t key[2], int64_t i, double mean, do
     return isfinite(va) ? va : vb;
 }
 
+NNINIT_INLINE void fill_trunc_normal(const uint32_t key[2], nninit_dtype d, const nninit__plan *p, int64_t begin,
+                                     int64_t end, void *out) {
+    for (int64_t i = begin; i < end; i++)
+        nninit__store_f64(d, out, i - begin, trunc_normal_at(key, i, p->mean, p->std, p->za, p->zb, p->va, p->vb));
+}
+
+/* ---- the tables ---------------------------------------------------------- */
+typedef struct {
+    void (*uniform)(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin, int64_t end,
+                    void *out);
+    void (*normal)(const uint32_t key[2], nninit_dtype d, double mean, double std, int64_t begin, int64_t end,
+                   void *out);
+    void (*trunc_normal)(const uint32_t key[2], nninit_dtype d, const nninit__plan *p, int64_t begin, int64_t end,
+                         void *out);
+    double (*trunc_normal_at)(const uint32_t key[2], int64_t i, double mean, double std, double za, double zb,
+                              double va, double vb);
+} kernel_set;
+
+/* The set `name`, every wrapper compiled with the attribute ATTR (which the
+ * forced-inline bodies then are too). */
+#define KERNEL_SET(name, ATTR)                                                                                  \
+    ATTR static void name##_gen_uniform_f32(const uint32_t key[2], const void *par, int64_t begin, int64_t end, \
+                                            float *out) {                                                       \
+        gen_uniform_f32(key, par, begin, end, out);                                                             \
+    }                                                                                                           \
+    ATTR static void name##_uniform(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin, \
+                                    int64_t end, void *out) {                                                   \
+        fill_uniform(key, d, lo, hi, begin, end, out, name##_gen_uniform_f32);                                  \
+    }                                                                                                           \
+    ATTR static void name##_gen_normal_f32(const uint32_t key[2], const void *par, int64_t begin, int64_t end,  \
+                                           float *out) {                                                        \
+        gen_normal_f32(key, par, begin, end, out);                                                              \
+    }                                                                                                           \
+    ATTR static void name##_normal(const uint32_t key[2], nninit_dtype d, double mean, double std,              \
+                                   int64_t begin, int64_t end, void *out) {                                     \
+        fill_normal(key, d, mean, std, begin, end, out, name##_gen_normal_f32);                                 \
+    }                                                                                                           \
+    ATTR static void name##_trunc_normal(const uint32_t key[2], nninit_dtype d, const nninit__plan *p,          \
+                                         int64_t begin, int64_t end, void *out) {                               \
+        fill_trunc_normal(key, d, p, begin, end, out);                                                          \
+    }                                                                                                           \
+    ATTR static double name##_trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std,        \
+                                              double za, double zb, double va, double vb) {                     \
+        return trunc_normal_at(key, i, mean, std, za, zb, va, vb);                                              \
+    }                                                                                                           \
+    static const kernel_set name##_set = {name##_uniform, name##_normal, name##_trunc_normal,                   \
+                                          name##_trunc_normal_at}
+
+#define NNINIT_NO_ATTR
+KERNEL_SET(portable, NNINIT_NO_ATTR);
+#ifdef NNINIT_HAVE_FMA_SET
+KERNEL_SET(fma, __attribute__((target("fma"))));
+#endif
+
+static const kernel_set *choose_set(void) {
+#ifdef NNINIT_HAVE_FMA_SET
+    const char *env = getenv("NNINIT_FILL_KERNEL");
+    if (env && strcmp(env, "portable") == 0) return &portable_set;
+    __builtin_cpu_init(); /* idempotent; needed if called before constructors run */
+    if (__builtin_cpu_supports("fma")) return &fma_set;
+#endif
+    return &portable_set;
+}
+
+/* Chosen once. Threads racing on the first call all store the same pointer to
+ * a constant table, so relaxed order is enough. */
+static const kernel_set *kernels(void) {
+    static _Atomic(const kernel_set *) chosen;
+    const kernel_set *k = atomic_load_explicit(&chosen, memory_order_relaxed);
+    if (!k) {
+        k = choose_set();
+        atomic_store_explicit(&chosen, k, memory_order_relaxed);
+    }
+    return k;
+}
+
+/* ---- entry points (src/internal.h) ---------------------------------------- */
+void nninit__fill_uniform(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin,
+                          int64_t end, void *out) {
+    kernels()->uniform(key, d, lo, hi, begin, end, out);
+}
+
+void nninit__fill_normal(const uint32_t key[2], nninit_dtype d, double mean, double std, int64_t begin,
+                         int64_t end, void *out) {
+    kernels()->normal(key, d, mean, std, begin, end, out);
+}
+
+void nninit__std_normal_f32(const uint32_t key[2], int64_t begin, int64_t end, float *out) {
+    nninit__fill_normal(key, NNINIT_F32, 0.0, 1.0, begin, end, out);
+}
+
+void nninit__std_normal_f64(const uint32_t key[2], int64_t begin, int64_t end, double *out) {
+    nninit__fill_normal(key, NNINIT_F64, 0.0, 1.0, begin, end, out);
+}
+
 void nninit__fill_trunc_normal(const uint32_t key[2], nninit_dtype d, const nninit__plan *p, int64_t begin,
                                int64_t end, void *out) {
-    for (int64_t i = begin; i < end; i++)
-        nninit__store_f64(d, out, i - begin,
-                          nninit__trunc_normal_at(key, i, p->mean, p->std, p->za, p->zb, p->va, p->vb));
+    kernels()->trunc_normal(key, d, p, begin, end, out);
+}
+
+double nninit__trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std, double za, double zb,
+                               double va, double vb) {
+    return kernels()->trunc_normal_at(key, i, mean, std, za, zb, va, vb);
 }

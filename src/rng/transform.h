@@ -3,7 +3,12 @@
  * Every function here is the reference a SIMD kernel must reproduce bit for
  * bit, so each uses only IEEE operations that vector units have with identical
  * rounding: +, -, *, /, sqrt, fma (always explicit; the library is built with
- * -ffp-contract=off), integer shifts and selects. No libm call, no table.
+ * -ffp-contract=off), integer shifts and selects. No table, and of libm only
+ * fma, fmaf, sqrt and sqrtf, which IEEE 754 requires to be correctly rounded,
+ * so their bits do not depend on who computes them: fma and fmaf are libm
+ * calls unless compiled for FMA hardware (fill_kernels.c builds both ways);
+ * sqrt and sqrtf compile to the instruction, with a libm call kept only for
+ * errno on a negative argument, which these never pass.
  * docs/RNG.md states the mappings; tests/test_rng.c measures the accuracy of
  * the log and sincos below against libm.
  */
@@ -14,8 +19,8 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Forced inline, so that the FMA clones of the kernels (fill_kernels.c)
- * contain these bodies and use the fma instruction rather than a libm call. */
+/* Forced inline, so that the FMA build of the kernels (fill_kernels.c)
+ * contains these bodies and uses the fma instruction rather than a libm call. */
 #if defined(__GNUC__)
 #define NNINIT_INLINE static inline __attribute__((always_inline))
 #else
