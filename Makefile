@@ -10,7 +10,7 @@ DESTDIR ?=
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DNNINIT_WERROR=ON
 
-.PHONY: all deps build demo tour check check-clang sanitize fuzz fuzz-smoke install bench bench-train clean
+.PHONY: all deps build demo tour check check-clang sanitize fuzz fuzz-smoke format install bench bench-train clean
 
 all: build
 
@@ -74,6 +74,10 @@ fuzz: deps
 
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=10
+
+# Every .c and .h in the tree's style (.clang-format).
+format:
+	clang-format-14 -i $$(git ls-files '*.c' '*.h')
 
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)

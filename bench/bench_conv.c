@@ -73,10 +73,8 @@ static void report(const char *what, const char *shape, double flops, double sec
     if (json)
         printf("{\"case\":\"%s\",\"shape\":\"%s\",\"seconds\":%.6g,\"gflops\":%.4g,\"of_sgemm\":%.4g}\n", what, shape,
                sec, gf, ref > 0 ? gf / ref : 0.0);
-    else if (ref > 0)
-        printf("| %s | %s | %.3f ms | %.1f | %.0f%% |\n", what, shape, sec * 1e3, gf, 100.0 * gf / ref);
-    else
-        printf("| %s | %s | %.3f ms | %.1f | |\n", what, shape, sec * 1e3, gf);
+    else if (ref > 0) printf("| %s | %s | %.3f ms | %.1f | %.0f%% |\n", what, shape, sec * 1e3, gf, 100.0 * gf / ref);
+    else printf("| %s | %s | %.3f ms | %.1f | |\n", what, shape, sec * 1e3, gf);
 }
 
 /* ---- sgemm references ------------------------------------------------------ */
@@ -87,16 +85,16 @@ static double time_sgemm(int ta, int tb, int m, int n, int k, int reps) {
     int lda = ta ? m : k, ldb = tb ? k : n;
     /* at least ~0.2 s of calls per timing for the small shapes */
     double one = now_s();
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda,
-                b, ldb, 0.0f, c, n);
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b,
+                ldb, 0.0f, c, n);
     one = now_s() - one;
     int inner = one > 0.02 ? 1 : (int)(0.02 / (one > 1e-7 ? one : 1e-7)) + 1;
     double best = INFINITY;
     for (int r = 0; r < reps; r++) {
         double t = now_s();
         for (int i = 0; i < inner; i++)
-            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f,
-                        a, lda, b, ldb, 0.0f, c, n);
+            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
+                        lda, b, ldb, 0.0f, c, n);
         t = (now_s() - t) / inner;
         if (t < best) best = t;
     }
@@ -169,8 +167,7 @@ static void bench_kernel(const char *name, const nninit__conv_geom *g, int batch
 static int bench_net(const char *text, int batch, int reps, double ref) {
     nninit_arch *a = malloc(sizeof *a);
     nninit_net *net = NULL;
-    if (!a || nninit_arch_parse(text, a) ||
-        nninit_net_create(a, batch, NULL, 1, &net)) {
+    if (!a || nninit_arch_parse(text, a) || nninit_net_create(a, batch, NULL, 1, &net)) {
         fprintf(stderr, "bench_conv: %s: %s\n", text, nninit_last_error());
         free(a);
         return 1;
@@ -327,8 +324,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--arch") && i + 1 < argc) arch = argv[++i];
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else {
-            fprintf(stderr, "usage: bench_conv [--reps N] [--batch B] [--arch TEXT] [--only sgemm|kernel|net] [--json]\n"
-                            "       bench_conv --check\n");
+            fprintf(stderr,
+                    "usage: bench_conv [--reps N] [--batch B] [--arch TEXT] [--only sgemm|kernel|net] [--json]\n"
+                    "       bench_conv --check\n");
             return 2;
         }
     }

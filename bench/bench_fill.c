@@ -26,34 +26,29 @@
 #include <string.h>
 #include <time.h>
 
-static double now_s(void)
-{
+static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void usage(FILE *f)
-{
+static void usage(FILE *f) {
     fprintf(f, "usage: bench_fill [--n LOG2] [--reps N] [--json] [N]\n"
                "  --n LOG2   fill 2^LOG2 f32 elements (default 26, 1..30)\n"
                "  --reps N   timed repetitions after one warm-up; the best is kept (default 5)\n"
                "  --json     one JSON object per scheme per line\n");
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
+static int parse_long(const char *s, long lo, long hi, long *out) {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
+    if (errno || end == s || *end != '\0' || v < lo || v > hi) return -1;
     *out = v;
     return 0;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     long log2n = 26, reps = 5;
     int json = 0;
 
@@ -128,13 +123,11 @@ int main(int argc, char **argv)
             nninit_status st = nninit_fill(&cases[c].spec, &t, key, buf);
             double dt = now_s() - t0;
             if (st != NNINIT_OK) {
-                fprintf(stderr, "bench_fill: %s: %s: %s\n", cases[c].name, nninit_status_str(st),
-                        nninit_last_error());
+                fprintf(stderr, "bench_fill: %s: %s: %s\n", cases[c].name, nninit_status_str(st), nninit_last_error());
                 rc = 1;
                 goto next;
             }
-            if (r >= 0 && dt < best)
-                best = dt;
+            if (r >= 0 && dt < best) best = dt;
         }
         {
             /* A cheap sanity check that something was written (and a use of
@@ -143,8 +136,8 @@ int main(int argc, char **argv)
             double hi = -lo;
             for (int64_t i = 0; i < n; i += n / 16) {
                 if (!(buf[i] >= lo && buf[i] <= hi)) {
-                    fprintf(stderr, "bench_fill: %s: element %lld = %g out of range\n",
-                            cases[c].name, (long long)i, (double)buf[i]);
+                    fprintf(stderr, "bench_fill: %s: element %lld = %g out of range\n", cases[c].name, (long long)i,
+                            (double)buf[i]);
                     rc = 1;
                 }
             }
@@ -155,8 +148,8 @@ int main(int argc, char **argv)
                    "\"ns_per_elem\":%.4f,\"best_s\":%.6f}\n",
                    cases[c].name, (long long)n, reps, ns, best);
         else
-            printf("nninit %-13s n=2^%ld (%lld x %lld)  best of %ld: %9.6f s  %7.3f ns/elem\n",
-                   cases[c].name, log2n, (long long)rows, (long long)cols, reps, best, ns);
+            printf("nninit %-13s n=2^%ld (%lld x %lld)  best of %ld: %9.6f s  %7.3f ns/elem\n", cases[c].name, log2n,
+                   (long long)rows, (long long)cols, reps, best, ns);
         fflush(stdout);
     next:;
     }

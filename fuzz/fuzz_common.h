@@ -28,14 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A broken invariant: say which, with the library's last error, and abort so
  * that libFuzzer keeps the input. */
-#define FUZZ_CHECK(cond, ...)                                                                                   \
-    do {                                                                                                        \
-        if (!(cond)) {                                                                                          \
-            fprintf(stderr, "fuzz: %s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);                     \
-            fprintf(stderr, __VA_ARGS__);                                                                       \
-            fprintf(stderr, " (last error: %s)\n", nninit_last_error());                                        \
-            abort();                                                                                            \
-        }                                                                                                       \
+#define FUZZ_CHECK(cond, ...)                                                                                          \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "fuzz: %s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);                             \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fprintf(stderr, " (last error: %s)\n", nninit_last_error());                                               \
+            abort();                                                                                                   \
+        }                                                                                                              \
     } while (0)
 
 /* data as a malloc'd C string (the input may hold NULs: the string ends at
@@ -137,9 +137,7 @@ static inline int fuzz_arch_estimate(const nninit_arch *a, fuzz_arch_cost *cost)
             if (cols * oh * ow * 8 > ws) ws = cols * oh * ow * 8; /* im2col of a chunk of examples */
             break;
         }
-        case NNINIT_LAYER_FLATTEN:
-            oc = in, oh = ow = 1, p = 0;
-            break;
+        case NNINIT_LAYER_FLATTEN: oc = in, oh = ow = 1, p = 0; break;
         case NNINIT_LAYER_RESIDUAL:
             if (L->res_kind == NNINIT_LAYER_DENSE) {
                 oc = in, oh = ow = 1;

@@ -104,13 +104,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK((uint32_t)n == dims[0] && (uint32_t)rows == dims[1] && (uint32_t)cols == dims[2],
                    "dims %d x %d x %d", n, rows, cols);
         size_t total = (size_t)n * (size_t)rows * (size_t)cols;
-        for (size_t i = 0; i < total; i++)
-            FUZZ_CHECK(img[i] == (float)content[16 + i] / 255.0f, "image value %zu", i);
+        for (size_t i = 0; i < total; i++) FUZZ_CHECK(img[i] == (float)content[16 + i] / 255.0f, "image value %zu", i);
         free(img);
     } else {
         FUZZ_CHECK(!valid || st == NNINIT_ERR_NOMEM, "a whole IDX3 file refused: %s", nninit_status_str(st));
-        FUZZ_CHECK(img == (float *)(uintptr_t)0x1 && n == -7 && rows == -7 && cols == -7,
-                   "outputs changed on failure");
+        FUZZ_CHECK(img == (float *)(uintptr_t)0x1 && n == -7 && rows == -7 && cols == -7, "outputs changed on failure");
     }
 
     uint8_t *lab = (uint8_t *)(uintptr_t)0x1;

@@ -84,7 +84,8 @@ static void check_npy(const char *path, const char *descr, int ndim, const int64
     size_t hlen = (size_t)buf[8] | (size_t)buf[9] << 8;
     FUZZ_CHECK((10 + hlen) % 64 == 0, "preamble + header = %zu bytes, not a multiple of 64", 10 + hlen);
     FUZZ_CHECK(len >= 10 + hlen && hlen >= 1 && buf[10 + hlen - 1] == '\n', "header does not end in a newline");
-    for (size_t i = 10; i < 10 + hlen - 1; i++) FUZZ_CHECK(buf[i] >= 0x20 && buf[i] < 0x7f, "byte %zu of the header", i);
+    for (size_t i = 10; i < 10 + hlen - 1; i++)
+        FUZZ_CHECK(buf[i] >= 0x20 && buf[i] < 0x7f, "byte %zu of the header", i);
     FUZZ_CHECK(len == 10 + hlen + nbytes, "file is %zu bytes, header %zu + data %zu", len, 10 + hlen, nbytes);
     FUZZ_CHECK(memcmp(buf + 10 + hlen, data, nbytes) == 0, "data differ"); /* little-endian host */
 
@@ -139,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     size_t esize = dt < 4 ? esizes[dt] : 1;
     double want = product * (double)esize;
-    int overflows = want >= 0x1p63; /* past INT64_MAX (and SIZE_MAX): the writer refuses */
+    int overflows = want >= 0x1p63;                       /* past INT64_MAX (and SIZE_MAX): the writer refuses */
     if (!overflows && want > (double)MAX_BYTES) return 0; /* valid but too large to supply */
     size_t nbytes = overflows || want < 1 ? 16 : (size_t)want;
     unsigned char *buf = malloc(nbytes);
@@ -152,8 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int ok = dt < 4 && ndim >= 1 && ndim <= NNINIT_MAX_DIMS && product >= 1 && !overflows && existing != 2;
     if (ndim >= 1 && ndim <= NNINIT_MAX_DIMS)
         for (int i = 0; i < ndim; i++) ok = ok && shape[i] >= 1;
-    FUZZ_CHECK((st == NNINIT_OK) == ok, "npy_write returned %s (dtype %d, ndim %d, existing %d)",
-               nninit_status_str(st), dt, ndim, existing);
+    FUZZ_CHECK((st == NNINIT_OK) == ok, "npy_write returned %s (dtype %d, ndim %d, existing %d)", nninit_status_str(st),
+               dt, ndim, existing);
     if (st == NNINIT_OK) {
         check_npy(path, descrs[dt], ndim, shape, buf, nbytes);
         FUZZ_CHECK(fuzz_dir_entries() == 1, "a temporary file was left behind");

@@ -52,8 +52,7 @@ static void check_fill(const nninit_spec *spec, const nninit_tensor *t, uint64_t
     if (!nninit_scheme_is_elementwise(spec->scheme)) return;
     int64_t begin = (int64_t)(h % (uint64_t)numel), end = begin + (int64_t)((h >> 20) % (uint64_t)(numel - begin)) + 1;
     nninit_status sr = nninit_fill_range(spec, t, key, begin, end, part);
-    FUZZ_CHECK(sr == NNINIT_OK, "fill_range [%lld, %lld): %s", (long long)begin, (long long)end,
-               nninit_status_str(sr));
+    FUZZ_CHECK(sr == NNINIT_OK, "fill_range [%lld, %lld): %s", (long long)begin, (long long)end, nninit_status_str(sr));
     FUZZ_CHECK(memcmp(part, whole + (size_t)begin * es, (size_t)(end - begin) * es) == 0,
                "fill_range [%lld, %lld) differs from fill", (long long)begin, (long long)end);
 }

@@ -54,11 +54,10 @@ extern "C" {
 #define NNINIT_PRINTF(fmt, args)
 #endif
 
-#define NNINIT_VERSION_MAJOR 0
-#define NNINIT_VERSION_MINOR 1
-#define NNINIT_VERSION_PATCH 0
-#define NNINIT_VERSION_NUMBER \
-    (NNINIT_VERSION_MAJOR * 10000 + NNINIT_VERSION_MINOR * 100 + NNINIT_VERSION_PATCH)
+#define NNINIT_VERSION_MAJOR  0
+#define NNINIT_VERSION_MINOR  1
+#define NNINIT_VERSION_PATCH  0
+#define NNINIT_VERSION_NUMBER (NNINIT_VERSION_MAJOR * 10000 + NNINIT_VERSION_MINOR * 100 + NNINIT_VERSION_PATCH)
 
 /*! nninit_version_string() : "MAJOR.MINOR.PATCH" of the library actually linked. */
 NNINIT_API const char *nninit_version_string(void);
@@ -70,25 +69,25 @@ NNINIT_API unsigned nninit_version_number(void);
 /* ------------------------------------------------------------------------- */
 typedef enum {
     NNINIT_OK = 0,
-    NNINIT_ERR_NULL = 1,          /* a required pointer is NULL                    */
-    NNINIT_ERR_SHAPE = 2,         /* ndim outside 1..8, or a dimension <= 0        */
-    NNINIT_ERR_OVERFLOW = 3,      /* the element count overflows int64             */
-    NNINIT_ERR_PARAM = 4,         /* NaN/inf/negative std, bad enum, bad gain ...  */
-    NNINIT_ERR_RANGE = 5,         /* an interval with a >= b                       */
-    NNINIT_ERR_SPARSITY = 6,      /* sparsity outside [0, 1]                       */
-    NNINIT_ERR_NONLINEARITY = 7,  /* unknown nonlinearity                          */
-    NNINIT_ERR_DIMS = 8,          /* the scheme needs another number of dims       */
-    NNINIT_ERR_GROUPS = 9,        /* groups < 1 or channels not divisible          */
-    NNINIT_ERR_DTYPE = 10,        /* unknown dtype                                 */
-    NNINIT_ERR_NOT_REPRESENTABLE = 11, /* a value overflows the output dtype       */
-    NNINIT_ERR_NOMEM = 12,        /* workspace allocation failed                   */
-    NNINIT_ERR_LAPACK = 13,       /* LAPACK reported a failure                     */
-    NNINIT_ERR_SLICE = 14,        /* [begin, end) not inside [0, numel]            */
-    NNINIT_ERR_NOT_ELEMENTWISE = 15, /* scheme cannot fill a partial slice          */
-    NNINIT_ERR_LAYOUT = 16,       /* bad layout or axes                            */
-    NNINIT_ERR_IO = 17,           /* file could not be written                     */
-    NNINIT_ERR_UNKNOWN_NAME = 18, /* a name (scheme, mode, ...) not recognized     */
-    NNINIT_ERR_DIVERGED = 19      /* training: the loss became NaN or infinite     */
+    NNINIT_ERR_NULL = 1,               /* a required pointer is NULL */
+    NNINIT_ERR_SHAPE = 2,              /* ndim outside 1..8, or a dimension <= 0 */
+    NNINIT_ERR_OVERFLOW = 3,           /* the element count overflows int64 */
+    NNINIT_ERR_PARAM = 4,              /* NaN/inf/negative std, bad enum, bad gain ... */
+    NNINIT_ERR_RANGE = 5,              /* an interval with a >= b */
+    NNINIT_ERR_SPARSITY = 6,           /* sparsity outside [0, 1] */
+    NNINIT_ERR_NONLINEARITY = 7,       /* unknown nonlinearity */
+    NNINIT_ERR_DIMS = 8,               /* the scheme needs another number of dims */
+    NNINIT_ERR_GROUPS = 9,             /* groups < 1 or channels not divisible */
+    NNINIT_ERR_DTYPE = 10,             /* unknown dtype */
+    NNINIT_ERR_NOT_REPRESENTABLE = 11, /* a value overflows the output dtype */
+    NNINIT_ERR_NOMEM = 12,             /* workspace allocation failed */
+    NNINIT_ERR_LAPACK = 13,            /* LAPACK reported a failure */
+    NNINIT_ERR_SLICE = 14,             /* [begin, end) not inside [0, numel] */
+    NNINIT_ERR_NOT_ELEMENTWISE = 15,   /* scheme cannot fill a partial slice */
+    NNINIT_ERR_LAYOUT = 16,            /* bad layout or axes */
+    NNINIT_ERR_IO = 17,                /* file could not be written */
+    NNINIT_ERR_UNKNOWN_NAME = 18,      /* a name (scheme, mode, ...) not recognized */
+    NNINIT_ERR_DIVERGED = 19           /* training: the loss became NaN or infinite */
 } nninit_status;
 
 /*! nninit_status_str() : a constant name for a status ("NNINIT_ERR_RANGE"). */
@@ -102,7 +101,12 @@ NNINIT_API const char *nninit_last_error(void);
 /* ------------------------------------------------------------------------- */
 #define NNINIT_MAX_DIMS 8
 
-typedef enum { NNINIT_F32 = 0, NNINIT_F64 = 1, NNINIT_BF16 = 2, NNINIT_F16 = 3 } nninit_dtype;
+typedef enum {
+    NNINIT_F32 = 0,
+    NNINIT_F64 = 1,
+    NNINIT_BF16 = 2,
+    NNINIT_F16 = 3
+} nninit_dtype;
 
 /* Which axis is "out", which is "in"; all other axes are the receptive field
  * rf = product of their sizes. fan_in = in * rf, fan_out = out * rf, with the
@@ -136,13 +140,13 @@ typedef enum {
 #define NNINIT_LAYOUT_GROUPED_FAN_OUT 1u
 
 typedef struct {
-    int ndim;                        /* 1..NNINIT_MAX_DIMS                      */
-    int64_t shape[NNINIT_MAX_DIMS];  /* row-major, every entry >= 1             */
+    int ndim;                       /* 1..NNINIT_MAX_DIMS */
+    int64_t shape[NNINIT_MAX_DIMS]; /* row-major, every entry >= 1 */
     nninit_dtype dtype;
     nninit_layout layout;
-    int in_axis, out_axis;           /* NNINIT_LAYOUT_CUSTOM only               */
-    int64_t groups;                  /* >= 1; 0 is read as 1                     */
-    unsigned flags;                  /* NNINIT_LAYOUT_GROUPED_FAN_OUT           */
+    int in_axis, out_axis; /* NNINIT_LAYOUT_CUSTOM only */
+    int64_t groups;        /* >= 1; 0 is read as 1 */
+    unsigned flags;        /* NNINIT_LAYOUT_GROUPED_FAN_OUT */
 } nninit_tensor;
 
 /*! nninit_tensor_make() : an OIHW tensor of the given shape, groups 1. */
@@ -192,37 +196,41 @@ NNINIT_API void nninit_key_philox(nninit_key k, uint32_t out[2]);
 typedef enum {
     NNINIT_ZEROS = 0,
     NNINIT_ONES,
-    NNINIT_CONSTANT,          /* value                                          */
-    NNINIT_UNIFORM,           /* U(a, b)                                        */
-    NNINIT_NORMAL,            /* N(mean, std^2)                                 */
-    NNINIT_TRUNC_NORMAL,      /* N(mean, std^2) on [a, b], absolute (PyTorch)    */
-    NNINIT_TRUNC_NORMAL_STD,  /* N(mean, std^2) on [mean+a*std, mean+b*std] (JAX)*/
-    NNINIT_XAVIER_UNIFORM,    /* U(+-gain*sqrt(6/(fan_in+fan_out)))             */
-    NNINIT_XAVIER_NORMAL,     /* N(0, (gain*sqrt(2/(fan_in+fan_out)))^2)        */
-    NNINIT_KAIMING_UNIFORM,   /* U(+-sqrt(3)*gain(nl,a)/sqrt(fan))              */
-    NNINIT_KAIMING_NORMAL,    /* N(0, (gain(nl,a)/sqrt(fan))^2)                 */
-    NNINIT_LECUN_UNIFORM,     /* U(+-sqrt(3/fan_in))                            */
-    NNINIT_LECUN_NORMAL,      /* N(0, 1/fan_in) (untruncated; see VS for Keras) */
-    NNINIT_VARIANCE_SCALING,  /* scale/fan, distribution (Keras, JAX)            */
-    NNINIT_ORTHOGONAL,        /* gain * Q, PyTorch orthogonal_: rows = shape[0],
-                                 cols = numel/rows, whatever the layout         */
-    NNINIT_SPARSE,            /* N(0, std^2), ceil(sparsity*rows) zeros per col  */
-    NNINIT_EYE,               /* 2-D identity (rectangular allowed)              */
-    NNINIT_DIRAC,             /* conv identity, 3-5-D, groups                    */
+    NNINIT_CONSTANT,         /* value */
+    NNINIT_UNIFORM,          /* U(a, b) */
+    NNINIT_NORMAL,           /* N(mean, std^2) */
+    NNINIT_TRUNC_NORMAL,     /* N(mean, std^2) on [a, b], absolute (PyTorch) */
+    NNINIT_TRUNC_NORMAL_STD, /* N(mean, std^2) on [mean+a*std, mean+b*std] (JAX)*/
+    NNINIT_XAVIER_UNIFORM,   /* U(+-gain*sqrt(6/(fan_in+fan_out))) */
+    NNINIT_XAVIER_NORMAL,    /* N(0, (gain*sqrt(2/(fan_in+fan_out)))^2) */
+    NNINIT_KAIMING_UNIFORM,  /* U(+-sqrt(3)*gain(nl,a)/sqrt(fan)) */
+    NNINIT_KAIMING_NORMAL,   /* N(0, (gain(nl,a)/sqrt(fan))^2) */
+    NNINIT_LECUN_UNIFORM,    /* U(+-sqrt(3/fan_in)) */
+    NNINIT_LECUN_NORMAL,     /* N(0, 1/fan_in) (untruncated; see VS for Keras) */
+    NNINIT_VARIANCE_SCALING, /* scale/fan, distribution (Keras, JAX) */
+    NNINIT_ORTHOGONAL,       /* gain * Q, PyTorch orthogonal_: rows = shape[0],
+                                cols = numel/rows, whatever the layout */
+    NNINIT_SPARSE,           /* N(0, std^2), ceil(sparsity*rows) zeros per col */
+    NNINIT_EYE,              /* 2-D identity (rectangular allowed) */
+    NNINIT_DIRAC,            /* conv identity, 3-5-D, groups */
     NNINIT_SCHEME_COUNT
 } nninit_scheme;
 
 typedef enum {
     NNINIT_FAN_IN = 0,
     NNINIT_FAN_OUT = 1,
-    NNINIT_FAN_AVG = 2,       /* (fan_in + fan_out) / 2                          */
-    NNINIT_FAN_GEO_AVG = 3    /* sqrt(fan_in * fan_out)  (JAX fan_geo_avg)       */
+    NNINIT_FAN_AVG = 2,    /* (fan_in + fan_out) / 2 */
+    NNINIT_FAN_GEO_AVG = 3 /* sqrt(fan_in * fan_out)  (JAX fan_geo_avg) */
 } nninit_mode;
 
 typedef enum {
     NNINIT_NL_LINEAR = 0,
-    NNINIT_NL_CONV1D, NNINIT_NL_CONV2D, NNINIT_NL_CONV3D,
-    NNINIT_NL_CONV_TRANSPOSE1D, NNINIT_NL_CONV_TRANSPOSE2D, NNINIT_NL_CONV_TRANSPOSE3D,
+    NNINIT_NL_CONV1D,
+    NNINIT_NL_CONV2D,
+    NNINIT_NL_CONV3D,
+    NNINIT_NL_CONV_TRANSPOSE1D,
+    NNINIT_NL_CONV_TRANSPOSE2D,
+    NNINIT_NL_CONV_TRANSPOSE3D,
     NNINIT_NL_SIGMOID,
     NNINIT_NL_TANH,
     NNINIT_NL_RELU,
@@ -232,27 +240,27 @@ typedef enum {
 } nninit_nonlinearity;
 
 typedef enum {
-    NNINIT_DIST_UNIFORM = 0,          /* U(+-sqrt(3*var))                       */
-    NNINIT_DIST_NORMAL = 1,           /* N(0, var), untruncated                 */
-    NNINIT_DIST_TRUNCATED_NORMAL = 2  /* std sqrt(var)/0.87962566103423978 on +-2 std */
+    NNINIT_DIST_UNIFORM = 0,         /* U(+-sqrt(3*var)) */
+    NNINIT_DIST_NORMAL = 1,          /* N(0, var), untruncated */
+    NNINIT_DIST_TRUNCATED_NORMAL = 2 /* std sqrt(var)/0.87962566103423978 on +-2 std */
 } nninit_distribution;
 
 /* Parameters of every scheme; a scheme reads only its own fields.
  * nninit_spec_default() fills PyTorch's (or Keras') defaults. */
 typedef struct {
     nninit_scheme scheme;
-    double value;                     /* CONSTANT                                 */
-    double a, b;                      /* UNIFORM bounds; TRUNC_NORMAL bounds       */
-    double mean, std;                 /* NORMAL, TRUNC_NORMAL*, SPARSE (std)       */
-    double gain;                      /* XAVIER_*, ORTHOGONAL                      */
+    double value;                     /* CONSTANT */
+    double a, b;                      /* UNIFORM bounds; TRUNC_NORMAL bounds */
+    double mean, std;                 /* NORMAL, TRUNC_NORMAL*, SPARSE (std) */
+    double gain;                      /* XAVIER_*, ORTHOGONAL */
     double slope;                     /* KAIMING_* 'a' (leaky_relu negative slope;
-                                         PyTorch's default 0; NaN is rejected)     */
-    nninit_mode mode;                 /* KAIMING_*, VARIANCE_SCALING               */
-    nninit_nonlinearity nonlinearity; /* KAIMING_*                                 */
+                                         PyTorch's default 0; NaN is rejected) */
+    nninit_mode mode;                 /* KAIMING_*, VARIANCE_SCALING */
+    nninit_nonlinearity nonlinearity; /* KAIMING_* */
     double scale;                     /* VARIANCE_SCALING: var = scale/max(1, fan) */
-    nninit_distribution distribution; /* VARIANCE_SCALING                          */
-    double sparsity;                  /* SPARSE                                    */
-    int64_t groups;                   /* DIRAC (fans read nninit_tensor.groups)    */
+    nninit_distribution distribution; /* VARIANCE_SCALING */
+    double sparsity;                  /* SPARSE */
+    int64_t groups;                   /* DIRAC (fans read nninit_tensor.groups) */
 } nninit_spec;
 
 /*! nninit_spec_default() : the defaults of the scheme's reference:
@@ -270,44 +278,41 @@ NNINIT_API nninit_status nninit_calculate_gain(nninit_nonlinearity nl, double pa
 
 /* What a scheme resolves to on a tensor: the distribution actually sampled. */
 typedef enum {
-    NNINIT_RESOLVED_CONSTANT = 0,     /* every element = lo                         */
-    NNINIT_RESOLVED_UNIFORM = 1,      /* U(lo, hi)                                  */
-    NNINIT_RESOLVED_NORMAL = 2,       /* N(mean, std^2)                             */
-    NNINIT_RESOLVED_TRUNC_NORMAL = 3, /* N(mean, std^2) restricted to [lo, hi]      */
-    NNINIT_RESOLVED_STRUCTURED = 4    /* orthogonal, sparse, eye, dirac             */
+    NNINIT_RESOLVED_CONSTANT = 0,     /* every element = lo */
+    NNINIT_RESOLVED_UNIFORM = 1,      /* U(lo, hi) */
+    NNINIT_RESOLVED_NORMAL = 2,       /* N(mean, std^2) */
+    NNINIT_RESOLVED_TRUNC_NORMAL = 3, /* N(mean, std^2) restricted to [lo, hi] */
+    NNINIT_RESOLVED_STRUCTURED = 4    /* orthogonal, sparse, eye, dirac */
 } nninit_resolved;
 
 typedef struct {
     nninit_resolved kind;
-    int has_fans;            /* 1 if fan_in/fan_out were computed (ndim >= 2)   */
+    int has_fans; /* 1 if fan_in/fan_out were computed (ndim >= 2) */
     double fan_in, fan_out;
-    double fan;              /* the fan the scheme used; NaN if none           */
-    double gain;             /* NaN where the scheme has no gain               */
-    double mean;             /* mean of the values produced (after truncation) */
-    double std;              /* std parameter of the (pre-truncation) normal, or
-                                of the uniform; NaN for constants              */
-    double bound;            /* half-width of a zero-centred uniform; NaN else  */
-    double lo, hi;           /* support of the values                          */
-    double variance;         /* variance of the values actually produced        */
+    double fan;      /* the fan the scheme used; NaN if none */
+    double gain;     /* NaN where the scheme has no gain */
+    double mean;     /* mean of the values produced (after truncation) */
+    double std;      /* std parameter of the (pre-truncation) normal, or
+                        of the uniform; NaN for constants */
+    double bound;    /* half-width of a zero-centred uniform; NaN else */
+    double lo, hi;   /* support of the values */
+    double variance; /* variance of the values actually produced */
 } nninit_info;
 
 /*! nninit_explain() : resolve spec on tensor t without drawing anything.
  *  Validates exactly as nninit_fill() does. */
-NNINIT_API nninit_status nninit_explain(const nninit_spec *spec, const nninit_tensor *t,
-                                        nninit_info *info);
+NNINIT_API nninit_status nninit_explain(const nninit_spec *spec, const nninit_tensor *t, nninit_info *info);
 
 /*! nninit_fill() : fill the whole tensor. data holds numel elements of t->dtype. */
-NNINIT_API nninit_status nninit_fill(const nninit_spec *spec, const nninit_tensor *t,
-                                     nninit_key key, void *data);
+NNINIT_API nninit_status nninit_fill(const nninit_spec *spec, const nninit_tensor *t, nninit_key key, void *data);
 
 /*! nninit_fill_range() : fill elements [begin, end) of the flat tensor into
  *  out[0 .. end-begin). The values equal those of nninit_fill() at the same
  *  indices, bit for bit. Element-wise schemes only (everything but ORTHOGONAL
  *  and SPARSE, which return NNINIT_ERR_NOT_ELEMENTWISE unless the range is the
  *  whole tensor). Errors: as nninit_fill, plus SLICE. */
-NNINIT_API nninit_status nninit_fill_range(const nninit_spec *spec, const nninit_tensor *t,
-                                           nninit_key key, int64_t begin, int64_t end,
-                                           void *out);
+NNINIT_API nninit_status nninit_fill_range(const nninit_spec *spec, const nninit_tensor *t, nninit_key key,
+                                           int64_t begin, int64_t end, void *out);
 
 /*! nninit_scheme_is_elementwise() : 1 if nninit_fill_range() accepts any slice. */
 NNINIT_API int nninit_scheme_is_elementwise(nninit_scheme s);
@@ -315,8 +320,8 @@ NNINIT_API int nninit_scheme_is_elementwise(nninit_scheme s);
 /* ------------------------------------------------------------------------- */
 /* Names (for CLIs, config files and bindings)                               */
 /* ------------------------------------------------------------------------- */
-NNINIT_API const char *nninit_scheme_name(nninit_scheme s);   /* "kaiming_normal" */
-NNINIT_API const char *nninit_scheme_formula(nninit_scheme s);/* one line         */
+NNINIT_API const char *nninit_scheme_name(nninit_scheme s);    /* "kaiming_normal" */
+NNINIT_API const char *nninit_scheme_formula(nninit_scheme s); /* one line */
 NNINIT_API const char *nninit_nonlinearity_name(nninit_nonlinearity nl);
 NNINIT_API const char *nninit_mode_name(nninit_mode m);
 NNINIT_API const char *nninit_distribution_name(nninit_distribution d);
@@ -412,8 +417,8 @@ NNINIT_API float nninit_f16_to_f32(uint16_t h);
  *  that exists and is not a regular file is refused (IO), never replaced. bf16
  *  is stored as '<u2' bit patterns (NumPy has no bfloat16). Errors: NULL,
  *  SHAPE, DTYPE, OVERFLOW, NOMEM, IO. */
-NNINIT_API nninit_status nninit_npy_write(const char *path, const void *data, nninit_dtype dtype,
-                                          int ndim, const int64_t *shape);
+NNINIT_API nninit_status nninit_npy_write(const char *path, const void *data, nninit_dtype dtype, int ndim,
+                                          const int64_t *shape);
 
 #ifdef __cplusplus
 }

@@ -63,12 +63,12 @@ typedef enum {
     NNINIT_MF_SIGMOID = 1,
     NNINIT_MF_TANH = 2,
     NNINIT_MF_RELU = 3,
-    NNINIT_MF_LEAKY_RELU = 4, /* param: negative slope s, NaN = 0.01: x > 0 ? x : s x    */
-    NNINIT_MF_ELU = 5,        /* param: alpha, NaN = 1: x > 0 ? x : alpha (e^x - 1)     */
-    NNINIT_MF_SELU = 6,       /* lambda * elu_alpha, Klambauer et al. 2017 constants    */
-    NNINIT_MF_GELU = 7,       /* exact: x Phi(x)                                         */
-    NNINIT_MF_SOFTPLUS = 8,   /* log(1 + e^x)                                            */
-    NNINIT_MF_ERF = 9,        /* param: scale a > 0, NaN = 1: erf(a x)                   */
+    NNINIT_MF_LEAKY_RELU = 4, /* param: negative slope s, NaN = 0.01: x > 0 ? x : s x */
+    NNINIT_MF_ELU = 5,        /* param: alpha, NaN = 1: x > 0 ? x : alpha (e^x - 1) */
+    NNINIT_MF_SELU = 6,       /* lambda * elu_alpha, Klambauer et al. 2017 constants */
+    NNINIT_MF_GELU = 7,       /* exact: x Phi(x) */
+    NNINIT_MF_SOFTPLUS = 8,   /* log(1 + e^x) */
+    NNINIT_MF_ERF = 9,        /* param: scale a > 0, NaN = 1: erf(a x) */
     NNINIT_MF_ACT_COUNT
 } nninit_mf_act;
 
@@ -76,8 +76,8 @@ typedef enum {
 typedef struct {
     nninit_mf_act act;
     double param; /* leaky slope, elu alpha or erf scale; NaN = the default; else ignored */
-    double sw2;   /* weight variance times fan-in: W ~ N(0, sw2 / fan_in)               */
-    double sb2;   /* bias variance: b ~ N(0, sb2)                                        */
+    double sw2;   /* weight variance times fan-in: W ~ N(0, sw2 / fan_in) */
+    double sb2;   /* bias variance: b ~ N(0, sb2) */
 } nninit_mf_net;
 
 /*! nninit_mf_act_name() : "tanh", "leaky_relu", ...; "unknown" out of range. */
@@ -91,13 +91,12 @@ NNINIT_API nninit_status nninit_mf_act_parse(const char *name, nninit_mf_act *ou
  *  the Dirac terms (every kinked activation here has phi(0) = 0, so they never
  *  contribute to E[phi phi'']). Errors: NONLINEARITY, PARAM (param infinite,
  *  erf scale <= 0, x NaN). */
-NNINIT_API nninit_status nninit_mf_phi(nninit_mf_act act, double param, double x, double *f,
-                                       double *df, double *d2f);
+NNINIT_API nninit_status nninit_mf_phi(nninit_mf_act act, double param, double x, double *f, double *df, double *d2f);
 
 /* Gaussian expectations, the building block of every map. */
 typedef enum {
-    NNINIT_MF_PHI_PHI = 0,   /* E[phi(u1) phi(u2)]                                  */
-    NNINIT_MF_DPHI_DPHI = 1, /* E[phi'(u1) phi'(u2)]                                */
+    NNINIT_MF_PHI_PHI = 0,   /* E[phi(u1) phi(u2)] */
+    NNINIT_MF_DPHI_DPHI = 1, /* E[phi'(u1) phi'(u2)] */
     NNINIT_MF_PHI_D2PHI = 2  /* E[phi(u) phi''(u)], u = sqrt(q11) z (q22, c ignored) */
 } nninit_mf_moment;
 
@@ -109,9 +108,8 @@ typedef enum {
  *  leaky_relu and erf unless flags has NNINIT_MF_QUADRATURE. Errors: NULL,
  *  NONLINEARITY, PARAM (param; q11, q22 negative or not finite; c outside
  *  [-1, 1]; unknown moment). */
-NNINIT_API nninit_status nninit_mf_expect(nninit_mf_act act, double param, nninit_mf_moment m,
-                                          double q11, double q22, double c, unsigned flags,
-                                          double *out);
+NNINIT_API nninit_status nninit_mf_expect(nninit_mf_act act, double param, nninit_mf_moment m, double q11, double q22,
+                                          double c, unsigned flags, double *out);
 
 /* ---- the variance map ---------------------------------------------------- */
 
@@ -122,8 +120,7 @@ NNINIT_API nninit_status nninit_mf_q_map(const nninit_mf_net *net, double q_in, 
 
 /*! nninit_mf_q_sequence() : q_out[0] = q0, q_out[l] = q map(q_out[l-1]) for
  *  l = 1..L (L + 1 values). Errors: also PARAM for L < 0 or a q that overflows. */
-NNINIT_API nninit_status nninit_mf_q_sequence(const nninit_mf_net *net, double q0, int L,
-                                              double *q_out);
+NNINIT_API nninit_status nninit_mf_q_sequence(const nninit_mf_net *net, double q0, int L, double *q_out);
 
 /*! nninit_mf_qstar() : the fixed point q* = q map(q*) that iterating from q0
  *  reaches: the first root of q map(q) - q on the side the map moves q0 to
@@ -132,8 +129,7 @@ NNINIT_API nninit_status nninit_mf_q_sequence(const nninit_mf_net *net, double q
  *  phi(0) = 0). iters (may be NULL) receives the number of q-map evaluations.
  *  Errors: also PARAM when q grows without bound (no finite fixed point: e.g.
  *  relu with sw2 >= 2 and sb2 > 0). */
-NNINIT_API nninit_status nninit_mf_qstar(const nninit_mf_net *net, double q0, double *qstar,
-                                         int *iters);
+NNINIT_API nninit_status nninit_mf_qstar(const nninit_mf_net *net, double q0, double *qstar, int *iters);
 
 /*! nninit_mf_chi1() : chi_1 = sw2 E[phi'(sqrt(q) z)^2], at any q >= 0 (at q*
  *  it is the slope of the c map at c = 1: > 1 chaotic, < 1 ordered). */
@@ -148,14 +144,13 @@ NNINIT_API nninit_status nninit_mf_chi_q(const nninit_mf_net *net, double q, dou
 /*! nninit_mf_c_map() : c of the next layer for pre-activation variances q11,
  *  q22 > 0 and correlation c in [-1, 1] of this layer. Errors: also PARAM when
  *  q11 or q22 <= 0 or c is outside [-1, 1]. */
-NNINIT_API nninit_status nninit_mf_c_map(const nninit_mf_net *net, double q11, double q22,
-                                         double c, double *c_out);
+NNINIT_API nninit_status nninit_mf_c_map(const nninit_mf_net *net, double q11, double q22, double c, double *c_out);
 
 /*! nninit_mf_c_sequence() : c_out[0] = c0 and c_out[l] = c map(q1^{l-1},
  *  q2^{l-1}, c_out[l-1]) for l = 1..L, where q1, q2 are the q sequences from
  *  q1_0 and q2_0 (L + 1 values). */
-NNINIT_API nninit_status nninit_mf_c_sequence(const nninit_mf_net *net, double q1_0, double q2_0,
-                                              double c0, int L, double *c_out);
+NNINIT_API nninit_status nninit_mf_c_sequence(const nninit_mf_net *net, double q1_0, double q2_0, double c0, int L,
+                                              double *c_out);
 
 /*! nninit_mf_cstar() : the stable fixed point of the c map at q11 = q22 = q
  *  (normally q = q*): 1 when the map's slope at c = 1, chi_1(q) q / q map(q),
@@ -166,38 +161,34 @@ NNINIT_API nninit_status nninit_mf_cstar(const nninit_mf_net *net, double q, dou
 
 /*! nninit_mf_chi_c() : sw2 E[phi'(u1) phi'(u2)] at q11 = q22 = q and
  *  correlation c (at c* the slope of the c map there). */
-NNINIT_API nninit_status nninit_mf_chi_c(const nninit_mf_net *net, double q, double c,
-                                         double *chi_c);
+NNINIT_API nninit_status nninit_mf_chi_c(const nninit_mf_net *net, double q, double c, double *chi_c);
 
 /* ---- fixed point, depth scales, criticality ------------------------------ */
 
 typedef struct {
-    double qstar;      /* fixed point of the q map reached from q0                   */
-    int iters;         /* q-map evaluations spent finding it                         */
-    double chi_1;      /* sw2 E[phi'^2] at q*                                         */
-    double chi_q;      /* sw2 E[phi'^2 + phi phi''] at q*                             */
-    double cstar;      /* stable fixed point of the c map (1: ordered phase)          */
-    double chi_c;      /* sw2 E[phi'(u1) phi'(u2)] at q*, c*                           */
-    double xi_q, xi_c; /* -1/ln chi_q, -1/ln chi_c; INFINITY when chi >= 1 - 1e-12     */
+    double qstar;      /* fixed point of the q map reached from q0 */
+    int iters;         /* q-map evaluations spent finding it */
+    double chi_1;      /* sw2 E[phi'^2] at q* */
+    double chi_q;      /* sw2 E[phi'^2 + phi phi''] at q* */
+    double cstar;      /* stable fixed point of the c map (1: ordered phase) */
+    double chi_c;      /* sw2 E[phi'(u1) phi'(u2)] at q*, c* */
+    double xi_q, xi_c; /* -1/ln chi_q, -1/ln chi_c; INFINITY when chi >= 1 - 1e-12 */
 } nninit_mf_fixed;
 
 /*! nninit_mf_analyze() : everything above at the fixed point reached from q0.
  *  When q* = 0 (signals die out: sb2 = 0, phi(0) = 0, ordered) the c map is
  *  undefined: cstar, chi_c and xi_c are NaN and the status is still OK. */
-NNINIT_API nninit_status nninit_mf_analyze(const nninit_mf_net *net, double q0,
-                                           nninit_mf_fixed *out);
+NNINIT_API nninit_status nninit_mf_analyze(const nninit_mf_net *net, double q0, nninit_mf_fixed *out);
 
 /*! nninit_mf_depth_scales() : xi_q and xi_c of nninit_mf_analyze(). */
-NNINIT_API nninit_status nninit_mf_depth_scales(const nninit_mf_net *net, double q0, double *xi_q,
-                                                double *xi_c);
+NNINIT_API nninit_status nninit_mf_depth_scales(const nninit_mf_net *net, double q0, double *xi_q, double *xi_c);
 
 /*! nninit_mf_critical_sw2() : the sw2 at which chi_1(q*(sw2)) = 1 for this
  *  activation and sb2 (the edge of chaos; q* reached from q0 = 1), by bisection
  *  on log sw2 to a relative 1e-12. A sw2 whose q map has no finite fixed point
  *  counts as chaotic. Errors: NULL, NONLINEARITY, PARAM (param, sb2), and
  *  PARAM when chi_1 stays below 1 up to sw2 = 1e8. */
-NNINIT_API nninit_status nninit_mf_critical_sw2(nninit_mf_act act, double param, double sb2,
-                                                double *sw2);
+NNINIT_API nninit_status nninit_mf_critical_sw2(nninit_mf_act act, double param, double sb2, double *sw2);
 
 /* ---- gradients ------------------------------------------------------------ */
 
@@ -206,17 +197,15 @@ NNINIT_API nninit_status nninit_mf_critical_sw2(nninit_mf_act act, double param,
  *  E[phi'(sqrt(q) z)^2] with q = q^l and width_ratio = N_{l+1} / N_l (1 for
  *  equal widths). At q* and equal widths this is chi_1 (Schoenholz et al.
  *  eq. 9). Errors: also PARAM for width_ratio <= 0. */
-NNINIT_API nninit_status nninit_mf_grad_ratio(const nninit_mf_net *net, double q,
-                                              double width_ratio, double *ratio);
+NNINIT_API nninit_status nninit_mf_grad_ratio(const nninit_mf_net *net, double q, double width_ratio, double *ratio);
 
 /*! nninit_mf_grad_variance() : predicted E[(dL/dh^l)^2] for l = 0..L (out has
  *  L + 1 values) given var_last = E[(dL/dh^L)^2], with q^l the q sequence from
  *  q0 and widths[l] = N_l the width of layer l (L + 1 values; NULL for equal
  *  widths). out[L] = var_last; out[l] = out[l+1] * grad_ratio(q^l, N_{l+1}/N_l).
  *  Errors: also PARAM for L < 0, var_last < 0, a width < 1. */
-NNINIT_API nninit_status nninit_mf_grad_variance(const nninit_mf_net *net, double q0, int L,
-                                                 const int64_t *widths, double var_last,
-                                                 double *out);
+NNINIT_API nninit_status nninit_mf_grad_variance(const nninit_mf_net *net, double q0, int L, const int64_t *widths,
+                                                 double var_last, double *out);
 
 #ifdef __cplusplus
 }

@@ -36,7 +36,7 @@ typedef enum {
     NNINIT_ACT_LEAKY_RELU, /* param: negative slope (default 0.01) */
     NNINIT_ACT_ELU,        /* param: alpha (default 1) */
     NNINIT_ACT_SELU,
-    NNINIT_ACT_GELU,       /* exact: x * Phi(x) */
+    NNINIT_ACT_GELU, /* exact: x * Phi(x) */
     NNINIT_ACT_SOFTPLUS,
     NNINIT_ACT_COUNT
 } nninit_act;
@@ -50,11 +50,11 @@ typedef enum {
 
 /* How a residual block initializes its two inner layers. */
 typedef enum {
-    NNINIT_RES_RULE_NONE = 0,    /* both: the layer's init, or the network default  */
+    NNINIT_RES_RULE_NONE = 0,    /* both: the layer's init, or the network default */
     NNINIT_RES_RULE_HE_ZERO = 1, /* "he-zero": inner[0] He (kaiming_normal, relu,
                                     fan_in), inner[1] zeros, biases zero: F(x) = 0,
-                                    the block starts as the identity                */
-    NNINIT_RES_RULE_HE_HE = 2    /* "he-he": both inner layers He, biases zero      */
+                                    the block starts as the identity */
+    NNINIT_RES_RULE_HE_HE = 2    /* "he-he": both inner layers He, biases zero */
 } nninit_res_rule;
 
 /* Per-layer init: a scheme for the weight and one for the bias. */
@@ -66,27 +66,27 @@ typedef struct {
 /* One layer of an architecture (what the parser produces). */
 typedef struct {
     nninit_layer_kind kind;
-    int units;             /* dense: outputs; conv: output channels          */
-    int kh, kw;            /* conv kernel                                    */
-    int stride, pad;       /* conv                                           */
-    int groups;            /* conv, >= 1                                     */
-    nninit_act act;        /* applied after the affine map                   */
-    double act_param;      /* leaky slope / elu alpha; NaN = default         */
-    int has_init;          /* 1: use init below; 0: the network default       */
+    int units;        /* dense: outputs; conv: output channels */
+    int kh, kw;       /* conv kernel */
+    int stride, pad;  /* conv */
+    int groups;       /* conv, >= 1 */
+    nninit_act act;   /* applied after the affine map */
+    double act_param; /* leaky slope / elu alpha; NaN = default */
+    int has_init;     /* 1: use init below; 0: the network default */
     nninit_layer_init init;
     /* residual: F = inner[0] -> act -> inner[1]; the block's output is
      * act_out(x + alpha * F(x)) where act_out is this layer's act. */
-    nninit_layer_kind res_kind; /* NNINIT_LAYER_DENSE or NNINIT_LAYER_CONV2D    */
+    nninit_layer_kind res_kind; /* NNINIT_LAYER_DENSE or NNINIT_LAYER_CONV2D */
     nninit_res_rule res_rule;   /* a rule replaces init (the parsers refuse both) */
     nninit_act res_inner_act;
-    double alpha;          /* residual scale, 1 unless a scheme sets it       */
+    double alpha; /* residual scale, 1 unless a scheme sets it */
 } nninit_layer_spec;
 
 #define NNINIT_ARCH_MAX_LAYERS 1024
 
 /* A whole architecture: an input shape and a list of layers. */
 typedef struct {
-    int in_c, in_h, in_w;  /* dense input: in_c = features, in_h = in_w = 1  */
+    int in_c, in_h, in_w; /* dense input: in_c = features, in_h = in_w = 1 */
     int n_layers;
     nninit_layer_spec layers[NNINIT_ARCH_MAX_LAYERS];
 } nninit_arch;
@@ -106,8 +106,7 @@ typedef struct nninit_net nninit_net; /* opaque */
  *  initialize every weight with its layer's init (or default_init), keys
  *  "layers.<i>.weight" / "layers.<i>.bias" under seed. */
 NNINIT_API nninit_status nninit_net_create(const nninit_arch *arch, int max_batch,
-                                           const nninit_layer_init *default_init, uint64_t seed,
-                                           nninit_net **out);
+                                           const nninit_layer_init *default_init, uint64_t seed, nninit_net **out);
 NNINIT_API void nninit_net_free(nninit_net *net);
 
 /*! nninit_net_forward() : x is (batch, input size). Keeps every layer's
@@ -130,17 +129,17 @@ NNINIT_API nninit_status nninit_net_sgd_step(nninit_net *net, float lr);
 typedef struct {
     nninit_layer_kind kind;
     nninit_act act;
-    double act_param;      /* the parameter the engine uses: leaky slope, elu
-                              alpha (defaults resolved); 0 for the others     */
-    int out_size;          /* features per example after the layer            */
+    double act_param; /* the parameter the engine uses: leaky slope, elu
+                         alpha (defaults resolved); 0 for the others */
+    int out_size;     /* features per example after the layer */
     int out_c, out_h, out_w;
-    const float *pre;      /* (batch, out_size) pre-activation, or NULL       */
-    const float *post;     /* (batch, out_size)                               */
-    const float *dpre;     /* dL/d pre after backward, or NULL                */
-    float *w, *b;          /* parameters (NULL for flatten); residual: inner[0] */
+    const float *pre;  /* (batch, out_size) pre-activation, or NULL */
+    const float *post; /* (batch, out_size) */
+    const float *dpre; /* dL/d pre after backward, or NULL */
+    float *w, *b;      /* parameters (NULL for flatten); residual: inner[0] */
     const float *dw, *db;
-    int64_t w_rows, w_cols;/* weight as (out, in*k*k) matrix                  */
-    float *w2, *b2;        /* residual: inner[1]                              */
+    int64_t w_rows, w_cols; /* weight as (out, in*k*k) matrix */
+    float *w2, *b2;         /* residual: inner[1] */
     const float *dw2, *db2;
     int64_t w2_rows, w2_cols;
 } nninit_layer_view;

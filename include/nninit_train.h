@@ -34,30 +34,36 @@
 extern "C" {
 #endif
 
-typedef enum { NNINIT_OPTIM_SGD = 0, NNINIT_OPTIM_ADAM = 1 } nninit_optim;
-typedef enum { NNINIT_SCHED_CONSTANT = 0, NNINIT_SCHED_COSINE = 1 } nninit_schedule;
+typedef enum {
+    NNINIT_OPTIM_SGD = 0,
+    NNINIT_OPTIM_ADAM = 1
+} nninit_optim;
+typedef enum {
+    NNINIT_SCHED_CONSTANT = 0,
+    NNINIT_SCHED_COSINE = 1
+} nninit_schedule;
 
 typedef struct {
-    nninit_optim optim;        /* SGD (default) or Adam                          */
-    double lr;                 /* learning rate (0.01)                           */
-    double momentum;           /* SGD: v = mu v + g; w -= lr v (0)               */
-    int nesterov;              /* SGD: w -= lr (g + mu v)                        */
-    double weight_decay;       /* L2: g += wd w before the update, PyTorch's     */
-    double beta1, beta2, eps;  /* Adam (0.9, 0.999, 1e-8), bias-corrected       */
-    nninit_schedule schedule;  /* cosine: lr_t = lr_min + (lr - lr_min)
-                                  (1 + cos(pi t / T)) / 2, t = step, T = steps */
-    double lr_min;             /* cosine floor (0)                               */
-    int batch;                 /* examples per step (128); a last partial batch
-                                  of an epoch is dropped                          */
-    int epochs;                /* passes over the training set (1)               */
-    long max_steps;            /* stop after this many steps; 0: no limit        */
-    int evals_per_epoch;       /* test-set evaluations per epoch (1)             */
-    int eval_train_at_init;    /* 1: loss on the training set at step 0 (1)      */
-    uint64_t seed;             /* shuffle seed (0)                               */
-    int threads;               /* OpenBLAS threads during this call, the caller's
-                                  count restored on return (OpenBLAS's count is
-                                  process-wide: concurrent calls with different
-                                  counts race); 0: leave as they are              */
+    nninit_optim optim;       /* SGD (default) or Adam */
+    double lr;                /* learning rate (0.01) */
+    double momentum;          /* SGD: v = mu v + g; w -= lr v (0) */
+    int nesterov;             /* SGD: w -= lr (g + mu v) */
+    double weight_decay;      /* L2: g += wd w before the update, PyTorch's */
+    double beta1, beta2, eps; /* Adam (0.9, 0.999, 1e-8), bias-corrected */
+    nninit_schedule schedule; /* cosine: lr_t = lr_min + (lr - lr_min)
+                                 (1 + cos(pi t / T)) / 2, t = step, T = steps */
+    double lr_min;            /* cosine floor (0) */
+    int batch;                /* examples per step (128); a last partial batch
+                                 of an epoch is dropped */
+    int epochs;               /* passes over the training set (1) */
+    long max_steps;           /* stop after this many steps; 0: no limit */
+    int evals_per_epoch;      /* test-set evaluations per epoch (1) */
+    int eval_train_at_init;   /* 1: loss on the training set at step 0 (1) */
+    uint64_t seed;            /* shuffle seed (0) */
+    int threads;              /* OpenBLAS threads during this call, the caller's
+                                 count restored on return (OpenBLAS's count is
+                                 process-wide: concurrent calls with different
+                                 counts race); 0: leave as they are */
 } nninit_train_opts;
 
 NNINIT_API nninit_train_opts nninit_train_opts_default(void);
@@ -72,20 +78,20 @@ typedef struct {
 /* One point of the curve: at init (step 0) and after every evaluation. */
 typedef struct {
     long step;
-    double epoch;              /* step / steps per epoch                        */
-    double train_loss;         /* mean minibatch loss since the last point (at
-                                  step 0: loss on the training set, or NaN)    */
-    double test_loss, test_acc;/* on the test set (NaN without one)            */
-    double seconds;            /* training time so far, evaluations excluded  */
+    double epoch;               /* step / steps per epoch */
+    double train_loss;          /* mean minibatch loss since the last point (at
+                                   step 0: loss on the training set, or NaN) */
+    double test_loss, test_acc; /* on the test set (NaN without one) */
+    double seconds;             /* training time so far, evaluations excluded */
 } nninit_train_point;
 
 typedef struct {
     int epoch, epochs;
-    long step, steps;          /* done, total                                   */
-    double loss;               /* this step's minibatch loss                     */
-    double lr;                 /* this step's learning rate                      */
-    double examples_per_s;     /* since the start, evaluations excluded         */
-    const nninit_train_point *point; /* non-NULL right after an evaluation      */
+    long step, steps;                /* done, total */
+    double loss;                     /* this step's minibatch loss */
+    double lr;                       /* this step's learning rate */
+    double examples_per_s;           /* since the start, evaluations excluded */
+    const nninit_train_point *point; /* non-NULL right after an evaluation */
 } nninit_train_progress;
 
 /* Called after every step (and after every evaluation, with point set).
@@ -94,12 +100,12 @@ typedef int (*nninit_train_callback)(const nninit_train_progress *p, void *user)
 
 typedef struct {
     int n_points;
-    nninit_train_point *points;/* n_points; points[0] is at init             */
-    long steps;                /* steps taken                                   */
-    int diverged;              /* 1: a loss or parameter became NaN/inf         */
-    long diverged_step;        /* the step (1-based) where it was seen          */
-    double seconds;            /* training time, evaluations excluded           */
-    double final_test_loss, final_test_acc; /* the last point's                 */
+    nninit_train_point *points;             /* n_points; points[0] is at init */
+    long steps;                             /* steps taken */
+    int diverged;                           /* 1: a loss or parameter became NaN/inf */
+    long diverged_step;                     /* the step (1-based) where it was seen */
+    double seconds;                         /* training time, evaluations excluded */
+    double final_test_loss, final_test_acc; /* the last point's */
 } nninit_train_report;
 
 /*! nninit_train_run() : train net on train, evaluating on test (may be NULL).
@@ -107,9 +113,9 @@ typedef struct {
  *  stops and returns NNINIT_ERR_DIVERGED ("diverged at step k ...") with the
  *  report filled up to there. rep must be released with
  *  nninit_train_report_free (also after an error). */
-NNINIT_API nninit_status nninit_train_run(nninit_net *net, const nninit_train_opts *opts,
-                                          const nninit_dataset *train, const nninit_dataset *test,
-                                          nninit_train_callback cb, void *user, nninit_train_report *rep);
+NNINIT_API nninit_status nninit_train_run(nninit_net *net, const nninit_train_opts *opts, const nninit_dataset *train,
+                                          const nninit_dataset *test, nninit_train_callback cb, void *user,
+                                          nninit_train_report *rep);
 NNINIT_API void nninit_train_report_free(nninit_train_report *rep);
 
 /*! nninit_net_evaluate() : mean cross-entropy and accuracy of net on ds, in

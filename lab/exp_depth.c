@@ -45,11 +45,14 @@ static double std_ratio(const nninit_probe_report *p, int first, int last) {
 
 /* A per-layer quantity of probe reports against depth, one series each:
  * layers first .. first+count-1, drawn at x = 1 .. count. */
-typedef enum { Q_POST_STD, Q_GRAD_STD, Q_SATURATED } layer_qty;
+typedef enum {
+    Q_POST_STD,
+    Q_GRAD_STD,
+    Q_SATURATED
+} layer_qty;
 
-static void plot_layers(lab_result *r, const char *title, const char *xlabel, const char *ylabel, int logy,
-                        layer_qty q, const nninit_probe_report *const *p, const char *const *labels, int n, int first,
-                        int count) {
+static void plot_layers(lab_result *r, const char *title, const char *xlabel, const char *ylabel, int logy, layer_qty q,
+                        const nninit_probe_report *const *p, const char *const *labels, int n, int first, int count) {
     lab_plot *pl = lab_plot_add(r, title, xlabel, ylabel, logy);
     for (int k = 0; k < n; k++) {
         if (!p[k] || first + count > p[k]->n_layers) continue;
@@ -86,10 +89,11 @@ static nninit_status run_relu_depth(const lab_ctx *ctx, lab_result *r) {
     const double lr = 0.01, moved = 0.2, loss_noise = 0.05;
     const char *he = ctx->override_init ? ctx->override_init : "kaiming_normal(nonlinearity=relu)";
     const char *inits[2] = {"xavier_normal", he}, *names[2] = {"Xavier", "He"};
-    lab_setup(r, "784 -> [dense %d relu] xL -> dense 10, L = 30 and 22; xavier_normal (gain 1) against %s%s, "
-                 "biases zeros; SGD lr %g, momentum 0.9, batch 128, %d epoch%s on %d examples, training loss "
-                 "(mean minibatch loss per quarter epoch) and test accuracy on %d examples. \"Moves\": the training "
-                 "loss falls more than %g nats below ln 10 = %.3f (chance). Probe: a batch of 256 training images.",
+    lab_setup(r,
+              "784 -> [dense %d relu] xL -> dense 10, L = 30 and 22; xavier_normal (gain 1) against %s%s, "
+              "biases zeros; SGD lr %g, momentum 0.9, batch 128, %d epoch%s on %d examples, training loss "
+              "(mean minibatch loss per quarter epoch) and test accuracy on %d examples. \"Moves\": the training "
+              "loss falls more than %g nats below ln 10 = %.3f (chance). Probe: a batch of 256 training images.",
               width, he, ctx->override_init ? " (test override of He)" : " (fan_in)", lr, epochs, epochs > 1 ? "s" : "",
               n_train ? n_train : ctx->data->n_train, n_test, moved, LN10);
     double acc[2][2], loss[2][2], reach[2][2], never = 0;
@@ -104,8 +108,8 @@ static nninit_status run_relu_depth(const lab_ctx *ctx, lab_result *r) {
             if (d == 0 && !(p[k] = lab_probe(ctx, arch, inits[k], "zeros", NULL, label, r))) return NNINIT_ERR_PARAM;
             nninit_train_opts o = lab_train_opts(ctx, lr, 0.9, epochs);
             nninit_train_report rep;
-            nninit_status st = build_and_train(ctx, arch, inits[k], "zeros", &o, n_train, label, r, &acc[d][k], &rep,
-                                               NULL);
+            nninit_status st =
+                build_and_train(ctx, arch, inits[k], "zeros", &o, n_train, label, r, &acc[d][k], &rep, NULL);
             if (st) return st;
             loss[d][k] = final_train_loss(&rep);
             reach[d][k] = epochs_to(&rep, LN10 - moved, &o);
@@ -129,12 +133,14 @@ static nninit_status run_relu_depth(const lab_ctx *ctx, lab_result *r) {
     lab_check(r, "22 layers, He: moves", pred, LN10 - loss[1][1], LAB_GT, moved, loss_noise, "nats");
     lab_check(r, "22 layers: He moves first", first, reach[1][0] - reach[1][1], LAB_GT, 0, 0, "epochs");
     for (int d = 0; d < 2; d++)
-        lab_note(r, "%d layers: test accuracy Xavier %.2f%%%s, He %.2f%%%s; final training loss %.3f and %.3f; loss "
-                    "below %.2f at epoch %.2f and %.2f (%.2f = not within the run). ",
+        lab_note(r,
+                 "%d layers: test accuracy Xavier %.2f%%%s, He %.2f%%%s; final training loss %.3f and %.3f; loss "
+                 "below %.2f at epoch %.2f and %.2f (%.2f = not within the run). ",
                  depths[d], acc[d][0], div[d][0] ? " (diverged)" : "", acc[d][1], div[d][1] ? " (diverged)" : "",
                  loss[d][0], loss[d][1], LN10 - moved, reach[d][0], reach[d][1], never);
-    lab_note(r, "%ld steps per epoch. At init, layer-30/layer-1 activation std: Xavier %.3g, He %.3g; "
-                "layer-1/layer-30 gradient std: Xavier %.3g, He %.3g.",
+    lab_note(r,
+             "%ld steps per epoch. At init, layer-30/layer-1 activation std: Xavier %.3g, He %.3g; "
+             "layer-1/layer-30 gradient std: Xavier %.3g, He %.3g.",
              steps / epochs, std_ratio(p[0], 0, 29), std_ratio(p[1], 0, 29),
              p[0]->layers[0].grad_std / p[0]->layers[29].grad_std,
              p[1]->layers[0].grad_std / p[1]->layers[29].grad_std);
@@ -188,11 +194,12 @@ static nninit_status run_tanh_sigmoid(const lab_ctx *ctx, lab_result *r) {
     const char *xav = ctx->override_init ? ctx->override_init : "xavier_normal";
     const char *inits[2] = {xav, "kaiming_normal(nonlinearity=relu)"};
     const char *labels[2][2] = {{"tanh, Xavier", "tanh, He"}, {"sigmoid, Xavier", "sigmoid, He"}};
-    lab_setup(r, "784 -> [dense %d tanh] x%d -> dense 10 (SGD lr %g, %d epoch%s) and 784 -> [dense %d sigmoid] x%d "
-                 "-> dense 10 (lr %g, %d epoch%s); %s%s against "
-                 "kaiming_normal(nonlinearity=relu) (He, 2/fan_in), biases zeros; momentum 0.9, batch 128, %d "
-                 "training and %d test examples. Saturated: |tanh| > 0.99, sigmoid outside [0.01, 0.99], mean over "
-                 "hidden layers, at init (256 training images) and after training (256 test images).",
+    lab_setup(r,
+              "784 -> [dense %d tanh] x%d -> dense 10 (SGD lr %g, %d epoch%s) and 784 -> [dense %d sigmoid] x%d "
+              "-> dense 10 (lr %g, %d epoch%s); %s%s against "
+              "kaiming_normal(nonlinearity=relu) (He, 2/fan_in), biases zeros; momentum 0.9, batch 128, %d "
+              "training and %d test examples. Saturated: |tanh| > 0.99, sigmoid outside [0.01, 0.99], mean over "
+              "hidden layers, at init (256 training images) and after training (256 test images).",
               width, depth[0], lr[0], epochs[0], epochs[0] > 1 ? "s" : "", width, depth[1], lr[1], epochs[1],
               epochs[1] > 1 ? "s" : "", xav,
               ctx->override_init ? " (test override of xavier_normal)" : " (variance 2/(fan_in+fan_out))",
@@ -228,13 +235,14 @@ static nninit_status run_tanh_sigmoid(const lab_ctx *ctx, lab_result *r) {
         double noise = acc_noise_pct(acc[0], n_test) + acc_noise_pct(acc[1], n_test);
         lab_check(r, name, "test accuracy Xavier - He >= 0 points (diverged = chance)", acc[0] - acc[1], LAB_GE, 0,
                   noise, "points");
-        lab_note(r, "%s: saturated %.2f%% (Xavier) and %.2f%% (He) at init, %.2f%% and %.2f%% after training; test "
-                    "accuracy %.2f%% and %.2f%%. ",
+        lab_note(r,
+                 "%s: saturated %.2f%% (Xavier) and %.2f%% (He) at init, %.2f%% and %.2f%% after training; test "
+                 "accuracy %.2f%% and %.2f%%. ",
                  acts[a], 100 * sat0[0], 100 * sat0[1], 100 * sat1[0], 100 * sat1[1], acc[0], acc[1]);
     }
     const char *plabels[2] = {"xavier_normal", "kaiming_normal (He)"};
-    plot_layers(r, "tanh at init: activation std by depth", "hidden layer", "std of post-activation", 0, Q_POST_STD,
-                p, plabels, 2, 0, depth[0]);
+    plot_layers(r, "tanh at init: activation std by depth", "hidden layer", "std of post-activation", 0, Q_POST_STD, p,
+                plabels, 2, 0, depth[0]);
     plot_layers(r, "tanh at init: saturated units by depth", "hidden layer", "saturated, |tanh| > 0.99 (%)", 0,
                 Q_SATURATED, p, plabels, 2, 0, depth[0]);
     return NNINIT_OK;
@@ -252,23 +260,26 @@ const lab_experiment lab_exp_tanh_sigmoid = {
 /* ---- 7. shallow nets: every sensible init ----------------------------------- */
 
 static nninit_status run_shallow(const lab_ctx *ctx, lab_result *r) {
-    enum { N_INITS = 6 };
-    static const char *const inits[N_INITS] = {NULL,           "xavier_uniform", "xavier_normal",
-                                               "kaiming_normal(nonlinearity=relu)", "lecun_normal", "orthogonal"};
+    enum {
+        N_INITS = 6
+    };
+    static const char *const inits[N_INITS] = {
+        NULL, "xavier_uniform", "xavier_normal", "kaiming_normal(nonlinearity=relu)", "lecun_normal", "orthogonal"};
     static const char *const names[N_INITS] = {"PyTorch default", "xavier_uniform", "xavier_normal",
                                                "kaiming_normal",  "lecun_normal",   "orthogonal"};
     const int width = lab_pick(ctx, 32, 256, 256), n_train = lab_pick(ctx, 512, 0, 0), n_test = ctx->data->n_test;
     const int epochs = lab_pick(ctx, 1, 4, 3);
     const double lr = 0.01, max_spread = 2.0;
-    lab_setup(r, "784 -> [dense %d relu] xH -> dense 10, H = 1 and 2; inits (1) PyTorch's nn.Linear default "
-                 "(weights and biases U(+-1/sqrt(fan_in))), (2) xavier_uniform, (3) xavier_normal, (4) "
-                 "kaiming_normal(nonlinearity=relu), (5) lecun_normal, (6) orthogonal, biases zeros for (2)-(6); "
-                 "same seed for all; SGD lr %g, momentum 0.9, batch 128, %d epoch%s on %d examples; %d test "
-                 "examples.",
+    lab_setup(r,
+              "784 -> [dense %d relu] xH -> dense 10, H = 1 and 2; inits (1) PyTorch's nn.Linear default "
+              "(weights and biases U(+-1/sqrt(fan_in))), (2) xavier_uniform, (3) xavier_normal, (4) "
+              "kaiming_normal(nonlinearity=relu), (5) lecun_normal, (6) orthogonal, biases zeros for (2)-(6); "
+              "same seed for all; SGD lr %g, momentum 0.9, batch 128, %d epoch%s on %d examples; %d test "
+              "examples.",
               width, lr, epochs, epochs > 1 ? "s" : "", n_train ? n_train : ctx->data->n_train, n_test);
     double acc[2][N_INITS], x[N_INITS];
-    lab_plot *pl = lab_plot_add(r, "Shallow ReLU nets: final test accuracy per init",
-                                "init (numbered as in the setup)", "test accuracy (%)", 0);
+    lab_plot *pl = lab_plot_add(r, "Shallow ReLU nets: final test accuracy per init", "init (numbered as in the setup)",
+                                "test accuracy (%)", 0);
     for (int h = 0; h < 2; h++) {
         char arch[96];
         snprintf(arch, sizeof arch, "784 -> [dense %d relu] x%d -> dense 10", width, h + 1);
@@ -333,10 +344,11 @@ static nninit_status run_residual(const lab_ctx *ctx, lab_result *r) {
     if (ctx->override_init) snprintf(rule_zero, sizeof rule_zero, "init=%s", ctx->override_init);
     else snprintf(rule_zero, sizeof rule_zero, "he-zero");
     const char *rules[2] = {"he-he", rule_zero}, *he = "kaiming_normal(nonlinearity=relu)";
-    lab_setup(r, "784 -> dense %d relu -> [res dense relu RULE] x%d -> dense 10, each block x + W2 relu(W1 x) "
-                 "with no normalization; RULE he-he (W1, W2 kaiming_normal fan_in, gain sqrt 2) against %s%s; "
-                 "other layers %s, biases zeros; SGD lr %g, momentum 0.9, batch 128, %d epoch%s on %d "
-                 "examples; %d test examples. Activation std by block from the probe (256 training images).",
+    lab_setup(r,
+              "784 -> dense %d relu -> [res dense relu RULE] x%d -> dense 10, each block x + W2 relu(W1 x) "
+              "with no normalization; RULE he-he (W1, W2 kaiming_normal fan_in, gain sqrt 2) against %s%s; "
+              "other layers %s, biases zeros; SGD lr %g, momentum 0.9, batch 128, %d epoch%s on %d "
+              "examples; %d test examples. Activation std by block from the probe (256 training images).",
               width, blocks, rule_zero, ctx->override_init ? " (test override of he-zero)" : " (W1 He, W2 zeros)", he,
               lr, epochs, epochs > 1 ? "s" : "", n_train ? n_train : ctx->data->n_train, n_test);
     const nninit_probe_report *p[2];

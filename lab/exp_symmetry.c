@@ -83,9 +83,10 @@ static nninit_status run_zero_init(const lab_ctx *ctx, lab_result *r) {
     const int epochs = lab_pick(ctx, 1, 1, 2);
     const char *init = ctx->override_init ? ctx->override_init : "zeros";
     const int n_test = ctx->data->n_test;
-    lab_setup(r, "784 -> [dense %d ACT] x2 -> dense 10, ACT in tanh, relu, sigmoid; every weight %s, every bias "
-                 "zeros; SGD lr 0.05, momentum 0.9, batch 128, %d epoch%s on %d examples; %d balanced test "
-                 "examples (%d per class); distinct units counted on 256 test inputs, equal within %g relative.",
+    lab_setup(r,
+              "784 -> [dense %d ACT] x2 -> dense 10, ACT in tanh, relu, sigmoid; every weight %s, every bias "
+              "zeros; SGD lr 0.05, momentum 0.9, batch 128, %d epoch%s on %d examples; %d balanced test "
+              "examples (%d per class); distinct units counted on 256 test inputs, equal within %g relative.",
               width, init, epochs, epochs > 1 ? "s" : "", n_train ? n_train : ctx->data->n_train, n_test, n_test / 10,
               SYM_TOL);
     for (int a = 0; a < 3; a++) {
@@ -120,9 +121,10 @@ static nninit_status run_zero_init(const lab_ctx *ctx, lab_result *r) {
         lab_note(r, "%s: %d and %d distinct units in the two hidden layers, ||W1|| = %.3g, test accuracy %.2f%%. ",
                  acts[a], per[0], per[1], w1, pct);
         if (distinct > 1 && !ctx->override_init)
-            lab_note(r, "(%s: the rows of W1 differ by up to %.2g relative: float32 sgemm does not compute identical "
-                        "columns bit-identically and the symmetric state is unstable under SGD, so after enough "
-                        "steps rounding grows into distinct units; see constant-init.) ",
+            lab_note(r,
+                     "(%s: the rows of W1 differ by up to %.2g relative: float32 sgemm does not compute identical "
+                     "columns bit-identically and the symmetric state is unstable under SGD, so after enough "
+                     "steps rounding grows into distinct units; see constant-init.) ",
                      acts[a], spread);
     }
     char arch[128];
@@ -149,8 +151,9 @@ static nninit_status run_constant_init(const lab_ctx *ctx, lab_result *r) {
     const char *pinit = "normal(mean=0.001,std=0.0001)";
     char arch[128];
     snprintf(arch, sizeof arch, "784 -> [dense %d tanh] x2 -> dense 10", width);
-    lab_setup(r, "%s; weights %s against %s (the same constant plus a 10%% Gaussian perturbation), biases zeros; "
-                 "SGD lr 0.05, momentum 0.9, batch 128, %d epochs on %d examples; %d test examples.",
+    lab_setup(r,
+              "%s; weights %s against %s (the same constant plus a 10%% Gaussian perturbation), biases zeros; "
+              "SGD lr 0.05, momentum 0.9, batch 128, %d epochs on %d examples; %d test examples.",
               arch, cinit, pinit, epochs, n_train ? n_train : ctx->data->n_train, n_test);
     double acc[2];
     int distinct[2], per[2][2];
@@ -191,10 +194,10 @@ static nninit_status run_constant_init(const lab_ctx *ctx, lab_result *r) {
     lab_plot *pl = lab_plot_add(r, "Constant init: spread of the first layer's weight rows", "SGD steps",
                                 "max relative difference between rows (0 not shown)", 1);
     lab_series_add(pl, "constant 0.001", xs, ys, ns, 0);
-    lab_check(r, "constant: the update itself is symmetric", "weight rows of layer 1 identical after one step",
-              ys[0], LAB_EQ, 0, 0, "");
-    lab_check(r, "constant: hidden units identical after training", "distinct units per hidden layer = 1",
-              distinct[0], LAB_EQ, 1, 0, "units");
+    lab_check(r, "constant: the update itself is symmetric", "weight rows of layer 1 identical after one step", ys[0],
+              LAB_EQ, 0, 0, "");
+    lab_check(r, "constant: hidden units identical after training", "distinct units per hidden layer = 1", distinct[0],
+              LAB_EQ, 1, 0, "units");
     char pred[128];
     snprintf(pred, sizeof pred, "distinct units in each hidden layer = width (%d)", width);
     int least = per[1][0] < per[1][1] ? per[1][0] : per[1][1];
@@ -205,17 +208,18 @@ static nninit_status run_constant_init(const lab_ctx *ctx, lab_result *r) {
     int first = -1;
     for (int i = 0; i < ns && first < 0; i++)
         if (ys[i] > 0) first = i;
-    lab_note(r, "Constant init: %d and %d distinct units after training, test accuracy %.2f%%. Perturbed: %d and %d "
-                "distinct, %.2f%%. ",
+    lab_note(r,
+             "Constant init: %d and %d distinct units after training, test accuracy %.2f%%. Perturbed: %d and %d "
+             "distinct, %.2f%%. ",
              per[0][0], per[0][1], acc[0], per[1][0], per[1][1], acc[1]);
     if (first >= 0)
-        lab_note(r, "The weight rows stay bit-identical for %g step%s, then differ by %.2g (relative) after %g steps "
-                    "and by %.2g after %g: float32 sgemm does not compute identical columns bit-identically "
-                    "(blocked kernels round differently), and the symmetric state is unstable under SGD, so "
-                    "rounding grows into distinct units. Exact symmetry holds only as far as the arithmetic is exact.",
+        lab_note(r,
+                 "The weight rows stay bit-identical for %g step%s, then differ by %.2g (relative) after %g steps "
+                 "and by %.2g after %g: float32 sgemm does not compute identical columns bit-identically "
+                 "(blocked kernels round differently), and the symmetric state is unstable under SGD, so "
+                 "rounding grows into distinct units. Exact symmetry holds only as far as the arithmetic is exact.",
                  xs[first > 0 ? first - 1 : 0], first > 1 ? "s" : "", ys[first], xs[first], ys[ns - 1], xs[ns - 1]);
-    else
-        lab_note(r, "The weight rows stayed bit-identical for all %g steps.", xs[ns - 1]);
+    else lab_note(r, "The weight rows stayed bit-identical for all %g steps.", xs[ns - 1]);
     lab_probe(ctx, arch, cinit, "zeros", NULL, "constant 0.001", r);
     return NNINIT_OK;
 }
@@ -258,9 +262,10 @@ static nninit_status run_small_random(const lab_ctx *ctx, lab_result *r) {
     const char *small = ctx->override_init ? ctx->override_init : "normal(std=0.01)";
     char arch[128];
     snprintf(arch, sizeof arch, "784 -> [dense %d tanh] x%d -> dense 10", width, depth);
-    lab_setup(r, "%s; %s against xavier_normal, biases zeros; SGD lr 0.01, momentum 0.9, batch 128, one epoch "
-                 "on %d examples; %d test examples. Activation std by depth from the probe (a batch of 256 "
-                 "training images).",
+    lab_setup(r,
+              "%s; %s against xavier_normal, biases zeros; SGD lr 0.01, momentum 0.9, batch 128, one epoch "
+              "on %d examples; %d test examples. Activation std by depth from the probe (a batch of 256 "
+              "training images).",
               arch, small, n_train ? n_train : ctx->data->n_train, n_test);
     const char *inits[2] = {small, "xavier_normal"}, *labels[2] = {"N(0, 0.01^2)", "xavier_normal"};
     const nninit_probe_report *p[2];
@@ -271,11 +276,12 @@ static nninit_status run_small_random(const lab_ctx *ctx, lab_result *r) {
     lab_check(r, "N(0, 0.01^2): activations vanish with depth", "std(layer 20) / std(layer 1) < 1e-6", ratio, LAB_LT,
               1e-6, 0, "");
     double n0 = 100 * lab_acc_noise(acc[0] / 100, n_test, 2.0), n1 = 100 * lab_acc_noise(acc[1] / 100, n_test, 2.0);
-    lab_check(r, "N(0, 0.01^2): does not learn in one epoch", "test accuracy < 20% (chance 10%)", acc[0], LAB_LT,
-              20, n0, "%");
+    lab_check(r, "N(0, 0.01^2): does not learn in one epoch", "test accuracy < 20% (chance 10%)", acc[0], LAB_LT, 20,
+              n0, "%");
     lab_check(r, "xavier_normal: learns in one epoch", "test accuracy > 50%", acc[1], LAB_GT, 50, n1, "%");
-    lab_note(r, "Layer-20/layer-1 activation std: %.3g with N(0, 0.01^2), %.3g with Xavier. Test accuracy after "
-                "one epoch: %.2f%% and %.2f%%.",
+    lab_note(r,
+             "Layer-20/layer-1 activation std: %.3g with N(0, 0.01^2), %.3g with Xavier. Test accuracy after "
+             "one epoch: %.2f%% and %.2f%%.",
              ratio, xr, acc[0], acc[1]);
     plot_std(r, p, labels, 2, depth);
     return NNINIT_OK;
@@ -298,8 +304,9 @@ static nninit_status run_large_random(const lab_ctx *ctx, lab_result *r) {
     const char *large = ctx->override_init ? ctx->override_init : "normal(std=1)";
     char arch[128];
     snprintf(arch, sizeof arch, "784 -> [dense %d tanh] x%d -> dense 10", width, depth);
-    lab_setup(r, "%s; %s against xavier_normal, biases zeros; SGD lr 0.01, momentum 0.9, batch 128, one epoch "
-                 "on %d examples; %d test examples. Saturation (|tanh| > 0.99) from the probe.",
+    lab_setup(r,
+              "%s; %s against xavier_normal, biases zeros; SGD lr 0.01, momentum 0.9, batch 128, one epoch "
+              "on %d examples; %d test examples. Saturation (|tanh| > 0.99) from the probe.",
               arch, large, n_train ? n_train : ctx->data->n_train, n_test);
     const char *inits[2] = {large, "xavier_normal"}, *labels[2] = {"N(0, 1)", "xavier_normal"};
     const nninit_probe_report *p[2];
@@ -312,11 +319,13 @@ static nninit_status run_large_random(const lab_ctx *ctx, lab_result *r) {
               100 * sat, LAB_GT, 50, 0, "%");
     double gap = acc[1] - (rep[0].diverged ? 10.0 : acc[0]); /* a diverged run counts as chance */
     double noise = 100 * (lab_acc_noise(acc[0] / 100, n_test, 2.0) + lab_acc_noise(acc[1] / 100, n_test, 2.0));
-    lab_check(r, "N(0, 1): training is slow", "test accuracy after one epoch below Xavier's by > 5 points (diverged = chance)", gap,
-              LAB_GT, 5, noise, "points");
+    lab_check(r, "N(0, 1): training is slow",
+              "test accuracy after one epoch below Xavier's by > 5 points (diverged = chance)", gap, LAB_GT, 5, noise,
+              "points");
     double l0 = rep[0].n_points > 1 ? rep[0].points[0].test_loss : NAN;
-    lab_note(r, "Saturated fraction (mean over layers): %.1f%% with N(0, 1), %.1f%% with Xavier. Test loss at init "
-                "%.3g with N(0, 1) (Xavier %.3g). Test accuracy after one epoch: %.2f%% against %.2f%%%s.",
+    lab_note(r,
+             "Saturated fraction (mean over layers): %.1f%% with N(0, 1), %.1f%% with Xavier. Test loss at init "
+             "%.3g with N(0, 1) (Xavier %.3g). Test accuracy after one epoch: %.2f%% against %.2f%%%s.",
              100 * sat, 100 * xsat, l0, rep[1].n_points ? rep[1].points[0].test_loss : NAN, acc[0], acc[1],
              rep[0].diverged ? " (N(0, 1) diverged)" : "");
     nninit_train_report_free(&rep[0]);

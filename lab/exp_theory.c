@@ -40,12 +40,12 @@ static double sem_of(const double *x, int n) {
 
 /* tanh with sigma_b^2 = 0.05 as in Schoenholz et al. Fig. 1; W ~ N(0, sw2 /
  * fan_in) in every layer (the first one's fan-in is 784, the others' the width). */
-#define MF_BIAS "normal(std=0.2236068)"
+#define MF_BIAS      "normal(std=0.2236068)"
 #define MF_TRAINABLE 0.40 /* test accuracy that counts as trained: 4x chance */
 /* SGD step for part B: small enough for the deepest net at criticality (at lr
  * 0.01 with momentum 0.9 the 84-layer critical net stalls at chance in 200
  * steps, a step-size failure, not a signal-propagation one). */
-#define MF_LR 0.001
+#define MF_LR        0.001
 
 static void mf_init(char *buf, size_t n, double sw2) {
     snprintf(buf, n, "variance_scaling(scale=%.6g,mode=fan_in,distribution=normal)", sw2);
@@ -109,7 +109,8 @@ static nninit_status run_mean_field(const lab_ctx *ctx, lab_result *r) {
             mf_measure(&p, l0, D, &pt[k]);
             nninit_probe_report_free(&p);
         }
-        if (!isfinite(pt[k].qstar)) return lab_set_error("mean-field: no mean-field prediction for %s", arch), NNINIT_ERR_PARAM;
+        if (!isfinite(pt[k].qstar))
+            return lab_set_error("mean-field: no mean-field prediction for %s", arch), NNINIT_ERR_PARAM;
     }
     int kq = 0, kc = 0;
     double eq = -1, ec = -1;
@@ -120,8 +121,8 @@ static nninit_status run_mean_field(const lab_ctx *ctx, lab_result *r) {
     }
     char pred[128];
     snprintf(pred, sizeof pred, "q^l = q* within 5%% at every sw2 (layers %d-%d averaged)", l0 + 1, D);
-    lab_check(r, "tanh: deep-layer q^l vs q*, worst sw2", pred, 100 * eq, LAB_LT, 5.0,
-              200 * pt[kq].q_se / pt[kq].qstar, "%");
+    lab_check(r, "tanh: deep-layer q^l vs q*, worst sw2", pred, 100 * eq, LAB_LT, 5.0, 200 * pt[kq].q_se / pt[kq].qstar,
+              "%");
     lab_check(r, "tanh: chi_1 from gradient variance ratios, worst sw2",
               "Var(dL/dh^l)/Var(dL/dh^(l+1)) = chi_1 within 10% at every sw2", 100 * ec, LAB_LT, 10.0,
               200 * pt[kc].chi_se, "%");
@@ -181,8 +182,8 @@ static nninit_status run_mean_field(const lab_ctx *ctx, lab_result *r) {
     }
     snprintf(pred, sizeof pred, "trained (test acc > %.0f%%) exactly when L <= 6 xi_c, in >= 75%% of cells",
              100 * MF_TRAINABLE);
-    lab_check(r, "tanh: trainable depth tracks 6 xi_c", pred, 100.0 * agree / n_cells, LAB_GE, 75.0,
-              100.0 / n_cells, "%");
+    lab_check(r, "tanh: trainable depth tracks 6 xi_c", pred, 100.0 * agree / n_cells, LAB_GE, 75.0, 100.0 / n_cells,
+              "%");
     pl = lab_plot_add(r, "Trainability against depth / 6 xi_c (tanh)", "L / (6 xi_c)", "test accuracy (%)", 0);
     for (int c = 0; c <= nc; c++) {
         double xs[4], ys[4];
@@ -214,7 +215,8 @@ static nninit_status run_mean_field(const lab_ctx *ctx, lab_result *r) {
              "hence the average over the deep layers, 5%% and 10%% tolerances, noise 2 standard errors. ",
              100 * sqrt(2.0 / W));
     lab_note(r, "A, measured/predicted q and chi_1 at sw2");
-    for (int k = 0; k < ns; k++) lab_note(r, " %g: %.3f, %.3f;", pt[k].sw2, pt[k].q / pt[k].qstar, pt[k].chi / pt[k].chi1);
+    for (int k = 0; k < ns; k++)
+        lab_note(r, " %g: %.3f, %.3f;", pt[k].sw2, pt[k].q / pt[k].qstar, pt[k].chi / pt[k].chi1);
     lab_note(r, " worst q %.1f%%, chi_1 %.1f%%. B (6 xi_c; L: accuracy):", 100 * eq, 100 * ec);
     for (int c = 0; c <= nc; c++) {
         int n = c < nc ? nf : 1, i0 = c < nc ? c * nf : crit_k;
@@ -226,8 +228,7 @@ static nninit_status run_mean_field(const lab_ctx *ctx, lab_result *r) {
     return NNINIT_OK;
 }
 const lab_experiment lab_exp_mean_field = {
-    "mean-field",
-    "Mean field: signal propagation and the trainable depth of tanh networks",
+    "mean-field", "Mean field: signal propagation and the trainable depth of tanh networks",
     "Measured q^l and chi_1 follow the mean-field predictions across sigma_w^2 for tanh, and the depth to which a "
     "network trains tracks 6 xi_c.",
     "Poole et al. 2016, Exponential expressivity in deep neural networks through transient chaos; Schoenholz et al. "
@@ -266,7 +267,8 @@ static nninit_status run_lsuv(const lab_ctx *ctx, lab_result *r) {
     const int epochs = lab_pick(ctx, 1, 4, 5), max_iter = 10;
     const double tol = 0.05, lr = 0.01, mom = 0.9;
     const lab_data *d = ctx->data;
-    if (d->n_train < 2 * B) return lab_set_error("lsuv: %d training examples, need %d", d->n_train, 2 * B), NNINIT_ERR_PARAM;
+    if (d->n_train < 2 * B)
+        return lab_set_error("lsuv: %d training examples, need %d", d->n_train, 2 * B), NNINIT_ERR_PARAM;
     char arch[128];
     snprintf(arch, sizeof arch, "784 -> [dense %d relu] x%d -> dense 10", W, D);
     nninit_net *net = NULL;
@@ -307,10 +309,10 @@ static nninit_status run_lsuv(const lab_ctx *ctx, lab_result *r) {
     lab_series_add(pl, "after LSUV, calibration batch", lx, calib, nl, 0);
 
     /* train LSUV and the fixed schemes alike */
-    static const char *const schemes[] = {NULL, "xavier_normal", "kaiming_normal(nonlinearity=relu)", "orthogonal",
-                                          "lecun_normal", NULL};
-    static const char *const names[] = {"LSUV", "xavier_normal", "kaiming_normal", "orthogonal", "lecun_normal",
-                                        "PyTorch default"};
+    static const char *const schemes[] = {NULL,         "xavier_normal", "kaiming_normal(nonlinearity=relu)",
+                                          "orthogonal", "lecun_normal",  NULL};
+    static const char *const names[] = {"LSUV",       "xavier_normal", "kaiming_normal",
+                                        "orthogonal", "lecun_normal",  "PyTorch default"};
     const int ns = 6;
     double acc[6];
     nninit_train_opts o = lab_train_opts(ctx, lr, mom, epochs);
@@ -342,8 +344,9 @@ static nninit_status run_lsuv(const lab_ctx *ctx, lab_result *r) {
               "(relu), orthogonal, lecun_normal and PyTorch's default: SGD lr %g, momentum %g, batch 128, %d "
               "epoch%s on %d examples, tested on %d.",
               arch, tol, max_iter, B, B, lr, mom, epochs, epochs == 1 ? "" : "s", d->n_train, d->n_test);
-    lab_note(r, "Var(pre) on the held-out batch, first/last layer: %.3g/%.3g before LSUV, %.3g/%.3g after "
-                "(calibration batch %.3g/%.3g); at most %d rescaling%s in a layer. Test accuracy:",
+    lab_note(r,
+             "Var(pre) on the held-out batch, first/last layer: %.3g/%.3g before LSUV, %.3g/%.3g after "
+             "(calibration batch %.3g/%.3g); at most %d rescaling%s in a layer. Test accuracy:",
              before[0], before[nl - 1], held[0], held[nl - 1], calib[0], calib[nl - 1], it_max, it_max == 1 ? "" : "s");
     for (int s = 0; s < ns; s++) lab_note(r, "%s %s %.1f%%", s ? "," : "", names[s], 100 * acc[s]);
     lab_note(r, ".");
@@ -354,12 +357,10 @@ fail:
     return st;
 }
 const lab_experiment lab_exp_lsuv = {
-    "lsuv",
-    "LSUV: layer-sequential unit variance",
+    "lsuv", "LSUV: layer-sequential unit variance",
     "After an orthogonal init, rescaling each layer in turn until its pre-activations have unit variance on a "
     "batch gives unit variance in every layer, and a network that trains as well as with the best fixed scheme.",
-    "Mishkin & Matas 2016, All you need is a good init, Algorithm 1 and §4",
-    run_lsuv};
+    "Mishkin & Matas 2016, All you need is a good init, Algorithm 1 and §4", run_lsuv};
 
 /* ---- 11. SELU ---------------------------------------------------------------- */
 
@@ -470,8 +471,8 @@ static nninit_status run_selu(const lab_ctx *ctx, lab_result *r) {
         snprintf(label, sizeof label, "inputs x%g, mean field", scales[s]);
         lab_series_add(pl, label, px, pm + s * D, D, 1);
     }
-    pl = lab_plot_add(r, "Variance by depth with LeCun normal weights: SELU against ReLU and tanh", "layer",
-                      "variance", 1);
+    pl = lab_plot_add(r, "Variance by depth with LeCun normal weights: SELU against ReLU and tanh", "layer", "variance",
+                      1);
     for (int a = 0; a < 3; a++)
         for (int s = 0; s < 2; s++) {
             snprintf(label, sizeof label, "%s, inputs x%g", acts[a], scales[s]);
@@ -494,12 +495,14 @@ static nninit_status run_selu(const lab_ctx *ctx, lab_result *r) {
                 break;
             }
     }
-    lab_note(r, "SELU mean/variance at layer %d: x0.3 %.3f/%.3f (LeCun mean field %.3f/%.3f), x3 %.3f/%.3f (%.3f/%.3f); "
-                "at layer %d: x0.3 %.3f/%.3f, x3 %.3f/%.3f.",
-             d8, mean[d8 - 1], var[d8 - 1], pm[d8 - 1], pv[d8 - 1], mean[D + d8 - 1], var[D + d8 - 1],
-             pm[D + d8 - 1], pv[D + d8 - 1], D, mean[D - 1], var[D - 1], mean[2 * D - 1], var[2 * D - 1]);
+    lab_note(r,
+             "SELU mean/variance at layer %d: x0.3 %.3f/%.3f (LeCun mean field %.3f/%.3f), x3 %.3f/%.3f (%.3f/%.3f); "
+             "at layer %d: x0.3 %.3f/%.3f, x3 %.3f/%.3f.",
+             d8, mean[d8 - 1], var[d8 - 1], pm[d8 - 1], pv[d8 - 1], mean[D + d8 - 1], var[D + d8 - 1], pm[D + d8 - 1],
+             pv[D + d8 - 1], D, mean[D - 1], var[D - 1], mean[2 * D - 1], var[2 * D - 1]);
     for (int s = 0; s < 2; s++)
-        if (settle[s] <= D) lab_note(r, " Inputs x%g: within the tolerances from layer %d on.", scales[s], settle[s] ? settle[s] : 1);
+        if (settle[s] <= D)
+            lab_note(r, " Inputs x%g: within the tolerances from layer %d on.", scales[s], settle[s] ? settle[s] : 1);
         else lab_note(r, " Inputs x%g: not within the tolerances by layer %d.", scales[s], D);
     lab_note(r, " Contrast at layer %d, variance x0.3/x3: relu %.3g/%.3g, tanh %.3g/%.3g.", D, var[3 * D - 1],
              var[4 * D - 1], var[5 * D - 1], var[6 * D - 1]);
@@ -508,9 +511,7 @@ done:
     return st;
 }
 const lab_experiment lab_exp_selu = {
-    "selu",
-    "SELU: self-normalizing networks",
+    "selu", "SELU: self-normalizing networks",
     "In a deep SELU network with LeCun normal weights the activations' mean goes to 0 and their variance to 1 "
     "with depth, from inputs scaled by 0.3 as from inputs scaled by 3: by layer 8 they are near (0, 1).",
-    "Klambauer et al. 2017, Self-Normalizing Neural Networks, Thm 1-3 / §3",
-    run_selu};
+    "Klambauer et al. 2017, Self-Normalizing Neural Networks, Thm 1-3 / §3", run_selu};

@@ -27,9 +27,23 @@
 #include "nninit_probe.h"
 #include "nninit_train.h"
 
-typedef enum { LAB_REPRODUCED = 0, LAB_NOT_REPRODUCED = 1, LAB_INCONCLUSIVE = 2 } lab_verdict;
-typedef enum { LAB_TINY = 0, LAB_QUICK = 1, LAB_FULL = 2 } lab_scale;
-typedef enum { LAB_LT, LAB_LE, LAB_GT, LAB_GE, LAB_EQ } lab_op;
+typedef enum {
+    LAB_REPRODUCED = 0,
+    LAB_NOT_REPRODUCED = 1,
+    LAB_INCONCLUSIVE = 2
+} lab_verdict;
+typedef enum {
+    LAB_TINY = 0,
+    LAB_QUICK = 1,
+    LAB_FULL = 2
+} lab_scale;
+typedef enum {
+    LAB_LT,
+    LAB_LE,
+    LAB_GT,
+    LAB_GE,
+    LAB_EQ
+} lab_op;
 
 const char *lab_verdict_name(lab_verdict v); /* "reproduced", "not reproduced", "inconclusive" */
 const char *lab_scale_name(lab_scale s);     /* "tiny", "quick", "full" */
@@ -63,20 +77,20 @@ nninit_dataset lab_test_set(const lab_data *d);
 #define LAB_MAX_SERIES 8
 
 typedef struct {
-    char name[96];             /* "hidden units identical after training (tanh)" */
-    char prediction[128];      /* human text, e.g. "distinct units = 1"         */
+    char name[96];        /* "hidden units identical after training (tanh)" */
+    char prediction[128]; /* human text, e.g. "distinct units = 1" */
     lab_op op;
     double threshold;
-    double noise;              /* measurement uncertainty (0: exact)             */
+    double noise; /* measurement uncertainty (0: exact) */
     double measured;
-    char unit[16];             /* "%", "", "x" ... for display                   */
-    lab_verdict verdict;       /* computed by lab_check                          */
+    char unit[16];       /* "%", "", "x" ... for display */
+    lab_verdict verdict; /* computed by lab_check */
 } lab_check_t;
 
 typedef struct {
-    char label[64];            /* "xavier_normal, 30 layers"                    */
+    char label[64]; /* "xavier_normal, 30 layers" */
     int n;
-    nninit_train_point *points;/* owned copy of the training curve              */
+    nninit_train_point *points; /* owned copy of the training curve */
     int diverged;
     long diverged_step;
 } lab_curve;
@@ -86,8 +100,8 @@ typedef struct {
 typedef struct {
     char label[64];
     int n;
-    double *x, *y;             /* owned */
-    int dashed;                /* 1: a prediction (drawn dashed)                */
+    double *x, *y; /* owned */
+    int dashed;    /* 1: a prediction (drawn dashed) */
 } lab_series;
 
 typedef struct {
@@ -103,8 +117,8 @@ typedef struct lab_experiment lab_experiment;
 
 typedef struct {
     const lab_experiment *exp;
-    char setup[1536];          /* what was run, with the sizes of this scale     */
-    char notes[1536];          /* what the measurements say, computed text       */
+    char setup[1536]; /* what was run, with the sizes of this scale */
+    char notes[1536]; /* what the measurements say, computed text */
     int n_checks;
     lab_check_t checks[LAB_MAX_CHECKS];
     /* checks past LAB_MAX_CHECKS: not listed, but counted in the verdict */
@@ -113,13 +127,13 @@ typedef struct {
     lab_curve curves[LAB_MAX_CURVES];
     int n_probes;
     char probe_label[LAB_MAX_PROBES][64];
-    int probe_bins[LAB_MAX_PROBES];  /* their opts.hist_bins (0: unknown)         */
+    int probe_bins[LAB_MAX_PROBES]; /* their opts.hist_bins (0: unknown) */
     nninit_probe_report probes[LAB_MAX_PROBES];
     int n_plots;
     lab_plot plots[LAB_MAX_PLOTS];
-    lab_verdict verdict;       /* computed by lab_finish                         */
+    lab_verdict verdict; /* computed by lab_finish */
     double seconds;
-    nninit_status status;      /* NNINIT_OK, or the error that stopped it        */
+    nninit_status status; /* NNINIT_OK, or the error that stopped it */
     char error[256];
 } lab_result;
 
@@ -127,7 +141,7 @@ typedef struct {
 typedef struct {
     lab_scale scale;
     uint64_t seed;
-    const lab_data *data;      /* loaded once for the whole run                  */
+    const lab_data *data; /* loaded once for the whole run */
     int threads;
     /* Test hook: when set, experiments that support it use this weight init
      * in place of the one their claim is about (zero-init uses it for its
@@ -140,10 +154,10 @@ typedef struct {
 } lab_ctx;
 
 struct lab_experiment {
-    const char *name;          /* "zero-init"                                    */
-    const char *title;         /* "Zero init: the symmetry problem"              */
-    const char *claim;         /* the claim, one or two sentences               */
-    const char *source;        /* who makes it: seed section and paper           */
+    const char *name;   /* "zero-init" */
+    const char *title;  /* "Zero init: the symmetry problem" */
+    const char *claim;  /* the claim, one or two sentences */
+    const char *source; /* who makes it: seed section and paper */
     nninit_status (*run)(const lab_ctx *ctx, lab_result *r);
 };
 
@@ -254,14 +268,10 @@ nninit_status lab_report_dir_commit(lab_report_dir *t); /* frees t, swapped or n
 void lab_report_dir_abort(lab_report_dir *t);           /* frees t; safe after commit */
 
 /* The whole report at dir in one go: begin, write, commit. */
-nninit_status lab_write_report(const char *dir, const lab_result *res, int n, const lab_ctx *ctx,
-                               double total_seconds);
-nninit_status lab_write_html(const char *path, const lab_result *res, int n, const lab_ctx *ctx,
-                             double total_seconds);
-nninit_status lab_write_md(const char *path, const lab_result *res, int n, const lab_ctx *ctx,
-                           double total_seconds);
-nninit_status lab_write_json(const char *path, const lab_result *res, int n, const lab_ctx *ctx,
-                             double total_seconds);
+nninit_status lab_write_report(const char *dir, const lab_result *res, int n, const lab_ctx *ctx, double total_seconds);
+nninit_status lab_write_html(const char *path, const lab_result *res, int n, const lab_ctx *ctx, double total_seconds);
+nninit_status lab_write_md(const char *path, const lab_result *res, int n, const lab_ctx *ctx, double total_seconds);
+nninit_status lab_write_json(const char *path, const lab_result *res, int n, const lab_ctx *ctx, double total_seconds);
 
 /* ---- the experiments (one file each group) ---------------------------------- */
 extern const lab_experiment lab_exp_zero_init, lab_exp_constant_init, lab_exp_small_random, lab_exp_large_random,

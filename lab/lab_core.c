@@ -187,8 +187,9 @@ lab_verdict lab_finish(lab_result *r) {
     inc |= r->unlisted_inconclusive > 0;
     if (r->status != NNINIT_OK || r->n_checks == 0) inc = 1; /* an experiment that did not run proves nothing */
     if (r->n_unlisted > 0 && !strstr(r->notes, "more checks than the report lists"))
-        lab_note(r, " %d more checks than the report lists (%d) were counted in the verdict: %d not reproduced, %d "
-                    "inconclusive.",
+        lab_note(r,
+                 " %d more checks than the report lists (%d) were counted in the verdict: %d not reproduced, %d "
+                 "inconclusive.",
                  r->n_unlisted, LAB_MAX_CHECKS, r->unlisted_failed, r->unlisted_inconclusive);
     r->verdict = fail ? LAB_NOT_REPRODUCED : inc ? LAB_INCONCLUSIVE : LAB_REPRODUCED;
     return r->verdict;

@@ -39,8 +39,10 @@ static nninit_status write_atomic(const char *path, body_fn body, const lab_resu
     }
     cli_atomic af;
     if (cli_atomic_open(&af, path) != 0) {
-        if (errno == EEXIST) lab_set_error("%s exists and is not a regular file (a device, FIFO, directory or symlink): "
-                                           "refusing to replace it", path);
+        if (errno == EEXIST)
+            lab_set_error("%s exists and is not a regular file (a device, FIFO, directory or symlink): "
+                          "refusing to replace it",
+                          path);
         else lab_set_error("cannot create a temporary next to %s: %s", path, strerror(errno));
         return NNINIT_ERR_IO;
     }
@@ -116,9 +118,7 @@ static const char *threads_text(const lab_ctx *ctx, char buf[32]) {
     snprintf(buf, 32, "%d thread%s", ctx->threads, ctx->threads == 1 ? "" : "s");
     return buf;
 }
-static const char *scale_flag(lab_scale s) {
-    return s == LAB_TINY ? " --tiny" : s == LAB_QUICK ? " --quick" : "";
-}
+static const char *scale_flag(lab_scale s) { return s == LAB_TINY ? " --tiny" : s == LAB_QUICK ? " --quick" : ""; }
 
 /* The claim's first sentence, at most ~120 bytes (cut at a space). */
 static void short_claim(const char *claim, char *out, size_t cap) {
@@ -155,17 +155,17 @@ static nninit_status md_body(FILE *f, const lab_result *res, int n, const lab_ct
     fprintf(f, "# nninit lab: results\n\n");
     if (ctx)
         fprintf(f, "Run with `nninit lab%s` (scale %s: %s), seed %llu, %s; nninit %s.\n", scale_flag(ctx->scale),
-                lab_scale_name(ctx->scale), scale_note(ctx->scale), (unsigned long long)ctx->seed, threads_text(ctx, tb),
-                nninit_version_string());
-    else
-        fprintf(f, "nninit %s.\n", nninit_version_string());
+                lab_scale_name(ctx->scale), scale_note(ctx->scale), (unsigned long long)ctx->seed,
+                threads_text(ctx, tb), nninit_version_string());
+    else fprintf(f, "nninit %s.\n", nninit_version_string());
     fprintf(f, "%d experiments in %s s: %d %s, %d %s, %d %s", n, fmt_num(nb, total), counts[LAB_REPRODUCED],
             lab_verdict_name(LAB_REPRODUCED), counts[LAB_NOT_REPRODUCED], lab_verdict_name(LAB_NOT_REPRODUCED),
             counts[LAB_INCONCLUSIVE], lab_verdict_name(LAB_INCONCLUSIVE));
     if (errors) fprintf(f, " (%d stopped by an error)", errors);
-    fprintf(f, ".\n\nA check holds when the measurement satisfies its test; one that misses its threshold by less than "
-               "its noise is inconclusive. An experiment is not reproduced if any check fails, else inconclusive if any "
-               "check is, else reproduced.\n\n");
+    fprintf(f,
+            ".\n\nA check holds when the measurement satisfies its test; one that misses its threshold by less than "
+            "its noise is inconclusive. An experiment is not reproduced if any check fails, else inconclusive if any "
+            "check is, else reproduced.\n\n");
 
     fprintf(f, "| experiment | claim | verdict | time |\n|---|---|---|---:|\n");
     for (int i = 0; i < n; i++) {
@@ -175,16 +175,18 @@ static nninit_status md_body(FILE *f, const lab_result *res, int n, const lab_ct
         fprintf(f, "](#%s) | ", exp_name(r, i, name, sizeof name));
         short_claim(exp_field(r->exp ? r->exp->claim : NULL), claim, sizeof claim);
         md_cell(f, claim);
-        fprintf(f, " | %s%s | %.1f s |\n", lab_verdict_name(verdict_of(r->verdict)), r->status != NNINIT_OK ? " (error)" : "",
-                r->seconds);
+        fprintf(f, " | %s%s | %.1f s |\n", lab_verdict_name(verdict_of(r->verdict)),
+                r->status != NNINIT_OK ? " (error)" : "", r->seconds);
     }
 
     for (int i = 0; i < n; i++) {
         const lab_result *r = &res[i];
         const char *nm = exp_name(r, i, name, sizeof name);
         fprintf(f, "\n## %s\n\n<a id=\"%s\"></a>`%s` &middot; **%s** &middot; %.1f s\n\n",
-                r->exp && r->exp->title ? r->exp->title : nm, nm, nm, lab_verdict_name(verdict_of(r->verdict)), r->seconds);
-        if (r->exp) fprintf(f, "**Claim.** %s\n\n**Source.** %s\n\n", exp_field(r->exp->claim), exp_field(r->exp->source));
+                r->exp && r->exp->title ? r->exp->title : nm, nm, nm, lab_verdict_name(verdict_of(r->verdict)),
+                r->seconds);
+        if (r->exp)
+            fprintf(f, "**Claim.** %s\n\n**Source.** %s\n\n", exp_field(r->exp->claim), exp_field(r->exp->source));
         if (r->setup[0]) fprintf(f, "**Setup.** %s\n\n", r->setup);
         if (r->status != NNINIT_OK)
             fprintf(f, "**Error.** %s: %s\n\n", nninit_status_str(r->status), r->error[0] ? r->error : "(no message)");
@@ -381,7 +383,8 @@ static nninit_status json_body(FILE *f, const lab_result *res, int n, const lab_
 
 static void esc(FILE *f, const char *s) { svg_esc(f, s); }
 
-static void chart(FILE *f, const char *title, const char *xlabel, const char *ylabel, const svg_line *ls, int nl, int logy) {
+static void chart(FILE *f, const char *title, const char *xlabel, const char *ylabel, const svg_line *ls, int nl,
+                  int logy) {
     svg_chart_opts o = {title, xlabel, ylabel, logy, 0, 0, "plot", "line"};
     svg_chart(f, &o, ls, nl);
 }
@@ -489,8 +492,9 @@ static void html_curves(FILE *f, const lab_result *r) {
         const nninit_train_point *p = cv->points;
         int np = p ? cv->n : 0;
         const char *dash = c >= PALETTE_N ? "2,3" : NULL; /* a second round of colours is dotted */
-        acc[c] = (svg_line){labels[c], np ? &p->epoch : NULL, np ? &p->test_acc : NULL, sizeof *p, np, palette[c % PALETTE_N],
-                        dash, cv->diverged, cv->diverged ? notes[c] : NULL};
+        acc[c] = (svg_line){
+            labels[c], np ? &p->epoch : NULL, np ? &p->test_acc : NULL,      sizeof *p, np, palette[c % PALETTE_N],
+            dash,      cv->diverged,          cv->diverged ? notes[c] : NULL};
         loss[c] = acc[c];
         loss[c].y = np ? &p->train_loss : NULL;
     }
@@ -510,8 +514,15 @@ static void html_plot(FILE *f, const lab_plot *pl) {
         /* A prediction takes the colour of the measurement it goes with:
          * the k-th dashed series pairs with the k-th solid one. */
         int col = se->dashed ? dashed++ : solid++;
-        ls[s] = (svg_line){se->label, ok ? se->x : NULL, ok ? se->y : NULL, sizeof(double), ok ? se->n : 0,
-                       palette[col % PALETTE_N], se->dashed ? PRED_DASH : NULL, 0, NULL};
+        ls[s] = (svg_line){se->label,
+                           ok ? se->x : NULL,
+                           ok ? se->y : NULL,
+                           sizeof(double),
+                           ok ? se->n : 0,
+                           palette[col % PALETTE_N],
+                           se->dashed ? PRED_DASH : NULL,
+                           0,
+                           NULL};
     }
     chart(f, pl->title, pl->xlabel, pl->ylabel, ls, ns, pl->logy);
 }
@@ -603,7 +614,8 @@ static void html_section(FILE *f, const lab_result *r, int i) {
         for (int p = 0; p < r->n_plots && p < LAB_MAX_PLOTS; p++) html_plot(f, &r->plots[p]);
         fputs("</div>\n", f);
     }
-    for (int p = 0; p < r->n_probes && p < LAB_MAX_PROBES; p++) html_probe(f, r->probe_label[p], &r->probes[p], r->probe_bins[p]);
+    for (int p = 0; p < r->n_probes && p < LAB_MAX_PROBES; p++)
+        html_probe(f, r->probe_label[p], &r->probes[p], r->probe_bins[p]);
     fputs("</section>\n", f);
 }
 
@@ -611,15 +623,18 @@ static nninit_status html_body(FILE *f, const lab_result *res, int n, const lab_
     int counts[3], errors;
     count_verdicts(res, n, counts, &errors);
     char nb[32], text[48], tb[32];
-    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-               "<title>nninit lab</title>\n<style>%s</style></head>\n<body><div class=\"wrap\">\n<h1>nninit lab</h1>\n",
+    fprintf(f,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            "<title>nninit lab</title>\n<style>%s</style></head>\n<body><div class=\"wrap\">\n<h1>nninit lab</h1>\n",
             css);
     fputs("<p>Published claims about weight initialization, tested on Fashion-MNIST. ", f);
     if (ctx)
         fprintf(f, "Run with <code>nninit lab%s</code>: scale <b>%s</b> (%s), seed %llu, %s, ", scale_flag(ctx->scale),
-                lab_scale_name(ctx->scale), scale_note(ctx->scale), (unsigned long long)ctx->seed, threads_text(ctx, tb));
-    fprintf(f, "%d experiments in %s s; nninit %s.</p>\n<p class=\"counts\">", n, fmt_num(nb, total), nninit_version_string());
+                lab_scale_name(ctx->scale), scale_note(ctx->scale), (unsigned long long)ctx->seed,
+                threads_text(ctx, tb));
+    fprintf(f, "%d experiments in %s s; nninit %s.</p>\n<p class=\"counts\">", n, fmt_num(nb, total),
+            nninit_version_string());
     for (int v = 0; v < 3; v++) {
         snprintf(text, sizeof text, "%d %s", counts[v], lab_verdict_name((lab_verdict)v));
         badge(f, (lab_verdict)v, text);
@@ -653,9 +668,10 @@ nninit_status lab_write_json(const char *path, const lab_result *res, int n, con
 /* The marker that makes a directory a report lab_report_dir may replace. */
 static nninit_status marker_body(FILE *f, const lab_result *res, int n, const lab_ctx *ctx, double total) {
     (void)res, (void)n, (void)ctx, (void)total;
-    fprintf(f, "nninit lab report (nninit %s)\n"
-               "The next `nninit lab --out` to this directory replaces it whole; it refuses to if\n"
-               "another file is added here, so that nothing of yours is ever deleted.\n",
+    fprintf(f,
+            "nninit lab report (nninit %s)\n"
+            "The next `nninit lab --out` to this directory replaces it whole; it refuses to if\n"
+            "another file is added here, so that nothing of yours is ever deleted.\n",
             nninit_version_string());
     return NNINIT_OK;
 }
@@ -669,7 +685,9 @@ nninit_status lab_report_dir_write(lab_report_dir *t, const lab_result *res, int
     static const struct {
         const char *file;
         body_fn body;
-    } files[] = {{"results.json", json_body}, {"results.md", md_body}, {"index.html", html_body},
+    } files[] = {{"results.json", json_body},
+                 {"results.md", md_body},
+                 {"index.html", html_body},
                  {LAB_REPORT_MARKER, marker_body}};
     size_t cap = strlen(t->tmp) + 32;
     char *path = malloc(cap);

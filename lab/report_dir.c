@@ -84,12 +84,14 @@ static nninit_status classify(const char *dir, int *exists) {
     closedir(d);
     if (entries && !marker && !legacy_report(dir)) {
         lab_set_error("%s is a non-empty directory and not an nninit lab report (no %s): refusing to replace it; "
-                      "give a new or empty directory", dir, LAB_REPORT_MARKER);
+                      "give a new or empty directory",
+                      dir, LAB_REPORT_MARKER);
         return NNINIT_ERR_PARAM;
     }
     if (foreign[0]) {
         lab_set_error("%s holds '%s', which is not a report file: refusing to replace the directory (move that "
-                      "file out, or give another directory)", dir, foreign);
+                      "file out, or give another directory)",
+                      dir, foreign);
         return NNINIT_ERR_PARAM;
     }
     *exists = 1;
@@ -256,7 +258,8 @@ nninit_status lab_report_dir_commit(lab_report_dir *t) {
     return NNINIT_OK;
 }
 
-nninit_status lab_write_report(const char *dir, const lab_result *res, int n, const lab_ctx *ctx, double total_seconds) {
+nninit_status lab_write_report(const char *dir, const lab_result *res, int n, const lab_ctx *ctx,
+                               double total_seconds) {
     lab_report_dir t;
     nninit_status st = lab_report_dir_begin(&t, dir);
     if (st != NNINIT_OK) return st;

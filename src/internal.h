@@ -8,7 +8,7 @@
 
 /* Strict C11 has no M_PI. */
 #define NNINIT_PI 3.14159265358979323846
-#define NNINIT_E 2.71828182845904523536
+#define NNINIT_E  2.71828182845904523536
 
 /* The initializer's internals that the engine (libnninit_engine) calls
  * across the library boundary: exported from libnninit.so under the nninit__
@@ -49,17 +49,16 @@ NNINIT_CROSS_LAYER nninit_status nninit__spec_param_check(nninit_scheme s, int k
 /* Sets parameter k of sp (for sp->scheme) from a finite number (groups: a
  * positive integer) or from a name. */
 NNINIT_CROSS_LAYER nninit_status nninit__spec_param_set_num(nninit_spec *sp, int k, double v, const char *prefix);
-NNINIT_CROSS_LAYER nninit_status nninit__spec_param_set_name(nninit_spec *sp, int k, const char *v,
-                                                             const char *prefix);
+NNINIT_CROSS_LAYER nninit_status nninit__spec_param_set_name(nninit_spec *sp, int k, const char *v, const char *prefix);
 
 /* Counter word 3 ("domain") of every Philox call, so that the streams of
  * different distributions on one tensor are independent. Pinned: changing one
  * changes published values. */
 enum {
-    NNINIT_DOMAIN_UNIFORM = 0x756e6966u,  /* "unif" */
-    NNINIT_DOMAIN_NORMAL = 0x6e6f726du,   /* "norm" */
-    NNINIT_DOMAIN_TRUNC = 0x7472756eu,    /* "trun" */
-    NNINIT_DOMAIN_SPARSE = 0x73707273u    /* "sprs" */
+    NNINIT_DOMAIN_UNIFORM = 0x756e6966u, /* "unif" */
+    NNINIT_DOMAIN_NORMAL = 0x6e6f726du,  /* "norm" */
+    NNINIT_DOMAIN_TRUNC = 0x7472756eu,   /* "trun" */
+    NNINIT_DOMAIN_SPARSE = 0x73707273u   /* "sprs" */
 };
 
 /* Standard normal stream of a tensor (domain NORMAL), elements [begin, end),
@@ -78,10 +77,10 @@ double nninit__dtype_max(nninit_dtype d);
 /* Whole-tensor schemes (src/init/orthogonal.c, src/init/sparse.c). Called by
  * nninit_fill after nninit__plan_make validated tensor, dtype and parameters;
  * their own checks repeat those for direct callers. */
-nninit_status nninit__fill_orthogonal(const nninit_spec *spec, const nninit_tensor *t,
-                                      int64_t numel, const uint32_t key[2], void *data);
-nninit_status nninit__fill_sparse(const nninit_spec *spec, const nninit_tensor *t,
-                                  int64_t numel, const uint32_t key[2], void *data);
+nninit_status nninit__fill_orthogonal(const nninit_spec *spec, const nninit_tensor *t, int64_t numel,
+                                      const uint32_t key[2], void *data);
+nninit_status nninit__fill_sparse(const nninit_spec *spec, const nninit_tensor *t, int64_t numel, const uint32_t key[2],
+                                  void *data);
 
 
 /* ---- a scheme resolved on a tensor (src/init/schemes.c) ------------------ */
@@ -100,12 +99,12 @@ typedef struct {
     nninit__kernel kernel;
     int64_t numel;
     nninit_info info;
-    double value;          /* CONSTANT                                       */
-    double lo, hi;         /* UNIFORM: U(lo, hi)                             */
-    double mean, std;      /* NORMAL, TRUNC                                  */
-    double za, zb;         /* TRUNC: standardized bounds                      */
-    double va, vb;         /* TRUNC: bounds in value space (checked per value)*/
-    int64_t groups;        /* DIRAC                                          */
+    double value;     /* CONSTANT */
+    double lo, hi;    /* UNIFORM: U(lo, hi) */
+    double mean, std; /* NORMAL, TRUNC */
+    double za, zb;    /* TRUNC: standardized bounds */
+    double va, vb;    /* TRUNC: bounds in value space (checked per value)*/
+    int64_t groups;   /* DIRAC */
 } nninit__plan;
 
 /* Validate spec and tensor together and resolve the scheme. */
@@ -113,14 +112,14 @@ nninit_status nninit__plan_make(const nninit_spec *spec, const nninit_tensor *t,
 
 /* Element-wise kernels over [begin, end) of a tensor's flat index range,
  * writing out[0 .. end-begin) (src/rng/fill_kernels.c). */
-void nninit__fill_uniform(const uint32_t key[2], nninit_dtype d, double lo, double hi,
-                          int64_t begin, int64_t end, void *out);
-void nninit__fill_normal(const uint32_t key[2], nninit_dtype d, double mean, double std,
-                         int64_t begin, int64_t end, void *out);
-void nninit__fill_trunc_normal(const uint32_t key[2], nninit_dtype d, const nninit__plan *p,
-                               int64_t begin, int64_t end, void *out);
+void nninit__fill_uniform(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin, int64_t end,
+                          void *out);
+void nninit__fill_normal(const uint32_t key[2], nninit_dtype d, double mean, double std, int64_t begin, int64_t end,
+                         void *out);
+void nninit__fill_trunc_normal(const uint32_t key[2], nninit_dtype d, const nninit__plan *p, int64_t begin, int64_t end,
+                               void *out);
 /* One truncated-normal value of element i, in double (for tests and kernels). */
-double nninit__trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std,
-                               double za, double zb, double va, double vb);
+double nninit__trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std, double za, double zb,
+                               double va, double vb);
 
 #endif

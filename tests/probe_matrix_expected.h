@@ -1,13 +1,13 @@
 /* probe_matrix_expected.h -- what tests/test_probe_matrix.c expects, [activation][init][depth]:
  * tanh, sigmoid, relu, leaky_relu(0.2), elu, selu, gelu x zeros, normal(0.01), normal(1), xavier,
  * kaiming, lecun, orthogonal x depths 3, 10, 30. Reasons: docs/PROBE.md. */
-    {{"symmetric", "symmetric", "symmetric"},
-     {"vanishing", "vanishing", "vanishing"},
-     {"exploding+saturated+loss+chaos", "exploding+saturated+loss+chaos", "exploding+saturated+loss+chaos"},
-     {"healthy", "healthy", "healthy"},
-     {"healthy", "healthy", "chaos"},
-     {"healthy", "healthy", "healthy"},
-     {"healthy", "healthy", "healthy"}},
+{{"symmetric", "symmetric", "symmetric"},
+ {"vanishing", "vanishing", "vanishing"},
+ {"exploding+saturated+loss+chaos", "exploding+saturated+loss+chaos", "exploding+saturated+loss+chaos"},
+ {"healthy", "healthy", "healthy"},
+ {"healthy", "healthy", "chaos"},
+ {"healthy", "healthy", "healthy"},
+ {"healthy", "healthy", "healthy"}},
     {{"symmetric", "symmetric", "symmetric"},
      {"vanishing+collapse", "vanishing+collapse", "vanishing+collapse"},
      {"saturated+loss", "exploding+saturated+loss", "exploding+saturated+loss"},
@@ -43,10 +43,10 @@
      {"loss", "exploding+loss", "exploding+loss"},
      {"healthy", "healthy", "healthy"},
      {"healthy", "healthy", "healthy"}},
-    {{"symmetric", "symmetric", "symmetric"},
-     {"vanishing", "vanishing", "vanishing"},
-     {"exploding+loss", "exploding+loss", "exploding+loss+collapse"},
-     {"healthy", "vanishing", "vanishing"},
-     {"healthy", "vanishing", "vanishing"},
-     {"vanishing", "vanishing", "vanishing"},
-     {"vanishing", "vanishing", "vanishing"}}
+{
+    {"symmetric", "symmetric", "symmetric"}, {"vanishing", "vanishing", "vanishing"},
+        {"exploding+loss", "exploding+loss", "exploding+loss+collapse"}, {"healthy", "vanishing", "vanishing"},
+        {"healthy", "vanishing", "vanishing"}, {"vanishing", "vanishing", "vanishing"}, {
+        "vanishing", "vanishing", "vanishing"
+    }
+}

@@ -309,14 +309,19 @@ static void test_activations(void **state) {
         nninit_act act;
         double param; /* NaN: none */
     } cases[] = {
-        {"784 -> dense 4 identity", NNINIT_ACT_IDENTITY, NAN}, {"784 -> dense 4 sigmoid", NNINIT_ACT_SIGMOID, NAN},
-        {"784 -> dense 4 tanh", NNINIT_ACT_TANH, NAN},         {"784 -> dense 4 relu", NNINIT_ACT_RELU, NAN},
+        {"784 -> dense 4 identity", NNINIT_ACT_IDENTITY, NAN},
+        {"784 -> dense 4 sigmoid", NNINIT_ACT_SIGMOID, NAN},
+        {"784 -> dense 4 tanh", NNINIT_ACT_TANH, NAN},
+        {"784 -> dense 4 relu", NNINIT_ACT_RELU, NAN},
         {"784 -> dense 4 leaky_relu", NNINIT_ACT_LEAKY_RELU, NAN},
         {"784 -> dense 4 leaky_relu(0.2)", NNINIT_ACT_LEAKY_RELU, 0.2},
         {"784 -> dense 4 leaky_relu( -0.5 )", NNINIT_ACT_LEAKY_RELU, -0.5},
-        {"784 -> dense 4 elu", NNINIT_ACT_ELU, NAN},          {"784 -> dense 4 elu(1.0)", NNINIT_ACT_ELU, 1.0},
-        {"784 -> dense 4 elu(1.5e0)", NNINIT_ACT_ELU, 1.5},   {"784 -> dense 4 selu", NNINIT_ACT_SELU, NAN},
-        {"784 -> dense 4 gelu", NNINIT_ACT_GELU, NAN},        {"784 -> dense 4 softplus", NNINIT_ACT_SOFTPLUS, NAN},
+        {"784 -> dense 4 elu", NNINIT_ACT_ELU, NAN},
+        {"784 -> dense 4 elu(1.0)", NNINIT_ACT_ELU, 1.0},
+        {"784 -> dense 4 elu(1.5e0)", NNINIT_ACT_ELU, 1.5},
+        {"784 -> dense 4 selu", NNINIT_ACT_SELU, NAN},
+        {"784 -> dense 4 gelu", NNINIT_ACT_GELU, NAN},
+        {"784 -> dense 4 softplus", NNINIT_ACT_SOFTPLUS, NAN},
         {"1x4x4 -> conv 2 3 leaky_relu(0.01)", NNINIT_ACT_LEAKY_RELU, 0.01},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -394,7 +399,8 @@ static void test_syntax_errors(void **state) {
     static const struct {
         const char *text, *at, *frag;
     } cases[] = {
-        {"784 -> dens 10", "at 8:", "expected a layer ('dense', 'conv', 'flatten', 'res') or a group '[ ... ] xN' but found 'dens'"},
+        {"784 -> dens 10",
+         "at 8:", "expected a layer ('dense', 'conv', 'flatten', 'res') or a group '[ ... ] xN' but found 'dens'"},
         {"", "at 1:", "expected the input: a feature count (784) or CxHxW (1x28x28) but found end of input"},
         {"dense 10", "at 1:", "expected the input"},
         {"784", "at 4:", "expected '->' and the first layer but found end of input"},
@@ -405,7 +411,8 @@ static void test_syntax_errors(void **state) {
         {"784 -> dense 0", "at 14:", "expected the number of units (a positive integer) but found '0'"},
         {"784 -> dense 256tanh", "at 17:", "expected a space, '->', ']' or end of input but found 'tanh'"},
         {"784 -> dense 1e3", "at 15:", "found 'e3'"},
-        {"784 -> dense 10 foo", "at 17:", "expected an activation, 'init=', 'bias=', '->' or end of input but found 'foo'"},
+        {"784 -> dense 10 foo",
+         "at 17:", "expected an activation, 'init=', 'bias=', '->' or end of input but found 'foo'"},
         {"784 -> dense 10 tanh relu", "at 22:", "a second activation 'relu'"},
         {"784 -> dense 10 relu(0.2)", "at 21:", "relu takes no parameter"},
         {"784 -> dense 10 leaky_relu(", "at 28:", "expected leaky_relu's slope (a number) but found end of input"},
@@ -425,7 +432,8 @@ static void test_syntax_errors(void **state) {
         {"784 -> dense 10 init=variance_scaling(distribution=cauchy)", "at 52:", "unknown distribution 'cauchy'"},
         {"784 -> dense 10 init=kaiming_normal(mode=0)", "at 42:", "expected a name for mode but found '0'"},
         {"784 -> dense 10 init=xavier_normal init=zeros", "at 36:", "'init=' given twice"},
-        {"784 -> dense 10 out=relu", "at 17:", "expected an activation, 'init=', 'bias=', '->' or end of input but found 'out'"},
+        {"784 -> dense 10 out=relu",
+         "at 17:", "expected an activation, 'init=', 'bias=', '->' or end of input but found 'out'"},
         {"784 -> dense 10 s2", "at 17:", "found 's2'"},
         {"1x28x28 -> conv 16", "at 19:", "expected a kernel size (3x3 or 3) but found end of input"},
         {"1x28x28 -> conv 16 3x", "at 21:", "expected a space, '->', ']' or end of input but found 'x'"},
@@ -443,7 +451,8 @@ static void test_syntax_errors(void **state) {
         {"784 -> res dense leaky_relu(0.1) out=leaky_relu(0.2)", "at 8:", "activation parameters differ"},
         {"784 -> [dense 10", "at 17:", "expected '->' or ']' (closing the '[' at 8) but found end of input"},
         {"784 -> [dense 10 -> dense 5 x3", "at 29:", "a repeat count 'xN' follows the ']' of a group"},
-        {"784 -> []", "at 9:", "expected a layer ('dense', 'conv', 'flatten', 'res') or a group '[ ... ] xN' but found ']'"},
+        {"784 -> []",
+         "at 9:", "expected a layer ('dense', 'conv', 'flatten', 'res') or a group '[ ... ] xN' but found ']'"},
         {"784 -> dense 10]", "at 16:", "']' without a matching '['"},
         {"784 -> [dense 10] y3", "at 19:", "expected '->' or end of input but found 'y3'"},
         {"784 -> [dense 10] x", "at 20:", "expected a repeat count 1..1000 after 'x' but found end of input"},
@@ -536,32 +545,32 @@ static void test_json_errors(void **state) {
     json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 256}, {\"type\": \"dense\", "
                "\"units\": -1}]}",
                "arch: layers[1].units: ", "expected a positive integer but found -1");
-    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 2.5}]}", "layers[0].units: ",
-               "expected a positive integer but found 2.5");
-    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": \"256\"}]}", "layers[0].units: ",
-               "but found \"256\"");
+    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 2.5}]}",
+               "layers[0].units: ", "expected a positive integer but found 2.5");
+    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": \"256\"}]}",
+               "layers[0].units: ", "but found \"256\"");
     json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\"}]}", "layers[0].units: ", "but found nothing");
-    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"unit\": 3}]}", "layers[0]: ",
-               "unknown key \"unit\" (expected: type, units, act, init, bias, repeat)");
-    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 3, \"units\": 4}]}", "layers[0]: ",
-               "key \"units\" given twice");
-    json_fails("{\"input\": [784], \"layers\": [{\"units\": 3}]}", "layers[0].type: ",
-               "expected \"dense\", \"conv\", \"flatten\", \"res\" or \"group\" but found nothing");
-    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dens\", \"units\": 3}]}", "layers[0].type: ",
-               "but found \"dens\"");
+    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"unit\": 3}]}",
+               "layers[0]: ", "unknown key \"unit\" (expected: type, units, act, init, bias, repeat)");
+    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 3, \"units\": 4}]}",
+               "layers[0]: ", "key \"units\" given twice");
+    json_fails("{\"input\": [784], \"layers\": [{\"units\": 3}]}",
+               "layers[0].type: ", "expected \"dense\", \"conv\", \"flatten\", \"res\" or \"group\" but found nothing");
+    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dens\", \"units\": 3}]}",
+               "layers[0].type: ", "but found \"dens\"");
     json_fails("{\"input\": [784], \"layers\": [3]}", "layers[0]: ", "expected a layer object");
     json_fails("{\"input\": [784], \"layers\": []}", "layers: ", "expected a non-empty array of layers but found []");
     json_fails("{\"input\": [784]}", "layers: ", "but found nothing");
     json_fails("{\"layers\": [{\"type\": \"dense\", \"units\": 3}]}", "input: ", "expected [features] or [C, H, W]");
-    json_fails("{\"input\": [1, 28], \"layers\": [{\"type\": \"dense\", \"units\": 3}]}", "input: ",
-               "an array of another length");
-    json_fails("{\"input\": [1, 0, 28], \"layers\": [{\"type\": \"dense\", \"units\": 3}]}", "input[1]: ",
-               "expected a positive integer but found 0");
-    json_fails("{\"input\": [784], \"output\": 3, \"layers\": [{\"type\": \"dense\", \"units\": 3}]}", "top level: ",
-               "unknown key \"output\"");
+    json_fails("{\"input\": [1, 28], \"layers\": [{\"type\": \"dense\", \"units\": 3}]}",
+               "input: ", "an array of another length");
+    json_fails("{\"input\": [1, 0, 28], \"layers\": [{\"type\": \"dense\", \"units\": 3}]}",
+               "input[1]: ", "expected a positive integer but found 0");
+    json_fails("{\"input\": [784], \"output\": 3, \"layers\": [{\"type\": \"dense\", \"units\": 3}]}",
+               "top level: ", "unknown key \"output\"");
     json_fails("[784]", "JSON: ", "expected an object");
-    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 256},",
-               "JSON: syntax error at ", "near end of input");
+    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 256},", "JSON: syntax error at ",
+               "near end of input");
     json_fails("{\"input\": [784],\n \"layers\": [{\"type\": \"dense\" \"units\": 3}]}", "JSON: syntax error at ",
                "(line 2)");
     json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 3, \"repeat\": 0}]}",
@@ -574,8 +583,8 @@ static void test_json_errors(void **state) {
                "layers[0].act: at 1: ", "expected an activation (identity, sigmoid");
     json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 3, \"act\": \"relu tanh\"}]}",
                "layers[0].act: at 6: ", "expected the end of the string but found 'tanh'");
-    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 3, \"act\": 3}]}", "layers[0].act: ",
-               "expected an activation");
+    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 3, \"act\": 3}]}",
+               "layers[0].act: ", "expected an activation");
     json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 3, \"init\": \"normal(std=\"}]}",
                "layers[0].init: at 12: ", "expected a number for std but found end of input");
     json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 3, \"init\": {\"scheme\": "
@@ -608,8 +617,8 @@ static void test_json_errors(void **state) {
                "layers[0].pad: ", "expected an integer >= 0 but found -1");
     json_fails("{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"conv\", \"units\": 3, \"kernel\": 3, \"stride\": 0}]}",
                "layers[0].stride: ", "expected a positive integer but found 0");
-    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"res\", \"act\": \"relu\"}]}", "layers[0].block: ",
-               "expected \"dense\" or \"conv\" but found nothing");
+    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"res\", \"act\": \"relu\"}]}",
+               "layers[0].block: ", "expected \"dense\" or \"conv\" but found nothing");
     json_fails("{\"input\": [784], \"layers\": [{\"type\": \"res\", \"block\": \"dense\", \"rule\": \"he\"}]}",
                "layers[0].rule: ", "expected \"he-zero\" or \"he-he\" but found \"he\"");
     json_fails("{\"input\": [784], \"layers\": [{\"type\": \"res\", \"block\": \"dense\", \"alpha\": \"1\"}]}",
@@ -617,16 +626,16 @@ static void test_json_errors(void **state) {
     json_fails("{\"input\": [784], \"layers\": [{\"type\": \"res\", \"block\": \"dense\", \"rule\": \"he-zero\","
                " \"init\": \"normal\"}]}",
                "layers[0]: ", "either a rule (he-zero, he-he) or init/bias, not both");
-    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"flatten\", \"act\": \"relu\"}]}", "layers[0]: ",
-               "unknown key \"act\" (expected: type, repeat)");
+    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"flatten\", \"act\": \"relu\"}]}",
+               "layers[0]: ", "unknown key \"act\" (expected: type, repeat)");
     json_fails("{\"input\": [784], \"layers\": [{\"type\": \"group\", \"layers\": [{\"type\": \"dense\", \"units\": 3},"
                " {\"type\": \"dense\", \"units\": 0}]}]}",
                "layers[0].layers[1].units: ", "expected a positive integer but found 0");
-    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"group\", \"layers\": []}]}", "layers[0].layers: ",
-               "non-empty array");
+    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"group\", \"layers\": []}]}",
+               "layers[0].layers: ", "non-empty array");
     /* The shape rules, by path. */
-    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"conv\", \"units\": 3, \"kernel\": 3}]}", "layers[0]: ",
-               "conv needs a CxHxW input but gets 784 features");
+    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"conv\", \"units\": 3, \"kernel\": 3}]}",
+               "layers[0]: ", "conv needs a CxHxW input but gets 784 features");
     json_fails("{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"conv\", \"units\": 4, \"kernel\": 3, \"repeat\": 4}]}",
                "layers[0] (repeat 4 of 4): ", "larger than the padded input 2x2");
     json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 4, \"repeat\": 1000},"
@@ -642,7 +651,8 @@ static void test_mutations(void **state) {
     (void)state;
     static const char *const texts[] = {
         "784 -> [dense 256 tanh init=kaiming_normal(mode=fan_out,nonlinearity=relu)] x20 -> dense 10",
-        "1x28x28 -> conv 16 3x3 s2 p1 leaky_relu(0.2) -> conv 32 3x3 g2 relu -> flatten -> dense 10 bias=normal(std=0.01)",
+        "1x28x28 -> conv 16 3x3 s2 p1 leaky_relu(0.2) -> conv 32 3x3 g2 relu -> flatten -> dense 10 "
+        "bias=normal(std=0.01)",
         "784 -> dense 256 relu -> [res dense relu he-zero out=elu(1) alpha=0.5] x50 -> dense 10",
         "{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"conv\", \"units\": 4, \"kernel\": [3, 3], \"pad\": 1,"
         " \"act\": \"leaky_relu(0.2)\", \"init\": {\"scheme\": \"normal\", \"std\": 0.1}}, {\"type\": \"group\","
@@ -659,8 +669,8 @@ static void test_mutations(void **state) {
         for (size_t cut = 0; cut <= n; cut++)
             for (size_t k = 0; k <= sizeof subst - 1; k++) {
                 memcpy(buf, s, n + 1);
-                if (k == sizeof subst - 1) buf[cut] = '\0';    /* a prefix */
-                else if (cut < n) buf[cut] = subst[k];         /* one byte replaced */
+                if (k == sizeof subst - 1) buf[cut] = '\0'; /* a prefix */
+                else if (cut < n) buf[cut] = subst[k];      /* one byte replaced */
                 else continue;
                 nninit_status st = json ? nninit_arch_parse_json(buf, A) : nninit_arch_parse(buf, A);
                 if (st != NNINIT_OK && st != NNINIT_ERR_PARAM) print_error("'%s': %s\n", buf, nninit_status_str(st));
@@ -679,7 +689,8 @@ static void test_engine_accepts(void **state) {
         "784 -> [dense 32 tanh] x3 -> dense 10",
         "1x28x28 -> conv 4 3x3 s2 p1 relu -> conv 8 3x3 g2 relu -> flatten -> dense 10",
         "784 -> dense 16 relu -> [res dense relu he-zero] x3 -> dense 10",
-        "1x8x8 -> conv 4 3 p1 relu -> res conv relu he-he -> flatten -> dense 10 init=xavier_normal bias=normal(std=0.01)",
+        "1x8x8 -> conv 4 3 p1 relu -> res conv relu he-he -> flatten -> dense 10 init=xavier_normal "
+        "bias=normal(std=0.01)",
     };
     for (size_t k = 0; k < sizeof nets / sizeof nets[0]; k++) {
         parse_ok(nets[k], A);
@@ -714,20 +725,13 @@ static void test_spec_parse(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mlp_repeat),
-        cmocka_unit_test(test_conv),
-        cmocka_unit_test(test_residual),
-        cmocka_unit_test(test_init_options),
-        cmocka_unit_test(test_activations),
-        cmocka_unit_test(test_nested_groups),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_shape_errors),
-        cmocka_unit_test(test_syntax_errors),
-        cmocka_unit_test(test_failure_leaves_arch_untouched),
-        cmocka_unit_test(test_json_equals_text),
-        cmocka_unit_test(test_json_errors),
-        cmocka_unit_test(test_mutations),
-        cmocka_unit_test(test_engine_accepts),
+        cmocka_unit_test(test_mlp_repeat),       cmocka_unit_test(test_conv),
+        cmocka_unit_test(test_residual),         cmocka_unit_test(test_init_options),
+        cmocka_unit_test(test_activations),      cmocka_unit_test(test_nested_groups),
+        cmocka_unit_test(test_limits),           cmocka_unit_test(test_shape_errors),
+        cmocka_unit_test(test_syntax_errors),    cmocka_unit_test(test_failure_leaves_arch_untouched),
+        cmocka_unit_test(test_json_equals_text), cmocka_unit_test(test_json_errors),
+        cmocka_unit_test(test_mutations),        cmocka_unit_test(test_engine_accepts),
         cmocka_unit_test(test_spec_parse),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -10,8 +10,16 @@
 
 #include "nninit.h"
 
-static float from_bits(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
-static uint32_t bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static float from_bits(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static uint32_t bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
 
 /* bf16 reference: exact rounding by comparing distances in double. */
 static uint16_t ref_bf16(float x) {
@@ -69,9 +77,9 @@ static void test_f16(void **state) {
     assert_int_equal(nninit_f32_to_f16(65519.99f), 0x7bff);
     assert_int_equal(nninit_f32_to_f16(65520.0f), 0x7c00);
     assert_int_equal(nninit_f32_to_f16(0x1p-24f), 0x0001);
-    assert_int_equal(nninit_f32_to_f16(0x1p-25f), 0x0000);           /* tie -> even (0) */
-    assert_int_equal(nninit_f32_to_f16(0x1.8p-24f), 0x0002);         /* tie -> even (2) */
-    assert_int_equal(nninit_f32_to_f16(0x1p-14f), 0x0400);           /* smallest normal */
+    assert_int_equal(nninit_f32_to_f16(0x1p-25f), 0x0000);   /* tie -> even (0) */
+    assert_int_equal(nninit_f32_to_f16(0x1.8p-24f), 0x0002); /* tie -> even (2) */
+    assert_int_equal(nninit_f32_to_f16(0x1p-14f), 0x0400);   /* smallest normal */
     assert_int_equal(nninit_f32_to_f16(-2.0f), 0xc000);
     assert_true(nninit_f16_to_f32(0x0001) == 0x1p-24f);
     assert_true(nninit_f16_to_f32(0x8001) == -0x1p-24f);

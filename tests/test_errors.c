@@ -77,41 +77,77 @@ static void test_bad_parameters(void **state) {
     (void)state;
     nninit_tensor t = t2(4, 4);
     nninit_spec s = nninit_spec_default(NNINIT_NORMAL);
-    s.std = NAN; expect_fail(s, t, NNINIT_ERR_PARAM);
-    s.std = INFINITY; expect_fail(s, t, NNINIT_ERR_PARAM);
-    s.std = -1; expect_fail(s, t, NNINIT_ERR_PARAM);
-    s.std = 1; s.mean = NAN; expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.std = NAN;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.std = INFINITY;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.std = -1;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.std = 1;
+    s.mean = NAN;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
     s = nninit_spec_default(NNINIT_UNIFORM);
-    s.a = 1; s.b = 1; expect_fail(s, t, NNINIT_ERR_RANGE);
-    s.a = 2; s.b = 1; expect_fail(s, t, NNINIT_ERR_RANGE);
-    s.a = NAN; expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.a = 1;
+    s.b = 1;
+    expect_fail(s, t, NNINIT_ERR_RANGE);
+    s.a = 2;
+    s.b = 1;
+    expect_fail(s, t, NNINIT_ERR_RANGE);
+    s.a = NAN;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
     s = nninit_spec_default(NNINIT_TRUNC_NORMAL);
-    s.a = 2; s.b = -2; expect_fail(s, t, NNINIT_ERR_RANGE);
-    s.a = -2; s.b = 2; s.std = -0.5; expect_fail(s, t, NNINIT_ERR_PARAM);
-    s.std = 0; expect_fail(s, t, NNINIT_ERR_PARAM);
-    s.std = NAN; expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.a = 2;
+    s.b = -2;
+    expect_fail(s, t, NNINIT_ERR_RANGE);
+    s.a = -2;
+    s.b = 2;
+    s.std = -0.5;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.std = 0;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.std = NAN;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
     s = nninit_spec_default(NNINIT_TRUNC_NORMAL_STD);
-    s.a = 1; s.b = 1; expect_fail(s, t, NNINIT_ERR_RANGE);
+    s.a = 1;
+    s.b = 1;
+    expect_fail(s, t, NNINIT_ERR_RANGE);
     s = nninit_spec_default(NNINIT_SPARSE);
-    s.sparsity = -0.1; expect_fail(s, t, NNINIT_ERR_SPARSITY);
-    s.sparsity = 1.5; expect_fail(s, t, NNINIT_ERR_SPARSITY);
-    s.sparsity = NAN; expect_fail(s, t, NNINIT_ERR_SPARSITY);
+    s.sparsity = -0.1;
+    expect_fail(s, t, NNINIT_ERR_SPARSITY);
+    s.sparsity = 1.5;
+    expect_fail(s, t, NNINIT_ERR_SPARSITY);
+    s.sparsity = NAN;
+    expect_fail(s, t, NNINIT_ERR_SPARSITY);
     s = nninit_spec_default(NNINIT_KAIMING_NORMAL);
-    s.nonlinearity = (nninit_nonlinearity)99; expect_fail(s, t, NNINIT_ERR_NONLINEARITY);
-    s.nonlinearity = NNINIT_NL_LEAKY_RELU; s.slope = INFINITY; expect_fail(s, t, NNINIT_ERR_PARAM);
-    s.slope = NAN; expect_fail(s, t, NNINIT_ERR_PARAM);
-    s.slope = 0; s.mode = (nninit_mode)9; expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.nonlinearity = (nninit_nonlinearity)99;
+    expect_fail(s, t, NNINIT_ERR_NONLINEARITY);
+    s.nonlinearity = NNINIT_NL_LEAKY_RELU;
+    s.slope = INFINITY;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.slope = NAN;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.slope = 0;
+    s.mode = (nninit_mode)9;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
     s = nninit_spec_default(NNINIT_XAVIER_NORMAL);
-    s.gain = -1; expect_fail(s, t, NNINIT_ERR_PARAM);
-    s.gain = NAN; expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.gain = -1;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.gain = NAN;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
     s = nninit_spec_default(NNINIT_VARIANCE_SCALING);
-    s.scale = 0; expect_fail(s, t, NNINIT_ERR_PARAM);
-    s.scale = 1; s.distribution = (nninit_distribution)5; expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.scale = 0;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.scale = 1;
+    s.distribution = (nninit_distribution)5;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
     s = nninit_spec_default(NNINIT_CONSTANT);
-    s.value = NAN; expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.value = NAN;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
     s = nninit_spec_default(NNINIT_ORTHOGONAL);
-    s.gain = INFINITY; expect_fail(s, t, NNINIT_ERR_PARAM);
-    s.scheme = (nninit_scheme)NNINIT_SCHEME_COUNT; expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.gain = INFINITY;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
+    s.scheme = (nninit_scheme)NNINIT_SCHEME_COUNT;
+    expect_fail(s, t, NNINIT_ERR_PARAM);
     double g;
     assert_int_equal(nninit_calculate_gain((nninit_nonlinearity)NNINIT_NL_COUNT, NAN, &g), NNINIT_ERR_NONLINEARITY);
     nninit_nonlinearity nl;
@@ -123,8 +159,8 @@ static void test_bad_dims(void **state) {
     int64_t one[1] = {16}, three[3] = {4, 4, 3}, two[2] = {4, 4}, six[6] = {2, 2, 2, 2, 2, 2};
     nninit_tensor t1 = nninit_tensor_make(1, one, NNINIT_F32);
     /* fans of a 1-D tensor: PyTorch raises, so do we, for every fan scheme */
-    nninit_scheme fan_schemes[] = {NNINIT_XAVIER_UNIFORM, NNINIT_XAVIER_NORMAL, NNINIT_KAIMING_UNIFORM,
-                                   NNINIT_KAIMING_NORMAL, NNINIT_LECUN_UNIFORM, NNINIT_LECUN_NORMAL,
+    nninit_scheme fan_schemes[] = {NNINIT_XAVIER_UNIFORM,  NNINIT_XAVIER_NORMAL, NNINIT_KAIMING_UNIFORM,
+                                   NNINIT_KAIMING_NORMAL,  NNINIT_LECUN_UNIFORM, NNINIT_LECUN_NORMAL,
                                    NNINIT_VARIANCE_SCALING};
     for (size_t i = 0; i < sizeof fan_schemes / sizeof fan_schemes[0]; i++)
         expect_fail(nninit_spec_default(fan_schemes[i]), t1, NNINIT_ERR_DIMS);
@@ -166,19 +202,27 @@ static void test_not_representable(void **state) {
     nninit_tensor t = t2(2, 2);
     nninit_spec s = nninit_spec_default(NNINIT_CONSTANT);
     t.dtype = NNINIT_F16;
-    s.value = 65520; expect_fail(s, t, NNINIT_ERR_NOT_REPRESENTABLE);
-    s.value = -1e6; expect_fail(s, t, NNINIT_ERR_NOT_REPRESENTABLE);
+    s.value = 65520;
+    expect_fail(s, t, NNINIT_ERR_NOT_REPRESENTABLE);
+    s.value = -1e6;
+    expect_fail(s, t, NNINIT_ERR_NOT_REPRESENTABLE);
     t.dtype = NNINIT_BF16;
-    s.value = 1e39; expect_fail(s, t, NNINIT_ERR_NOT_REPRESENTABLE);
+    s.value = 1e39;
+    expect_fail(s, t, NNINIT_ERR_NOT_REPRESENTABLE);
     t.dtype = NNINIT_F32;
-    s.value = 1e39; expect_fail(s, t, NNINIT_ERR_NOT_REPRESENTABLE);
+    s.value = 1e39;
+    expect_fail(s, t, NNINIT_ERR_NOT_REPRESENTABLE);
     t.dtype = NNINIT_F16;
     s = nninit_spec_default(NNINIT_UNIFORM);
-    s.a = -1e5; s.b = 1; expect_fail(s, t, NNINIT_ERR_NOT_REPRESENTABLE);
+    s.a = -1e5;
+    s.b = 1;
+    expect_fail(s, t, NNINIT_ERR_NOT_REPRESENTABLE);
     s = nninit_spec_default(NNINIT_NORMAL);
-    s.std = 1e4; expect_fail(s, t, NNINIT_ERR_NOT_REPRESENTABLE);
+    s.std = 1e4;
+    expect_fail(s, t, NNINIT_ERR_NOT_REPRESENTABLE);
     s = nninit_spec_default(NNINIT_TRUNC_NORMAL);
-    s.b = 1e6; expect_fail(s, t, NNINIT_ERR_NOT_REPRESENTABLE);
+    s.b = 1e6;
+    expect_fail(s, t, NNINIT_ERR_NOT_REPRESENTABLE);
 }
 
 static void test_ranges(void **state) {
@@ -240,10 +284,10 @@ static void test_status_names(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_null_pointers), cmocka_unit_test(test_bad_shapes),
-        cmocka_unit_test(test_bad_parameters), cmocka_unit_test(test_bad_dims),
+        cmocka_unit_test(test_null_pointers),     cmocka_unit_test(test_bad_shapes),
+        cmocka_unit_test(test_bad_parameters),    cmocka_unit_test(test_bad_dims),
         cmocka_unit_test(test_not_representable), cmocka_unit_test(test_ranges),
-        cmocka_unit_test(test_status_names), cmocka_unit_test(test_nested_message),
+        cmocka_unit_test(test_status_names),      cmocka_unit_test(test_nested_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,24 +35,20 @@
 #include "explain.h"
 #include "nninit.h"
 
-static nninit_tensor tensor(nninit_layout layout, int ndim, int64_t d0, int64_t d1, int64_t d2,
-                            int64_t d3)
-{
+static nninit_tensor tensor(nninit_layout layout, int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3) {
     int64_t s[4] = {d0, d1, d2, d3};
     nninit_tensor t = nninit_tensor_make(ndim, s, NNINIT_F32);
     t.layout = layout;
     return t;
 }
 
-#define OIHW(a, b, c, d) tensor(NNINIT_LAYOUT_OIHW, 4, a, b, c, d)
-#define HWIO(a, b, c, d) tensor(NNINIT_LAYOUT_HWIO, 4, a, b, c, d)
-#define IOHW(a, b, c, d) tensor(NNINIT_LAYOUT_IOHW, 4, a, b, c, d)
+#define OIHW(a, b, c, d)  tensor(NNINIT_LAYOUT_OIHW, 4, a, b, c, d)
+#define HWIO(a, b, c, d)  tensor(NNINIT_LAYOUT_HWIO, 4, a, b, c, d)
+#define IOHW(a, b, c, d)  tensor(NNINIT_LAYOUT_IOHW, 4, a, b, c, d)
 #define MAT(layout, r, c) tensor(layout, 2, r, c, 1, 1)
 
 /* The three calls for (sp, t); "" where a framework has none. */
-static void expect(nninit_spec sp, nninit_tensor t, const char *torch, const char *keras,
-                   const char *jax)
-{
+static void expect(nninit_spec sp, nninit_tensor t, const char *torch, const char *keras, const char *jax) {
     nninit_info in;
     assert_int_equal(nninit_explain(&sp, &t, &in), NNINIT_OK);
     const char *want[3] = {torch, keras, jax};
@@ -61,40 +57,33 @@ static void expect(nninit_spec sp, nninit_tensor t, const char *torch, const cha
         memset(buf, 'x', sizeof buf);
         cli_equivalent_call((cli_framework)fw, &sp, &t, &in, buf, sizeof buf);
         if (strcmp(buf, want[fw]))
-            print_error("%s, framework %d:\n  got  '%s'\n  want '%s'\n", nninit_scheme_name(sp.scheme), fw,
-                        buf, want[fw]);
+            print_error("%s, framework %d:\n  got  '%s'\n  want '%s'\n", nninit_scheme_name(sp.scheme), fw, buf,
+                        want[fw]);
         assert_string_equal(buf, want[fw]);
     }
 }
 
-static nninit_spec spec(nninit_scheme s)
-{
-    return nninit_spec_default(s);
-}
+static nninit_spec spec(nninit_scheme s) { return nninit_spec_default(s); }
 
 /* ------------------------------------------------------------------------- */
 
-static void test_kaiming_normal_relu_conv(void **state)
-{
+static void test_kaiming_normal_relu_conv(void **state) {
     (void)state;
     nninit_spec sp = spec(NNINIT_KAIMING_NORMAL);
     sp.nonlinearity = NNINIT_NL_RELU;
     /* He et al. on a 7x7 conv: a plain Gaussian, so Keras says
      * 'untruncated_normal' and JAX 'normal' (HeNormal / he_normal would be
      * the truncated one). */
-    expect(sp, OIHW(64, 3, 7, 7),
-           "torch.nn.init.kaiming_normal_(w, a=0, mode='fan_in', nonlinearity='relu')",
+    expect(sp, OIHW(64, 3, 7, 7), "torch.nn.init.kaiming_normal_(w, a=0, mode='fan_in', nonlinearity='relu')",
            "keras.initializers.VarianceScaling(scale=2.0, mode='fan_in', distribution='untruncated_normal')",
            "jax.nn.initializers.variance_scaling(2.0, 'fan_in', 'normal')");
     /* The same layer held as a Keras/JAX kernel: the same three calls. */
-    expect(sp, HWIO(7, 7, 3, 64),
-           "torch.nn.init.kaiming_normal_(w, a=0, mode='fan_in', nonlinearity='relu')",
+    expect(sp, HWIO(7, 7, 3, 64), "torch.nn.init.kaiming_normal_(w, a=0, mode='fan_in', nonlinearity='relu')",
            "keras.initializers.VarianceScaling(scale=2.0, mode='fan_in', distribution='untruncated_normal')",
            "jax.nn.initializers.variance_scaling(2.0, 'fan_in', 'normal')");
 }
 
-static void test_kaiming_leaky_relu_slope(void **state)
-{
+static void test_kaiming_leaky_relu_slope(void **state) {
     (void)state;
     /* PyTorch's default: a=0 with leaky_relu is relu's gain. */
     nninit_spec sp = spec(NNINIT_KAIMING_UNIFORM);
@@ -119,8 +108,7 @@ static void test_kaiming_leaky_relu_slope(void **state)
            "jax.nn.initializers.variance_scaling(2.777777777777778, 'fan_avg', 'normal')");
 }
 
-static void test_xavier_with_gain(void **state)
-{
+static void test_xavier_with_gain(void **state) {
     (void)state;
     nninit_spec sp = spec(NNINIT_XAVIER_UNIFORM);
     sp.gain = 2;
@@ -135,8 +123,7 @@ static void test_xavier_with_gain(void **state)
            "jax.nn.initializers.variance_scaling(2.0, 'fan_avg', 'normal')");
 }
 
-static void test_lecun_is_kaiming_linear(void **state)
-{
+static void test_lecun_is_kaiming_linear(void **state) {
     (void)state;
     expect(spec(NNINIT_LECUN_NORMAL), OIHW(32, 16, 3, 3),
            "torch.nn.init.kaiming_normal_(w, a=0, mode='fan_in', nonlinearity='linear')",
@@ -149,8 +136,7 @@ static void test_lecun_is_kaiming_linear(void **state)
            "jax.nn.initializers.normal(stddev=1.0)");
 }
 
-static void test_variance_scaling(void **state)
-{
+static void test_variance_scaling(void **state) {
     (void)state;
     /* Keras' HeNormal and JAX's he_normal: truncated at 2 std. PyTorch has
      * no such call: trunc_normal_ with this tensor's numbers. */
@@ -170,8 +156,7 @@ static void test_variance_scaling(void **state)
            "jax.nn.initializers.variance_scaling(2.0, 'fan_geo_avg', 'normal')");
 }
 
-static void test_trunc_normal(void **state)
-{
+static void test_trunc_normal(void **state) {
     (void)state;
     /* PyTorch's defaults: absolute bounds [-2, 2], here 100 std. */
     nninit_spec sp = spec(NNINIT_TRUNC_NORMAL);
@@ -200,8 +185,7 @@ static void test_trunc_normal(void **state)
            "keras.initializers.TruncatedNormal(mean=0.5, stddev=0.02)", "");
 }
 
-static void test_explicit_distributions(void **state)
-{
+static void test_explicit_distributions(void **state) {
     (void)state;
     nninit_spec sp = spec(NNINIT_UNIFORM);
     sp.a = 0;
@@ -220,14 +204,13 @@ static void test_explicit_distributions(void **state)
     sp.value = 1e16;
     expect(sp, MAT(NNINIT_LAYOUT_OIHW, 4, 4), "torch.nn.init.constant_(w, 1e+16)",
            "keras.initializers.Constant(value=1e+16)", "jax.nn.initializers.constant(1e+16)");
-    expect(spec(NNINIT_ZEROS), MAT(NNINIT_LAYOUT_OIHW, 4, 4), "torch.nn.init.zeros_(w)",
-           "keras.initializers.Zeros()", "jax.nn.initializers.zeros");
-    expect(spec(NNINIT_ONES), MAT(NNINIT_LAYOUT_OIHW, 4, 4), "torch.nn.init.ones_(w)",
-           "keras.initializers.Ones()", "jax.nn.initializers.ones");
+    expect(spec(NNINIT_ZEROS), MAT(NNINIT_LAYOUT_OIHW, 4, 4), "torch.nn.init.zeros_(w)", "keras.initializers.Zeros()",
+           "jax.nn.initializers.zeros");
+    expect(spec(NNINIT_ONES), MAT(NNINIT_LAYOUT_OIHW, 4, 4), "torch.nn.init.ones_(w)", "keras.initializers.Ones()",
+           "jax.nn.initializers.ones");
 }
 
-static void test_orthogonal(void **state)
-{
+static void test_orthogonal(void **state) {
     (void)state;
     nninit_spec sp = spec(NNINIT_ORTHOGONAL);
     sp.gain = 2;
@@ -244,8 +227,7 @@ static void test_orthogonal(void **state)
  * an HWIO conv kernel that is (kh, kw*in*out), which no framework draws for
  * the same layer. PyTorch's call used to be printed there (it only holds for
  * PyTorch run on the HWIO tensor itself, not on its (out, in, kh, kw) weight). */
-static void test_structured_on_foreign_layouts_have_no_equivalent(void **state)
-{
+static void test_structured_on_foreign_layouts_have_no_equivalent(void **state) {
     (void)state;
     expect(spec(NNINIT_ORTHOGONAL), HWIO(7, 7, 3, 64), "", "", "");
     nninit_tensor c = OIHW(64, 3, 7, 7);
@@ -262,8 +244,7 @@ static void test_structured_on_foreign_layouts_have_no_equivalent(void **state)
     expect(spec(NNINIT_DIRAC), HWIO(3, 3, 8, 8), "", "", "");
 }
 
-static void test_dirac_eye_sparse(void **state)
-{
+static void test_dirac_eye_sparse(void **state) {
     (void)state;
     nninit_spec sp = spec(NNINIT_DIRAC);
     sp.groups = 2;
@@ -277,16 +258,14 @@ static void test_dirac_eye_sparse(void **state)
            "keras.initializers.Identity(gain=1.0)", "");
 }
 
-static void test_conv_transpose_fans(void **state)
-{
+static void test_conv_transpose_fans(void **state) {
     (void)state;
     /* ConvTranspose weight (in=16, out=8, 3, 3): nninit's fan_in is 16*9.
      * PyTorch computes fan_in from dim 1 on this very tensor (72), so its
      * mode for 144 is 'fan_out'; Keras' (k, k, out, in) kernel the same;
      * flax's (k, k, in, out) kernel reads 144 as fan_in. */
     nninit_spec sp = spec(NNINIT_KAIMING_NORMAL);
-    expect(sp, IOHW(16, 8, 3, 3),
-           "torch.nn.init.kaiming_normal_(w, a=0, mode='fan_out', nonlinearity='leaky_relu')",
+    expect(sp, IOHW(16, 8, 3, 3), "torch.nn.init.kaiming_normal_(w, a=0, mode='fan_out', nonlinearity='leaky_relu')",
            "keras.initializers.VarianceScaling(scale=2.0, mode='fan_out', distribution='untruncated_normal')",
            "jax.nn.initializers.variance_scaling(2.0, 'fan_in', 'normal')");
     /* Keras and flax transposed convolutions have no groups: explicit. */
@@ -297,8 +276,7 @@ static void test_conv_transpose_fans(void **state)
            "jax.nn.initializers.normal(stddev=0.16666666666666669)");
 }
 
-static void test_custom_axes_and_grouped_fan_out(void **state)
-{
+static void test_custom_axes_and_grouped_fan_out(void **state) {
     (void)state;
     /* Only JAX names arbitrary axes; the others fall back to the numbers. */
     nninit_tensor t = OIHW(3, 4, 5, 6);
@@ -319,8 +297,7 @@ static void test_custom_axes_and_grouped_fan_out(void **state)
            "jax.nn.initializers.normal(stddev=0.11785113019775793)");
 }
 
-static void test_truncates_to_cap(void **state)
-{
+static void test_truncates_to_cap(void **state) {
     (void)state;
     nninit_spec sp = spec(NNINIT_KAIMING_NORMAL);
     nninit_tensor t = OIHW(64, 3, 7, 7);
@@ -335,14 +312,12 @@ static void test_truncates_to_cap(void **state)
 /* Numbers as Python's repr(float) writes them                                */
 /* ------------------------------------------------------------------------- */
 
-static void py(double x, const char *want)
-{
+static void py(double x, const char *want) {
     char buf[64];
     assert_string_equal(cli_fmt_py(buf, sizeof buf, x), want);
 }
 
-static void test_fmt_py(void **state)
-{
+static void test_fmt_py(void **state) {
     (void)state;
     py(1.0 / 3, "0.3333333333333333");
     py(2.0 / 3, "0.6666666666666666");
@@ -369,8 +344,7 @@ static void test_fmt_py(void **state)
     py(-INFINITY, "float('-inf')");
 }
 
-static void test_fmt_num_and_digits(void **state)
-{
+static void test_fmt_num_and_digits(void **state) {
     (void)state;
     char buf[64];
     assert_string_equal(cli_fmt_num(buf, sizeof buf, 147), "147");
@@ -388,8 +362,7 @@ static void test_fmt_num_and_digits(void **state)
     assert_string_equal(cli_resolved_name(NNINIT_RESOLVED_STRUCTURED), "structured");
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kaiming_normal_relu_conv),
         cmocka_unit_test(test_kaiming_leaky_relu_slope),

@@ -29,9 +29,17 @@ static int setup(void **state) {
     return mkdtemp(g_dir) ? 0 : -1;
 }
 
-static const char *const g_names[] = {"img.gz", "lab.gz", "raw.idx", "empty.gz", "text.gz", "cut.gz",
-                                      "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                                      "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", "adir"};
+static const char *const g_names[] = {"img.gz",
+                                      "lab.gz",
+                                      "raw.idx",
+                                      "empty.gz",
+                                      "text.gz",
+                                      "cut.gz",
+                                      "train-images-idx3-ubyte.gz",
+                                      "train-labels-idx1-ubyte.gz",
+                                      "t10k-images-idx3-ubyte.gz",
+                                      "t10k-labels-idx1-ubyte.gz",
+                                      "adir"};
 
 static int teardown(void **state) {
     (void)state;
@@ -464,7 +472,10 @@ static void test_standardize(void **state) {
 
 static void test_inputs_gaussian(void **state) {
     (void)state;
-    enum { N = 200, D = 500 };
+    enum {
+        N = 200,
+        D = 500
+    };
     float *x = malloc(sizeof(float) * N * D), *z = malloc(sizeof(float) * N * D);
     assert_int_equal(nninit_inputs_gaussian(x, N, D, 42), NNINIT_OK);
     double s = 0, q = 0;
@@ -488,7 +499,9 @@ static void test_inputs_gaussian(void **state) {
 
 static void test_inputs_correlated_pair(void **state) {
     (void)state;
-    enum { D = 200000 };
+    enum {
+        D = 200000
+    };
     float *x = malloc(sizeof(float) * 2 * D);
     static const double cs[] = {-1.0, -0.9, -0.3, 0.0, 0.5, 0.9, 0.99, 1.0};
     for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++) {
@@ -521,18 +534,12 @@ static void test_inputs_correlated_pair(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fashion_mnist_train),
-        cmocka_unit_test(test_fashion_mnist_test_split),
-        cmocka_unit_test(test_small_roundtrip),
-        cmocka_unit_test(test_fashion_layout_in_dir),
-        cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_fashion_bomb),
-        cmocka_unit_test(test_bad_headers),
-        cmocka_unit_test(test_not_gzip),
-        cmocka_unit_test(test_missing_and_args),
-        cmocka_unit_test(test_standardize),
-        cmocka_unit_test(test_inputs_gaussian),
-        cmocka_unit_test(test_inputs_correlated_pair),
+        cmocka_unit_test(test_fashion_mnist_train), cmocka_unit_test(test_fashion_mnist_test_split),
+        cmocka_unit_test(test_small_roundtrip),     cmocka_unit_test(test_fashion_layout_in_dir),
+        cmocka_unit_test(test_truncated),           cmocka_unit_test(test_fashion_bomb),
+        cmocka_unit_test(test_bad_headers),         cmocka_unit_test(test_not_gzip),
+        cmocka_unit_test(test_missing_and_args),    cmocka_unit_test(test_standardize),
+        cmocka_unit_test(test_inputs_gaussian),     cmocka_unit_test(test_inputs_correlated_pair),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -51,7 +51,11 @@ static void raw_value(const char *text, const char *key, char *out, size_t cap) 
 
 static void test_numbers(void **state) {
     (void)state;
-    static const struct { const char *key; double v; const char *text; } cases[] = {
+    static const struct {
+        const char *key;
+        double v;
+        const char *text;
+    } cases[] = {
         {"tenth", 0.1, "0.1"},
         {"third", 1.0 / 3.0, "0.3333333333333333"},
         {"subnormal", 1e-320, "1e-320"},
@@ -157,7 +161,7 @@ static void test_integers(void **state) {
 static void test_strings(void **state) {
     (void)state;
     static const char *const s[] = {
-        "plain", "quote \" and backslash \\", "new\nline\ttab\rcr\bbs\fff", "\x01\x02\x1f\x7f", "", "caf\xc3\xa9",
+        "plain",     "quote \" and backslash \\", "new\nline\ttab\rcr\bbs\fff", "\x01\x02\x1f\x7f", "", "caf\xc3\xa9",
         "</script>",
     };
     cli_json j;
@@ -282,8 +286,8 @@ static void test_write_file(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_numbers),   cmocka_unit_test(test_numbers_sweep), cmocka_unit_test(test_float),
-        cmocka_unit_test(test_integers),  cmocka_unit_test(test_strings),       cmocka_unit_test(test_structure),
+        cmocka_unit_test(test_numbers),        cmocka_unit_test(test_numbers_sweep), cmocka_unit_test(test_float),
+        cmocka_unit_test(test_integers),       cmocka_unit_test(test_strings),       cmocka_unit_test(test_structure),
         cmocka_unit_test(test_failure_sticks), cmocka_unit_test(test_write_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

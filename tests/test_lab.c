@@ -75,8 +75,9 @@ static void test_data_subsets(void **state) {
     int per[10] = {0};
     for (int i = 0; i < data.n_test; i++) per[data.test_y[i]]++;
     for (int c = 0; c < 10; c++) assert_int_equal(per[c], 100); /* balanced */
-    double s = 0, ss = 0; /* standardized with the training split's statistics */
-    for (int i = 0; i < data.n_train * data.dim; i++) s += data.train_x[i], ss += (double)data.train_x[i] * data.train_x[i];
+    double s = 0, ss = 0;                                       /* standardized with the training split's statistics */
+    for (int i = 0; i < data.n_train * data.dim; i++)
+        s += data.train_x[i], ss += (double)data.train_x[i] * data.train_x[i];
     double m = s / (data.n_train * (double)data.dim), v = ss / (data.n_train * (double)data.dim) - m * m;
     assert_true(fabs(m) < 0.05 && fabs(v - 1) < 0.1);
     assert_int_equal(lab_train_set(&data, 100).n, 100);

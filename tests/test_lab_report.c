@@ -34,14 +34,14 @@ static const lab_experiment exp_zero = {"zero-init", "Zero init: the symmetry pr
                                         "Initializing every weight to zero makes hidden units identical. They stay "
                                         "identical under gradient descent.",
                                         "Goodfellow et al. 2016, Deep Learning, section 8.4", NULL};
-static const lab_experiment exp_small = {"small-random", "Small random init vanishes",
-                                         "With N(0, 0.01^2) weights the activations of a deep tanh net vanish with depth.",
-                                         "Glorot & Bengio 2010", NULL};
+static const lab_experiment exp_small = {
+    "small-random", "Small random init vanishes",
+    "With N(0, 0.01^2) weights the activations of a deep tanh net vanish with depth.", "Glorot & Bengio 2010", NULL};
 static const lab_experiment exp_lsuv = {"lsuv", "LSUV <matches> orthogonal & \"He\"",
                                         "LSUV reaches unit variance in every layer within a few iterations.",
                                         "Mishkin & Matas 2016", NULL};
 
-#define NPTS 6
+#define NPTS    6
 #define NLAYERS 4
 
 typedef struct {
@@ -170,7 +170,7 @@ static fixture *make_fixture(void) {
     nninit_probe_report *pr = &b->probes[0];
     pr->n_layers = NLAYERS;
     pr->layers = fx->layers;
-    pr->hist_shared_lo = -1.5, pr->hist_shared_hi = 1.5;    /* layer 1's range */
+    pr->hist_shared_lo = -1.5, pr->hist_shared_hi = 1.5; /* layer 1's range */
     pr->grad_shared_lo = -3e-3, pr->grad_shared_hi = 3e-3;
     pr->n_findings = 1;
     pr->findings[0].kind = NNINIT_FINDING_VANISHING;
@@ -283,7 +283,8 @@ static void check_json(const char *text) {
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(meta, "errors")->valueint, 1);
     assert_true(cJSON_GetObjectItemCaseSensitive(meta, "total_seconds")->valuedouble == 2.0);
     const cJSON *vc = cJSON_GetObjectItemCaseSensitive(meta, "verdicts");
-    for (int v = 0; v < 3; v++) assert_int_equal(cJSON_GetObjectItemCaseSensitive(vc, lab_verdict_name(v))->valueint, 1);
+    for (int v = 0; v < 3; v++)
+        assert_int_equal(cJSON_GetObjectItemCaseSensitive(vc, lab_verdict_name(v))->valueint, 1);
     assert_non_null(strstr(text, "18446744073709551557")); /* the seed, exact */
 
     const cJSON *ex = cJSON_GetObjectItemCaseSensitive(j, "experiments");
@@ -443,7 +444,7 @@ static void check_html(const char *h) {
     assert_non_null(strstr(h, "no finite data")); /* the wild plot */
     assert_int_equal(count_str(h, "data-kind=\"hist\""), 2 * NLAYERS);
     assert_int_equal(count_str(h, "data-axis=\"shared\""), 2 * NLAYERS); /* one x-axis per network */
-    assert_int_equal(count_str(h, "data-bins=\"20\""), 2 * NLAYERS); /* recovered: probe_bins[0] is 0 */
+    assert_int_equal(count_str(h, "data-bins=\"20\""), 2 * NLAYERS);     /* recovered: probe_bins[0] is 0 */
     /* the section as on `nninit probe --html`: findings, the layer table (folded) */
     assert_int_equal(count_str(h, "<div class=\"probe\">"), 1);
     assert_non_null(strstr(h, "<h3>Probe: normal(std=0.01), tanh</h3>"));
@@ -465,7 +466,7 @@ static void check_html(const char *h) {
     }
     assert_non_null(strstr(h, "diverged at step 37"));
     assert_non_null(strstr(h, "class=\"diverged\""));
-    assert_non_null(strstr(h, "stroke-dasharray")); /* the dashed prediction */
+    assert_non_null(strstr(h, "stroke-dasharray"));                             /* the dashed prediction */
     assert_non_null(strstr(h, "1 value \xe2\x89\xa4 0 not shown (log scale)")); /* its zero, on a log axis */
     assert_non_null(strstr(h, "Goodfellow et al. 2016"));
     assert_non_null(strstr(h, "layer 4 activation std is 1e-3 of layer 1"));
@@ -539,7 +540,9 @@ static char *section(const nninit_probe_report *r, const cli_probe_section_opts 
 
 static void test_probe_section(void **state) {
     (void)state;
-    enum { L = 20 };
+    enum {
+        L = 20
+    };
     nninit_probe_layer *ys = calloc(L, sizeof *ys);
     assert_non_null(ys);
     for (int l = 0; l < L; l++) {
@@ -731,8 +734,8 @@ static void test_tmp_pattern(void **state) {
     assert_int_equal(cli_tmp_match(".w.npy.nninit-tmp..aB3dE9", "w.npy", &pid), 0);     /* no pid */
     assert_int_equal(cli_tmp_match(".w.npy.nninit-tmp.0.aB3dE9", "w.npy", &pid), 0);    /* pid 0 */
     assert_int_equal(cli_tmp_match(".w.npy.nninit-tmp.12a.aB3dE9", "w.npy", &pid), 0);
-    assert_int_equal(cli_tmp_match(".v.npy.nninit-tmp.123.aB3dE9", "w.npy", &pid), 0);  /* another target */
-    assert_int_equal(cli_tmp_match("w.npy.nninit-tmp.123.aB3dE9", "w.npy", &pid), 0);   /* not hidden */
+    assert_int_equal(cli_tmp_match(".v.npy.nninit-tmp.123.aB3dE9", "w.npy", &pid), 0); /* another target */
+    assert_int_equal(cli_tmp_match("w.npy.nninit-tmp.123.aB3dE9", "w.npy", &pid), 0);  /* not hidden */
     assert_int_equal(cli_tmp_match(".w.npy.nninit-tmp.99999999999.aB3dE9", "w.npy", &pid), 0);
 }
 
@@ -908,12 +911,9 @@ static void test_report_dir_swap(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_report_files),
-        cmocka_unit_test(test_probe_section),
-        cmocka_unit_test(test_empty_and_no_ctx),
-        cmocka_unit_test(test_unwritable),
-        cmocka_unit_test(test_tmp_pattern),
-        cmocka_unit_test(test_atomic_sweeps_dead_temporaries),
+        cmocka_unit_test(test_report_files),     cmocka_unit_test(test_probe_section),
+        cmocka_unit_test(test_empty_and_no_ctx), cmocka_unit_test(test_unwritable),
+        cmocka_unit_test(test_tmp_pattern),      cmocka_unit_test(test_atomic_sweeps_dead_temporaries),
         cmocka_unit_test(test_report_dir_swap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

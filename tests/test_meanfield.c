@@ -35,8 +35,8 @@ static nninit_mf_net net_of(nninit_mf_act act, double param, double sw2, double 
     return n;
 }
 
-static double expect(nninit_mf_act act, double param, nninit_mf_moment m, double q11, double q22,
-                     double c, unsigned flags) {
+static double expect(nninit_mf_act act, double param, nninit_mf_moment m, double q11, double q22, double c,
+                     unsigned flags) {
     double v = NAN;
     assert_int_equal(nninit_mf_expect(act, param, m, q11, q22, c, flags, &v), NNINIT_OK);
     return v;
@@ -55,16 +55,15 @@ static double phi(nninit_mf_act act, double param, int d, double x) {
  * q* = 0.57005 and chi_1 = 1 -- the reference's 0.570 is the latter. */
 static void test_reference_tanh(void **state) {
     (void)state;
-    static const struct { double sw2, qstar, chi1; } ref[] = {
-        {1.0, 0.194, 0.759}, {1.76, 0.570, 1.000}, {4.0, 2.196, 1.342}};
+    static const struct {
+        double sw2, qstar, chi1;
+    } ref[] = {{1.0, 0.194, 0.759}, {1.76, 0.570, 1.000}, {4.0, 2.196, 1.342}};
     for (int i = 0; i < 3; i++) {
         nninit_mf_net n = net_of(NNINIT_MF_TANH, NAN, ref[i].sw2, 0.05);
         nninit_mf_fixed f;
         assert_int_equal(nninit_mf_analyze(&n, 1.0, &f), NNINIT_OK);
-        if (ref[i].sw2 == 1.76)
-            assert_true(fabs(f.qstar - ref[i].qstar) < 1e-3); /* "~=": 0.56946 */
-        else
-            assert_true(sig3(f.qstar, ref[i].qstar));
+        if (ref[i].sw2 == 1.76) assert_true(fabs(f.qstar - ref[i].qstar) < 1e-3); /* "~=": 0.56946 */
+        else assert_true(sig3(f.qstar, ref[i].qstar));
         assert_true(sig3(f.chi_1, ref[i].chi1));
     }
     double sw2c;
@@ -78,11 +77,11 @@ static void test_reference_tanh(void **state) {
 
     /* Known answers of this implementation (15 digits; docs/MEANFIELD.md). A
      * change here is a change of numerics and must be deliberate. */
-    static const struct { double sw2, qstar, chi1, chiq, cstar, xi_c; } kat[] = {
-        {1.0, 0.193592520245297, 0.759031647185394, 0.564279982046774, 1.0, 3.62697561805297},
-        {1.76, 0.569462839851776, 0.999796424203735, 0.518314952314759, 1.0, 4911.67529242394},
-        {4.0, 2.19549392803449, 1.34240241444519, 0.31819509940455, 0.16506496202231,
-         6.98027353297697}};
+    static const struct {
+        double sw2, qstar, chi1, chiq, cstar, xi_c;
+    } kat[] = {{1.0, 0.193592520245297, 0.759031647185394, 0.564279982046774, 1.0, 3.62697561805297},
+               {1.76, 0.569462839851776, 0.999796424203735, 0.518314952314759, 1.0, 4911.67529242394},
+               {4.0, 2.19549392803449, 1.34240241444519, 0.31819509940455, 0.16506496202231, 6.98027353297697}};
     for (int i = 0; i < 3; i++) {
         n = net_of(NNINIT_MF_TANH, NAN, kat[i].sw2, 0.05);
         assert_int_equal(nninit_mf_analyze(&n, 1.0, &f), NNINIT_OK);
@@ -108,8 +107,7 @@ static void test_reference_relu(void **state) {
     /* the same through the quadrature: c map by hand with forced quadrature */
     double cc = 0.0;
     for (int l = 1; l <= 5; l++) {
-        double e = expect(NNINIT_MF_RELU, NAN, NNINIT_MF_PHI_PHI, 1.0, 1.0, cc,
-                          NNINIT_MF_QUADRATURE);
+        double e = expect(NNINIT_MF_RELU, NAN, NNINIT_MF_PHI_PHI, 1.0, 1.0, cc, NNINIT_MF_QUADRATURE);
         cc = 2.0 * e; /* q' = q = 1 */
         assert_close(cc, c[l], 1e-13, 0);
     }
@@ -118,10 +116,12 @@ static void test_reference_relu(void **state) {
 /* ---- closed forms against the quadrature ------------------------------------ */
 static void test_closed_vs_quadrature(void **state) {
     (void)state;
-    static const struct { nninit_mf_act act; double param; } acts[] = {
-        {NNINIT_MF_ERF, 0.5}, {NNINIT_MF_ERF, 1.0}, {NNINIT_MF_ERF, 3.0},
-        {NNINIT_MF_RELU, NAN}, {NNINIT_MF_LEAKY_RELU, 0.2}, {NNINIT_MF_LEAKY_RELU, -0.3},
-        {NNINIT_MF_IDENTITY, NAN}};
+    static const struct {
+        nninit_mf_act act;
+        double param;
+    } acts[] = {{NNINIT_MF_ERF, 0.5},     {NNINIT_MF_ERF, 1.0},        {NNINIT_MF_ERF, 3.0},
+                {NNINIT_MF_RELU, NAN},    {NNINIT_MF_LEAKY_RELU, 0.2}, {NNINIT_MF_LEAKY_RELU, -0.3},
+                {NNINIT_MF_IDENTITY, NAN}};
     static const double qs[][2] = {{1e-3, 0.5}, {2.0, 2.0}, {50.0, 0.5}, {0.5, 0.5}, {1e4, 3.0}};
     static const double cs[] = {-1.0, -0.7, 0.0, 0.6, 0.999, 1.0 - 1e-9, 1.0};
     double worst = 0;
@@ -130,19 +130,17 @@ static void test_closed_vs_quadrature(void **state) {
             for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++)
                 for (int m = 0; m < 3; m++) {
                     double q11 = qs[i][0], q22 = m == 2 ? q11 : qs[i][1];
-                    double cl = expect(acts[a].act, acts[a].param, (nninit_mf_moment)m, q11, q22,
-                                       cs[k], 0);
-                    double qu = expect(acts[a].act, acts[a].param, (nninit_mf_moment)m, q11, q22,
-                                       cs[k], NNINIT_MF_QUADRATURE);
+                    double cl = expect(acts[a].act, acts[a].param, (nninit_mf_moment)m, q11, q22, cs[k], 0);
+                    double qu =
+                        expect(acts[a].act, acts[a].param, (nninit_mf_moment)m, q11, q22, cs[k], NNINIT_MF_QUADRATURE);
                     /* scale: phi ~ sqrt(q) piecewise-linear, 1 for erf; phi' ~ 1 (a for erf) */
-                    double sc = acts[a].act == NNINIT_MF_ERF
-                                    ? (m == 0 ? 1.0 : acts[a].param * acts[a].param)
-                                    : (m == 0 ? sqrt(q11 * q22) : 1.0);
+                    double sc = acts[a].act == NNINIT_MF_ERF ? (m == 0 ? 1.0 : acts[a].param * acts[a].param)
+                                                             : (m == 0 ? sqrt(q11 * q22) : 1.0);
                     double e = fabs(cl - qu) / sc;
                     if (e > worst) worst = e;
                     if (e > 1e-12)
-                        fail_msg("act %d param %g m %d q %g %g c %.12g: closed %.17g quad %.17g",
-                                 (int)acts[a].act, acts[a].param, m, q11, q22, cs[k], cl, qu);
+                        fail_msg("act %d param %g m %d q %g %g c %.12g: closed %.17g quad %.17g", (int)acts[a].act,
+                                 acts[a].param, m, q11, q22, cs[k], cl, qu);
                 }
     print_message("closed forms vs quadrature: worst scaled difference %.2e\n", worst);
 }
@@ -218,7 +216,10 @@ static void gauss_hermite(int n, double *x, double *w) {
 
 static void test_gauss_hermite_crosscheck(void **state) {
     (void)state;
-    enum { N = 400, N2 = 120 };
+    enum {
+        N = 400,
+        N2 = 120
+    };
     static double x[N], w[N], x2[N2], w2[N2];
     gauss_hermite(N, x, w);
     gauss_hermite(N2, x2, w2);
@@ -233,8 +234,8 @@ static void test_gauss_hermite_crosscheck(void **state) {
      * error decays only like exp(-k sqrt(n / q)) (tanh's poles at i pi/2);
      * at q = 2 the 200-node rule is off by 3e-12 in E[tanh'^2], 400 nodes are
      * not. */
-    static const nninit_mf_act smooth[] = {NNINIT_MF_SIGMOID, NNINIT_MF_TANH, NNINIT_MF_GELU,
-                                           NNINIT_MF_SOFTPLUS, NNINIT_MF_ERF};
+    static const nninit_mf_act smooth[] = {NNINIT_MF_SIGMOID, NNINIT_MF_TANH, NNINIT_MF_GELU, NNINIT_MF_SOFTPLUS,
+                                           NNINIT_MF_ERF};
     static const double qs[] = {0.05, 0.5, 1.0, 2.0};
     for (size_t a = 0; a < 5; a++)
         for (size_t i = 0; i < 4; i++) {
@@ -247,10 +248,8 @@ static void test_gauss_hermite_crosscheck(void **state) {
             }
             unsigned fl = NNINIT_MF_QUADRATURE;
             assert_close(expect(smooth[a], NAN, NNINIT_MF_PHI_PHI, q, q, 1, fl), pp, 1e-12, 1e-15);
-            assert_close(expect(smooth[a], NAN, NNINIT_MF_DPHI_DPHI, q, q, 1, fl), dd, 1e-12,
-                         1e-15);
-            assert_close(expect(smooth[a], NAN, NNINIT_MF_PHI_D2PHI, q, q, 1, fl), pdd, 1e-11,
-                         1e-14);
+            assert_close(expect(smooth[a], NAN, NNINIT_MF_DPHI_DPHI, q, q, 1, fl), dd, 1e-12, 1e-15);
+            assert_close(expect(smooth[a], NAN, NNINIT_MF_PHI_D2PHI, q, q, 1, fl), pdd, 1e-11, 1e-14);
         }
     /* 2-D product rule: tanh and gelu, q11 = 1, q22 = 0.7 */
     static const double cs[] = {-0.8, 0.0, 0.5, 0.95};
@@ -279,7 +278,9 @@ static double lcg_uniform(void) { /* (0, 1) */
     return ((double)(lcg_state >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
-enum { MC_N = 1000000 };
+enum {
+    MC_N = 1000000
+};
 
 typedef struct {
     nninit_mf_act act;
@@ -386,7 +387,7 @@ static void test_depth_scales(void **state) {
     }
     nninit_mf_net n = net_of(NNINIT_MF_TANH, NAN, sw2c, 0.05);
     assert_int_equal(nninit_mf_depth_scales(&n, 1.0, &xq, &xc), NNINIT_OK);
-    assert_true(xc > 1e9); /* infinite, or chi_1 a rounding away from 1 */
+    assert_true(xc > 1e9);     /* infinite, or chi_1 a rounding away from 1 */
     assert_true(isfinite(xq)); /* xi_q stays finite at the edge of chaos */
 }
 
@@ -403,9 +404,8 @@ static void test_derivatives(void **state) {
             assert_close(phi(a, NAN, 2, x), d2, 1e-8, 1e-9);
         }
     /* chi_q is dq'/dq; chi_c is dc'/dc at q* */
-    static const nninit_mf_act acts[] = {NNINIT_MF_SIGMOID, NNINIT_MF_TANH, NNINIT_MF_ELU,
-                                         NNINIT_MF_SELU, NNINIT_MF_GELU, NNINIT_MF_SOFTPLUS,
-                                         NNINIT_MF_ERF, NNINIT_MF_LEAKY_RELU};
+    static const nninit_mf_act acts[] = {NNINIT_MF_SIGMOID, NNINIT_MF_TANH,     NNINIT_MF_ELU, NNINIT_MF_SELU,
+                                         NNINIT_MF_GELU,    NNINIT_MF_SOFTPLUS, NNINIT_MF_ERF, NNINIT_MF_LEAKY_RELU};
     for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
         nninit_mf_net n = net_of(acts[a], NAN, 1.3, 0.1);
         double q = 0.9, h = 1e-5, qp, qm, chiq;
@@ -510,7 +510,9 @@ static void test_q_map_increasing(void **state) {
 /* ---- gradients ------------------------------------------------------------------ */
 static void test_gradients(void **state) {
     (void)state;
-    enum { L = 12 };
+    enum {
+        L = 12
+    };
     double out[L + 1];
     /* relu He: gradients keep their variance */
     nninit_mf_net n = net_of(NNINIT_MF_RELU, NAN, 2.0, 0.0);
@@ -560,10 +562,10 @@ static void test_names(void **state) {
     assert_string_equal(nninit_mf_act_name(NNINIT_MF_LEAKY_RELU), "leaky_relu");
 }
 
-#define EXPECT_ERR(call, status)                                 \
-    do {                                                         \
-        assert_int_equal((call), (status));                      \
-        assert_true(strlen(nninit_last_error()) > 0);            \
+#define EXPECT_ERR(call, status)                                                                                       \
+    do {                                                                                                               \
+        assert_int_equal((call), (status));                                                                            \
+        assert_true(strlen(nninit_last_error()) > 0);                                                                  \
     } while (0)
 
 static void test_errors(void **state) {
@@ -602,17 +604,14 @@ static void test_errors(void **state) {
     EXPECT_ERR(nninit_mf_critical_sw2(NNINIT_MF_TANH, NAN, 0.05, NULL), NNINIT_ERR_NULL);
     EXPECT_ERR(nninit_mf_grad_ratio(&good, 1.0, 1.0, NULL), NNINIT_ERR_NULL);
     EXPECT_ERR(nninit_mf_grad_variance(&good, 1.0, 3, NULL, 1.0, NULL), NNINIT_ERR_NULL);
-    EXPECT_ERR(nninit_mf_expect(NNINIT_MF_TANH, NAN, NNINIT_MF_PHI_PHI, 1, 1, 0, 0, NULL),
-               NNINIT_ERR_NULL);
+    EXPECT_ERR(nninit_mf_expect(NNINIT_MF_TANH, NAN, NNINIT_MF_PHI_PHI, 1, 1, 0, 0, NULL), NNINIT_ERR_NULL);
 
     /* activation out of range */
     EXPECT_ERR(nninit_mf_q_map(&bad_act, 1.0, &o), NNINIT_ERR_NONLINEARITY);
     EXPECT_ERR(nninit_mf_q_map(&neg_act, 1.0, &o), NNINIT_ERR_NONLINEARITY);
-    EXPECT_ERR(nninit_mf_phi(NNINIT_MF_ACT_COUNT, NAN, 0.0, &o, NULL, NULL),
-               NNINIT_ERR_NONLINEARITY);
+    EXPECT_ERR(nninit_mf_phi(NNINIT_MF_ACT_COUNT, NAN, 0.0, &o, NULL, NULL), NNINIT_ERR_NONLINEARITY);
     EXPECT_ERR(nninit_mf_critical_sw2(NNINIT_MF_ACT_COUNT, NAN, 0.0, &o), NNINIT_ERR_NONLINEARITY);
-    EXPECT_ERR(nninit_mf_expect(NNINIT_MF_ACT_COUNT, NAN, NNINIT_MF_PHI_PHI, 1, 1, 0, 0, &o),
-               NNINIT_ERR_NONLINEARITY);
+    EXPECT_ERR(nninit_mf_expect(NNINIT_MF_ACT_COUNT, NAN, NNINIT_MF_PHI_PHI, 1, 1, 0, 0, &o), NNINIT_ERR_NONLINEARITY);
 
     /* bad sw2, sb2, param: every entry point */
     for (size_t i = 0; i < sizeof bad_sw / sizeof bad_sw[0]; i++) {
@@ -651,10 +650,8 @@ static void test_errors(void **state) {
         EXPECT_ERR(nninit_mf_analyze(&good, bad_q[i], &(nninit_mf_fixed){0}), NNINIT_ERR_PARAM);
         EXPECT_ERR(nninit_mf_grad_ratio(&good, bad_q[i], 1.0, &o), NNINIT_ERR_PARAM);
         EXPECT_ERR(nninit_mf_grad_variance(&good, bad_q[i], 3, NULL, 1.0, arr), NNINIT_ERR_PARAM);
-        EXPECT_ERR(nninit_mf_expect(NNINIT_MF_TANH, NAN, NNINIT_MF_PHI_PHI, bad_q[i], 1, 0, 0, &o),
-                   NNINIT_ERR_PARAM);
-        EXPECT_ERR(nninit_mf_expect(NNINIT_MF_TANH, NAN, NNINIT_MF_PHI_PHI, 1, bad_q[i], 0, 0, &o),
-                   NNINIT_ERR_PARAM);
+        EXPECT_ERR(nninit_mf_expect(NNINIT_MF_TANH, NAN, NNINIT_MF_PHI_PHI, bad_q[i], 1, 0, 0, &o), NNINIT_ERR_PARAM);
+        EXPECT_ERR(nninit_mf_expect(NNINIT_MF_TANH, NAN, NNINIT_MF_PHI_PHI, 1, bad_q[i], 0, 0, &o), NNINIT_ERR_PARAM);
     }
     EXPECT_ERR(nninit_mf_c_map(&good, 0.0, 1.0, 0.5, &o), NNINIT_ERR_PARAM); /* c undefined */
     EXPECT_ERR(nninit_mf_cstar(&good, 0.0, &o), NNINIT_ERR_PARAM);
@@ -663,8 +660,7 @@ static void test_errors(void **state) {
         EXPECT_ERR(nninit_mf_c_map(&good, 1.0, 1.0, bad_c[i], &o), NNINIT_ERR_PARAM);
         EXPECT_ERR(nninit_mf_c_sequence(&good, 1.0, 1.0, bad_c[i], 3, arr), NNINIT_ERR_PARAM);
         EXPECT_ERR(nninit_mf_chi_c(&good, 1.0, bad_c[i], &o), NNINIT_ERR_PARAM);
-        EXPECT_ERR(nninit_mf_expect(NNINIT_MF_TANH, NAN, NNINIT_MF_PHI_PHI, 1, 1, bad_c[i], 0, &o),
-                   NNINIT_ERR_PARAM);
+        EXPECT_ERR(nninit_mf_expect(NNINIT_MF_TANH, NAN, NNINIT_MF_PHI_PHI, 1, 1, bad_c[i], 0, &o), NNINIT_ERR_PARAM);
     }
     EXPECT_ERR(nninit_mf_q_sequence(&good, 1.0, -1, arr), NNINIT_ERR_PARAM);
     EXPECT_ERR(nninit_mf_c_sequence(&good, 1.0, 1.0, 0.5, -1, arr), NNINIT_ERR_PARAM);
@@ -675,8 +671,7 @@ static void test_errors(void **state) {
     EXPECT_ERR(nninit_mf_grad_variance(&good, 1.0, 3, w, 1.0, arr), NNINIT_ERR_PARAM);
     EXPECT_ERR(nninit_mf_grad_ratio(&good, 1.0, 0.0, &o), NNINIT_ERR_PARAM);
     EXPECT_ERR(nninit_mf_grad_ratio(&good, 1.0, NAN, &o), NNINIT_ERR_PARAM);
-    EXPECT_ERR(nninit_mf_expect(NNINIT_MF_TANH, NAN, (nninit_mf_moment)3, 1, 1, 0, 0, &o),
-               NNINIT_ERR_PARAM);
+    EXPECT_ERR(nninit_mf_expect(NNINIT_MF_TANH, NAN, (nninit_mf_moment)3, 1, 1, 0, 0, &o), NNINIT_ERR_PARAM);
     assert_non_null(strstr(nninit_last_error(), "mf_expect"));
 
     /* outputs untouched by every failure above */

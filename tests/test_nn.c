@@ -37,7 +37,7 @@
 
 #include "nninit_nn.h"
 
-#define EPS 1e-2 /* see the top comment for EPS, RTOL and ATOL */
+#define EPS  1e-2 /* see the top comment for EPS, RTOL and ATOL */
 #define RTOL 2e-2
 #define ATOL 1e-4
 
@@ -603,8 +603,7 @@ static void test_loss_uniform_logits(void **state) {
     assert_int_equal(nninit_net_backward(net), NNINIT_OK);
     nninit_layer_view v = view(net, 0);
     for (int n = 0; n < 3; n++)
-        for (int j = 0; j < 10; j++)
-            assert_float_equal(v.dpre[n * 10 + j], (0.1 - (j == labels[n])) / 3.0, 1e-7);
+        for (int j = 0; j < 10; j++) assert_float_equal(v.dpre[n * 10 + j], (0.1 - (j == labels[n])) / 3.0, 1e-7);
     nninit_net_free(net);
     free(x);
     free(a);

@@ -22,26 +22,22 @@
 static char g_dir[64];
 
 /* A fresh empty directory per test. */
-static int setup(void **state)
-{
+static int setup(void **state) {
     (void)state;
     snprintf(g_dir, sizeof g_dir, "/tmp/nninit_test_npy_XXXXXX");
     return mkdtemp(g_dir) ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     (void)state;
     DIR *d = opendir(g_dir);
     if (d) {
         struct dirent *e;
         char p[512];
         while ((e = readdir(d)) != NULL) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
             snprintf(p, sizeof p, "%s/%s", g_dir, e->d_name);
-            if (rmdir(p) != 0)
-                unlink(p);
+            if (rmdir(p) != 0) unlink(p);
         }
         closedir(d);
     }
@@ -49,31 +45,23 @@ static int teardown(void **state)
     return rmdir(g_dir);
 }
 
-static void path_in_dir(char *out, size_t cap, const char *name)
-{
-    snprintf(out, cap, "%s/%s", g_dir, name);
-}
+static void path_in_dir(char *out, size_t cap, const char *name) { snprintf(out, cap, "%s/%s", g_dir, name); }
 
-static int count_entries(const char *dir)
-{
+static int count_entries(const char *dir) {
     DIR *d = opendir(dir);
     int n = 0;
-    if (!d)
-        return -1;
+    if (!d) return -1;
     struct dirent *e;
     while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            n++;
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
     closedir(d);
     return n;
 }
 
 /* Reads a whole file; *len gets its size. */
-static unsigned char *slurp(const char *path, size_t *len)
-{
+static unsigned char *slurp(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -87,8 +75,7 @@ static unsigned char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-static int host_is_little_endian(void)
-{
+static int host_is_little_endian(void) {
     const uint16_t one = 1;
     unsigned char b;
     memcpy(&b, &one, 1);
@@ -96,8 +83,7 @@ static int host_is_little_endian(void)
 }
 
 /* The header NumPy's format reader expects, padded as nninit writes it. */
-static size_t expected_header(unsigned char *out, const char *dict)
-{
+static size_t expected_header(unsigned char *out, const char *dict) {
     size_t n = strlen(dict);
     size_t total = (10 + n + 1 + 63) / 64 * 64;
     size_t hlen = total - 10;
@@ -110,8 +96,7 @@ static size_t expected_header(unsigned char *out, const char *dict)
     return total;
 }
 
-static void test_f32_header_exact(void **state)
-{
+static void test_f32_header_exact(void **state) {
     (void)state;
     char path[256];
     path_in_dir(path, sizeof path, "a.npy");
@@ -130,13 +115,11 @@ static void test_f32_header_exact(void **state)
     assert_memory_equal(buf, want_prefix, 10);
     assert_memory_equal(buf, want, hsize);
     assert_int_equal(len, hsize + sizeof data);
-    if (host_is_little_endian())
-        assert_memory_equal(buf + hsize, data, sizeof data);
+    if (host_is_little_endian()) assert_memory_equal(buf + hsize, data, sizeof data);
     free(buf);
 }
 
-static void test_bf16_header_exact_1d(void **state)
-{
+static void test_bf16_header_exact_1d(void **state) {
     (void)state;
     char path[256];
     path_in_dir(path, sizeof path, "b.npy");
@@ -161,15 +144,14 @@ static void test_bf16_header_exact_1d(void **state)
     free(buf);
 }
 
-static void test_descr_per_dtype(void **state)
-{
+static void test_descr_per_dtype(void **state) {
     (void)state;
     static const struct {
         nninit_dtype d;
         const char *descr;
         size_t size;
-    } cases[] = {{NNINIT_F32, "'<f4'", 4}, {NNINIT_F64, "'<f8'", 8}, {NNINIT_F16, "'<f2'", 2},
-                 {NNINIT_BF16, "'<u2'", 2}};
+    } cases[] = {
+        {NNINIT_F32, "'<f4'", 4}, {NNINIT_F64, "'<f8'", 8}, {NNINIT_F16, "'<f2'", 2}, {NNINIT_BF16, "'<u2'", 2}};
     double data[4] = {1, 2, 3, 4};
     const int64_t shape[2] = {2, 2};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -188,8 +170,7 @@ static void test_descr_per_dtype(void **state)
     }
 }
 
-static void test_alignment_many_shapes(void **state)
-{
+static void test_alignment_many_shapes(void **state) {
     (void)state;
     static const struct {
         int ndim;
@@ -212,8 +193,7 @@ static void test_alignment_many_shapes(void **state)
         for (size_t k = 0; k < 4; k++) {
             char path[256];
             path_in_dir(path, sizeof path, "al.npy");
-            assert_int_equal(nninit_npy_write(path, data, dtypes[k], cases[c].ndim, cases[c].shape),
-                             NNINIT_OK);
+            assert_int_equal(nninit_npy_write(path, data, dtypes[k], cases[c].ndim, cases[c].shape), NNINIT_OK);
             size_t len;
             unsigned char *buf = slurp(path, &len);
             assert_non_null(buf);
@@ -226,14 +206,12 @@ static void test_alignment_many_shapes(void **state)
             size_t n = 0;
             n += (size_t)snprintf(tuple + n, sizeof tuple - n, "'shape': (");
             for (int i = 0; i < cases[c].ndim; i++)
-                n += (size_t)snprintf(tuple + n, sizeof tuple - n, i ? ", %lld" : "%lld",
-                                      (long long)cases[c].shape[i]);
+                n += (size_t)snprintf(tuple + n, sizeof tuple - n, i ? ", %lld" : "%lld", (long long)cases[c].shape[i]);
             snprintf(tuple + n, sizeof tuple - n, cases[c].ndim == 1 ? ",), }" : "), }");
             char *h = strndup((const char *)buf + 10, hlen);
             assert_non_null(strstr(h, tuple));
             int64_t numel = 1;
-            for (int i = 0; i < cases[c].ndim; i++)
-                numel *= cases[c].shape[i];
+            for (int i = 0; i < cases[c].ndim; i++) numel *= cases[c].shape[i];
             assert_int_equal(len, 10 + hlen + (size_t)numel * nninit_dtype_size(dtypes[k]));
             free(h);
             free(buf);
@@ -242,8 +220,7 @@ static void test_alignment_many_shapes(void **state)
     free(data);
 }
 
-static void test_overwrites_existing_file(void **state)
-{
+static void test_overwrites_existing_file(void **state) {
     (void)state;
     char path[256];
     path_in_dir(path, sizeof path, "o.npy");
@@ -265,8 +242,7 @@ static void test_overwrites_existing_file(void **state)
     assert_int_equal(count_entries(g_dir), 1); /* no temporary left behind */
 }
 
-static void test_null_arguments(void **state)
-{
+static void test_null_arguments(void **state) {
     (void)state;
     char path[256];
     path_in_dir(path, sizeof path, "n.npy");
@@ -279,8 +255,7 @@ static void test_null_arguments(void **state)
     assert_int_equal(count_entries(g_dir), 0);
 }
 
-static void test_bad_shape(void **state)
-{
+static void test_bad_shape(void **state) {
     (void)state;
     char path[256];
     path_in_dir(path, sizeof path, "s.npy");
@@ -297,8 +272,7 @@ static void test_bad_shape(void **state)
     assert_int_equal(count_entries(g_dir), 0);
 }
 
-static void test_overflowing_shape(void **state)
-{
+static void test_overflowing_shape(void **state) {
     (void)state;
     char path[256];
     path_in_dir(path, sizeof path, "big.npy");
@@ -309,8 +283,7 @@ static void test_overflowing_shape(void **state)
     assert_int_equal(count_entries(g_dir), 0);
 }
 
-static void test_bad_dtype(void **state)
-{
+static void test_bad_dtype(void **state) {
     (void)state;
     char path[256];
     path_in_dir(path, sizeof path, "t.npy");
@@ -321,8 +294,7 @@ static void test_bad_dtype(void **state)
     assert_int_equal(count_entries(g_dir), 0);
 }
 
-static void test_missing_directory_is_io(void **state)
-{
+static void test_missing_directory_is_io(void **state) {
     (void)state;
     char path[256];
     path_in_dir(path, sizeof path, "no/such/dir/x.npy");
@@ -333,8 +305,7 @@ static void test_missing_directory_is_io(void **state)
     assert_int_equal(count_entries(g_dir), 0);
 }
 
-static void test_parent_is_a_file_is_io(void **state)
-{
+static void test_parent_is_a_file_is_io(void **state) {
     (void)state;
     char file[256], path[300];
     path_in_dir(file, sizeof file, "plain");
@@ -350,8 +321,7 @@ static void test_parent_is_a_file_is_io(void **state)
 
 /* rename() over a directory fails after the data was written: the temporary
  * must be removed and the directory left alone. */
-static void test_target_is_directory_leaves_no_temp(void **state)
-{
+static void test_target_is_directory_leaves_no_temp(void **state) {
     (void)state;
     char path[256];
     path_in_dir(path, sizeof path, "adir");
@@ -368,19 +338,16 @@ static void test_target_is_directory_leaves_no_temp(void **state)
 /* The pid of a process that has exited and been reaped: kill(pid, 0) fails
  * with ESRCH (until the system hands the pid out again, which takes a full
  * trip round pid_max). */
-static pid_t dead_pid(void)
-{
+static pid_t dead_pid(void) {
     pid_t pid = fork();
     assert_true(pid >= 0);
-    if (pid == 0)
-        _exit(0);
+    if (pid == 0) _exit(0);
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
     return pid;
 }
 
-static int exists(const char *path)
-{
+static int exists(const char *path) {
     struct stat st;
     return lstat(path, &st) == 0;
 }
@@ -388,8 +355,7 @@ static int exists(const char *path)
 /* A writer killed mid-write leaves ".w.npy.nninit-tmp.<pid>.<6>"; the next
  * write to w.npy removes it. A live writer's temporary, another target's,
  * names off the pattern and a directory of the pattern stay. */
-static void test_removes_dead_writers_temporaries(void **state)
-{
+static void test_removes_dead_writers_temporaries(void **state) {
     (void)state;
     pid_t dead = dead_pid();
     char stale[256], live[256], other[256], off[256], sdir[256], path[256];
@@ -426,8 +392,7 @@ static void test_removes_dead_writers_temporaries(void **state)
 }
 
 /* A bare name writes and sweeps in the current directory. */
-static void test_bare_name_sweeps_cwd(void **state)
-{
+static void test_bare_name_sweeps_cwd(void **state) {
     (void)state;
     char cwd[512];
     assert_non_null(getcwd(cwd, sizeof cwd));
@@ -449,11 +414,9 @@ static void test_bare_name_sweeps_cwd(void **state)
 }
 
 /* Permission bits do not stop root, so this one only runs unprivileged. */
-static void test_unwritable_directory_is_io(void **state)
-{
+static void test_unwritable_directory_is_io(void **state) {
     (void)state;
-    if (geteuid() == 0)
-        skip();
+    if (geteuid() == 0) skip();
     char sub[256], path[300];
     path_in_dir(sub, sizeof sub, "ro");
     assert_int_equal(mkdir(sub, 0500), 0);
@@ -465,8 +428,7 @@ static void test_unwritable_directory_is_io(void **state)
     chmod(sub, 0700);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_f32_header_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bf16_header_exact_1d, setup, teardown),

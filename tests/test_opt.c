@@ -13,7 +13,13 @@
 #include "common.h"
 #include "opt.h"
 
-enum { O_SHAPE, O_SEED, O_OUT, O_JSON, O_TAG };
+enum {
+    O_SHAPE,
+    O_SEED,
+    O_OUT,
+    O_JSON,
+    O_TAG
+};
 
 static const cli_opt OPTS[] = {
     {"--shape", NULL, O_SHAPE, CLI_OPT_VALUE},
@@ -27,11 +33,9 @@ static const cli_opt OPTS[] = {
 /* Runs the parser over argv (NULL-terminated) and writes what it returned,
  * one token each ("shape=4", "pos=x", "json", "help", "error", "done"), into
  * out; stderr's text into err. */
-static void parse(const char **args, char *out, size_t cap, char *err, size_t ecap)
-{
+static void parse(const char **args, char *out, size_t cap, char *err, size_t ecap) {
     int argc = 0;
-    while (args[argc])
-        argc++;
+    while (args[argc]) argc++;
     static const char *names[] = {"shape", "seed", "out", "json", "tag"};
     FILE *tmp = tmpfile();
     assert_non_null(tmp);
@@ -48,10 +52,8 @@ static void parse(const char **args, char *out, size_t cap, char *err, size_t ec
         char tok[128];
         if (r >= 0) {
             assert_string_equal(cli_opt_name(&it), OPTS[r].name);
-            if (v)
-                snprintf(tok, sizeof tok, "%s=%s ", names[r], v);
-            else
-                snprintf(tok, sizeof tok, "%s ", names[r]);
+            if (v) snprintf(tok, sizeof tok, "%s=%s ", names[r], v);
+            else snprintf(tok, sizeof tok, "%s ", names[r]);
         } else if (r == CLI_OPT_POSITIONAL) {
             snprintf(tok, sizeof tok, "pos=%s ", v);
         } else {
@@ -75,17 +77,16 @@ static void parse(const char **args, char *out, size_t cap, char *err, size_t ec
     fclose(tmp);
 }
 
-#define EXPECT(want, want_err, ...)                                \
-    do {                                                           \
-        const char *args_[] = {__VA_ARGS__, NULL};                 \
-        char out_[512], err_[512];                                 \
-        parse(args_, out_, sizeof out_, err_, sizeof err_);        \
-        assert_string_equal(out_, want);                           \
-        assert_string_equal(err_, want_err);                       \
+#define EXPECT(want, want_err, ...)                                                                                    \
+    do {                                                                                                               \
+        const char *args_[] = {__VA_ARGS__, NULL};                                                                     \
+        char out_[512], err_[512];                                                                                     \
+        parse(args_, out_, sizeof out_, err_, sizeof err_);                                                            \
+        assert_string_equal(out_, want);                                                                               \
+        assert_string_equal(err_, want_err);                                                                           \
     } while (0)
 
-static void test_values_both_forms(void **state)
-{
+static void test_values_both_forms(void **state) {
     (void)state;
     EXPECT("shape=4,4 seed=7 done", "", "--shape=4,4", "--seed", "7");
     /* The next argument is the value whatever it is: negative numbers, "-", "". */
@@ -96,17 +97,15 @@ static void test_values_both_forms(void **state)
     EXPECT("done", "", "--");
 }
 
-static void test_positionals(void **state)
-{
+static void test_positionals(void **state) {
     (void)state;
     EXPECT("pos=normal shape=4 pos=- pos=x done", "", "normal", "--shape", "4", "-", "x");
     /* "--" ends the options; later "--" and "--help" are positional. */
-    EXPECT("pos=a json pos=--shape pos=-- pos=--help pos=-h done", "", "a", "--json", "--", "--shape", "--",
-           "--help", "-h");
+    EXPECT("pos=a json pos=--shape pos=-- pos=--help pos=-h done", "", "a", "--json", "--", "--shape", "--", "--help",
+           "-h");
 }
 
-static void test_help_anywhere(void **state)
-{
+static void test_help_anywhere(void **state) {
     (void)state;
     EXPECT("help", "", "--help");
     EXPECT("help", "", "-h");
@@ -119,12 +118,10 @@ static void test_help_anywhere(void **state)
     EXPECT("out=-- help", "", "-o", "--", "--help");
 }
 
-static void test_errors(void **state)
-{
+static void test_errors(void **state) {
     (void)state;
     EXPECT("error", "nninit fill: unknown option '--bogus' (see 'nninit help fill')\n", "--bogus");
-    EXPECT("shape=4 error", "nninit fill: unknown option '--x' (see 'nninit help fill')\n", "--shape", "4",
-           "--x=5");
+    EXPECT("shape=4 error", "nninit fill: unknown option '--x' (see 'nninit help fill')\n", "--shape", "4", "--x=5");
     EXPECT("error", "nninit fill: unknown option '-5' (see 'nninit help fill')\n", "-5");
     /* no prefix matching */
     EXPECT("error", "nninit fill: unknown option '--sha' (see 'nninit help fill')\n", "--sha", "4");
@@ -134,8 +131,7 @@ static void test_errors(void **state)
     EXPECT("error", "nninit fill: option --json takes no value\n", "--json=");
 }
 
-static void test_repeats(void **state)
-{
+static void test_repeats(void **state) {
     (void)state;
     EXPECT("seed=1 error", "nninit fill: option --seed given twice\n", "--seed", "1", "--seed=2");
     /* name and alias are one option */
@@ -145,8 +141,7 @@ static void test_repeats(void **state)
     EXPECT("tag=a tag=b tag=c done", "", "--tag", "a", "--tag=b", "--tag", "c");
 }
 
-static void test_error_helper_and_table_limit(void **state)
-{
+static void test_error_helper_and_table_limit(void **state) {
     (void)state;
     cli_opt_iter it;
     char *argv[] = {NULL};
@@ -175,15 +170,11 @@ static void test_error_helper_and_table_limit(void **state)
                              "nninit probe: internal error: 65 options, more than 64\n");
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values_both_forms),
-        cmocka_unit_test(test_positionals),
-        cmocka_unit_test(test_help_anywhere),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_repeats),
-        cmocka_unit_test(test_error_helper_and_table_limit),
+        cmocka_unit_test(test_values_both_forms), cmocka_unit_test(test_positionals),
+        cmocka_unit_test(test_help_anywhere),     cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_repeats),           cmocka_unit_test(test_error_helper_and_table_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

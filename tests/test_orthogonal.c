@@ -34,8 +34,7 @@
 /* Helpers                                                                   */
 /* ------------------------------------------------------------------------- */
 
-static double unit_roundoff(nninit_dtype d)
-{
+static double unit_roundoff(nninit_dtype d) {
     switch (d) {
     case NNINIT_F64: return ldexp(1.0, -53);
     case NNINIT_F32: return ldexp(1.0, -24);
@@ -45,16 +44,14 @@ static double unit_roundoff(nninit_dtype d)
     return 1.0;
 }
 
-static void *xmalloc(size_t n)
-{
+static void *xmalloc(size_t n) {
     void *p = malloc(n);
     assert_non_null(p);
     return p;
 }
 
 /* Element i of a buffer of dtype d, as double. */
-static double load(nninit_dtype d, const void *p, int64_t i)
-{
+static double load(nninit_dtype d, const void *p, int64_t i) {
     switch (d) {
     case NNINIT_F64: return ((const double *)p)[i];
     case NNINIT_F32: return ((const float *)p)[i];
@@ -64,37 +61,30 @@ static double load(nninit_dtype d, const void *p, int64_t i)
     return NAN;
 }
 
-static double *to_f64(nninit_dtype d, const void *p, int64_t n)
-{
+static double *to_f64(nninit_dtype d, const void *p, int64_t n) {
     double *x = xmalloc((size_t)n * sizeof(double));
-    for (int64_t i = 0; i < n; i++)
-        x[i] = load(d, p, i);
+    for (int64_t i = 0; i < n; i++) x[i] = load(d, p, i);
     return x;
 }
 
 /* Fill a tensor of the given shape and dtype; returns the buffer (caller frees). */
-static void *fill(const nninit_spec *s, int ndim, const int64_t *shape, nninit_dtype d,
-                  nninit_key k, int64_t *numel)
-{
+static void *fill(const nninit_spec *s, int ndim, const int64_t *shape, nninit_dtype d, nninit_key k, int64_t *numel) {
     nninit_tensor t = nninit_tensor_make(ndim, shape, d);
     assert_int_equal(nninit_tensor_numel(&t, numel), NNINIT_OK);
     void *buf = xmalloc((size_t)*numel * nninit_dtype_size(d));
     nninit_status st = nninit_fill(s, &t, k, buf);
-    if (st != NNINIT_OK)
-        fail_msg("nninit_fill: %s (%s)", nninit_status_str(st), nninit_last_error());
+    if (st != NNINIT_OK) fail_msg("nninit_fill: %s (%s)", nninit_status_str(st), nninit_last_error());
     return buf;
 }
 
 /* ||V^T V / gain^2 - I||_F by the definition: the readable reference that
  * ortho_error() is checked against. x is rows x cols, rows >= cols. */
-static double ortho_error_naive(const double *x, int64_t rows, int64_t cols, double gain)
-{
+static double ortho_error_naive(const double *x, int64_t rows, int64_t cols, double gain) {
     double sum = 0.0;
     for (int64_t i = 0; i < cols; i++) {
         for (int64_t j = 0; j < cols; j++) {
             double g = 0.0;
-            for (int64_t k = 0; k < rows; k++)
-                g += x[k * cols + i] * x[k * cols + j];
+            for (int64_t k = 0; k < rows; k++) g += x[k * cols + i] * x[k * cols + j];
             const double e = g / (gain * gain) - (i == j);
             sum += e * e;
         }
@@ -106,28 +96,25 @@ static double ortho_error_naive(const double *x, int64_t rows, int64_t cols, dou
  * (over columns) when rows >= cols, ||X X^T/gain^2 - I||_F (over rows) else.
  * The Gram matrix comes from LAPACK's dsfrk (a syrk into packed storage):
  * 2048^3/2 multiply-adds take ~3 s as a scalar loop, ~0.1 s there. */
-static double ortho_error(const double *x, int64_t rows, int64_t cols, double gain)
-{
+static double ortho_error(const double *x, int64_t rows, int64_t cols, double gain) {
     /* Row-major x is column-major X^T (cols x rows, lda = cols): X^T X is
      * A A^T ('N') with A = X^T, and X X^T is A^T A ('T'). */
     const lapack_int n = (lapack_int)(rows >= cols ? cols : rows);
     const lapack_int k = (lapack_int)(rows >= cols ? rows : cols);
     double *rfp = xmalloc((size_t)n * (size_t)(n + 1) / 2 * sizeof(double));
     double *g = xmalloc((size_t)n * (size_t)n * sizeof(double));
-    assert_int_equal(LAPACKE_dsfrk(LAPACK_COL_MAJOR, 'N', 'L', rows >= cols ? 'N' : 'T', n, k,
-                                   1.0 / (gain * gain), x, (lapack_int)cols, 0.0, rfp),
+    assert_int_equal(LAPACKE_dsfrk(LAPACK_COL_MAJOR, 'N', 'L', rows >= cols ? 'N' : 'T', n, k, 1.0 / (gain * gain), x,
+                                   (lapack_int)cols, 0.0, rfp),
                      0);
     assert_int_equal(LAPACKE_dtfttr(LAPACK_COL_MAJOR, 'N', 'L', n, rfp, g, n), 0);
-    for (lapack_int i = 0; i < n; i++)
-        g[(size_t)i * (size_t)n + (size_t)i] -= 1.0;
+    for (lapack_int i = 0; i < n; i++) g[(size_t)i * (size_t)n + (size_t)i] -= 1.0;
     const double e = LAPACKE_dlansy(LAPACK_COL_MAJOR, 'F', 'L', n, g, n);
     free(g);
     free(rfp);
     return e;
 }
 
-static double ortho_bound(nninit_dtype d, int64_t rows, int64_t cols)
-{
+static double ortho_bound(nninit_dtype d, int64_t rows, int64_t cols) {
     const double m = (double)(rows > cols ? rows : cols), n = (double)(rows > cols ? cols : rows);
     return 4.0 * unit_roundoff(d) * n / sqrt(m) + 1e-14 * n;
 }
@@ -135,23 +122,19 @@ static double ortho_bound(nninit_dtype d, int64_t rows, int64_t cols)
 static const char *dtype_str(nninit_dtype d) { return nninit_dtype_name(d); }
 
 /* Fill ORTHOGONAL(gain) and check the orthogonality error; returns it. */
-static double check_orthogonal(int ndim, const int64_t *shape, nninit_dtype d, double gain,
-                               uint64_t id)
-{
+static double check_orthogonal(int ndim, const int64_t *shape, nninit_dtype d, double gain, uint64_t id) {
     nninit_spec s = nninit_spec_default(NNINIT_ORTHOGONAL);
     s.gain = gain;
     int64_t numel;
     void *buf = fill(&s, ndim, shape, d, nninit_key_make(7, id), &numel);
     const int64_t rows = shape[0], cols = numel / rows;
     double *x = to_f64(d, buf, numel);
-    for (int64_t i = 0; i < numel; i++)
-        assert_true(isfinite(x[i]));
+    for (int64_t i = 0; i < numel; i++) assert_true(isfinite(x[i]));
     const double err = ortho_error(x, rows, cols, gain);
     const double bound = ortho_bound(d, rows, cols);
-    printf("    orthogonal %5lld x %-5lld %-4s gain %g: ||Q^TQ - I||_F = %.3e (bound %.3e)\n",
-           (long long)rows, (long long)cols, dtype_str(d), gain, err, bound);
-    if (!(err < bound))
-        fail_msg("orthogonality error %.3e >= bound %.3e", err, bound);
+    printf("    orthogonal %5lld x %-5lld %-4s gain %g: ||Q^TQ - I||_F = %.3e (bound %.3e)\n", (long long)rows,
+           (long long)cols, dtype_str(d), gain, err, bound);
+    if (!(err < bound)) fail_msg("orthogonality error %.3e >= bound %.3e", err, bound);
     free(x);
     free(buf);
     return err;
@@ -161,8 +144,7 @@ static double check_orthogonal(int ndim, const int64_t *shape, nninit_dtype d, d
 /* Orthogonal                                                                */
 /* ------------------------------------------------------------------------- */
 
-static void test_orthogonal_shapes_f64(void **state)
-{
+static void test_orthogonal_shapes_f64(void **state) {
     (void)state;
     const int64_t sq[] = {64, 64}, tall[] = {300, 100}, wide[] = {100, 300}, w2[] = {512, 2048},
                   conv[] = {64, 16, 3, 3}, col[] = {50, 1}, row[] = {1, 50};
@@ -175,8 +157,7 @@ static void test_orthogonal_shapes_f64(void **state)
     check_orthogonal(2, row, NNINIT_F64, 1.0, 7);  /* a unit row */
 }
 
-static void test_orthogonal_shapes_f32(void **state)
-{
+static void test_orthogonal_shapes_f32(void **state) {
     (void)state;
     const int64_t sq[] = {64, 64}, tall[] = {300, 100}, wide[] = {100, 300}, w2[] = {512, 2048},
                   conv[] = {64, 16, 3, 3}, big[] = {2048, 2048};
@@ -190,8 +171,7 @@ static void test_orthogonal_shapes_f32(void **state)
 
 /* The LAPACK-based checker agrees with the definition, on a matrix far from
  * orthogonal (so that every entry of the error matters), tall and wide. */
-static void test_ortho_error_checker(void **state)
-{
+static void test_ortho_error_checker(void **state) {
     (void)state;
     const int64_t rows = 45, cols = 17;
     double *x = xmalloc(rows * cols * sizeof(double)), *xt = xmalloc(rows * cols * sizeof(double));
@@ -208,8 +188,7 @@ static void test_ortho_error_checker(void **state)
 
 /* bf16 and f16 are rounded from the double Q once: same bound formula, with
  * their own roundoff (64 x 64: 0.125 for bf16, 0.016 for f16). */
-static void test_orthogonal_half(void **state)
-{
+static void test_orthogonal_half(void **state) {
     (void)state;
     const int64_t sq[] = {64, 64}, tall[] = {300, 100}, wide[] = {100, 300};
     const nninit_dtype ds[] = {NNINIT_BF16, NNINIT_F16};
@@ -224,8 +203,7 @@ static void test_orthogonal_half(void **state)
  * N(0, 1) stream, the matrix NNINIT_NORMAL(0, 1) writes: so Q^T A (tall) or
  * X A^T (wide) must be R itself, upper triangular with a positive diagonal
  * (Mezzadri's correction; without it about half the diagonal is negative). */
-static void check_r_factor(int64_t rows, int64_t cols, nninit_dtype d)
-{
+static void check_r_factor(int64_t rows, int64_t cols, nninit_dtype d) {
     const int64_t shape[2] = {rows, cols};
     const nninit_key k = nninit_key_make(99, 1234);
     nninit_spec so = nninit_spec_default(NNINIT_ORTHOGONAL);
@@ -244,16 +222,14 @@ static void check_r_factor(int64_t rows, int64_t cols, nninit_dtype d)
             double r = 0.0;
             for (int64_t t = 0; t < m; t++)
                 r += tall ? q[t * cols + i] * a[t * cols + j] : q[i * cols + t] * a[j * cols + t];
-            if (i == j)
-                min_diag = fmin(min_diag, r);
-            else
-                max_lower = fmax(max_lower, fabs(r));
+            if (i == j) min_diag = fmin(min_diag, r);
+            else max_lower = fmax(max_lower, fabs(r));
         }
     }
     /* |R_ij| for i > j is rounding only: |<q_i, a_j>| <= ||dq|| ||a|| ~ u sqrt(n) sqrt(m). */
     const double tol = 16.0 * unit_roundoff(d) * sqrt((double)n) * sqrt((double)m);
-    printf("    R factor %lld x %lld %s: max |lower| %.3e (tol %.3e), min diag %.3f\n",
-           (long long)rows, (long long)cols, dtype_str(d), max_lower, tol, min_diag);
+    printf("    R factor %lld x %lld %s: max |lower| %.3e (tol %.3e), min diag %.3f\n", (long long)rows,
+           (long long)cols, dtype_str(d), max_lower, tol, min_diag);
     assert_true(max_lower < tol);
     assert_true(min_diag > 0.0);
     free(q);
@@ -262,8 +238,7 @@ static void check_r_factor(int64_t rows, int64_t cols, nninit_dtype d)
     free(ab);
 }
 
-static void test_orthogonal_is_qr_of_normal_stream(void **state)
-{
+static void test_orthogonal_is_qr_of_normal_stream(void **state) {
     (void)state;
     check_r_factor(120, 40, NNINIT_F64);
     check_r_factor(40, 120, NNINIT_F64);
@@ -271,8 +246,7 @@ static void test_orthogonal_is_qr_of_normal_stream(void **state)
     check_r_factor(30, 90, NNINIT_F32);
 }
 
-static void test_orthogonal_gain(void **state)
-{
+static void test_orthogonal_gain(void **state) {
     (void)state;
     const int64_t shape[2] = {96, 64};
     const nninit_key k = nninit_key_make(3, 4);
@@ -296,8 +270,7 @@ static void test_orthogonal_gain(void **state)
         double *x = to_f64(ds[di], b2, numel);
         for (int64_t c = 0; c < shape[1]; c++) {
             double ss = 0.0;
-            for (int64_t r = 0; r < shape[0]; r++)
-                ss += x[r * shape[1] + c] * x[r * shape[1] + c];
+            for (int64_t r = 0; r < shape[0]; r++) ss += x[r * shape[1] + c] * x[r * shape[1] + c];
             assert_true(fabs(sqrt(ss) - 2.0) < 1e-5);
         }
         free(x);
@@ -310,16 +283,14 @@ static void test_orthogonal_gain(void **state)
     s0.gain = 0.0;
     int64_t numel;
     double *b0 = fill(&s0, 2, shape, NNINIT_F64, k, &numel);
-    for (int64_t i = 0; i < numel; i++)
-        assert_true(b0[i] == 0.0);
+    for (int64_t i = 0; i < numel; i++) assert_true(b0[i] == 0.0);
     free(b0);
     const int64_t sq[] = {128, 128};
     check_orthogonal(2, sq, NNINIT_F64, 3.0, 11);
     check_orthogonal(2, sq, NNINIT_F32, 0.25, 12);
 }
 
-static void test_orthogonal_reproducible(void **state)
-{
+static void test_orthogonal_reproducible(void **state) {
     (void)state;
     const int64_t shape[3] = {40, 10, 3};
     nninit_spec s = nninit_spec_default(NNINIT_ORTHOGONAL);
@@ -341,14 +312,12 @@ static void test_orthogonal_reproducible(void **state)
     }
 }
 
-static void test_orthogonal_errors(void **state)
-{
+static void test_orthogonal_errors(void **state) {
     (void)state;
     nninit_spec s = nninit_spec_default(NNINIT_ORTHOGONAL);
     float buf[64];
     const float sentinel = 12345.0f;
-    for (int i = 0; i < 64; i++)
-        buf[i] = sentinel;
+    for (int i = 0; i < 64; i++) buf[i] = sentinel;
     const nninit_key k = nninit_key_make(0, 0);
 
     const int64_t n1[1] = {64};
@@ -362,12 +331,10 @@ static void test_orthogonal_errors(void **state)
         assert_int_equal(nninit_fill(&s, &t2, k, buf), NNINIT_ERR_PARAM);
         assert_true(strlen(nninit_last_error()) > 0);
     }
-    for (int i = 0; i < 64; i++)
-        assert_true(buf[i] == sentinel); /* untouched on error */
+    for (int i = 0; i < 64; i++) assert_true(buf[i] == sentinel); /* untouched on error */
 }
 
-static void test_orthogonal_fill_range(void **state)
-{
+static void test_orthogonal_fill_range(void **state) {
     (void)state;
     nninit_spec s = nninit_spec_default(NNINIT_ORTHOGONAL);
     nninit_tensor t = nninit_tensor_2d(12, 20, NNINIT_F32);
@@ -385,17 +352,13 @@ static void test_orthogonal_fill_range(void **state)
 /* Sparse                                                                    */
 /* ------------------------------------------------------------------------- */
 
-static int64_t zeros_in_column(nninit_dtype d, const void *p, int64_t rows, int64_t cols,
-                               int64_t c)
-{
+static int64_t zeros_in_column(nninit_dtype d, const void *p, int64_t rows, int64_t cols, int64_t c) {
     int64_t z = 0;
-    for (int64_t r = 0; r < rows; r++)
-        z += load(d, p, r * cols + c) == 0.0;
+    for (int64_t r = 0; r < rows; r++) z += load(d, p, r * cols + c) == 0.0;
     return z;
 }
 
-static void test_sparse_zero_count(void **state)
-{
+static void test_sparse_zero_count(void **state) {
     (void)state;
     const int64_t rows = 37, cols = 53, shape[2] = {rows, cols};
     const double sp[] = {0.0, 0.01, 0.1, 0.25, 1.0 / 3.0, 0.5, 0.9, 0.99, 1.0};
@@ -407,12 +370,10 @@ static void test_sparse_zero_count(void **state)
         for (int di = 0; di < 4; di++) {
             nninit_spec s = nninit_spec_default(NNINIT_SPARSE);
             s.sparsity = sp[i];
-            if (ds[di] == NNINIT_F16)
-                s.std = 1.0;
+            if (ds[di] == NNINIT_F16) s.std = 1.0;
             int64_t n;
             void *b = fill(&s, 2, shape, ds[di], nninit_key_make(10, 20), &n);
-            for (int64_t c = 0; c < cols; c++)
-                assert_int_equal(zeros_in_column(ds[di], b, rows, cols, c), expect[i]);
+            for (int64_t c = 0; c < cols; c++) assert_int_equal(zeros_in_column(ds[di], b, rows, cols, c), expect[i]);
             free(b);
         }
     }
@@ -422,15 +383,13 @@ static void test_sparse_zero_count(void **state)
     const int64_t sh10[2] = {10, 7};
     int64_t n;
     float *b = fill(&s, 2, sh10, NNINIT_F32, nninit_key_make(1, 1), &n);
-    for (int64_t c = 0; c < 7; c++)
-        assert_int_equal(zeros_in_column(NNINIT_F32, b, 10, 7, c), 1);
+    for (int64_t c = 0; c < 7; c++) assert_int_equal(zeros_in_column(NNINIT_F32, b, 10, 7, c), 1);
     free(b);
 }
 
 /* Non-zeros are exactly NNINIT_NORMAL(0, std) at the same indices, and the
  * pattern depends on (key, column) only: the same in every dtype. */
-static void test_sparse_values_and_pattern(void **state)
-{
+static void test_sparse_values_and_pattern(void **state) {
     (void)state;
     const int64_t rows = 64, cols = 48, shape[2] = {rows, cols};
     const nninit_key k = nninit_key_from_name(3, "sparse.weight");
@@ -450,11 +409,9 @@ static void test_sparse_values_and_pattern(void **state)
         for (int64_t i = 0; i < n; i++) {
             const double v = load(ds[di], b, i);
             pat[i] = v == 0.0;
-            if (v != 0.0)
-                assert_true(v == load(ds[di], nb, i));
+            if (v != 0.0) assert_true(v == load(ds[di], nb, i));
         }
-        if (!ref_pattern)
-            ref_pattern = pat;
+        if (!ref_pattern) ref_pattern = pat;
         else {
             assert_memory_equal(ref_pattern, pat, (size_t)n);
             free(pat);
@@ -465,8 +422,7 @@ static void test_sparse_values_and_pattern(void **state)
     free(ref_pattern);
 }
 
-static void test_sparse_statistics(void **state)
-{
+static void test_sparse_statistics(void **state) {
     (void)state;
     /* Values: n non-zeros of N(0, std^2). The sample std has relative standard
      * error 1/sqrt(2n), the mean std/sqrt(n); allow 5 of each. */
@@ -487,8 +443,7 @@ static void test_sparse_statistics(void **state)
     }
     assert_int_equal(nz, n - cols * 80);
     const double mean = sum / (double)nz, sd = sqrt(sum2 / (double)nz - mean * mean);
-    printf("    sparse 400x500 f32 std 0.01: %lld non-zeros, mean %.2e, std %.6f\n", (long long)nz,
-           mean, sd);
+    printf("    sparse 400x500 f32 std 0.01: %lld non-zeros, mean %.2e, std %.6f\n", (long long)nz, mean, sd);
     assert_true(fabs(mean) < 5.0 * s.std / sqrt((double)nz));
     assert_true(fabs(sd / s.std - 1.0) < 5.0 / sqrt(2.0 * (double)nz));
     free(b);
@@ -504,8 +459,7 @@ static void test_sparse_statistics(void **state)
     double chi2 = 0.0;
     for (int64_t r = 0; r < r2; r++) {
         int64_t z = 0;
-        for (int64_t c = 0; c < c2; c++)
-            z += b2[r * c2 + c] == 0.0;
+        for (int64_t c = 0; c < c2; c++) z += b2[r * c2 + c] == 0.0;
         assert_true(fabs((double)z - 4000.0) < 6.0 * 56.6);
         chi2 += ((double)z - 4000.0) * ((double)z - 4000.0) / 4000.0;
     }
@@ -514,8 +468,7 @@ static void test_sparse_statistics(void **state)
     free(b2);
 }
 
-static void test_sparse_reproducible(void **state)
-{
+static void test_sparse_reproducible(void **state) {
     (void)state;
     const int64_t shape[2] = {30, 30};
     nninit_spec s = nninit_spec_default(NNINIT_SPARSE);
@@ -526,16 +479,14 @@ static void test_sparse_reproducible(void **state)
     float *c = fill(&s, 2, shape, NNINIT_F32, nninit_key_make(1, 3), &n);
     assert_memory_equal(a, b, sizeof(float) * (size_t)n);
     int same_pattern = 1;
-    for (int64_t i = 0; i < n; i++)
-        same_pattern &= (a[i] == 0.0f) == (c[i] == 0.0f);
+    for (int64_t i = 0; i < n; i++) same_pattern &= (a[i] == 0.0f) == (c[i] == 0.0f);
     assert_false(same_pattern);
 
     /* Column c's pattern depends on (key, c, rows) only, not on cols. */
     const int64_t wider[2] = {30, 45};
     float *w = fill(&s, 2, wider, NNINIT_F32, nninit_key_make(1, 2), &n);
     for (int64_t r = 0; r < 30; r++)
-        for (int64_t col = 0; col < 30; col++)
-            assert_int_equal(a[r * 30 + col] == 0.0f, w[r * 45 + col] == 0.0f);
+        for (int64_t col = 0; col < 30; col++) assert_int_equal(a[r * 30 + col] == 0.0f, w[r * 45 + col] == 0.0f);
     free(a);
     free(b);
     free(c);
@@ -544,18 +495,15 @@ static void test_sparse_reproducible(void **state)
     /* std 0: every value is zero. */
     s.std = 0.0;
     double *z = fill(&s, 2, shape, NNINIT_F64, nninit_key_make(1, 2), &n);
-    for (int64_t i = 0; i < n; i++)
-        assert_true(z[i] == 0.0);
+    for (int64_t i = 0; i < n; i++) assert_true(z[i] == 0.0);
     free(z);
 }
 
-static void test_sparse_errors(void **state)
-{
+static void test_sparse_errors(void **state) {
     (void)state;
     const nninit_key k = nninit_key_make(0, 0);
     double buf[64];
-    for (int i = 0; i < 64; i++)
-        buf[i] = 777.0;
+    for (int i = 0; i < 64; i++) buf[i] = 777.0;
     nninit_spec s = nninit_spec_default(NNINIT_SPARSE);
 
     const int64_t s3[3] = {4, 4, 4}, s1[1] = {64};
@@ -577,8 +525,7 @@ static void test_sparse_errors(void **state)
         b.std = bad_std[i];
         assert_int_equal(nninit_fill(&b, &t, k, buf), NNINIT_ERR_PARAM);
     }
-    for (int i = 0; i < 64; i++)
-        assert_true(buf[i] == 777.0);
+    for (int i = 0; i < 64; i++) assert_true(buf[i] == 777.0);
 
     /* Whole-tensor scheme: only the full range is accepted. */
     double whole[64];
@@ -589,8 +536,7 @@ static void test_sparse_errors(void **state)
     assert_memory_equal(whole, buf, sizeof whole);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ortho_error_checker),
         cmocka_unit_test(test_orthogonal_shapes_f64),

@@ -281,11 +281,12 @@ static void seed_average(const char *arch, const char *init, int seeds, double *
  * elu(0.5), elu(2); and the default slopes give different predictions. */
 static void test_mean_field_parameters(void **state) {
     (void)state;
-    static const struct { const char *act, *init; } c[] = {
-        {"leaky_relu(0.5)", "kaiming_normal(nonlinearity=leaky_relu,a=0.5)"},
-        {"leaky_relu(0.2)", "kaiming_normal(nonlinearity=leaky_relu,a=0.2)"},
-        {"elu(0.5)", "kaiming_normal"},
-        {"elu(2)", "xavier_normal"}};
+    static const struct {
+        const char *act, *init;
+    } c[] = {{"leaky_relu(0.5)", "kaiming_normal(nonlinearity=leaky_relu,a=0.5)"},
+             {"leaky_relu(0.2)", "kaiming_normal(nonlinearity=leaky_relu,a=0.2)"},
+             {"elu(0.5)", "kaiming_normal"},
+             {"elu(2)", "xavier_normal"}};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         char arch[128];
         snprintf(arch, sizeof arch, "1000 -> [dense 1000 %s] x8 -> dense 10", c[i].act);
@@ -483,7 +484,12 @@ static void test_edge_cases(void **state) {
  * copies, a NaN vector (close to nothing) and zero vectors. */
 static void test_distinct_count(void **state) {
     (void)state;
-    enum { P = 40, C = 6, LEN = 32, N = P * C + 3 };
+    enum {
+        P = 40,
+        C = 6,
+        LEN = 32,
+        N = P * C + 3
+    };
     static float x[N * LEN];
     uint32_t key[2] = {7, 9}, w[4];
     for (int p = 0; p < P; p++)
@@ -686,7 +692,11 @@ static void test_errors(void **state) {
  * draw itself give the same report, bit for bit; bad labels are refused. */
 static void test_caller_inputs(void **state) {
     (void)state;
-    enum { B = 64, D = 32, K = 10 };
+    enum {
+        B = 64,
+        D = 32,
+        K = 10
+    };
     static float x[B * D];
     static int y[B];
     assert_int_equal(nninit_inputs_gaussian(x, B, D, 9), NNINIT_OK);
@@ -722,17 +732,29 @@ static void test_caller_inputs(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_caller_inputs),
-        cmocka_unit_test(test_zero_init_symmetric), cmocka_unit_test(test_small_weights_vanish),
-        cmocka_unit_test(test_large_weights_saturate), cmocka_unit_test(test_he_relu_stable), cmocka_unit_test(test_threads_restored),
-        cmocka_unit_test(test_mean_field_qstar), cmocka_unit_test(test_relu_correlation),
-        cmocka_unit_test(test_large_relu_explodes), cmocka_unit_test(test_dead_relu),
-        cmocka_unit_test(test_lsuv), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_repro_relu_normal1), cmocka_unit_test(test_repro_small_shallow),
-        cmocka_unit_test(test_repro_gelu), cmocka_unit_test(test_repro_selu_kaiming),
-        cmocka_unit_test(test_repro_relu30_dead_collapse), cmocka_unit_test(test_mean_field_parameters),
-        cmocka_unit_test(test_repro_leaky_advice), cmocka_unit_test(test_mean_field_notes),
-        cmocka_unit_test(test_shared_histograms), cmocka_unit_test(test_progress_callback),
-        cmocka_unit_test(test_edge_cases), cmocka_unit_test(test_distinct_count),
+        cmocka_unit_test(test_zero_init_symmetric),
+        cmocka_unit_test(test_small_weights_vanish),
+        cmocka_unit_test(test_large_weights_saturate),
+        cmocka_unit_test(test_he_relu_stable),
+        cmocka_unit_test(test_threads_restored),
+        cmocka_unit_test(test_mean_field_qstar),
+        cmocka_unit_test(test_relu_correlation),
+        cmocka_unit_test(test_large_relu_explodes),
+        cmocka_unit_test(test_dead_relu),
+        cmocka_unit_test(test_lsuv),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_repro_relu_normal1),
+        cmocka_unit_test(test_repro_small_shallow),
+        cmocka_unit_test(test_repro_gelu),
+        cmocka_unit_test(test_repro_selu_kaiming),
+        cmocka_unit_test(test_repro_relu30_dead_collapse),
+        cmocka_unit_test(test_mean_field_parameters),
+        cmocka_unit_test(test_repro_leaky_advice),
+        cmocka_unit_test(test_mean_field_notes),
+        cmocka_unit_test(test_shared_histograms),
+        cmocka_unit_test(test_progress_callback),
+        cmocka_unit_test(test_edge_cases),
+        cmocka_unit_test(test_distinct_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,12 +18,12 @@
 #include "common.h"
 #include "nninit_probe.h"
 
-#define N_ACT 7
-#define N_INIT 7
+#define N_ACT   7
+#define N_INIT  7
 #define N_DEPTH 3
 
 static const char *const acts[N_ACT] = {"tanh", "sigmoid", "relu", "leaky_relu(0.2)", "elu", "selu", "gelu"};
-static const char *const inits[N_INIT] = {"zeros",        "normal(std=0.01)", "normal(std=1)", "xavier_normal",
+static const char *const inits[N_INIT] = {"zeros",          "normal(std=0.01)", "normal(std=1)", "xavier_normal",
                                           "kaiming_normal", "lecun_normal",     "orthogonal"};
 static const int depths[N_DEPTH] = {3, 10, 30};
 
@@ -85,7 +85,8 @@ static void test_matrix(void **state) {
     char *tab = malloc(1 << 16);
     assert_non_null(tab);
     size_t n = 0;
-    n += (size_t)snprintf(tab + n, (1 << 16) - n, "| activation | init | depth 3 | depth 10 | depth 30 |\n|---|---|---|---|---|\n");
+    n += (size_t)snprintf(tab + n, (1 << 16) - n,
+                          "| activation | init | depth 3 | depth 10 | depth 30 |\n|---|---|---|---|---|\n");
     for (int a = 0; a < N_ACT; a++)
         for (int i = 0; i < N_INIT; i++)
             n += (size_t)snprintf(tab + n, (1 << 16) - n, "| %s | `%s` | %s | %s | %s |\n", acts[a], inits[i],
@@ -94,7 +95,8 @@ static void test_matrix(void **state) {
         for (int a = 0; a < N_ACT; a++) {
             printf("    {");
             for (int i = 0; i < N_INIT; i++)
-                printf("{\"%s\", \"%s\", \"%s\"}%s", got[a][i][0], got[a][i][1], got[a][i][2], i + 1 < N_INIT ? ",\n     " : "");
+                printf("{\"%s\", \"%s\", \"%s\"}%s", got[a][i][0], got[a][i][1], got[a][i][2],
+                       i + 1 < N_INIT ? ",\n     " : "");
             printf("}%s\n", a + 1 < N_ACT ? "," : "");
         }
     const char *path = NNINIT_SOURCE_DIR "/docs/PROBE.md";
@@ -115,7 +117,9 @@ static void test_matrix(void **state) {
         print_message("rewrote the matrix in %s\n", path);
         same = 1;
     }
-    if (!same) print_error("docs/PROBE.md's findings matrix is out of date: run NNINIT_UPDATE_DOCS=1 tests/test_probe_matrix\n");
+    if (!same)
+        print_error(
+            "docs/PROBE.md's findings matrix is out of date: run NNINIT_UPDATE_DOCS=1 tests/test_probe_matrix\n");
     free(doc);
     free(tab);
     assert_true(same);

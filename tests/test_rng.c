@@ -15,10 +15,10 @@ static void test_philox_kat(void **state) {
     (void)state;
     static const uint32_t kat[3][10] = {
         {0, 0, 0, 0, 0, 0, 0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8},
-        {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x408f276d, 0x41c83b0e,
-         0xa20bc7c6, 0x6d5451fd},
-        {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09, 0x94fdcceb,
-         0x5001e420, 0x24126ea1},
+        {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x408f276d, 0x41c83b0e, 0xa20bc7c6,
+         0x6d5451fd},
+        {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09, 0x94fdcceb, 0x5001e420,
+         0x24126ea1},
     };
     for (int v = 0; v < 3; v++) {
         uint32_t out[4];
@@ -159,7 +159,7 @@ static void test_box_muller_cap(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_philox_kat),     cmocka_unit_test(test_key_derivation),
+        cmocka_unit_test(test_philox_kat),      cmocka_unit_test(test_key_derivation),
         cmocka_unit_test(test_uniform_mapping), cmocka_unit_test(test_log_accuracy),
         cmocka_unit_test(test_sincos_accuracy), cmocka_unit_test(test_box_muller_cap),
     };

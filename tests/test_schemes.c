@@ -15,16 +15,24 @@
  * Produced by this library at the commit that introduced them; any change of
  * bits must come with a deliberate change of these tables (and docs/RNG.md). */
 static const uint32_t kat_f32[4][8] = {
-    /* uniform(-1,1) */ {0x3d0434e0u, 0xbd7fa4a0u, 0x3f00a940u, 0x3ec22300u, 0xbccb5980u, 0xbf6a04a8u, 0x3ed257c8u, 0xbf6bd9a2u},
-    /* normal(0,1) */ {0xbf728d0bu, 0x3f65eabbu, 0xbfb0b050u, 0x3dad368fu, 0xbf368496u, 0x4010abbbu, 0x3f9b9660u, 0xbc83e9b2u},
-    /* trunc_normal(0,1,-2,2) */ {0xbccdaf79u, 0xbfd1939fu, 0x3f123c2cu, 0x3f395b52u, 0xbe98ca3bu, 0x3fd1e13cu, 0x3ee8d71eu, 0xbf012a4bu},
-    /* trunc_normal(0,1,3,8) */ {0x4059693bu, 0x40653645u, 0x40695a0au, 0x404e7322u, 0x404105e3u, 0x405a2803u, 0x406d6097u, 0x4045dce2u},
+    /* uniform(-1,1) */ {0x3d0434e0u, 0xbd7fa4a0u, 0x3f00a940u, 0x3ec22300u, 0xbccb5980u, 0xbf6a04a8u, 0x3ed257c8u,
+                         0xbf6bd9a2u},
+    /* normal(0,1) */
+    {0xbf728d0bu, 0x3f65eabbu, 0xbfb0b050u, 0x3dad368fu, 0xbf368496u, 0x4010abbbu, 0x3f9b9660u, 0xbc83e9b2u},
+    /* trunc_normal(0,1,-2,2) */
+    {0xbccdaf79u, 0xbfd1939fu, 0x3f123c2cu, 0x3f395b52u, 0xbe98ca3bu, 0x3fd1e13cu, 0x3ee8d71eu, 0xbf012a4bu},
+    /* trunc_normal(0,1,3,8) */
+    {0x4059693bu, 0x40653645u, 0x40695a0au, 0x404e7322u, 0x404105e3u, 0x405a2803u, 0x406d6097u, 0x4045dce2u},
 };
 static const uint64_t kat_f64[4][8] = {
-    {0x3fa0869f11e00b60ull, 0x3fe01528132c2230ull, 0xbf996b2a3fa812c0ull, 0x3fda4af96b050994ull, 0x3fe5de43f0f78bf4ull, 0xbfed1b2c25f76882ull, 0x3f5c348dbee77c00ull, 0xbfecd360b071a698ull},
-    {0xbfef376d3b337a5dull, 0x3febc312a10d84e7ull, 0xc002c67a6a870ea9ull, 0x3fd53c2444b9b9a9ull, 0xbfece8fd80562daaull, 0xbfe1fac28a756243ull, 0xbfe9dc662c2ec2ffull, 0xbff7dd97323bc804ull},
-    {0xbf99b5ef1036ee66ull, 0xbffa3273ee9f6694ull, 0x3fe24785846f8e5full, 0x3fe72b6a49d0027eull, 0xbfd319476180b256ull, 0x3ffa3c27729fb818ull, 0x3fdd1ae3bd3590ddull, 0xbfe025496185a406ull},
-    {0x400b2d276b03b0d0ull, 0x400ca6c8934537d3ull, 0x400d2b413fb31491ull, 0x4009ce64469993efull, 0x400820bc6a44471dull, 0x400b450069bd75adull, 0x400dac12e7ff621full, 0x4008bb9c339862d4ull},
+    {0x3fa0869f11e00b60ull, 0x3fe01528132c2230ull, 0xbf996b2a3fa812c0ull, 0x3fda4af96b050994ull, 0x3fe5de43f0f78bf4ull,
+     0xbfed1b2c25f76882ull, 0x3f5c348dbee77c00ull, 0xbfecd360b071a698ull},
+    {0xbfef376d3b337a5dull, 0x3febc312a10d84e7ull, 0xc002c67a6a870ea9ull, 0x3fd53c2444b9b9a9ull, 0xbfece8fd80562daaull,
+     0xbfe1fac28a756243ull, 0xbfe9dc662c2ec2ffull, 0xbff7dd97323bc804ull},
+    {0xbf99b5ef1036ee66ull, 0xbffa3273ee9f6694ull, 0x3fe24785846f8e5full, 0x3fe72b6a49d0027eull, 0xbfd319476180b256ull,
+     0x3ffa3c27729fb818ull, 0x3fdd1ae3bd3590ddull, 0xbfe025496185a406ull},
+    {0x400b2d276b03b0d0ull, 0x400ca6c8934537d3ull, 0x400d2b413fb31491ull, 0x4009ce64469993efull, 0x400820bc6a44471dull,
+     0x400b450069bd75adull, 0x400dac12e7ff621full, 0x4008bb9c339862d4ull},
 };
 static const uint16_t kat_bf16[4][8] = {
     {0x3d04, 0xbd80, 0x3f01, 0x3ec2, 0xbccb, 0xbf6a, 0x3ed2, 0xbf6c},
@@ -42,10 +50,18 @@ static const uint16_t kat_f16[4][8] = {
 static nninit_spec kat_spec(int which) {
     nninit_spec s;
     switch (which) {
-    case 0: s = nninit_spec_default(NNINIT_UNIFORM); s.a = -1; s.b = 1; break;
+    case 0:
+        s = nninit_spec_default(NNINIT_UNIFORM);
+        s.a = -1;
+        s.b = 1;
+        break;
     case 1: s = nninit_spec_default(NNINIT_NORMAL); break;
     case 2: s = nninit_spec_default(NNINIT_TRUNC_NORMAL); break;
-    default: s = nninit_spec_default(NNINIT_TRUNC_NORMAL); s.a = 3; s.b = 8; break;
+    default:
+        s = nninit_spec_default(NNINIT_TRUNC_NORMAL);
+        s.a = 3;
+        s.b = 8;
+        break;
     }
     return s;
 }
@@ -158,7 +174,7 @@ static void test_dirac(void **state) {
     int ones = 0;
     for (int i = 0; i < 6 * 2 * 9; i++) ones += f[i] == 1.0f;
     assert_int_equal(ones, 4);
-#define AT(o, i, h, w) f[(((o) * 2 + (i)) * 3 + (h)) * 3 + (w)]
+#define AT(o, i, h, w) f[(((o)*2 + (i)) * 3 + (h)) * 3 + (w)]
     assert_true(AT(0, 0, 1, 1) == 1.0f);
     assert_true(AT(1, 1, 1, 1) == 1.0f);
     assert_true(AT(3, 0, 1, 1) == 1.0f);

@@ -23,13 +23,12 @@
 
 #include "nninit.h"
 
-#define GUARD 64 /* bytes of 0xA5 before and after every slice buffer */
+#define GUARD           64 /* bytes of 0xA5 before and after every slice buffer */
 #define N_RANDOM_SLICES 50
 
 /* SplitMix64 (Steele, Lea & Flood 2014): the test's own deterministic PRNG. */
 static uint64_t sm_state;
-static uint64_t sm_next(void)
-{
+static uint64_t sm_next(void) {
     uint64_t z = (sm_state += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
@@ -38,8 +37,7 @@ static uint64_t sm_next(void)
 /* uniform in [0, m] */
 static int64_t sm_upto(int64_t m) { return (int64_t)(sm_next() % (uint64_t)(m + 1)); }
 
-static void *xmalloc(size_t n)
-{
+static void *xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
     assert_non_null(p);
     return p;
@@ -57,7 +55,12 @@ typedef struct {
 } shape_t;
 
 /* Shape classes a scheme accepts. */
-enum { SH_1D = 1, SH_ND = 2, SH_EYE = 4, SH_DIRAC = 8 };
+enum {
+    SH_1D = 1,
+    SH_ND = 2,
+    SH_EYE = 4,
+    SH_DIRAC = 8
+};
 
 static const shape_t SHAPES_1D[] = {{1, {1001}}, {1, {1}}, {1, {7}}};
 static const shape_t SHAPES_ND[] = {{2, {37, 29}}, {4, {5, 7, 3, 3}}, {2, {129, 67}}, {3, {3, 1, 5}}};
@@ -67,9 +70,8 @@ typedef struct {
     int64_t groups;
 } dirac_shape;
 static const dirac_shape SHAPES_DIRAC[] = {
-    {{3, {6, 4, 5}}, 2},       {{4, {6, 3, 3, 5}}, 3}, {{5, {4, 4, 3, 3, 3}}, 1},
-    {{4, {8, 3, 3, 3}}, 2},    {{4, {5, 7, 3, 3}}, 1}, {{4, {5, 7, 3, 3}}, 5},
-    {{3, {9, 2, 7}}, 3},
+    {{3, {6, 4, 5}}, 2},    {{4, {6, 3, 3, 5}}, 3}, {{5, {4, 4, 3, 3, 3}}, 1}, {{4, {8, 3, 3, 3}}, 2},
+    {{4, {5, 7, 3, 3}}, 1}, {{4, {5, 7, 3, 3}}, 5}, {{3, {9, 2, 7}}, 3},
 };
 
 typedef struct {
@@ -81,8 +83,7 @@ typedef struct {
 static int n_cases;
 static scheme_case cases[32];
 
-static void add_case(const char *label, nninit_spec s, unsigned shapes)
-{
+static void add_case(const char *label, nninit_spec s, unsigned shapes) {
     assert_true(n_cases < (int)(sizeof cases / sizeof cases[0]));
     cases[n_cases].label = label;
     cases[n_cases].spec = s;
@@ -90,8 +91,7 @@ static void add_case(const char *label, nninit_spec s, unsigned shapes)
     n_cases++;
 }
 
-static void build_cases(void)
-{
+static void build_cases(void) {
     n_cases = 0;
     nninit_spec s;
     add_case("zeros", nninit_spec_default(NNINIT_ZEROS), SH_1D | SH_ND);
@@ -156,8 +156,7 @@ static void build_cases(void)
 /* Slice checks                                                              */
 /* ------------------------------------------------------------------------- */
 
-static void describe(char *buf, size_t cap, const char *label, const nninit_tensor *t, int64_t groups)
-{
+static void describe(char *buf, size_t cap, const char *label, const nninit_tensor *t, int64_t groups) {
     int k = snprintf(buf, cap, "%s %s shape (", label, nninit_dtype_name(t->dtype));
     for (int i = 0; i < t->ndim && k > 0 && (size_t)k < cap; i++)
         k += snprintf(buf + k, cap - (size_t)k, i ? ",%lld" : "%lld", (long long)t->shape[i]);
@@ -166,8 +165,7 @@ static void describe(char *buf, size_t cap, const char *label, const nninit_tens
 
 /* Fill [b, e) into a guarded buffer and compare with full[b..e). */
 static void check_range(const nninit_spec *s, const nninit_tensor *t, nninit_key key, const unsigned char *full,
-                        int64_t b, int64_t e, const char *what)
-{
+                        int64_t b, int64_t e, const char *what) {
     const size_t es = nninit_dtype_size(t->dtype), len = (size_t)(e - b) * es;
     unsigned char *raw = xmalloc(len + 2 * GUARD);
     memset(raw, 0xA5, len + 2 * GUARD);
@@ -181,9 +179,8 @@ static void check_range(const nninit_spec *s, const nninit_tensor *t, nninit_key
                 uint64_t got = 0, want = 0;
                 memcpy(&got, raw + GUARD + (size_t)i * es, es);
                 memcpy(&want, full + (size_t)(b + i) * es, es);
-                fail_msg("%s: range [%lld, %lld) differs at element %lld: 0x%llx, full fill 0x%llx", what,
-                         (long long)b, (long long)e, (long long)(b + i), (unsigned long long)got,
-                         (unsigned long long)want);
+                fail_msg("%s: range [%lld, %lld) differs at element %lld: 0x%llx, full fill 0x%llx", what, (long long)b,
+                         (long long)e, (long long)(b + i), (unsigned long long)got, (unsigned long long)want);
             }
     }
     for (size_t i = 0; i < GUARD; i++)
@@ -194,8 +191,7 @@ static void check_range(const nninit_spec *s, const nninit_tensor *t, nninit_key
 
 static int64_t slices_checked;
 
-static void check_tensor(const scheme_case *c, const nninit_tensor *t, int64_t groups, uint64_t seed)
-{
+static void check_tensor(const scheme_case *c, const nninit_tensor *t, int64_t groups, uint64_t seed) {
     char what[200];
     describe(what, sizeof what, c->label, t, groups);
     nninit_spec s = c->spec;
@@ -209,8 +205,11 @@ static void check_tensor(const scheme_case *c, const nninit_tensor *t, int64_t g
     if (st != NNINIT_OK) fail_msg("%s: fill: %s (%s)", what, nninit_status_str(st), nninit_last_error());
 
     /* Slices that must be there, then random ones up to N_RANDOM_SLICES. */
-    int64_t fixed[][2] = {{0, 0}, {n, n}, {0, n}, {0, 1}, {n - 1, n}, {n / 2, n / 2}, {1, n - (n > 1)},
-                          {n / 3, n / 3 + 1}, {0, n / 2 + 1}, {n / 2 + (n > 2), n}};
+    int64_t fixed[][2] = {{0, 0},           {n, n},
+                          {0, n},           {0, 1},
+                          {n - 1, n},       {n / 2, n / 2},
+                          {1, n - (n > 1)}, {n / 3, n / 3 + 1},
+                          {0, n / 2 + 1},   {n / 2 + (n > 2), n}};
     const int nfixed = (int)(sizeof fixed / sizeof fixed[0]);
     for (int i = 0; i < N_RANDOM_SLICES; i++) {
         int64_t b, e;
@@ -250,17 +249,17 @@ static void check_tensor(const scheme_case *c, const nninit_tensor *t, int64_t g
         for (int j = 0; j < k; j++) {
             st = nninit_fill_range(&s, t, key, cuts[j], cuts[j + 1], cat + (size_t)cuts[j] * es);
             if (st != NNINIT_OK)
-                fail_msg("%s: split %d, part [%lld, %lld): %s", what, k, (long long)cuts[j],
-                         (long long)cuts[j + 1], nninit_status_str(st));
+                fail_msg("%s: split %d, part [%lld, %lld): %s", what, k, (long long)cuts[j], (long long)cuts[j + 1],
+                         nninit_status_str(st));
         }
-        if (memcmp(cat, full, (size_t)n * es) != 0) fail_msg("%s: %d consecutive slices differ from the full fill", what, k);
+        if (memcmp(cat, full, (size_t)n * es) != 0)
+            fail_msg("%s: %d consecutive slices differ from the full fill", what, k);
     }
     free(cat);
     free(full);
 }
 
-static void test_slice_invariance(void **state)
-{
+static void test_slice_invariance(void **state) {
     (void)state;
     build_cases();
     sm_state = 0x0123456789abcdefull;
@@ -303,8 +302,7 @@ static void test_slice_invariance(void **state)
 
 /* Every scheme but orthogonal and sparse is element-wise, and each of the 16
  * element-wise schemes appears in the cases above. */
-static void test_elementwise_flags(void **state)
-{
+static void test_elementwise_flags(void **state) {
     (void)state;
     build_cases();
     int covered[NNINIT_SCHEME_COUNT] = {0};
@@ -312,7 +310,8 @@ static void test_elementwise_flags(void **state)
     for (int s = 0; s < NNINIT_SCHEME_COUNT; s++) {
         int ew = s != NNINIT_ORTHOGONAL && s != NNINIT_SPARSE;
         assert_int_equal(nninit_scheme_is_elementwise((nninit_scheme)s), ew);
-        if (ew && !covered[s]) fail_msg("element-wise scheme %s has no slice case", nninit_scheme_name((nninit_scheme)s));
+        if (ew && !covered[s])
+            fail_msg("element-wise scheme %s has no slice case", nninit_scheme_name((nninit_scheme)s));
     }
     assert_int_equal(nninit_scheme_is_elementwise(NNINIT_SCHEME_COUNT), 0);
     assert_int_equal(nninit_scheme_is_elementwise((nninit_scheme)-1), 0);
@@ -322,8 +321,7 @@ static void test_elementwise_flags(void **state)
 /* Keys                                                                      */
 /* ------------------------------------------------------------------------- */
 
-static void test_hash_name(void **state)
-{
+static void test_hash_name(void **state) {
     (void)state;
     /* FNV-1a 64 reference vectors (Fowler/Noll/Vo test suite). */
     assert_true(nninit_hash_name("") == 0xcbf29ce484222325ull);
@@ -339,8 +337,7 @@ static void test_hash_name(void **state)
 
 /* The values of a named tensor do not depend on what else was filled, in
  * which order, or on any state of the library. */
-static void test_name_key_is_stateless(void **state)
-{
+static void test_name_key_is_stateless(void **state) {
     (void)state;
     const char *name = "layers.3.attn.wq";
     const int64_t rows = 64, cols = 48, n = rows * cols;
@@ -351,8 +348,8 @@ static void test_name_key_is_stateless(void **state)
 
     /* Fill other tensors, schemes and dtypes in between (orthogonal and
      * sparse included: they allocate and run LAPACK). */
-    static const nninit_scheme others[] = {NNINIT_ORTHOGONAL, NNINIT_SPARSE, NNINIT_UNIFORM, NNINIT_TRUNC_NORMAL,
-                                           NNINIT_NORMAL, NNINIT_VARIANCE_SCALING};
+    static const nninit_scheme others[] = {NNINIT_ORTHOGONAL,   NNINIT_SPARSE, NNINIT_UNIFORM,
+                                           NNINIT_TRUNC_NORMAL, NNINIT_NORMAL, NNINIT_VARIANCE_SCALING};
     double *scratch = xmalloc(100 * 80 * sizeof(double));
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
         for (int di = 0; di < 4; di++) {
@@ -382,8 +379,7 @@ static void test_name_key_is_stateless(void **state)
 /* Two f64 N(0,1) fills of n values from different keys: no value in common
  * (P(equal) ~ 0 for continuous values), and sample correlation within 5/sqrt(n)
  * of 0 (its standard deviation for independent streams is 1/sqrt(n)). */
-static void expect_unrelated(nninit_key k1, nninit_key k2, const char *what)
-{
+static void expect_unrelated(nninit_key k1, nninit_key k2, const char *what) {
     const int64_t n = 4096;
     nninit_tensor t = nninit_tensor_2d(64, 64, NNINIT_F64);
     nninit_spec s = nninit_spec_default(NNINIT_NORMAL);
@@ -406,8 +402,7 @@ static void expect_unrelated(nninit_key k1, nninit_key k2, const char *what)
     free(b);
 }
 
-static void test_keys_differ(void **state)
-{
+static void test_keys_differ(void **state) {
     (void)state;
     expect_unrelated(nninit_key_from_name(42, "layers.3.attn.wq"), nninit_key_from_name(42, "layers.3.attn.wk"),
                      "names wq / wk");
@@ -434,8 +429,7 @@ static void test_keys_differ(void **state)
 /* ------------------------------------------------------------------------- */
 
 static void expect_status_untouched(const nninit_spec *s, const nninit_tensor *t, int64_t b, int64_t e,
-                                    nninit_status want, const char *what)
-{
+                                    nninit_status want, const char *what) {
     unsigned char buf[256];
     memset(buf, 0xA5, sizeof buf);
     nninit_status st = nninit_fill_range(s, t, nninit_key_make(1, 2), b, e, buf);
@@ -447,8 +441,7 @@ static void expect_status_untouched(const nninit_spec *s, const nninit_tensor *t
         if (buf[i] != 0xA5) fail_msg("%s [%lld, %lld): output written on error", what, (long long)b, (long long)e);
 }
 
-static void test_range_errors(void **state)
-{
+static void test_range_errors(void **state) {
     (void)state;
     build_cases();
     for (int c = 0; c < n_cases; c++)
@@ -498,15 +491,11 @@ static void test_range_errors(void **state)
         }
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_elementwise_flags),
-        cmocka_unit_test(test_slice_invariance),
-        cmocka_unit_test(test_hash_name),
-        cmocka_unit_test(test_name_key_is_stateless),
-        cmocka_unit_test(test_keys_differ),
-        cmocka_unit_test(test_range_errors),
+        cmocka_unit_test(test_elementwise_flags), cmocka_unit_test(test_slice_invariance),
+        cmocka_unit_test(test_hash_name),         cmocka_unit_test(test_name_key_is_stateless),
+        cmocka_unit_test(test_keys_differ),       cmocka_unit_test(test_range_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

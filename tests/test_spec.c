@@ -42,8 +42,8 @@ static int same_spec(const nninit_spec *a, const nninit_spec *b) {
     return a->scheme == b->scheme && same_bits(a->value, b->value) && same_bits(a->a, b->a) && same_bits(a->b, b->b) &&
            same_bits(a->mean, b->mean) && same_bits(a->std, b->std) && same_bits(a->gain, b->gain) &&
            same_bits(a->slope, b->slope) && a->mode == b->mode && a->nonlinearity == b->nonlinearity &&
-           same_bits(a->scale, b->scale) && a->distribution == b->distribution &&
-           same_bits(a->sparsity, b->sparsity) && a->groups == b->groups;
+           same_bits(a->scale, b->scale) && a->distribution == b->distribution && same_bits(a->sparsity, b->sparsity) &&
+           a->groups == b->groups;
 }
 
 static void parse_ok(const char *text, nninit_spec *sp) {
@@ -70,8 +70,11 @@ static uint64_t next(void) {
 /* Any finite double: random bits (subnormals, huge, -0 included), short
  * decimals as people write them, or an edge case. */
 static double random_number(void) {
-    static const double edge[] = {0.0, -0.0, 1.0, -1.0, DBL_MAX, -DBL_MAX, DBL_MIN, -DBL_MIN, 4.9406564584124654e-324,
-                                  0.1, 1.0 / 3.0, 1e300, 1e-300, 2.5e-5, 123456789012345678.0};
+    static const double edge[] = {0.0,     -0.0,      1.0,
+                                  -1.0,    DBL_MAX,   -DBL_MAX,
+                                  DBL_MIN, -DBL_MIN,  4.9406564584124654e-324,
+                                  0.1,     1.0 / 3.0, 1e300,
+                                  1e-300,  2.5e-5,    123456789012345678.0};
     uint64_t r = next();
     switch (r % 3) {
     case 0:
@@ -113,8 +116,9 @@ static void test_round_trip(void **state) {
             nninit_spec sp = random_spec((nninit_scheme)s), back;
             char text[NNINIT_SPEC_TEXT_MAX], again[NNINIT_SPEC_TEXT_MAX];
             nninit_status st = nninit_spec_format(&sp, text, sizeof text);
-            if (st) fail_msg("%s: format: %s %s", nninit_scheme_name((nninit_scheme)s), nninit_status_str(st),
-                             nninit_last_error());
+            if (st)
+                fail_msg("%s: format: %s %s", nninit_scheme_name((nninit_scheme)s), nninit_status_str(st),
+                         nninit_last_error());
             parse_ok(text, &back);
             if (!same_spec(&sp, &back)) fail_msg("'%s' does not read back to the spec it came from", text);
             assert_int_equal(nninit_spec_format(&back, again, sizeof again), NNINIT_OK);
@@ -147,7 +151,7 @@ static void test_canonical_text(void **state) {
         {"dirac(groups=3.0)", "dirac(groups=3)"},
         {"uniform(a=-0)", "uniform(a=-0)"},
         {"uniform(a=-1, b=+1e300)", "uniform(a=-1, b=1e+300)"},
-        {"constant(value=0.33333333333333331)", "constant(value=0.3333333333333333)"}, /* 16 digits do */
+        {"constant(value=0.33333333333333331)", "constant(value=0.3333333333333333)"},  /* 16 digits do */
         {"constant(value=0.30000000000000004)", "constant(value=0.30000000000000004)"}, /* 0.1 + 0.2: 17 */
         {"constant(value=.5)", "constant(value=0.5)"},
         {"variance_scaling(distribution=untruncated_normal, scale=2, mode=fan_avg)",
@@ -237,8 +241,9 @@ static void test_error_positions(void **state) {
         int at;
         const char *frag;
     } cases[] = {
-        {"nrmal(std=1)", 1, "expected a scheme (e.g. xavier_normal, kaiming_normal(mode=fan_out), normal(std=0.01)) "
-                            "but found 'nrmal'"},
+        {"nrmal(std=1)", 1,
+         "expected a scheme (e.g. xavier_normal, kaiming_normal(mode=fan_out), normal(std=0.01)) "
+         "but found 'nrmal'"},
         {"", 1, "expected a scheme"},
         {"normal(stdd=1)", 8, "expected a parameter of normal (mean, std) but found 'stdd'"},
         {"   normal(sd=1)", 11, "expected a parameter of normal (mean, std) but found 'sd'"},
@@ -320,10 +325,19 @@ static void test_error_positions(void **state) {
 static const char *test_value(const char *name) {
     static const struct {
         const char *name, *value;
-    } values[] = {{"gain", "2"},      {"a", "-0.5"},        {"b", "0.5"},       {"mean", "0.25"},
-                  {"std", "0.5"},     {"value", "0.5"},     {"scale", "2"},     {"mode", "fan_out"},
-                  {"nonlinearity", "tanh"}, {"distribution", "uniform"}, {"sparsity", "0.5"},
-                  {"groups", "2"},    {"slope", "-0.5"}};
+    } values[] = {{"gain", "2"},
+                  {"a", "-0.5"},
+                  {"b", "0.5"},
+                  {"mean", "0.25"},
+                  {"std", "0.5"},
+                  {"value", "0.5"},
+                  {"scale", "2"},
+                  {"mode", "fan_out"},
+                  {"nonlinearity", "tanh"},
+                  {"distribution", "uniform"},
+                  {"sparsity", "0.5"},
+                  {"groups", "2"},
+                  {"slope", "-0.5"}};
     for (size_t k = 0; k < sizeof values / sizeof values[0]; k++)
         if (strcmp(values[k].name, name) == 0) return values[k].value;
     fail_msg("no test value for parameter '%s'", name);
@@ -342,8 +356,9 @@ static nninit_tensor test_tensor(nninit_scheme s) {
  * and in a JSON scheme object. */
 static void test_table(void **state) {
     (void)state;
-    static const char *const fields[] = {"gain", "a", "b", "mean", "std", "value", "scale", "mode",
-                                         "nonlinearity", "distribution", "sparsity", "groups", "slope"};
+    static const char *const fields[] = {"gain",     "a",      "b",    "mean",         "std",
+                                         "value",    "scale",  "mode", "nonlinearity", "distribution",
+                                         "sparsity", "groups", "slope"};
     int n = nninit_spec_param_count();
     assert_int_equal(n, (int)(sizeof fields / sizeof fields[0]));
     for (int i = 0; i < n; i++) assert_string_equal(nninit_spec_param_name(i), fields[i]);
@@ -371,8 +386,9 @@ static void test_table(void **state) {
             char text[96], json[320];
             nninit_spec sp;
             snprintf(text, sizeof text, "%s(%s=%s)", sname, p, v);
-            const char *q = strcmp(p, "mode") == 0 || strcmp(p, "nonlinearity") == 0 ||
-                                    strcmp(p, "distribution") == 0 ? "\"" : ""; /* a name: a JSON string */
+            const char *q = strcmp(p, "mode") == 0 || strcmp(p, "nonlinearity") == 0 || strcmp(p, "distribution") == 0
+                                ? "\""
+                                : ""; /* a name: a JSON string */
             const char *layer = s == NNINIT_DIRAC ? "\"type\": \"conv\", \"units\": 4, \"kernel\": 3"
                                                   : "\"type\": \"dense\", \"units\": 6";
             snprintf(json, sizeof json,
@@ -416,8 +432,8 @@ static void test_table(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_canonical_text),
-        cmocka_unit_test(test_format_buffer),  cmocka_unit_test(test_format_errors),
+        cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_canonical_text),
+        cmocka_unit_test(test_format_buffer),   cmocka_unit_test(test_format_errors),
         cmocka_unit_test(test_error_positions), cmocka_unit_test(test_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

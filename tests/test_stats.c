@@ -82,23 +82,21 @@
 #include "nninit.h"
 #include "rng/transform.h"
 
-#define N_STAT 1000000
-#define SQRT2 1.41421356237309504880
+#define N_STAT   1000000
+#define SQRT2    1.41421356237309504880
 #define KS_ALPHA 1e-4
 
 /* ------------------------------------------------------------------------- */
 /* Helpers                                                                   */
 /* ------------------------------------------------------------------------- */
 
-static void *xmalloc(size_t n)
-{
+static void *xmalloc(size_t n) {
     void *p = malloc(n);
     assert_non_null(p);
     return p;
 }
 
-static double load(nninit_dtype d, const void *p, int64_t i)
-{
+static double load(nninit_dtype d, const void *p, int64_t i) {
     switch (d) {
     case NNINIT_F64: return ((const double *)p)[i];
     case NNINIT_F32: return ((const float *)p)[i];
@@ -112,8 +110,7 @@ static double Phi(double z) { return 0.5 * erfc(-z / SQRT2); }
 static double Qtail(double z) { return 0.5 * erfc(z / SQRT2); }
 
 /* Precision (bits incl. the implicit one) and minimum normal exponent. */
-static int dtype_prec(nninit_dtype d)
-{
+static int dtype_prec(nninit_dtype d) {
     switch (d) {
     case NNINIT_F64: return 53;
     case NNINIT_F32: return 24;
@@ -123,8 +120,7 @@ static int dtype_prec(nninit_dtype d)
     return 0;
 }
 
-static int dtype_emin(nninit_dtype d)
-{
+static int dtype_emin(nninit_dtype d) {
     switch (d) {
     case NNINIT_F64: return -1022;
     case NNINIT_F32:
@@ -135,8 +131,7 @@ static int dtype_emin(nninit_dtype d)
 }
 
 /* Spacing of the dtype's grid around x (x finite). */
-static double dtype_ulp(nninit_dtype d, double x)
-{
+static double dtype_ulp(nninit_dtype d, double x) {
     int e;
     if (x == 0.0) return ldexp(1.0, dtype_emin(d) - dtype_prec(d) + 1);
     (void)frexp(x, &e); /* |x| in [2^(e-1), 2^e) */
@@ -146,8 +141,7 @@ static double dtype_ulp(nninit_dtype d, double x)
 }
 
 /* Relative error allowance u of a stored value (see the header comment). */
-static double dtype_u(nninit_dtype d)
-{
+static double dtype_u(nninit_dtype d) {
     switch (d) {
     case NNINIT_F64: return 4.0 * 0x1p-53;
     case NNINIT_F32: return 8.0 * 0x1p-24;
@@ -159,8 +153,7 @@ static double dtype_u(nninit_dtype d)
 
 /* Is v (a stored value) inside [lo, hi], allowing a narrow dtype only the
  * nearest representable value to a non-representable bound? */
-static int inside_bounds(nninit_dtype d, double v, double lo, double hi)
-{
+static int inside_bounds(nninit_dtype d, double v, double lo, double hi) {
     if (v >= lo && v <= hi) return 1;
     if (d == NNINIT_F64) return 0;
     double b = v > hi ? hi : lo;
@@ -172,8 +165,7 @@ static int inside_bounds(nninit_dtype d, double v, double lo, double hi)
 }
 
 /* The dtype value a bound rounds to (nearest; ties either way accepted). */
-static double nearest_in_dtype(nninit_dtype d, double b)
-{
+static double nearest_in_dtype(nninit_dtype d, double b) {
     if (d == NNINIT_F64 || !isfinite(b)) return b;
     double ulp = dtype_ulp(d, b);
     double down = floor(b / ulp) * ulp, up = down + ulp;
@@ -185,8 +177,7 @@ typedef struct {
     double mean, var, mu4;
 } moments;
 
-static moments trunc_moments_simpson(double za, double zb)
-{
+static moments trunc_moments_simpson(double za, double zb) {
     const int panels = 20000; /* even */
     const double h = (zb - za) / panels;
     double s0 = 0, s1 = 0;
@@ -213,13 +204,12 @@ static moments trunc_moments_simpson(double za, double zb)
 /* ---- Kolmogorov-Smirnov --------------------------------------------------- */
 typedef struct {
     nninit_resolved kind;
-    double lo, hi;   /* uniform                                   */
-    double mean, sd; /* normal / truncated: parent mean and std   */
-    double za, zb;   /* truncated: standardized bounds            */
+    double lo, hi;   /* uniform */
+    double mean, sd; /* normal / truncated: parent mean and std */
+    double za, zb;   /* truncated: standardized bounds */
 } cdf_par;
 
-static double cdf(const cdf_par *p, double x)
-{
+static double cdf(const cdf_par *p, double x) {
     switch (p->kind) {
     case NNINIT_RESOLVED_UNIFORM: {
         double f = (x - p->lo) / (p->hi - p->lo);
@@ -242,24 +232,25 @@ static double cdf(const cdf_par *p, double x)
 /* Ascending sort of doubles (no NaN) by LSD radix sort on order-preserving
  * 64-bit keys, 6 passes of 11 bits: ~10x faster than qsort at n = 10^6,
  * which keeps the 30 KS tests here within the time budget. */
-static uint64_t dkey(double v)
-{
+static uint64_t dkey(double v) {
     uint64_t u;
     memcpy(&u, &v, 8);
     return (u >> 63) ? ~u : (u | 0x8000000000000000ull);
 }
 
-static double dunkey(uint64_t k)
-{
+static double dunkey(uint64_t k) {
     uint64_t u = (k >> 63) ? (k & 0x7fffffffffffffffull) : ~k;
     double v;
     memcpy(&v, &u, 8);
     return v;
 }
 
-static void sort_doubles(double *x, int64_t n)
-{
-    enum { BITS = 11, BUCKETS = 1 << BITS, PASSES = (64 + BITS - 1) / BITS };
+static void sort_doubles(double *x, int64_t n) {
+    enum {
+        BITS = 11,
+        BUCKETS = 1 << BITS,
+        PASSES = (64 + BITS - 1) / BITS
+    };
     uint64_t *a = xmalloc((size_t)n * sizeof(uint64_t)), *b = xmalloc((size_t)n * sizeof(uint64_t));
     size_t cnt[PASSES][BUCKETS];
     memset(cnt, 0, sizeof cnt);
@@ -287,8 +278,7 @@ static void sort_doubles(double *x, int64_t n)
 }
 
 /* D_n of x[0..n) (sorted in place). */
-static double ks_stat(double *x, int64_t n, const cdf_par *p)
-{
+static double ks_stat(double *x, int64_t n, const cdf_par *p) {
     sort_doubles(x, n);
     double d = 0.0, fn = (double)n;
     for (int64_t i = 0; i < n; i++) {
@@ -306,15 +296,9 @@ static double ks_critical(int64_t n) { return sqrt(0.5 * log(2.0 / KS_ALPHA)) / 
 /* One statistical case                                                      */
 /* ------------------------------------------------------------------------- */
 
-static double info_parent_mean(const nninit_spec *s)
-{
-    return s->scheme == NNINIT_VARIANCE_SCALING ? 0.0 : s->mean;
-}
+static double info_parent_mean(const nninit_spec *s) { return s->scheme == NNINIT_VARIANCE_SCALING ? 0.0 : s->mean; }
 
-static int rel_close(double a, double b, double rel)
-{
-    return fabs(a - b) <= rel * fmax(fabs(a), fabs(b));
-}
+static int rel_close(double a, double b, double rel) { return fabs(a - b) <= rel * fmax(fabs(a), fabs(b)); }
 
 typedef struct {
     double mean, var, d_ks, ks_crit;
@@ -330,8 +314,7 @@ typedef struct {
  * (the resolution is checked by info and the moments), which keeps the test
  * fast enough for the sanitizer build. */
 static case_result run_case(const char *label, const nninit_spec *spec, const nninit_tensor *t, uint64_t seed,
-                            uint64_t id, double exp_var, int ks)
-{
+                            uint64_t id, double exp_var, int ks) {
     case_result r = {NAN, NAN, NAN, NAN, 0};
     const nninit_dtype d = t->dtype;
     int64_t n;
@@ -384,9 +367,7 @@ static case_result run_case(const char *label, const nninit_spec *spec, const nn
         cp.zb = zb;
         break;
     }
-    default:
-        fail_msg("%s: resolved kind %d is not a random distribution", label, (int)info.kind);
-        return r;
+    default: fail_msg("%s: resolved kind %d is not a random distribution", label, (int)info.kind); return r;
     }
     const double sigma = sqrt(var);
     /* info.mean / info.variance agree with the test's formulas. */
@@ -410,8 +391,8 @@ static case_result run_case(const char *label, const nninit_spec *spec, const nn
         x[i] = v;
         if (!isfinite(v) || !inside_bounds(d, v, info.lo, info.hi))
             fail_msg("%s (%s, seed %llu, id %llu): element %lld = %.17g outside [%.17g, %.17g]", label,
-                     nninit_dtype_name(d), (unsigned long long)seed, (unsigned long long)id, (long long)i, v,
-                     info.lo, info.hi);
+                     nninit_dtype_name(d), (unsigned long long)seed, (unsigned long long)id, (long long)i, v, info.lo,
+                     info.hi);
         if (v == lo_near || v == hi_near) at_bounds++;
         sum += v;
     }
@@ -467,24 +448,21 @@ static case_result run_case(const char *label, const nninit_spec *spec, const nn
         fail_msg("%s (%s, seed %llu, id %llu): mean %.10g, expected %.10g +- %.3g", label, nninit_dtype_name(d),
                  (unsigned long long)seed, (unsigned long long)id, mean, mu, tol_mean);
     if (!(fabs(s2 - var) <= tol_var))
-        fail_msg("%s (%s, seed %llu, id %llu): variance %.10g, expected %.10g +- %.3g", label,
-                 nninit_dtype_name(d), (unsigned long long)seed, (unsigned long long)id, s2, var, tol_var);
+        fail_msg("%s (%s, seed %llu, id %llu): variance %.10g, expected %.10g +- %.3g", label, nninit_dtype_name(d),
+                 (unsigned long long)seed, (unsigned long long)id, s2, var, tol_var);
     if (!isnan(r.d_ks) && !(r.d_ks <= r.ks_crit))
-        fail_msg("%s (%s, seed %llu, id %llu): KS D_n %.5g > critical %.5g (alpha %g)", label,
-                 nninit_dtype_name(d), (unsigned long long)seed, (unsigned long long)id, r.d_ks, r.ks_crit,
-                 KS_ALPHA);
+        fail_msg("%s (%s, seed %llu, id %llu): KS D_n %.5g > critical %.5g (alpha %g)", label, nninit_dtype_name(d),
+                 (unsigned long long)seed, (unsigned long long)id, r.d_ks, r.ks_crit, KS_ALPHA);
     return r;
 }
 
-static nninit_tensor t1d(int64_t n, nninit_dtype d)
-{
+static nninit_tensor t1d(int64_t n, nninit_dtype d) {
     const int64_t shape[1] = {n};
     return nninit_tensor_make(1, shape, d);
 }
 
 /* 4-D OIHW (250, 160, 5, 5): 10^6 elements, fan_in 4000, fan_out 6250. */
-static nninit_tensor t4d(nninit_dtype d)
-{
+static nninit_tensor t4d(nninit_dtype d) {
     const int64_t shape[4] = {250, 160, 5, 5};
     return nninit_tensor_make(4, shape, d);
 }
@@ -503,8 +481,7 @@ static const nninit_dtype FLOATS[2] = {NNINIT_F32, NNINIT_F64};
 /* ------------------------------------------------------------------------- */
 
 /* The truncated-normal constants, independently of the library. */
-static void test_trunc_constants(void **state)
-{
+static void test_trunc_constants(void **state) {
     (void)state;
     /* Closed form: Var(Z | |Z| <= 2) = 1 - 2*2*phi(2)/(Phi(2) - Phi(-2)). */
     const double phi2 = exp(-2.0) / sqrt(2.0 * 3.14159265358979323846);
@@ -543,8 +520,7 @@ static void test_trunc_constants(void **state)
     assert_true(rel_close(info.hi, 2.0 * info.std, 1e-15) && rel_close(info.lo, -2.0 * info.std, 1e-15));
 }
 
-static void test_uniform(void **state)
-{
+static void test_uniform(void **state) {
     (void)state;
     static const double ab[4][2] = {{0.0, 1.0}, {-3.0, 5.0}, {2.0, 2.5}, {-1e-3, 1e-3}};
     for (int c = 0; c < 4; c++)
@@ -568,8 +544,7 @@ static void test_uniform(void **state)
     run_case("uniform(-3, 5)", &s, &t, 1011, 7, 64.0 / 12.0, 0);
 }
 
-static void test_normal(void **state)
-{
+static void test_normal(void **state) {
     (void)state;
     static const double ms[3][2] = {{0.0, 1.0}, {-1.5, 0.25}, {3.0, 10.0}};
     for (int c = 0; c < 3; c++)
@@ -588,8 +563,7 @@ static void test_normal(void **state)
  * statistical tolerance plus the rounding term (run_case), and each value is
  * exactly the f32 value of the same key rounded to nearest even (the f32
  * family shares one stream; docs/RNG.md). */
-static void test_normal_narrow(void **state)
-{
+static void test_normal_narrow(void **state) {
     (void)state;
     static const struct {
         nninit_dtype d;
@@ -612,8 +586,8 @@ static void test_normal_narrow(void **state)
         for (int64_t i = 0; i < N_STAT; i++) {
             uint16_t want = cs[c].d == NNINIT_BF16 ? nninit_f32_to_bf16(f[i]) : nninit_f32_to_f16(f[i]);
             if (h[i] != want)
-                fail_msg("%s %s: element %lld is 0x%04x, round(f32 %.9g) = 0x%04x", label,
-                         nninit_dtype_name(cs[c].d), (long long)i, h[i], (double)f[i], want);
+                fail_msg("%s %s: element %lld is 0x%04x, round(f32 %.9g) = 0x%04x", label, nninit_dtype_name(cs[c].d),
+                         (long long)i, h[i], (double)f[i], want);
         }
         free(h);
         free(f);
@@ -624,15 +598,14 @@ typedef struct {
     double mean, std, a, b;
 } tn_case;
 
-static void test_trunc_normal(void **state)
-{
+static void test_trunc_normal(void **state) {
     (void)state;
     static const tn_case cs[5] = {
-        {0.0, 1.0, -2.0, 2.0},  /* PyTorch default                     */
+        {0.0, 1.0, -2.0, 2.0},  /* PyTorch default */
         {0.5, 2.0, -1.0, 3.0},  /* asymmetric window, z in [-0.75, 1.25] */
-        {0.0, 1.0, 0.1, 0.2},   /* narrow window                        */
-        {0.0, 1.0, 3.0, 8.0},   /* far one-sided tail                   */
-        {0.0, 1.0, -8.0, -3.0}, /* its mirror                           */
+        {0.0, 1.0, 0.1, 0.2},   /* narrow window */
+        {0.0, 1.0, 3.0, 8.0},   /* far one-sided tail */
+        {0.0, 1.0, -8.0, -3.0}, /* its mirror */
     };
     for (int c = 0; c < 5; c++)
         for (int k = 0; k < 2; k++) {
@@ -650,7 +623,8 @@ static void test_trunc_normal(void **state)
     static const struct {
         nninit_dtype d;
         tn_case c;
-    } nc[3] = {{NNINIT_BF16, {0.0, 1.0, -2.0, 2.0}}, {NNINIT_F16, {0.0, 1.0, 0.1, 0.2}}, {NNINIT_BF16, {0.0, 1.0, 3.0, 8.0}}};
+    } nc[3] = {
+        {NNINIT_BF16, {0.0, 1.0, -2.0, 2.0}}, {NNINIT_F16, {0.0, 1.0, 0.1, 0.2}}, {NNINIT_BF16, {0.0, 1.0, 3.0, 8.0}}};
     for (int c = 0; c < 3; c++) {
         nninit_spec s = nninit_spec_default(NNINIT_TRUNC_NORMAL);
         s.mean = nc[c].c.mean;
@@ -664,8 +638,7 @@ static void test_trunc_normal(void **state)
     }
 }
 
-static void test_trunc_normal_std(void **state)
-{
+static void test_trunc_normal_std(void **state) {
     (void)state;
     static const tn_case cs[2] = {{1.0, 0.5, -2.0, 2.0}, {-3.0, 4.0, -0.5, 3.0}};
     for (int c = 0; c < 2; c++)
@@ -688,8 +661,7 @@ static void test_trunc_normal_std(void **state)
         }
 }
 
-static void test_xavier(void **state)
-{
+static void test_xavier(void **state) {
     (void)state;
     for (int k = 0; k < 2; k++) {
         nninit_spec s = nninit_spec_default(NNINIT_XAVIER_UNIFORM);
@@ -702,8 +674,7 @@ static void test_xavier(void **state)
     }
 }
 
-static void test_kaiming(void **state)
-{
+static void test_kaiming(void **state) {
     (void)state;
     for (int k = 0; k < 2; k++) {
         nninit_spec s = nninit_spec_default(NNINIT_KAIMING_UNIFORM); /* leaky_relu(0), fan_in */
@@ -724,8 +695,7 @@ static void test_kaiming(void **state)
     }
 }
 
-static void test_lecun(void **state)
-{
+static void test_lecun(void **state) {
     (void)state;
     for (int k = 0; k < 2; k++) {
         nninit_spec s = nninit_spec_default(NNINIT_LECUN_UNIFORM);
@@ -737,8 +707,7 @@ static void test_lecun(void **state)
     }
 }
 
-static void test_variance_scaling(void **state)
-{
+static void test_variance_scaling(void **state) {
     (void)state;
     for (int k = 0; k < 2; k++) {
         nninit_tensor t = t4d(FLOATS[k]);
@@ -766,8 +735,7 @@ static void test_variance_scaling(void **state)
  * it is reached only when a 32-bit word is 0, p = 2^-32 per pair), and the count of
  * |z| > 4.5 within 5 sigma of its binomial expectation n p, p = 2 Q(4.5):
  * sigma = sqrt(n p (1 - p)); n p = 114.0, sigma = 10.7. */
-static void test_normal_tail(void **state)
-{
+static void test_normal_tail(void **state) {
     (void)state;
     const int64_t n = (int64_t)1 << 24, chunk = (int64_t)1 << 20;
     nninit_spec s = nninit_spec_default(NNINIT_NORMAL);
@@ -789,8 +757,9 @@ static void test_normal_tail(void **state)
     }
     free(buf);
     const double p = erfc(4.5 / SQRT2), np = (double)n * p, sd = sqrt(np * (1.0 - p));
-    print_message("f32 normal, n = 2^24: max |z| %.7f at %lld (cap 6.6604); |z| > 4.5: %lld (expected %.2f +- 5 * %.2f)\n",
-                  maxz, (long long)imax, (long long)over45, np, sd);
+    print_message(
+        "f32 normal, n = 2^24: max |z| %.7f at %lld (cap 6.6604); |z| > 4.5: %lld (expected %.2f +- 5 * %.2f)\n", maxz,
+        (long long)imax, (long long)over45, np, sd);
     assert_true(maxz < 6.6604);
     if (!(fabs((double)over45 - np) <= 5.0 * sd))
         fail_msg("|z| > 4.5 count %lld, expected %.2f +- %.2f", (long long)over45, np, 5.0 * sd);
@@ -798,8 +767,7 @@ static void test_normal_tail(void **state)
 
 /* The extreme Box-Muller output (all-zero words: u1 = smallest value, t = 0)
  * is the documented cap: sqrt(-2 ln 2^-32) for f32, sqrt(-2 ln 2^-53) for f64. */
-static void test_normal_cap(void **state)
-{
+static void test_normal_cap(void **state) {
     (void)state;
     float z0, z1;
     nninit__box_muller_f32(0u, 0u, &z0, &z1);
@@ -807,28 +775,21 @@ static void test_normal_cap(void **state)
     const uint32_t w[4] = {0, 0, 0, 0};
     double y0, y1;
     nninit__box_muller_f64(w, &y0, &y1);
-    print_message("extreme z: f32 %.9g (sqrt(64 ln 2) = %.9g), f64 %.17g (sqrt(106 ln 2) = %.17g)\n", (double)z0,
-                  cap32, y0, cap64);
+    print_message("extreme z: f32 %.9g (sqrt(64 ln 2) = %.9g), f64 %.17g (sqrt(106 ln 2) = %.17g)\n", (double)z0, cap32,
+                  y0, cap64);
     assert_true(z1 == 0.0f && y1 == 0.0);
     assert_true(fabs((double)z0 - cap32) <= 4.0 * 0x1p-24 * cap32);
     assert_true(fabs(y0 - cap64) <= 8.0 * 0x1p-53 * cap64);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_trunc_constants),
-        cmocka_unit_test(test_uniform),
-        cmocka_unit_test(test_normal),
-        cmocka_unit_test(test_normal_narrow),
-        cmocka_unit_test(test_trunc_normal),
-        cmocka_unit_test(test_trunc_normal_std),
-        cmocka_unit_test(test_xavier),
-        cmocka_unit_test(test_kaiming),
-        cmocka_unit_test(test_lecun),
-        cmocka_unit_test(test_variance_scaling),
-        cmocka_unit_test(test_normal_tail),
-        cmocka_unit_test(test_normal_cap),
+        cmocka_unit_test(test_trunc_constants), cmocka_unit_test(test_uniform),
+        cmocka_unit_test(test_normal),          cmocka_unit_test(test_normal_narrow),
+        cmocka_unit_test(test_trunc_normal),    cmocka_unit_test(test_trunc_normal_std),
+        cmocka_unit_test(test_xavier),          cmocka_unit_test(test_kaiming),
+        cmocka_unit_test(test_lecun),           cmocka_unit_test(test_variance_scaling),
+        cmocka_unit_test(test_normal_tail),     cmocka_unit_test(test_normal_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,12 +20,25 @@ void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t m);
 void *__real_realloc(void *p, size_t n);
 static long n_allocs;
-void *__wrap_malloc(size_t n) { n_allocs++; return __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t m) { n_allocs++; return __real_calloc(n, m); }
-void *__wrap_realloc(void *p, size_t n) { n_allocs++; return __real_realloc(p, n); }
+void *__wrap_malloc(size_t n) {
+    n_allocs++;
+    return __real_malloc(n);
+}
+void *__wrap_calloc(size_t n, size_t m) {
+    n_allocs++;
+    return __real_calloc(n, m);
+}
+void *__wrap_realloc(void *p, size_t n) {
+    n_allocs++;
+    return __real_realloc(p, n);
+}
 
 /* A small separable problem: 3 classes of 8-dim points around 3 centres. */
-enum { N = 240, D = 8, K = 3 };
+enum {
+    N = 240,
+    D = 8,
+    K = 3
+};
 static float X[N * D];
 static int Y[N];
 
@@ -136,9 +149,8 @@ static void check_optimizer(nninit_train_opts o, int steps, double tol) {
         assert_int_equal(nninit_net_loss(twin, Y, &loss), NNINIT_OK);
         assert_int_equal(nninit_net_backward(twin), NNINIT_OK);
         grads(twin, g);
-        double lr = o.schedule == NNINIT_SCHED_COSINE
-                        ? o.lr_min + (o.lr - o.lr_min) * 0.5 * (1 + cos(pi * t / steps))
-                        : o.lr;
+        double lr =
+            o.schedule == NNINIT_SCHED_COSINE ? o.lr_min + (o.lr - o.lr_min) * 0.5 * (1 + cos(pi * t / steps)) : o.lr;
         ref_step(&o, &s, g, n, lr);
     }
     params(net, w1);
@@ -353,10 +365,14 @@ static void test_stop_and_max_steps(void **state) {
 int main(void) {
     make_data();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sgd_plain),          cmocka_unit_test(test_sgd_momentum_wd),
-        cmocka_unit_test(test_sgd_nesterov_cosine), cmocka_unit_test(test_adam),
-        cmocka_unit_test(test_learns_and_no_alloc), cmocka_unit_test(test_reproducible),
-        cmocka_unit_test(test_diverges),           cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_sgd_plain),
+        cmocka_unit_test(test_sgd_momentum_wd),
+        cmocka_unit_test(test_sgd_nesterov_cosine),
+        cmocka_unit_test(test_adam),
+        cmocka_unit_test(test_learns_and_no_alloc),
+        cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_diverges),
+        cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_stop_and_max_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,12 +42,26 @@ static const char lab_usage[] =
 
 /* The options (opt.h: "--opt value" or "--opt=value", each at most once);
  * the positionals are experiment names. */
-enum { L_QUICK, L_TINY, L_FULL, L_LIST, L_OUT, L_SEED, L_THREADS, L_DATA, L_OVERRIDE };
+enum {
+    L_QUICK,
+    L_TINY,
+    L_FULL,
+    L_LIST,
+    L_OUT,
+    L_SEED,
+    L_THREADS,
+    L_DATA,
+    L_OVERRIDE
+};
 static const cli_opt lab_opts[] = {
-    {"--quick", NULL, L_QUICK, CLI_OPT_FLAG},  {"--tiny", NULL, L_TINY, CLI_OPT_FLAG},
-    {"--full", NULL, L_FULL, CLI_OPT_FLAG},    {"--list", NULL, L_LIST, CLI_OPT_FLAG},
-    {"--out", NULL, L_OUT, CLI_OPT_VALUE},     {"--seed", NULL, L_SEED, CLI_OPT_VALUE},
-    {"--threads", NULL, L_THREADS, CLI_OPT_VALUE}, {"--data", NULL, L_DATA, CLI_OPT_VALUE},
+    {"--quick", NULL, L_QUICK, CLI_OPT_FLAG},
+    {"--tiny", NULL, L_TINY, CLI_OPT_FLAG},
+    {"--full", NULL, L_FULL, CLI_OPT_FLAG},
+    {"--list", NULL, L_LIST, CLI_OPT_FLAG},
+    {"--out", NULL, L_OUT, CLI_OPT_VALUE},
+    {"--seed", NULL, L_SEED, CLI_OPT_VALUE},
+    {"--threads", NULL, L_THREADS, CLI_OPT_VALUE},
+    {"--data", NULL, L_DATA, CLI_OPT_VALUE},
     {"--override-init", NULL, L_OVERRIDE, CLI_OPT_VALUE},
 };
 
@@ -79,7 +93,10 @@ int cmd_lab(int argc, char **argv) {
         long long n;
         int ok = 1;
         switch (id) {
-        case CLI_OPT_HELP: fputs(lab_usage, stdout); free(sel); return CLI_EXIT_OK;
+        case CLI_OPT_HELP:
+            fputs(lab_usage, stdout);
+            free(sel);
+            return CLI_EXIT_OK;
         case CLI_OPT_ERROR: free(sel); return CLI_EXIT_USAGE;
         case CLI_OPT_POSITIONAL: {
             const lab_experiment *e = lab_find(v);

@@ -67,18 +67,41 @@ static int bad(const char *fmt, const char *a) { return cli_bad("probe", fmt, a)
 
 /* The options (opt.h: "--opt value" or "--opt=value", each at most once). */
 enum {
-    P_ARCH, P_ARCH_JSON, P_INIT, P_BIAS, P_INPUT, P_DATA, P_BATCH, P_LR, P_STEPS, P_CORR, P_SEED, P_THREADS,
-    P_LSUV, P_WIDE, P_JSON, P_HTML, P_HIST_AXES
+    P_ARCH,
+    P_ARCH_JSON,
+    P_INIT,
+    P_BIAS,
+    P_INPUT,
+    P_DATA,
+    P_BATCH,
+    P_LR,
+    P_STEPS,
+    P_CORR,
+    P_SEED,
+    P_THREADS,
+    P_LSUV,
+    P_WIDE,
+    P_JSON,
+    P_HTML,
+    P_HIST_AXES
 };
 static const cli_opt probe_opts[] = {
-    {"--arch", NULL, P_ARCH, CLI_OPT_VALUE},     {"--arch-json", NULL, P_ARCH_JSON, CLI_OPT_VALUE},
-    {"--init", NULL, P_INIT, CLI_OPT_VALUE},     {"--bias", NULL, P_BIAS, CLI_OPT_VALUE},
-    {"--input", NULL, P_INPUT, CLI_OPT_VALUE},   {"--data", NULL, P_DATA, CLI_OPT_VALUE},
-    {"--batch", NULL, P_BATCH, CLI_OPT_VALUE},   {"--lr", NULL, P_LR, CLI_OPT_VALUE},
-    {"--steps", NULL, P_STEPS, CLI_OPT_VALUE},   {"--corr", NULL, P_CORR, CLI_OPT_VALUE},
-    {"--seed", NULL, P_SEED, CLI_OPT_VALUE},     {"--threads", NULL, P_THREADS, CLI_OPT_VALUE},
-    {"--lsuv", NULL, P_LSUV, CLI_OPT_FLAG},      {"--wide", NULL, P_WIDE, CLI_OPT_FLAG},
-    {"--json", NULL, P_JSON, CLI_OPT_FLAG},      {"--html", NULL, P_HTML, CLI_OPT_VALUE},
+    {"--arch", NULL, P_ARCH, CLI_OPT_VALUE},
+    {"--arch-json", NULL, P_ARCH_JSON, CLI_OPT_VALUE},
+    {"--init", NULL, P_INIT, CLI_OPT_VALUE},
+    {"--bias", NULL, P_BIAS, CLI_OPT_VALUE},
+    {"--input", NULL, P_INPUT, CLI_OPT_VALUE},
+    {"--data", NULL, P_DATA, CLI_OPT_VALUE},
+    {"--batch", NULL, P_BATCH, CLI_OPT_VALUE},
+    {"--lr", NULL, P_LR, CLI_OPT_VALUE},
+    {"--steps", NULL, P_STEPS, CLI_OPT_VALUE},
+    {"--corr", NULL, P_CORR, CLI_OPT_VALUE},
+    {"--seed", NULL, P_SEED, CLI_OPT_VALUE},
+    {"--threads", NULL, P_THREADS, CLI_OPT_VALUE},
+    {"--lsuv", NULL, P_LSUV, CLI_OPT_FLAG},
+    {"--wide", NULL, P_WIDE, CLI_OPT_FLAG},
+    {"--json", NULL, P_JSON, CLI_OPT_FLAG},
+    {"--html", NULL, P_HTML, CLI_OPT_VALUE},
     {"--hist-axes", NULL, P_HIST_AXES, CLI_OPT_VALUE},
 };
 
@@ -94,8 +117,7 @@ static void act_label(char *b, size_t n, const nninit_probe_layer *p, int with_k
     char a[40];
     if (p->act == NNINIT_ACT_LEAKY_RELU || p->act == NNINIT_ACT_ELU)
         snprintf(a, sizeof a, "%s(%g)", nninit_act_name(p->act), p->act_param);
-    else
-        snprintf(a, sizeof a, "%s", nninit_act_name(p->act));
+    else snprintf(a, sizeof a, "%s", nninit_act_name(p->act));
     if (p->kind == NNINIT_LAYER_FLATTEN) snprintf(b, n, "flatten");
     else if (with_kind && p->kind == NNINIT_LAYER_CONV2D) snprintf(b, n, "conv:%s", a);
     else if (with_kind && p->kind == NNINIT_LAYER_RESIDUAL) snprintf(b, n, "res:%s", a);
@@ -118,22 +140,42 @@ static int print_json(FILE *f, const nninit_probe_report *r, const char *arch, c
     cli_json_float(&j, NULL, "lr", o->lr);
     cli_json_int(&j, NULL, "sgd_steps", o->sgd_steps);
     cli_json_num(&j, NULL, "pair_corr", o->pair_corr);
-    struct { const char *k; double v; } top[] = {
-        {"loss", r->loss}, {"loss_ref", r->loss_ref}, {"init_seconds", r->init_seconds}, {"seconds", r->seconds},
-        {"act_factor", r->act_factor}, {"act_rate", r->act_rate}, {"grad_factor", r->grad_factor},
-        {"grad_rate", r->grad_rate}, {"dead_max", r->dead_max}, {"sat_max", r->sat_max}, {"corr_last", r->corr_last},
-        {"hist_shared_lo", r->hist_shared_lo}, {"hist_shared_hi", r->hist_shared_hi},
-        {"grad_shared_lo", r->grad_shared_lo}, {"grad_shared_hi", r->grad_shared_hi}};
+    struct {
+        const char *k;
+        double v;
+    } top[] = {{"loss", r->loss},
+               {"loss_ref", r->loss_ref},
+               {"init_seconds", r->init_seconds},
+               {"seconds", r->seconds},
+               {"act_factor", r->act_factor},
+               {"act_rate", r->act_rate},
+               {"grad_factor", r->grad_factor},
+               {"grad_rate", r->grad_rate},
+               {"dead_max", r->dead_max},
+               {"sat_max", r->sat_max},
+               {"corr_last", r->corr_last},
+               {"hist_shared_lo", r->hist_shared_lo},
+               {"hist_shared_hi", r->hist_shared_hi},
+               {"grad_shared_lo", r->grad_shared_lo},
+               {"grad_shared_hi", r->grad_shared_hi}};
     for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) cli_json_num(&j, NULL, top[i].k, top[i].v);
     cJSON *m = cli_json_obj(&j, NULL, "mean_field");
     cli_json_bool(&j, m, "applies", r->mean_field);
     cli_json_bool(&j, m, "q_unbounded", r->q_unbounded);
     cli_json_str(&j, m, "note", r->mf_note);
-    struct { const char *k; double v; } mf[] = {{"sw2", r->sw2},       {"sb2", r->sb2},
-                                                {"qstar", r->qstar},   {"chi1", r->chi1},
-                                                {"xi_q", r->xi_q},     {"xi_c", r->xi_c},
-                                                {"cstar", r->cstar},   {"q_growth", r->q_growth},
-                                                {"chi1_asym", r->chi1_asym}, {"sw2_critical", r->sw2_critical}};
+    struct {
+        const char *k;
+        double v;
+    } mf[] = {{"sw2", r->sw2},
+              {"sb2", r->sb2},
+              {"qstar", r->qstar},
+              {"chi1", r->chi1},
+              {"xi_q", r->xi_q},
+              {"xi_c", r->xi_c},
+              {"cstar", r->cstar},
+              {"q_growth", r->q_growth},
+              {"chi1_asym", r->chi1_asym},
+              {"sw2_critical", r->sw2_critical}};
     for (size_t i = 0; i < sizeof mf / sizeof mf[0]; i++) cli_json_num(&j, m, mf[i].k, mf[i].v);
     cJSON *ls = cli_json_arr(&j, NULL, "layers");
     for (int l = 0; l < r->n_layers; l++) {
@@ -144,14 +186,28 @@ static int print_json(FILE *f, const nninit_probe_report *r, const char *arch, c
         cli_json_str(&j, y, "act", nninit_act_name(p->act));
         cli_json_num(&j, y, "act_param", p->act_param);
         cli_json_int(&j, y, "width", p->width);
-        struct { const char *k; double v; } nums[] = {
-            {"pre_mean", p->pre_mean}, {"pre_std", p->pre_std}, {"post_mean", p->post_mean},
-            {"post_std", p->post_std}, {"q_meas", p->q_meas}, {"q_pred", p->q_pred},
-            {"saturated", p->saturated}, {"dead", p->dead}, {"grad_std", p->grad_std},
-            {"grad_var_ratio_meas", p->grad_var_meas_ratio}, {"grad_var_ratio_pred", p->grad_var_pred_ratio},
-            {"wgrad_std", p->wgrad_std}, {"update_ratio", p->update_ratio}, {"corr_meas", p->corr_meas},
-            {"corr_pred", p->corr_pred}, {"hist_lo", p->hist_lo}, {"hist_hi", p->hist_hi},
-            {"grad_hist_lo", p->grad_hist_lo}, {"grad_hist_hi", p->grad_hist_hi}};
+        struct {
+            const char *k;
+            double v;
+        } nums[] = {{"pre_mean", p->pre_mean},
+                    {"pre_std", p->pre_std},
+                    {"post_mean", p->post_mean},
+                    {"post_std", p->post_std},
+                    {"q_meas", p->q_meas},
+                    {"q_pred", p->q_pred},
+                    {"saturated", p->saturated},
+                    {"dead", p->dead},
+                    {"grad_std", p->grad_std},
+                    {"grad_var_ratio_meas", p->grad_var_meas_ratio},
+                    {"grad_var_ratio_pred", p->grad_var_pred_ratio},
+                    {"wgrad_std", p->wgrad_std},
+                    {"update_ratio", p->update_ratio},
+                    {"corr_meas", p->corr_meas},
+                    {"corr_pred", p->corr_pred},
+                    {"hist_lo", p->hist_lo},
+                    {"hist_hi", p->hist_hi},
+                    {"grad_hist_lo", p->grad_hist_lo},
+                    {"grad_hist_hi", p->grad_hist_hi}};
         for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) cli_json_num(&j, y, nums[i].k, nums[i].v);
         cli_json_int(&j, y, "distinct_rows_init", p->distinct_rows_init);
         cli_json_int(&j, y, "distinct_units_init", p->distinct_units_init);
@@ -160,8 +216,13 @@ static int print_json(FILE *f, const nninit_probe_report *r, const char *arch, c
             cli_json_int(&j, y, "lsuv_iters", p->lsuv_iters);
             cli_json_num(&j, y, "lsuv_var", p->lsuv_var);
         }
-        const struct { const char *k; const double *h; } hs[] = {
-            {"hist", p->hist}, {"grad_hist", p->grad_hist}, {"hist_shared", p->shist}, {"grad_hist_shared", p->grad_shist}};
+        const struct {
+            const char *k;
+            const double *h;
+        } hs[] = {{"hist", p->hist},
+                  {"grad_hist", p->grad_hist},
+                  {"hist_shared", p->shist},
+                  {"grad_hist_shared", p->grad_shist}};
         for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
             cJSON *h = cli_json_arr(&j, y, hs[i].k);
             for (int b = 0; b < o->hist_bins; b++) cli_json_num(&j, h, NULL, hs[i].h[b]);
@@ -185,7 +246,10 @@ static int print_json(FILE *f, const nninit_probe_report *r, const char *arch, c
 
 /* Three significant digits in at most 7 characters: 3.52e3, -6.4e-8, 0.0849. */
 static void fmt(char *b, size_t n, double v) {
-    if (!isfinite(v)) { snprintf(b, n, "-"); return; }
+    if (!isfinite(v)) {
+        snprintf(b, n, "-");
+        return;
+    }
     double a = fabs(v);
     if (a == 0 || (a >= 1e-3 && a < 1e5)) {
         snprintf(b, n, "%.3g", v);
@@ -271,12 +335,12 @@ static void print_table(FILE *f, const nninit_probe_report *r, const nninit_prob
             act_label(a, sizeof a, p, 1);
             char st[16];
             double stuck = p->act == NNINIT_ACT_TANH || p->act == NNINIT_ACT_SIGMOID ? p->saturated
-                           : p->act == NNINIT_ACT_RELU                            ? p->dead
-                                                                                  : NAN;
+                           : p->act == NNINIT_ACT_RELU                               ? p->dead
+                                                                                     : NAN;
             if (l + 1 == r->n_layers) stuck = NAN;
             fmt_pct(st, sizeof st, stuck);
-            fprintf(f, "%5d %-15.15s %5s %7s %7s %7s %7s %7s %6s %9s %6s %6s\n", l + 1, a, wd, c[0], c[1], c[2],
-                    c[3], c[4], st, d, c[5], c[6]);
+            fprintf(f, "%5d %-15.15s %5s %7s %7s %7s %7s %7s %6s %9s %6s %6s\n", l + 1, a, wd, c[0], c[1], c[2], c[3],
+                    c[4], st, d, c[5], c[6]);
         }
     }
     fputs("\n", f);
@@ -303,12 +367,14 @@ static void print_table(FILE *f, const nninit_probe_report *r, const nninit_prob
             if (r->layers[l].lsuv_iters || isfinite(r->layers[l].lsuv_var)) fprintf(f, " %d", r->layers[l].lsuv_iters);
         fprintf(f, "\n");
     }
-    fprintf(f, "seed %llu, batch %d: loss at init %.6g (ln %d = %.4g)\nbuilding and initializing took %.2f s, the probe "
-               "%.2f s\n\n",
+    fprintf(f,
+            "seed %llu, batch %d: loss at init %.6g (ln %d = %.4g)\nbuilding and initializing took %.2f s, the probe "
+            "%.2f s\n\n",
             (unsigned long long)o->seed, o->batch, r->loss, r->layers[r->n_layers - 1].width, r->loss_ref,
             r->init_seconds, r->seconds);
     for (int i = 0; i < r->n_findings; i++) {
-        int col = fprintf(f, "%s%s:", nninit_finding_name(r->findings[i].kind), r->findings[i].theory ? " (mean field)" : "");
+        int col =
+            fprintf(f, "%s%s:", nninit_finding_name(r->findings[i].kind), r->findings[i].theory ? " (mean field)" : "");
         put_wrapped(f, r->findings[i].text, col, 4);
         fputs("  -> ", f);
         put_wrapped(f, r->findings[i].advice, 5, 5);
@@ -337,7 +403,6 @@ static void on_progress(void *ctx, const char *stage, int done, int total) {
     }
     snprintf(p->last, sizeof p->last, "%s", stage);
 }
-
 
 
 int cmd_probe(int argc, char **argv) {
@@ -383,18 +448,21 @@ int cmd_probe(int argc, char **argv) {
             else return bad("--input '%s': expected gaussian or fashion", v);
             break;
         case P_BATCH:
-            if (cli_parse_long(v, &n) || n < 2 || n > 1 << 20) return bad("--batch '%s': expected an integer in 2..1048576", v);
+            if (cli_parse_long(v, &n) || n < 2 || n > 1 << 20)
+                return bad("--batch '%s': expected an integer in 2..1048576", v);
             o.batch = (int)n;
             break;
         case P_STEPS:
-            if (cli_parse_long(v, &n) || n < 0 || n > 100000) return bad("--steps '%s': expected an integer in 0..100000", v);
+            if (cli_parse_long(v, &n) || n < 0 || n > 100000)
+                return bad("--steps '%s': expected an integer in 0..100000", v);
             o.sgd_steps = (int)n;
             break;
         case P_SEED:
             if (cli_parse_u64(v, &o.seed)) return bad("--seed '%s': expected an integer in 0..18446744073709551615", v);
             break;
         case P_THREADS:
-            if (cli_parse_long(v, &n) || n < 1 || n > 1024) return bad("--threads '%s': expected an integer in 1..1024", v);
+            if (cli_parse_long(v, &n) || n < 1 || n > 1024)
+                return bad("--threads '%s': expected an integer in 1..1024", v);
             o.threads = (int)n;
             break;
         case P_LR:
@@ -409,9 +477,9 @@ int cmd_probe(int argc, char **argv) {
     }
     if (html && cli_check_output(html) != 0) { /* before the run, not after it */
         if (errno == EEXIST)
-            fprintf(stderr, "nninit probe: --html '%s' exists and is not a regular file: refusing to replace it\n", html);
-        else
-            fprintf(stderr, "nninit probe: --html '%s': cannot write there: %s\n", html, strerror(errno));
+            fprintf(stderr, "nninit probe: --html '%s' exists and is not a regular file: refusing to replace it\n",
+                    html);
+        else fprintf(stderr, "nninit probe: --html '%s': cannot write there: %s\n", html, strerror(errno));
         return CLI_EXIT_FAIL; /* an output problem: I/O, as fill -o reports it */
     }
     nninit_arch *arch;

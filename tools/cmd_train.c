@@ -61,9 +61,32 @@ static int bad(const char *fmt, const char *a) { return cli_bad("train", fmt, a)
 
 /* The options (opt.h: "--opt value" or "--opt=value", each at most once). */
 enum {
-    T_ARCH, T_ARCH_JSON, T_INIT, T_BIAS, T_OPTIM, T_LR, T_MOMENTUM, T_NESTEROV, T_WEIGHT_DECAY, T_BETA1, T_BETA2,
-    T_EPS, T_SCHEDULE, T_LR_MIN, T_BATCH, T_EPOCHS, T_MAX_STEPS, T_SUBSET, T_TEST_SUBSET, T_EVALS, T_NO_EVAL,
-    T_SEED, T_THREADS, T_DATA, T_JSON, T_QUIET
+    T_ARCH,
+    T_ARCH_JSON,
+    T_INIT,
+    T_BIAS,
+    T_OPTIM,
+    T_LR,
+    T_MOMENTUM,
+    T_NESTEROV,
+    T_WEIGHT_DECAY,
+    T_BETA1,
+    T_BETA2,
+    T_EPS,
+    T_SCHEDULE,
+    T_LR_MIN,
+    T_BATCH,
+    T_EPOCHS,
+    T_MAX_STEPS,
+    T_SUBSET,
+    T_TEST_SUBSET,
+    T_EVALS,
+    T_NO_EVAL,
+    T_SEED,
+    T_THREADS,
+    T_DATA,
+    T_JSON,
+    T_QUIET
 };
 static const cli_opt train_opts[] = {
     {"--arch", NULL, T_ARCH, CLI_OPT_VALUE},
@@ -99,9 +122,9 @@ static const cli_opt train_opts[] = {
 #define EXPLODE_FACTOR 100.0
 
 typedef struct {
-    long step;                 /* first loss above the threshold; -1: none     */
+    long step; /* first loss above the threshold; -1: none */
     double loss;
-    long max_step;             /* the largest finite loss seen                  */
+    long max_step; /* the largest finite loss seen */
     double max_loss;
     double threshold;
 } exploding;
@@ -401,8 +424,8 @@ int cmd_train(int argc, char **argv) {
             }
         } else {
             if (!st && !quiet)
-                fprintf(stderr, "done: %ld steps in %.2f s (%.0f examples/s), final test accuracy %.2f%%\n",
-                        rep.steps, rep.seconds, rep.seconds > 0 ? rep.steps * (double)o.batch / rep.seconds : 0.0,
+                fprintf(stderr, "done: %ld steps in %.2f s (%.0f examples/s), final test accuracy %.2f%%\n", rep.steps,
+                        rep.seconds, rep.seconds > 0 ? rep.steps * (double)o.batch / rep.seconds : 0.0,
                         100 * rep.final_test_acc);
             /* the library's message says NaN or infinite; a mean over
              * minibatches with one of them is that too */

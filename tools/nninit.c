@@ -32,7 +32,11 @@
 #include "json.h"
 #include "opt.h"
 
-enum { EXIT_OK = CLI_EXIT_OK, EXIT_FAIL = CLI_EXIT_FAIL, EXIT_USAGE = CLI_EXIT_USAGE };
+enum {
+    EXIT_OK = CLI_EXIT_OK,
+    EXIT_FAIL = CLI_EXIT_FAIL,
+    EXIT_USAGE = CLI_EXIT_USAGE
+};
 
 /* ------------------------------------------------------------------------- */
 /* Messages                                                                  */
@@ -41,14 +45,11 @@ enum { EXIT_OK = CLI_EXIT_OK, EXIT_FAIL = CLI_EXIT_FAIL, EXIT_USAGE = CLI_EXIT_U
 /* Prints "nninit CMD: message" ("nninit: message" when cmd is NULL) to
  * stderr; returns code. */
 NNINIT_PRINTF(3, 4)
-static int fail(int code, const char *cmd, const char *fmt, ...)
-{
+static int fail(int code, const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    if (cmd)
-        fprintf(stderr, "nninit %s: ", cmd);
-    else
-        fputs("nninit: ", stderr);
+    if (cmd) fprintf(stderr, "nninit %s: ", cmd);
+    else fputs("nninit: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
@@ -56,126 +57,114 @@ static int fail(int code, const char *cmd, const char *fmt, ...)
 }
 
 /* A library failure, through the tools' one status -> exit status map. */
-static int lib_fail(const char *cmd, nninit_status s)
-{
+static int lib_fail(const char *cmd, nninit_status s) {
     const char *msg = nninit_last_error();
-    return fail(cli_exit_status(s), cmd, "%s (%s)", msg && *msg ? msg : "failed",
-                nninit_status_str(s));
+    return fail(cli_exit_status(s), cmd, "%s (%s)", msg && *msg ? msg : "failed", nninit_status_str(s));
 }
 
 /* ------------------------------------------------------------------------- */
 /* Help                                                                      */
 /* ------------------------------------------------------------------------- */
 
-static const char HELP_MAIN[] =
-    "usage: nninit COMMAND [ARGS]\n"
-    "\n"
-    "Neural-network weight initialization, exact and reproducible.\n"
-    "\n"
-    "commands:\n"
-    "  schemes   list every scheme with its formula\n"
-    "  explain   resolve a scheme on a shape: fans, gain, std, bound, support,\n"
-    "            and the equivalent PyTorch, Keras and JAX calls\n"
-    "  fill      fill a tensor and write it as a .npy file\n"
-    "  probe     run a network at init: vanishing, exploding, saturation, dead\n"
-    "            and symmetric units, next to mean-field theory\n"
-    "  train     train a network on Fashion-MNIST (SGD, momentum, Adam, cosine)\n"
-    "  lab       reproduce published claims about initialization; HTML report\n"
-    "\n"
-    "  nninit help COMMAND     help for one command (or: nninit COMMAND --help)\n"
-    "  nninit --version        library version\n"
-    "\n"
-    "Options take their value as --opt=VALUE or --opt VALUE; '--' ends the options;\n"
-    "an option given twice is an error. Every --seed is optional, 0 by default.\n"
-    "\n"
-    "exit status: 0 success, 1 failure (memory, LAPACK, I/O), 2 bad usage or input\n";
+static const char HELP_MAIN[] = "usage: nninit COMMAND [ARGS]\n"
+                                "\n"
+                                "Neural-network weight initialization, exact and reproducible.\n"
+                                "\n"
+                                "commands:\n"
+                                "  schemes   list every scheme with its formula\n"
+                                "  explain   resolve a scheme on a shape: fans, gain, std, bound, support,\n"
+                                "            and the equivalent PyTorch, Keras and JAX calls\n"
+                                "  fill      fill a tensor and write it as a .npy file\n"
+                                "  probe     run a network at init: vanishing, exploding, saturation, dead\n"
+                                "            and symmetric units, next to mean-field theory\n"
+                                "  train     train a network on Fashion-MNIST (SGD, momentum, Adam, cosine)\n"
+                                "  lab       reproduce published claims about initialization; HTML report\n"
+                                "\n"
+                                "  nninit help COMMAND     help for one command (or: nninit COMMAND --help)\n"
+                                "  nninit --version        library version\n"
+                                "\n"
+                                "Options take their value as --opt=VALUE or --opt VALUE; '--' ends the options;\n"
+                                "an option given twice is an error. Every --seed is optional, 0 by default.\n"
+                                "\n"
+                                "exit status: 0 success, 1 failure (memory, LAPACK, I/O), 2 bad usage or input\n";
 
-static const char HELP_SCHEMES[] =
-    "usage: nninit schemes [--json]\n"
-    "\n"
-    "List every scheme with its one-line formula.\n"
-    "  --json   print one JSON array of {\"name\", \"formula\", \"elementwise\"}\n";
+static const char HELP_SCHEMES[] = "usage: nninit schemes [--json]\n"
+                                   "\n"
+                                   "List every scheme with its one-line formula.\n"
+                                   "  --json   print one JSON array of {\"name\", \"formula\", \"elementwise\"}\n";
 
-#define HELP_TENSOR_OPTIONS                                                               \
-    "tensor:\n"                                                                           \
-    "  --shape D0,D1,...     dimensions, 1 to 8 positive integers (required)\n"         \
-    "  --dtype f32|f64|bf16|f16           element type (default f32)\n"                 \
-    "  --layout oihw|hwio|iohw|embedding  which axes are in/out (default oihw:\n"       \
-    "                        PyTorch Linear/Conv weight (out, in/groups, k...))\n"      \
-    "  --in-axis I --out-axis O           custom layout (axes may be negative)\n"       \
-    "  --groups G            convolution groups (fans; dirac's groups)\n"                \
-    "  --grouped-fan-out     divide fan_out by groups (oihw, hwio)\n"                    \
-    "\n"                                                                                  \
-    "scheme parameters (an option the scheme does not read is an error):\n"             \
-    "  --a X                 kaiming_*: negative slope (PyTorch's a);\n"                \
-    "                        uniform: lower bound; trunc_normal: lower bound\n"          \
-    "                        (absolute), trunc_normal_std: lower bound in stds\n"       \
-    "  --b X                 upper bound (uniform, trunc_normal, trunc_normal_std)\n"    \
-    "  --slope X             kaiming_*: same as --a\n"                                   \
-    "  --mean X  --std X     normal, trunc_normal*; sparse: --std\n"                     \
-    "  --gain X              xavier_*, orthogonal\n"                                     \
-    "  --value X             constant\n"                                                 \
-    "  --nonlinearity NAME   kaiming_*: linear, conv1d..conv3d, conv_transpose1d..3d,\n" \
-    "                        sigmoid, tanh, relu, leaky_relu, selu\n"                    \
-    "  --mode fan_in|fan_out|fan_avg|fan_geo_avg   kaiming_*, variance_scaling\n"        \
-    "  --scale X             variance_scaling\n"                                         \
-    "  --distribution uniform|normal|truncated_normal   variance_scaling\n"             \
+#define HELP_TENSOR_OPTIONS                                                                                            \
+    "tensor:\n"                                                                                                        \
+    "  --shape D0,D1,...     dimensions, 1 to 8 positive integers (required)\n"                                        \
+    "  --dtype f32|f64|bf16|f16           element type (default f32)\n"                                                \
+    "  --layout oihw|hwio|iohw|embedding  which axes are in/out (default oihw:\n"                                      \
+    "                        PyTorch Linear/Conv weight (out, in/groups, k...))\n"                                     \
+    "  --in-axis I --out-axis O           custom layout (axes may be negative)\n"                                      \
+    "  --groups G            convolution groups (fans; dirac's groups)\n"                                              \
+    "  --grouped-fan-out     divide fan_out by groups (oihw, hwio)\n"                                                  \
+    "\n"                                                                                                               \
+    "scheme parameters (an option the scheme does not read is an error):\n"                                            \
+    "  --a X                 kaiming_*: negative slope (PyTorch's a);\n"                                               \
+    "                        uniform: lower bound; trunc_normal: lower bound\n"                                        \
+    "                        (absolute), trunc_normal_std: lower bound in stds\n"                                      \
+    "  --b X                 upper bound (uniform, trunc_normal, trunc_normal_std)\n"                                  \
+    "  --slope X             kaiming_*: same as --a\n"                                                                 \
+    "  --mean X  --std X     normal, trunc_normal*; sparse: --std\n"                                                   \
+    "  --gain X              xavier_*, orthogonal\n"                                                                   \
+    "  --value X             constant\n"                                                                               \
+    "  --nonlinearity NAME   kaiming_*: linear, conv1d..conv3d, conv_transpose1d..3d,\n"                               \
+    "                        sigmoid, tanh, relu, leaky_relu, selu\n"                                                  \
+    "  --mode fan_in|fan_out|fan_avg|fan_geo_avg   kaiming_*, variance_scaling\n"                                      \
+    "  --scale X             variance_scaling\n"                                                                       \
+    "  --distribution uniform|normal|truncated_normal   variance_scaling\n"                                            \
     "  --sparsity X          sparse: fraction of zeros per column, in [0, 1]\n"
 
-static const char HELP_EXPLAIN[] =
-    "usage: nninit explain SCHEME --shape D0,D1,... [options] [--json]\n"
-    "\n"
-    "Resolve SCHEME on a tensor without drawing anything: fan_in, fan_out, the fan\n"
-    "used, gain, std, bound, mean, variance, support, and the equivalent calls of\n"
-    "PyTorch, Keras and JAX for the same layer, each on its own weight layout\n"
-    "(\"none\" where the framework has no equivalent).\n"
-    "\n" HELP_TENSOR_OPTIONS
-    "\n"
-    "output:\n"
-    "  --json                one JSON object; null for what does not apply\n";
+static const char HELP_EXPLAIN[] = "usage: nninit explain SCHEME --shape D0,D1,... [options] [--json]\n"
+                                   "\n"
+                                   "Resolve SCHEME on a tensor without drawing anything: fan_in, fan_out, the fan\n"
+                                   "used, gain, std, bound, mean, variance, support, and the equivalent calls of\n"
+                                   "PyTorch, Keras and JAX for the same layer, each on its own weight layout\n"
+                                   "(\"none\" where the framework has no equivalent).\n"
+                                   "\n" HELP_TENSOR_OPTIONS "\n"
+                                   "output:\n"
+                                   "  --json                one JSON object; null for what does not apply\n";
 
-static const char HELP_FILL[] =
-    "usage: nninit fill SCHEME --shape D0,D1,... -o OUT.npy [--seed N] [options]\n"
-    "\n"
-    "Fill a tensor and write it atomically as a NumPy .npy file (bf16 as '<u2' bit\n"
-    "patterns). The values are a pure function of (seed, key, element index).\n"
-    "\n"
-    "random stream:\n"
-    "  --seed N              unsigned 64-bit seed, 0..18446744073709551615 (default\n"
-    "                        0); the seed used is always printed\n"
-    "  --key NAME            tensor key name, hashed with FNV-1a 64 (default \"tensor\")\n"
-    "  --key-id N            numeric tensor id instead of a name\n"
-    "\n" HELP_TENSOR_OPTIONS
-    "\n"
-    "output:\n"
-    "  -o, --output PATH     the .npy file to write (required); never left partial\n"
-    "  --stats               print mean, std (population), min and max of the values\n"
-    "                        as stored\n"
-    "  --json                one JSON object: path, scheme, shape, dtype, seed, key,\n"
-    "                        key_id, numel (and mean, std, min, max with --stats)\n"
-    "\n"
-    "A shape that needs more bytes than this machine's memory is bad input (2).\n";
+static const char HELP_FILL[] = "usage: nninit fill SCHEME --shape D0,D1,... -o OUT.npy [--seed N] [options]\n"
+                                "\n"
+                                "Fill a tensor and write it atomically as a NumPy .npy file (bf16 as '<u2' bit\n"
+                                "patterns). The values are a pure function of (seed, key, element index).\n"
+                                "\n"
+                                "random stream:\n"
+                                "  --seed N              unsigned 64-bit seed, 0..18446744073709551615 (default\n"
+                                "                        0); the seed used is always printed\n"
+                                "  --key NAME            tensor key name, hashed with FNV-1a 64 (default \"tensor\")\n"
+                                "  --key-id N            numeric tensor id instead of a name\n"
+                                "\n" HELP_TENSOR_OPTIONS "\n"
+                                "output:\n"
+                                "  -o, --output PATH     the .npy file to write (required); never left partial\n"
+                                "  --stats               print mean, std (population), min and max of the values\n"
+                                "                        as stored\n"
+                                "  --json                one JSON object: path, scheme, shape, dtype, seed, key,\n"
+                                "                        key_id, numel (and mean, std, min, max with --stats)\n"
+                                "\n"
+                                "A shape that needs more bytes than this machine's memory is bad input (2).\n";
 
 /* ------------------------------------------------------------------------- */
 /* JSON (json.h: shortest round-trip numbers, non-finite -> null)            */
 /* ------------------------------------------------------------------------- */
 
 /* An optional string: "" means "no equivalent" and is written as null. */
-static void json_opt_str(cli_json *j, const char *key, const char *s)
-{
+static void json_opt_str(cli_json *j, const char *key, const char *s) {
     cli_json_str(j, NULL, key, s && *s ? s : NULL);
 }
 
-static void json_shape(cli_json *j, int ndim, const int64_t *shape)
-{
+static void json_shape(cli_json *j, int ndim, const int64_t *shape) {
     cJSON *arr = cli_json_arr(j, NULL, "shape");
-    for (int i = 0; i < ndim; i++)
-        cli_json_int(j, arr, NULL, shape[i]);
+    for (int i = 0; i < ndim; i++) cli_json_int(j, arr, NULL, shape[i]);
 }
 
 /* Prints the document to stdout and frees it; 0, or 1 after saying why. */
-static int json_finish(cli_json *j, const char *cmd)
-{
+static int json_finish(cli_json *j, const char *cmd) {
     int r = cli_json_print(j, stdout);
     int e = errno;
     cli_json_free(j);
@@ -186,75 +175,57 @@ static int json_finish(cli_json *j, const char *cmd)
 /* Argument parsing                                                          */
 /* ------------------------------------------------------------------------- */
 
-static int parse_double(const char *cmd, const char *opt, const char *s, double *out)
-{
-    if (!*s || isspace((unsigned char)*s))
-        return fail(EXIT_USAGE, cmd, "%s: '%s' is not a number", opt, s);
+static int parse_double(const char *cmd, const char *opt, const char *s, double *out) {
+    if (!*s || isspace((unsigned char)*s)) return fail(EXIT_USAGE, cmd, "%s: '%s' is not a number", opt, s);
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end)
-        return fail(EXIT_USAGE, cmd, "%s: '%s' is not a number", opt, s);
-    if (errno == ERANGE && isinf(v))
-        return fail(EXIT_USAGE, cmd, "%s: '%s' is out of range", opt, s);
+    if (end == s || *end) return fail(EXIT_USAGE, cmd, "%s: '%s' is not a number", opt, s);
+    if (errno == ERANGE && isinf(v)) return fail(EXIT_USAGE, cmd, "%s: '%s' is out of range", opt, s);
     *out = v;
     return 0;
 }
 
-static int parse_i64(const char *cmd, const char *opt, const char *s, int64_t *out)
-{
+static int parse_i64(const char *cmd, const char *opt, const char *s, int64_t *out) {
     const char *d = (*s == '-' || *s == '+') ? s + 1 : s;
-    if (!isdigit((unsigned char)*d))
-        return fail(EXIT_USAGE, cmd, "%s: '%s' is not an integer", opt, s);
+    if (!isdigit((unsigned char)*d)) return fail(EXIT_USAGE, cmd, "%s: '%s' is not an integer", opt, s);
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (*end)
-        return fail(EXIT_USAGE, cmd, "%s: '%s' is not an integer", opt, s);
-    if (errno == ERANGE)
-        return fail(EXIT_USAGE, cmd, "%s: '%s' is out of range", opt, s);
+    if (*end) return fail(EXIT_USAGE, cmd, "%s: '%s' is not an integer", opt, s);
+    if (errno == ERANGE) return fail(EXIT_USAGE, cmd, "%s: '%s' is out of range", opt, s);
     *out = (int64_t)v;
     return 0;
 }
 
 /* strtoull accepts "-1" and wraps it: only plain digits are allowed. */
-static int parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out)
-{
-    if (cli_parse_u64(s, out) == 0)
-        return 0;
+static int parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out) {
+    if (cli_parse_u64(s, out) == 0) return 0;
     if (isdigit((unsigned char)*s) && strspn(s, "0123456789") == strlen(s))
         return fail(EXIT_USAGE, cmd, "%s: '%s' is out of range (max 18446744073709551615)", opt, s);
     return fail(EXIT_USAGE, cmd, "%s: '%s' is not an unsigned integer", opt, s);
 }
 
 /* "64,3,7,7": 1..8 positive decimal integers, no empty items, no spaces. */
-static int parse_shape(const char *cmd, const char *s, int *ndim, int64_t *shape)
-{
+static int parse_shape(const char *cmd, const char *s, int *ndim, int64_t *shape) {
     int n = 0;
     const char *p = s;
-    if (!*s)
-        return fail(EXIT_USAGE, cmd, "--shape: empty shape");
+    if (!*s) return fail(EXIT_USAGE, cmd, "--shape: empty shape");
     for (;;) {
         const char *q = p;
-        while (*q && *q != ',')
-            q++;
-        if (q == p)
-            return fail(EXIT_USAGE, cmd, "--shape '%s': empty dimension", s);
+        while (*q && *q != ',') q++;
+        if (q == p) return fail(EXIT_USAGE, cmd, "--shape '%s': empty dimension", s);
         if (n == NNINIT_MAX_DIMS)
             return fail(EXIT_USAGE, cmd, "--shape '%s': more than %d dimensions", s, NNINIT_MAX_DIMS);
         for (const char *r = p; r < q; r++)
             if (!isdigit((unsigned char)*r))
-                return fail(EXIT_USAGE, cmd, "--shape '%s': '%.*s' is not a positive integer", s,
-                            (int)(q - p), p);
+                return fail(EXIT_USAGE, cmd, "--shape '%s': '%.*s' is not a positive integer", s, (int)(q - p), p);
         errno = 0;
         long long v = strtoll(p, NULL, 10);
-        if (errno == ERANGE)
-            return fail(EXIT_USAGE, cmd, "--shape '%s': '%.*s' is too large", s, (int)(q - p), p);
-        if (v < 1)
-            return fail(EXIT_USAGE, cmd, "--shape '%s': dimension %d is %lld, must be >= 1", s, n, v);
+        if (errno == ERANGE) return fail(EXIT_USAGE, cmd, "--shape '%s': '%.*s' is too large", s, (int)(q - p), p);
+        if (v < 1) return fail(EXIT_USAGE, cmd, "--shape '%s': dimension %d is %lld, must be >= 1", s, n, v);
         shape[n++] = (int64_t)v;
-        if (!*q)
-            break;
+        if (!*q) break;
         p = q + 1;
     }
     *ndim = n;
@@ -265,23 +236,53 @@ static int parse_shape(const char *cmd, const char *s, int *ndim, int64_t *shape
  * which scheme reads which is the library's one table
  * (nninit_scheme_takes_param), asked under the option's name without "--". */
 enum {
-    P_A = 1u << 0, P_B = 1u << 1, P_SLOPE = 1u << 2, P_MEAN = 1u << 3, P_STD = 1u << 4,
-    P_GAIN = 1u << 5, P_VALUE = 1u << 6, P_SCALE = 1u << 7, P_SPARSITY = 1u << 8,
-    P_NL = 1u << 9, P_MODE = 1u << 10, P_DIST = 1u << 11
+    P_A = 1u << 0,
+    P_B = 1u << 1,
+    P_SLOPE = 1u << 2,
+    P_MEAN = 1u << 3,
+    P_STD = 1u << 4,
+    P_GAIN = 1u << 5,
+    P_VALUE = 1u << 6,
+    P_SCALE = 1u << 7,
+    P_SPARSITY = 1u << 8,
+    P_NL = 1u << 9,
+    P_MODE = 1u << 10,
+    P_DIST = 1u << 11
 };
 
-static int is_kaiming(nninit_scheme s)
-{
-    return s == NNINIT_KAIMING_UNIFORM || s == NNINIT_KAIMING_NORMAL;
-}
+static int is_kaiming(nninit_scheme s) { return s == NNINIT_KAIMING_UNIFORM || s == NNINIT_KAIMING_NORMAL; }
 
-enum { CMD_EXPLAIN = 1, CMD_FILL = 2 };
+enum {
+    CMD_EXPLAIN = 1,
+    CMD_FILL = 2
+};
 
 typedef enum {
-    O_SHAPE, O_DTYPE, O_LAYOUT, O_IN_AXIS, O_OUT_AXIS, O_GROUPS, O_GROUPED_FAN_OUT,
-    O_A, O_B, O_SLOPE, O_MEAN, O_STD, O_GAIN, O_VALUE, O_SCALE, O_SPARSITY,
-    O_NONLINEARITY, O_MODE, O_DISTRIBUTION,
-    O_JSON, O_SEED, O_KEY, O_KEY_ID, O_OUTPUT, O_STATS
+    O_SHAPE,
+    O_DTYPE,
+    O_LAYOUT,
+    O_IN_AXIS,
+    O_OUT_AXIS,
+    O_GROUPS,
+    O_GROUPED_FAN_OUT,
+    O_A,
+    O_B,
+    O_SLOPE,
+    O_MEAN,
+    O_STD,
+    O_GAIN,
+    O_VALUE,
+    O_SCALE,
+    O_SPARSITY,
+    O_NONLINEARITY,
+    O_MODE,
+    O_DISTRIBUTION,
+    O_JSON,
+    O_SEED,
+    O_KEY,
+    O_KEY_ID,
+    O_OUTPUT,
+    O_STATS
 } opt_id;
 
 /* In opt_id order: explain reads the entries up to --json, fill all of them. */
@@ -313,12 +314,14 @@ static const cli_opt OPTIONS[] = {
     {"--output", "-o", O_OUTPUT, CLI_OPT_VALUE},
     {"--stats", NULL, O_STATS, CLI_OPT_FLAG},
 };
-enum { N_EXPLAIN_OPTIONS = O_JSON + 1, N_FILL_OPTIONS = O_STATS + 1 };
+enum {
+    N_EXPLAIN_OPTIONS = O_JSON + 1,
+    N_FILL_OPTIONS = O_STATS + 1
+};
 _Static_assert(sizeof OPTIONS / sizeof OPTIONS[0] == N_FILL_OPTIONS, "OPTIONS: one entry per opt_id");
 
 /* The P_* bit of a scheme parameter's option, 0 for the others. */
-static unsigned option_param(opt_id id)
-{
+static unsigned option_param(opt_id id) {
     switch (id) {
     case O_A: return P_A;
     case O_B: return P_B;
@@ -364,8 +367,7 @@ typedef struct {
     const char *out_path;
 } cli_args;
 
-static int bit_index(unsigned bit)
-{
+static int bit_index(unsigned bit) {
     int i = 0;
     while (!(bit & 1u)) {
         bit >>= 1;
@@ -374,17 +376,13 @@ static int bit_index(unsigned bit)
     return i;
 }
 
-static int parse_enum_option(const char *cmd, const char *opt, const char *value, nninit_status s,
-                             const char *what)
-{
-    if (s == NNINIT_OK)
-        return 0;
+static int parse_enum_option(const char *cmd, const char *opt, const char *value, nninit_status s, const char *what) {
+    if (s == NNINIT_OK) return 0;
     return fail(EXIT_USAGE, cmd, "%s: unknown %s '%s'", opt, what, value);
 }
 
 /* Stores option id (spelled name) with value v. Returns 0 or an exit status. */
-static int set_option(cli_args *a, opt_id id, const char *name, const char *v)
-{
+static int set_option(cli_args *a, opt_id id, const char *name, const char *v) {
     const char *cmd = a->cmd;
     int r = 0;
     double x = 0;
@@ -393,42 +391,39 @@ static int set_option(cli_args *a, opt_id id, const char *name, const char *v)
         r = parse_shape(cmd, v, &a->ndim, a->shape);
         a->have_shape = (r == 0);
         return r;
-    case O_DTYPE:
-        return parse_enum_option(cmd, name, v, nninit_dtype_parse(v, &a->dtype), "dtype");
+    case O_DTYPE: return parse_enum_option(cmd, name, v, nninit_dtype_parse(v, &a->dtype), "dtype");
     case O_LAYOUT:
         a->have_layout = 1;
         return parse_enum_option(cmd, name, v, nninit_layout_parse(v, &a->layout), "layout");
-    case O_IN_AXIS:
-        a->have_in_axis = 1;
-        return parse_i64(cmd, name, v, &a->in_axis);
-    case O_OUT_AXIS:
-        a->have_out_axis = 1;
-        return parse_i64(cmd, name, v, &a->out_axis);
+    case O_IN_AXIS: a->have_in_axis = 1; return parse_i64(cmd, name, v, &a->in_axis);
+    case O_OUT_AXIS: a->have_out_axis = 1; return parse_i64(cmd, name, v, &a->out_axis);
     case O_GROUPS:
         a->have_groups = 1;
         r = parse_i64(cmd, name, v, &a->groups);
-        if (r == 0 && a->groups < 1)
-            return fail(EXIT_USAGE, cmd, "--groups: %lld must be >= 1", (long long)a->groups);
+        if (r == 0 && a->groups < 1) return fail(EXIT_USAGE, cmd, "--groups: %lld must be >= 1", (long long)a->groups);
         return r;
     case O_GROUPED_FAN_OUT: a->grouped_fan_out = 1; return 0;
     case O_NONLINEARITY:
         r = parse_enum_option(cmd, name, v, nninit_nonlinearity_parse(v, &a->nl), "nonlinearity");
         break;
-    case O_MODE:
-        r = parse_enum_option(cmd, name, v, nninit_mode_parse(v, &a->mode), "mode");
-        break;
+    case O_MODE: r = parse_enum_option(cmd, name, v, nninit_mode_parse(v, &a->mode), "mode"); break;
     case O_DISTRIBUTION:
         r = parse_enum_option(cmd, name, v, nninit_distribution_parse(v, &a->dist), "distribution");
         break;
-    case O_A: case O_B: case O_SLOPE: case O_MEAN: case O_STD: case O_GAIN: case O_VALUE:
-    case O_SCALE: case O_SPARSITY:
+    case O_A:
+    case O_B:
+    case O_SLOPE:
+    case O_MEAN:
+    case O_STD:
+    case O_GAIN:
+    case O_VALUE:
+    case O_SCALE:
+    case O_SPARSITY:
         r = parse_double(cmd, name, v, &x);
-        if (r)
-            return r;
+        if (r) return r;
         /* No scheme parameter has a meaning for NaN (the library reads a NaN
          * kaiming slope as an error, not as PyTorch's None). */
-        if (isnan(x))
-            return fail(EXIT_USAGE, cmd, "%s: NaN is not allowed", name);
+        if (isnan(x)) return fail(EXIT_USAGE, cmd, "%s: NaN is not allowed", name);
         switch (id) {
         case O_A: a->a = x; break;
         case O_B: a->b = x; break;
@@ -445,12 +440,9 @@ static int set_option(cli_args *a, opt_id id, const char *name, const char *v)
     case O_STATS: a->stats = 1; return 0;
     case O_SEED: return parse_u64(cmd, name, v, &a->seed);
     case O_KEY: a->key_name = v; return 0;
-    case O_KEY_ID:
-        a->have_key_id = 1;
-        return parse_u64(cmd, name, v, &a->key_id);
+    case O_KEY_ID: a->have_key_id = 1; return parse_u64(cmd, name, v, &a->key_id);
     case O_OUTPUT:
-        if (!*v)
-            return fail(EXIT_USAGE, cmd, "%s: empty path", name);
+        if (!*v) return fail(EXIT_USAGE, cmd, "%s: empty path", name);
         a->out_path = v;
         return 0;
     }
@@ -465,8 +457,7 @@ static int set_option(cli_args *a, opt_id id, const char *name, const char *v)
 /* Parses "SCHEME [options]" of explain and fill, then checks the options
  * against each other and against the scheme. Returns 0 (with *help set when
  * the command's help was asked for) or an exit status. */
-static int parse_args(const char *cmd, int command, int argc, char **argv, cli_args *a, int *help)
-{
+static int parse_args(const char *cmd, int command, int argc, char **argv, cli_args *a, int *help) {
     memset(a, 0, sizeof *a);
     a->cmd = cmd;
     a->dtype = NNINIT_F32;
@@ -475,8 +466,7 @@ static int parse_args(const char *cmd, int command, int argc, char **argv, cli_a
     *help = 0;
 
     cli_opt_iter it;
-    cli_opt_init(&it, cmd, OPTIONS, command == CMD_FILL ? N_FILL_OPTIONS : N_EXPLAIN_OPTIONS, argc,
-                 argv);
+    cli_opt_init(&it, cmd, OPTIONS, command == CMD_FILL ? N_FILL_OPTIONS : N_EXPLAIN_OPTIONS, argc, argv);
     const char *v;
     int id;
     while ((id = cli_opt_next(&it, &v)) != CLI_OPT_DONE) {
@@ -484,47 +474,37 @@ static int parse_args(const char *cmd, int command, int argc, char **argv, cli_a
             *help = 1;
             return 0;
         }
-        if (id == CLI_OPT_ERROR)
-            return EXIT_USAGE;
+        if (id == CLI_OPT_ERROR) return EXIT_USAGE;
         if (id == CLI_OPT_POSITIONAL) {
             if (a->scheme_name)
-                return fail(EXIT_USAGE, cmd, "unexpected argument '%s' (the scheme is '%s')", v,
-                            a->scheme_name);
+                return fail(EXIT_USAGE, cmd, "unexpected argument '%s' (the scheme is '%s')", v, a->scheme_name);
             a->scheme_name = v;
             continue;
         }
         int r = set_option(a, (opt_id)id, cli_opt_name(&it), v);
-        if (r)
-            return r;
+        if (r) return r;
     }
 
-    if (!a->scheme_name)
-        return fail(EXIT_USAGE, cmd, "missing SCHEME (see 'nninit schemes')");
+    if (!a->scheme_name) return fail(EXIT_USAGE, cmd, "missing SCHEME (see 'nninit schemes')");
     if (nninit_scheme_parse(a->scheme_name, &a->scheme) != NNINIT_OK)
         return fail(EXIT_USAGE, cmd, "unknown scheme '%s' (see 'nninit schemes')", a->scheme_name);
-    if (!a->have_shape)
-        return fail(EXIT_USAGE, cmd, "missing --shape");
+    if (!a->have_shape) return fail(EXIT_USAGE, cmd, "missing --shape");
 
     /* Options the scheme would silently ignore are mistakes. */
     for (unsigned bits = a->given; bits; bits &= bits - 1) {
         const char *opt = a->given_name[bit_index(bits & (~bits + 1))];
         if (!nninit_scheme_takes_param(a->scheme, opt + 2))
-            return fail(EXIT_USAGE, cmd, "option %s does not apply to scheme %s", opt,
-                        nninit_scheme_name(a->scheme));
+            return fail(EXIT_USAGE, cmd, "option %s does not apply to scheme %s", opt, nninit_scheme_name(a->scheme));
     }
-    if ((a->given & P_A) && (a->given & P_SLOPE))
-        return fail(EXIT_USAGE, cmd, "give --a or --slope, not both");
+    if ((a->given & P_A) && (a->given & P_SLOPE)) return fail(EXIT_USAGE, cmd, "give --a or --slope, not both");
 
-    if (a->have_in_axis != a->have_out_axis)
-        return fail(EXIT_USAGE, cmd, "--in-axis and --out-axis go together");
+    if (a->have_in_axis != a->have_out_axis) return fail(EXIT_USAGE, cmd, "--in-axis and --out-axis go together");
     if (a->have_in_axis) {
         if (a->have_layout && a->layout != NNINIT_LAYOUT_CUSTOM)
             return fail(EXIT_USAGE, cmd, "--in-axis/--out-axis set a custom layout; drop --layout");
         a->layout = NNINIT_LAYOUT_CUSTOM;
-        if (a->in_axis < 0)
-            a->in_axis += a->ndim;
-        if (a->out_axis < 0)
-            a->out_axis += a->ndim;
+        if (a->in_axis < 0) a->in_axis += a->ndim;
+        if (a->out_axis < 0) a->out_axis += a->ndim;
         if (a->in_axis < 0 || a->in_axis >= a->ndim || a->out_axis < 0 || a->out_axis >= a->ndim)
             return fail(EXIT_USAGE, cmd, "--in-axis/--out-axis outside the %d dimensions", a->ndim);
     } else if (a->layout == NNINIT_LAYOUT_CUSTOM) {
@@ -532,22 +512,17 @@ static int parse_args(const char *cmd, int command, int argc, char **argv, cli_a
     }
 
     if (command == CMD_FILL) {
-        if (a->key_name && a->have_key_id)
-            return fail(EXIT_USAGE, cmd, "give --key or --key-id, not both");
-        if (!a->out_path)
-            return fail(EXIT_USAGE, cmd, "missing -o OUT.npy");
+        if (a->key_name && a->have_key_id) return fail(EXIT_USAGE, cmd, "give --key or --key-id, not both");
+        if (!a->out_path) return fail(EXIT_USAGE, cmd, "missing -o OUT.npy");
     }
     return 0;
 }
 
-static nninit_spec make_spec(const cli_args *a)
-{
+static nninit_spec make_spec(const cli_args *a) {
     nninit_spec s = nninit_spec_default(a->scheme);
     if (a->given & P_A) {
-        if (is_kaiming(a->scheme))
-            s.slope = a->a; /* PyTorch's kaiming_*_(w, a=...) */
-        else
-            s.a = a->a;
+        if (is_kaiming(a->scheme)) s.slope = a->a; /* PyTorch's kaiming_*_(w, a=...) */
+        else s.a = a->a;
     }
     if (a->given & P_B) s.b = a->b;
     if (a->given & P_SLOPE) s.slope = a->slope;
@@ -560,31 +535,30 @@ static nninit_spec make_spec(const cli_args *a)
     if (a->given & P_NL) s.nonlinearity = a->nl;
     if (a->given & P_MODE) s.mode = a->mode;
     if (a->given & P_DIST) s.distribution = a->dist;
-    if (a->have_groups)
-        s.groups = a->groups;
+    if (a->have_groups) s.groups = a->groups;
     return s;
 }
 
 /* --groups changes only the fans (xavier, kaiming, lecun, variance_scaling)
  * and dirac; given to any other scheme it would be silently ignored. */
-static int check_groups(const cli_args *a, const nninit_spec *s)
-{
-    if (!a->have_groups || a->groups <= 1)
-        return 0;
+static int check_groups(const cli_args *a, const nninit_spec *s) {
+    if (!a->have_groups || a->groups <= 1) return 0;
     switch (s->scheme) {
-    case NNINIT_XAVIER_UNIFORM: case NNINIT_XAVIER_NORMAL: case NNINIT_KAIMING_UNIFORM:
-    case NNINIT_KAIMING_NORMAL: case NNINIT_LECUN_UNIFORM: case NNINIT_LECUN_NORMAL:
-    case NNINIT_VARIANCE_SCALING: case NNINIT_DIRAC:
-        return 0;
+    case NNINIT_XAVIER_UNIFORM:
+    case NNINIT_XAVIER_NORMAL:
+    case NNINIT_KAIMING_UNIFORM:
+    case NNINIT_KAIMING_NORMAL:
+    case NNINIT_LECUN_UNIFORM:
+    case NNINIT_LECUN_NORMAL:
+    case NNINIT_VARIANCE_SCALING:
+    case NNINIT_DIRAC: return 0;
     default:
-        return fail(EXIT_USAGE, a->cmd,
-                    "--groups %lld: %s does not use groups (the fan-based schemes and dirac do)",
+        return fail(EXIT_USAGE, a->cmd, "--groups %lld: %s does not use groups (the fan-based schemes and dirac do)",
                     (long long)a->groups, nninit_scheme_name(s->scheme));
     }
 }
 
-static nninit_tensor make_tensor(const cli_args *a)
-{
+static nninit_tensor make_tensor(const cli_args *a) {
     nninit_tensor t = nninit_tensor_make(a->ndim, a->shape, a->dtype);
     t.layout = a->layout;
     if (a->layout == NNINIT_LAYOUT_CUSTOM) {
@@ -600,9 +574,10 @@ static nninit_tensor make_tensor(const cli_args *a)
 /* Commands                                                                  */
 /* ------------------------------------------------------------------------- */
 
-static int cmd_schemes(int argc, char **argv)
-{
-    enum { S_JSON };
+static int cmd_schemes(int argc, char **argv) {
+    enum {
+        S_JSON
+    };
     static const cli_opt opts[] = {{"--json", NULL, S_JSON, CLI_OPT_FLAG}};
     int json = 0;
     cli_opt_iter it;
@@ -645,44 +620,36 @@ static int cmd_schemes(int argc, char **argv)
     return EXIT_OK;
 }
 
-static void print_shape(FILE *f, int ndim, const int64_t *shape)
-{
-    for (int i = 0; i < ndim; i++)
-        fprintf(f, i ? ",%lld" : "%lld", (long long)shape[i]);
+static void print_shape(FILE *f, int ndim, const int64_t *shape) {
+    for (int i = 0; i < ndim; i++) fprintf(f, i ? ",%lld" : "%lld", (long long)shape[i]);
 }
 
 /* The start of explain and fill: options, the spec and the tensor they
  * describe. 0, or -1 after printing the help, or an exit status. */
 static int prepare(const char *cmd, int command, const char *help_text, int argc, char **argv, cli_args *a,
-                   nninit_spec *spec, nninit_tensor *t)
-{
+                   nninit_spec *spec, nninit_tensor *t) {
     int help;
     int r = parse_args(cmd, command, argc, argv, a, &help);
-    if (r)
-        return r;
+    if (r) return r;
     if (help) {
         fputs(help_text, stdout);
         return -1;
     }
     *spec = make_spec(a);
-    if ((r = check_groups(a, spec)))
-        return r;
+    if ((r = check_groups(a, spec))) return r;
     *t = make_tensor(a);
     return 0;
 }
 
-static int cmd_explain(int argc, char **argv)
-{
+static int cmd_explain(int argc, char **argv) {
     cli_args a;
     nninit_spec spec;
     nninit_tensor t;
     int r = prepare("explain", CMD_EXPLAIN, HELP_EXPLAIN, argc, argv, &a, &spec, &t);
-    if (r)
-        return r < 0 ? EXIT_OK : r;
+    if (r) return r < 0 ? EXIT_OK : r;
     nninit_info info;
     nninit_status s = nninit_explain(&spec, &t, &info);
-    if (s != NNINIT_OK)
-        return lib_fail("explain", s);
+    if (s != NNINIT_OK) return lib_fail("explain", s);
 
     char torch[512], keras[512], jax[512];
     cli_equivalent_call(CLI_FW_TORCH, &spec, &t, &info, torch, sizeof torch);
@@ -722,10 +689,8 @@ static int cmd_explain(int argc, char **argv)
     printf("tensor        ");
     print_shape(stdout, a.ndim, a.shape);
     printf("  %s %s", nninit_layout_name(t.layout), nninit_dtype_name(t.dtype));
-    if (t.groups > 1)
-        printf(" groups %lld", (long long)t.groups);
-    if (t.flags & NNINIT_LAYOUT_GROUPED_FAN_OUT)
-        printf(" grouped-fan-out");
+    if (t.groups > 1) printf(" groups %lld", (long long)t.groups);
+    if (t.flags & NNINIT_LAYOUT_GROUPED_FAN_OUT) printf(" grouped-fan-out");
     printf("\n");
     printf("fan_in        %s\n", cli_fmt_num(b1, sizeof b1, info.has_fans ? info.fan_in : nan));
     printf("fan_out       %s\n", cli_fmt_num(b1, sizeof b1, info.has_fans ? info.fan_out : nan));
@@ -736,16 +701,14 @@ static int cmd_explain(int argc, char **argv)
     printf("std           %s\n", cli_fmt_num(b1, sizeof b1, info.std));
     printf("bound         %s\n", cli_fmt_num(b1, sizeof b1, info.bound));
     printf("variance      %s\n", cli_fmt_num(b1, sizeof b1, info.variance));
-    printf("support       [%s, %s]\n", cli_fmt_num(b1, sizeof b1, info.lo),
-           cli_fmt_num(b2, sizeof b2, info.hi));
+    printf("support       [%s, %s]\n", cli_fmt_num(b1, sizeof b1, info.lo), cli_fmt_num(b2, sizeof b2, info.hi));
     printf("pytorch       %s\n", *torch ? torch : "none");
     printf("keras         %s\n", *keras ? keras : "none");
     printf("jax           %s\n", *jax ? jax : "none");
     return EXIT_OK;
 }
 
-static double stored_value(nninit_dtype d, const void *data, int64_t i)
-{
+static double stored_value(nninit_dtype d, const void *data, int64_t i) {
     switch (d) {
     case NNINIT_F32: return ((const float *)data)[i];
     case NNINIT_F64: return ((const double *)data)[i];
@@ -760,8 +723,7 @@ typedef struct {
 } stats;
 
 /* Two passes in double: the mean, then the population std about it. */
-static stats compute_stats(nninit_dtype d, const void *data, int64_t n)
-{
+static stats compute_stats(nninit_dtype d, const void *data, int64_t n) {
     stats st = {0, 0, INFINITY, -INFINITY};
     double sum = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -782,27 +744,23 @@ static stats compute_stats(nninit_dtype d, const void *data, int64_t n)
 
 /* The bytes of the tensor's data into *bytes: 1, or 0 when they exceed
  * 2^64 - 1. */
-static int tensor_bytes(const nninit_tensor *t, uint64_t *bytes)
-{
+static int tensor_bytes(const nninit_tensor *t, uint64_t *bytes) {
     uint64_t n = nninit_dtype_size(t->dtype);
     for (int i = 0; i < t->ndim; i++) {
         uint64_t d = (uint64_t)t->shape[i];
-        if (d && n > UINT64_MAX / d)
-            return 0;
+        if (d && n > UINT64_MAX / d) return 0;
         n *= d;
     }
     *bytes = n;
     return 1;
 }
 
-static int cmd_fill(int argc, char **argv)
-{
+static int cmd_fill(int argc, char **argv) {
     cli_args a;
     nninit_spec spec;
     nninit_tensor t;
     int r = prepare("fill", CMD_FILL, HELP_FILL, argc, argv, &a, &spec, &t);
-    if (r)
-        return r < 0 ? EXIT_OK : r;
+    if (r) return r < 0 ? EXIT_OK : r;
 
     /* Validate everything before allocating: a bad parameter on a huge shape
      * is bad input (2), not out of memory (1); so is a shape that needs more
@@ -811,32 +769,26 @@ static int cmd_fill(int argc, char **argv)
     nninit_info info;
     int64_t numel = 0;
     nninit_status s = nninit_tensor_numel(&t, &numel);
-    if (s == NNINIT_OK)
-        s = nninit_explain(&spec, &t, &info);
+    if (s == NNINIT_OK) s = nninit_explain(&spec, &t, &info);
     uint64_t bytes = 0, phys = 0;
     int too_big = tensor_bytes(&t, &bytes) && cli_check_alloc(bytes, &phys) != 0;
-    if (s != NNINIT_OK && !(s == NNINIT_ERR_OVERFLOW && too_big))
-        return lib_fail("fill", s);
+    if (s != NNINIT_OK && !(s == NNINIT_ERR_OVERFLOW && too_big)) return lib_fail("fill", s);
     if (too_big)
         return fail(EXIT_USAGE, "fill", "needs %llu bytes, more than this machine's %llu bytes of memory",
                     (unsigned long long)bytes, (unsigned long long)phys);
     void *data = malloc((size_t)bytes);
-    if (!data)
-        return fail(EXIT_FAIL, "fill", "out of memory allocating %llu bytes", (unsigned long long)bytes);
+    if (!data) return fail(EXIT_FAIL, "fill", "out of memory allocating %llu bytes", (unsigned long long)bytes);
 
     const char *key_name = a.have_key_id ? NULL : a.key_name ? a.key_name : "tensor";
-    nninit_key key = a.have_key_id ? nninit_key_make(a.seed, a.key_id)
-                                   : nninit_key_from_name(a.seed, key_name);
+    nninit_key key = a.have_key_id ? nninit_key_make(a.seed, a.key_id) : nninit_key_from_name(a.seed, key_name);
     s = nninit_fill(&spec, &t, key, data);
-    if (s == NNINIT_OK)
-        s = nninit_npy_write(a.out_path, data, t.dtype, t.ndim, t.shape);
+    if (s == NNINIT_OK) s = nninit_npy_write(a.out_path, data, t.dtype, t.ndim, t.shape);
     if (s != NNINIT_OK) {
         free(data);
         return lib_fail("fill", s);
     }
     stats st = {0, 0, 0, 0};
-    if (a.stats)
-        st = compute_stats(t.dtype, data, numel);
+    if (a.stats) st = compute_stats(t.dtype, data, numel);
     free(data);
 
     if (a.json) {
@@ -847,10 +799,8 @@ static int cmd_fill(int argc, char **argv)
         json_shape(&j, a.ndim, a.shape);
         cli_json_str(&j, NULL, "dtype", nninit_dtype_name(t.dtype));
         cli_json_u64(&j, NULL, "seed", a.seed);
-        if (key_name)
-            cli_json_str(&j, NULL, "key", key_name);
-        else
-            cli_json_u64(&j, NULL, "key", key.id);
+        if (key_name) cli_json_str(&j, NULL, "key", key_name);
+        else cli_json_u64(&j, NULL, "key", key.id);
         cli_json_u64(&j, NULL, "key_id", key.id);
         cli_json_int(&j, NULL, "numel", numel);
         if (a.stats) {
@@ -865,10 +815,8 @@ static int cmd_fill(int argc, char **argv)
     printf("wrote %s: %s ", a.out_path, nninit_scheme_name(a.scheme));
     print_shape(stdout, a.ndim, a.shape);
     printf(" %s, seed %llu, key ", nninit_dtype_name(t.dtype), (unsigned long long)a.seed);
-    if (key_name)
-        printf("'%s' (id 0x%016llx)\n", key_name, (unsigned long long)key.id);
-    else
-        printf("id %llu\n", (unsigned long long)key.id);
+    if (key_name) printf("'%s' (id 0x%016llx)\n", key_name, (unsigned long long)key.id);
+    else printf("id %llu\n", (unsigned long long)key.id);
     if (a.stats) {
         char b[64];
         printf("mean  %s\n", cli_fmt_num(b, sizeof b, st.mean));
@@ -884,55 +832,40 @@ int cmd_train(int argc, char **argv); /* cmd_train.c */
 int cmd_lab(int argc, char **argv);   /* cmd_lab.c */
 
 /* Every command, called with argv[0] = its name. */
-static int dispatch(const char *cmd, int argc, char **argv)
-{
-    if (!strcmp(cmd, "schemes"))
-        return cmd_schemes(argc - 1, argv + 1);
-    if (!strcmp(cmd, "explain"))
-        return cmd_explain(argc - 1, argv + 1);
-    if (!strcmp(cmd, "fill"))
-        return cmd_fill(argc - 1, argv + 1);
-    if (!strcmp(cmd, "probe"))
-        return cmd_probe(argc, argv);
-    if (!strcmp(cmd, "train"))
-        return cmd_train(argc, argv);
-    if (!strcmp(cmd, "lab"))
-        return cmd_lab(argc, argv);
+static int dispatch(const char *cmd, int argc, char **argv) {
+    if (!strcmp(cmd, "schemes")) return cmd_schemes(argc - 1, argv + 1);
+    if (!strcmp(cmd, "explain")) return cmd_explain(argc - 1, argv + 1);
+    if (!strcmp(cmd, "fill")) return cmd_fill(argc - 1, argv + 1);
+    if (!strcmp(cmd, "probe")) return cmd_probe(argc, argv);
+    if (!strcmp(cmd, "train")) return cmd_train(argc, argv);
+    if (!strcmp(cmd, "lab")) return cmd_lab(argc, argv);
     return -1;
 }
 
 /* nninit help [COMMAND]: the main help, or exactly what COMMAND --help prints. */
-static int cmd_help(int argc, char **argv)
-{
+static int cmd_help(int argc, char **argv) {
     if (argc < 2) {
         fputs(HELP_MAIN, stdout);
         return EXIT_OK;
     }
-    if (argc > 2)
-        return fail(EXIT_USAGE, "help", "unexpected argument '%s' (usage: nninit help [COMMAND])",
-                    argv[2]);
+    if (argc > 2) return fail(EXIT_USAGE, "help", "unexpected argument '%s' (usage: nninit help [COMMAND])", argv[2]);
     char help_arg[] = "--help";
     char *args[] = {argv[1], help_arg, NULL};
     int r = dispatch(argv[1], 2, args);
-    if (r < 0)
-        return fail(EXIT_USAGE, "help", "unknown command '%s' (see 'nninit help')", argv[1]);
+    if (r < 0) return fail(EXIT_USAGE, "help", "unknown command '%s' (see 'nninit help')", argv[1]);
     return r;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(HELP_MAIN, stderr);
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
     int r = EXIT_OK;
-    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
-        fputs(HELP_MAIN, stdout);
-    else if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V"))
-        printf("nninit %s\n", nninit_version_string());
-    else if (!strcmp(cmd, "help"))
-        r = cmd_help(argc - 1, argv + 1);
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) fputs(HELP_MAIN, stdout);
+    else if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) printf("nninit %s\n", nninit_version_string());
+    else if (!strcmp(cmd, "help")) r = cmd_help(argc - 1, argv + 1);
     else if ((r = dispatch(cmd, argc - 1, argv + 1)) < 0)
         return fail(EXIT_USAGE, NULL, "unknown command '%s' (see 'nninit help')", cmd);
     /* Output that did not reach stdout (a full disk, a closed pipe) is a

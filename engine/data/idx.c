@@ -20,8 +20,8 @@
 #include "internal.h"
 #include "nninit_data.h"
 
-#define IDX_MAX_BYTES ((size_t)INT32_MAX) /* n*rows*cols as an int, as the API reports it */
-#define IDX_TRAILER_CHECK ((size_t)64 << 20) /* declarations above this must match the gzip trailer */
+#define IDX_MAX_BYTES     ((size_t)INT32_MAX) /* n*rows*cols as an int, as the API reports it */
+#define IDX_TRAILER_CHECK ((size_t)64 << 20)  /* declarations above this must match the gzip trailer */
 
 #if defined(__GNUC__)
 static nninit_status io_err(const char *path, const char *fmt, ...) NNINIT_PRINTF(2, 3);
@@ -76,12 +76,19 @@ static nninit_status gz_open(const char *path, gzr **out, uint32_t *isize) {
     *isize = 0;
     if (!err && got == 2 && fseek(f, -4, SEEK_END) == 0 && fread(t, 1, 4, f) == 4)
         *isize = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
-    if (err) { fclose(f); return io_err(path, "cannot read: %s", strerror(err)); }
-    if (got == 0) { fclose(f); return io_err(path, "empty file (0 bytes); expected a gzipped IDX file"); }
+    if (err) {
+        fclose(f);
+        return io_err(path, "cannot read: %s", strerror(err));
+    }
+    if (got == 0) {
+        fclose(f);
+        return io_err(path, "empty file (0 bytes); expected a gzipped IDX file");
+    }
     if (got < 2 || m[0] != 0x1f || m[1] != 0x8b) {
         fclose(f);
-        return io_err(path, "not a gzip file (it starts with 0x%02x 0x%02x, gzip with 0x1f 0x8b); expected a gzipped "
-                            "IDX file (.gz)",
+        return io_err(path,
+                      "not a gzip file (it starts with 0x%02x 0x%02x, gzip with 0x1f 0x8b); expected a gzipped "
+                      "IDX file (.gz)",
                       m[0], m[1]);
     }
     gzr *r = calloc(1, sizeof *r);
@@ -110,10 +117,8 @@ static nninit_status gz_read(gzr *r, const char *path, void *buf, size_t want, s
         *got += chunk - r->z.avail_out;
         if (ret == Z_STREAM_END) { /* another member, or the end */
             if (r->z.avail_in < 2) gzr_fill(r);
-            if (r->z.avail_in >= 2 && r->z.next_in[0] == 0x1f && r->z.next_in[1] == 0x8b)
-                inflateReset(&r->z);
-            else
-                r->ended = 1;
+            if (r->z.avail_in >= 2 && r->z.next_in[0] == 0x1f && r->z.next_in[1] == 0x8b) inflateReset(&r->z);
+            else r->ended = 1;
         } else if (ret == Z_BUF_ERROR && r->z.avail_in == 0 && r->eof) {
             r->cut = 1; /* a short read: the caller names what is missing */
             break;
@@ -188,10 +193,11 @@ static nninit_status idx_read(const char *path, uint32_t magic, int ndim, const 
     /* a large declaration must be backed by the file (small ones are read
      * and, if short, reported as truncated with the counts) */
     if (total > IDX_TRAILER_CHECK && (uint32_t)(hlen + total) != isize) {
-        st = nninit__err(NNINIT_ERR_IO,
-                         "%s: the IDX header declares %zu bytes but the gzip trailer says the file holds %u (mod 2^32): "
-                         "not a complete IDX file",
-                         path, hlen + total, isize);
+        st =
+            nninit__err(NNINIT_ERR_IO,
+                        "%s: the IDX header declares %zu bytes but the gzip trailer says the file holds %u (mod 2^32): "
+                        "not a complete IDX file",
+                        path, hlen + total, isize);
         goto fail;
     }
 
@@ -362,8 +368,7 @@ done:
     return st;
 }
 
-nninit_status nninit_standardize(float *x, int n, int d, double mean, double std, double *mean_used,
-                                 double *std_used) {
+nninit_status nninit_standardize(float *x, int n, int d, double mean, double std, double *mean_used, double *std_used) {
     if (!x) return nninit__err(NNINIT_ERR_NULL, "standardize: NULL data");
     if (n < 1 || d < 1) return nninit__err(NNINIT_ERR_SHAPE, "standardize: %d x %d values", n, d);
     size_t total = (size_t)n * (size_t)d;
@@ -379,7 +384,8 @@ nninit_status nninit_standardize(float *x, int n, int d, double mean, double std
         if (!(std > 0)) return nninit__err(NNINIT_ERR_PARAM, "standardize: the data are constant (std 0)");
     }
     if (!isfinite(mean)) return nninit__err(NNINIT_ERR_PARAM, "standardize: mean %g is not finite", mean);
-    if (!isfinite(std) || !(std > 0)) return nninit__err(NNINIT_ERR_PARAM, "standardize: std %g must be finite and > 0", std);
+    if (!isfinite(std) || !(std > 0))
+        return nninit__err(NNINIT_ERR_PARAM, "standardize: std %g must be finite and > 0", std);
     for (size_t i = 0; i < total; i++) x[i] = (float)((x[i] - mean) / std);
     if (mean_used) *mean_used = mean;
     if (std_used) *std_used = std;

@@ -10,12 +10,12 @@
 #include "nn_internal.h"
 
 /* SELU constants (Klambauer et al. 2017, eq. 14), as torch.nn.SELU. */
-#define SELU_LAMBDA 1.0507009873554805f
-#define SELU_ALPHA 1.6732632423543772f
-#define INV_SQRT2 0.70710678118654752f
+#define SELU_LAMBDA  1.0507009873554805f
+#define SELU_ALPHA   1.6732632423543772f
+#define INV_SQRT2    0.70710678118654752f
 #define INV_SQRT_2PI 0.39894228040143268f
 
-static const char *const act_names[NNINIT_ACT_COUNT] = {"identity", "sigmoid", "tanh", "relu", "leaky_relu",
+static const char *const act_names[NNINIT_ACT_COUNT] = {"identity", "sigmoid", "tanh", "relu",    "leaky_relu",
                                                         "elu",      "selu",    "gelu", "softplus"};
 
 const char *nninit_act_name(nninit_act a) { return (unsigned)a < NNINIT_ACT_COUNT ? act_names[a] : "unknown"; }
@@ -73,8 +73,7 @@ void nninit__act_forward(nninit_act a, float p, const float *pre, float *post, s
         for (size_t i = 0; i < n; i++) post[i] = pre[i] > 0.0f ? pre[i] : p * expm1f(pre[i]);
         return;
     case NNINIT_ACT_SELU:
-        for (size_t i = 0; i < n; i++)
-            post[i] = SELU_LAMBDA * (pre[i] > 0.0f ? pre[i] : SELU_ALPHA * expm1f(pre[i]));
+        for (size_t i = 0; i < n; i++) post[i] = SELU_LAMBDA * (pre[i] > 0.0f ? pre[i] : SELU_ALPHA * expm1f(pre[i]));
         return;
     case NNINIT_ACT_GELU: /* exact: x Phi(x) */
         for (size_t i = 0; i < n; i++) post[i] = pre[i] * phi_cdf(pre[i]);

@@ -30,9 +30,9 @@
 #include "internal.h"
 #include "nninit_nn.h"
 
-#define WHERE_LEN 96
-#define NAME_LEN 48
-#define MAX_DEPTH 32   /* nested groups: '[' inside '[' ...                 */
+#define WHERE_LEN  96
+#define NAME_LEN   48
+#define MAX_DEPTH  32 /* nested groups: '[' inside '[' ... */
 #define MAX_REPEAT 1000
 
 /* ---- messages ------------------------------------------------------------ */
@@ -60,9 +60,9 @@ static const char *act_list(char *buf, size_t cap) {
 
 typedef struct {
     nninit_arch arch;
-    char where[NNINIT_ARCH_MAX_LAYERS][WHERE_LEN]; /* each layer's origin          */
-    unsigned char width_inferred[NNINIT_ARCH_MAX_LAYERS]; /* res width from shape  */
-    int c, h, w, flat;                             /* the activation entering next */
+    char where[NNINIT_ARCH_MAX_LAYERS][WHERE_LEN];        /* each layer's origin */
+    unsigned char width_inferred[NNINIT_ARCH_MAX_LAYERS]; /* res width from shape */
+    int c, h, w, flat;                                    /* the activation entering next */
 } build;
 
 static nninit_layer_spec layer_defaults(nninit_layer_kind kind) {
@@ -86,8 +86,7 @@ static nninit_layer_spec layer_defaults(nninit_layer_kind kind) {
 }
 
 static nninit_status set_input(build *b, int c, int h, int w, int flat, const char *where) {
-    if ((int64_t)c * h * w > INT_MAX)
-        return fail(where, "input %dx%dx%d has more than %d values", c, h, w, INT_MAX);
+    if ((int64_t)c * h * w > INT_MAX) return fail(where, "input %dx%dx%d has more than %d values", c, h, w, INT_MAX);
     b->arch.in_c = b->c = c;
     b->arch.in_h = b->h = h;
     b->arch.in_w = b->w = w;
@@ -140,19 +139,19 @@ static nninit_status shape_step(build *b, nninit_layer_spec *L, int inferred_wid
         if (b->flat)
             return fail(where, "conv needs a CxHxW input but gets %s (conv goes before flatten and dense)",
                         shape_str(b, sh, sizeof sh));
-        if (b->c % L->groups != 0)
-            return fail(where, "groups %d must divide the %d input channels", L->groups, b->c);
+        if (b->c % L->groups != 0) return fail(where, "groups %d must divide the %d input channels", L->groups, b->c);
         if (L->units % L->groups != 0)
             return fail(where, "groups %d must divide the %d output channels", L->groups, L->units);
         if (L->pad > L->kh / 2 || L->pad > L->kw / 2)
             return fail(where, "pad %d is more than half the %dx%d kernel", L->pad, L->kh, L->kw);
         int64_t hp = (int64_t)b->h + 2 * (int64_t)L->pad, wp = (int64_t)b->w + 2 * (int64_t)L->pad;
         if (hp < L->kh || wp < L->kw)
-            return fail(where, "the %dx%d kernel is larger than the padded input %lldx%lld (%s, pad %d)", L->kh,
-                        L->kw, (long long)hp, (long long)wp, shape_str(b, sh, sizeof sh), L->pad);
+            return fail(where, "the %dx%d kernel is larger than the padded input %lldx%lld (%s, pad %d)", L->kh, L->kw,
+                        (long long)hp, (long long)wp, shape_str(b, sh, sizeof sh), L->pad);
         int64_t oh = (hp - L->kh) / L->stride + 1, ow = (wp - L->kw) / L->stride + 1;
         size = (int64_t)L->units * oh * ow;
-        if (size > INT_MAX) return fail(where, "the output %dx%lldx%lld is too large", L->units, (long long)oh, (long long)ow);
+        if (size > INT_MAX)
+            return fail(where, "the output %dx%lldx%lld is too large", L->units, (long long)oh, (long long)ow);
         nninit_status st = check_init(L, L->units, b->c, L->kh, L->kw, L->groups, where);
         if (st) return st;
         b->c = L->units;
@@ -223,8 +222,9 @@ static nninit_status repeat(build *b, int start, int count, const char *where) {
 static nninit_status res_param(nninit_layer_spec *L, double inner, const char *where) {
     if (isnan(inner)) return NNINIT_OK;
     if (!isnan(L->act_param) && L->act_param != inner)
-        return fail(where, "the inner (%g) and output (%g) activation parameters differ; a residual block has one "
-                           "act_param, shared by both",
+        return fail(where,
+                    "the inner (%g) and output (%g) activation parameters differ; a residual block has one "
+                    "act_param, shared by both",
                     inner, L->act_param);
     L->act_param = inner;
     return NNINIT_OK;
@@ -235,7 +235,7 @@ static nninit_status res_param(nninit_layer_spec *L, double inner, const char *w
 typedef struct {
     const char *s;
     size_t i;
-    const char *ctx;  /* prefix of "at N" ("" or a JSON path plus ": ")         */
+    const char *ctx; /* prefix of "at N" ("" or a JSON path plus ": ") */
     build *b;
     int depth;
 } tp;
@@ -262,8 +262,8 @@ static const char *tok_desc(const char *s, size_t i, char *buf, size_t cap) {
         snprintf(buf, cap, "'%.*s'", (int)n, s + i);
         return buf;
     }
-    while (s[i + n] && isprint((unsigned char)s[i + n]) && !isspace((unsigned char)s[i + n]) &&
-           !is_delim(s[i + n]) && !is_arrow(s + i + n) && n < 24)
+    while (s[i + n] && isprint((unsigned char)s[i + n]) && !isspace((unsigned char)s[i + n]) && !is_delim(s[i + n]) &&
+           !is_arrow(s + i + n) && n < 24)
         n++;
     int more = s[i + n] && !isspace((unsigned char)s[i + n]) && !is_delim(s[i + n]) && !is_arrow(s + i + n) &&
                isprint((unsigned char)s[i + n]);
@@ -374,8 +374,8 @@ static nninit_status parse_act_at(tp *p, size_t at, const char *name, nninit_act
         return tfail(p, p->i, "%s takes no parameter (only leaky_relu(slope) and elu(alpha) do)", name);
     p->i++;
     skip_ws(p);
-    nninit_status st = read_num(p, *act == NNINIT_ACT_ELU ? "elu's alpha (a number)" : "leaky_relu's slope (a number)",
-                                param);
+    nninit_status st =
+        read_num(p, *act == NNINIT_ACT_ELU ? "elu's alpha (a number)" : "leaky_relu's slope (a number)", param);
     if (st) return st;
     skip_ws(p);
     if (p->s[p->i] != ')') return texpect(p, "')'");
@@ -409,8 +409,8 @@ static int conv_attr(const char *w) {
 /* The attributes after a layer's numbers, in any order, each at most once. */
 static nninit_status parse_attrs(tp *p, nninit_layer_spec *L, double *inner_param) {
     int conv = L->kind == NNINIT_LAYER_CONV2D, res = L->kind == NNINIT_LAYER_RESIDUAL;
-    int seen_act = 0, seen_s = 0, seen_p = 0, seen_g = 0, seen_rule = 0, seen_out = 0, seen_alpha = 0,
-        seen_init = 0, seen_bias = 0;
+    int seen_act = 0, seen_s = 0, seen_p = 0, seen_g = 0, seen_rule = 0, seen_out = 0, seen_alpha = 0, seen_init = 0,
+        seen_bias = 0;
     char list[160];
     const char *expect = conv  ? "an activation, 'sN', 'pN', 'gN', 'init=', 'bias=', '->' or end of input"
                          : res ? "an inner activation, 'he-zero', 'he-he', 'out=', 'alpha=', 'init=', 'bias=', "
@@ -610,8 +610,7 @@ static nninit_status parse_input(tp *p) {
     size_t at = p->i;
     int d[3] = {0, 1, 1}, n = 0;
     nninit_status st;
-    if (!isdigit((unsigned char)p->s[p->i]))
-        return texpect(p, "the input: a feature count (784) or CxHxW (1x28x28)");
+    if (!isdigit((unsigned char)p->s[p->i])) return texpect(p, "the input: a feature count (784) or CxHxW (1x28x28)");
     for (;;) {
         if ((st = read_int(p, 1, "a positive input dimension", &d[n]))) return st;
         n++;
@@ -648,7 +647,8 @@ static nninit_status parse_text(build *b, const char *text) {
 static const char *json_desc(const cJSON *it, char *buf, size_t cap) {
     if (!it) return "nothing";
     if (cJSON_IsNumber(it)) snprintf(buf, cap, "%.17g", it->valuedouble);
-    else if (cJSON_IsString(it)) snprintf(buf, cap, "\"%.24s%s\"", it->valuestring, strlen(it->valuestring) > 24 ? "..." : "");
+    else if (cJSON_IsString(it))
+        snprintf(buf, cap, "\"%.24s%s\"", it->valuestring, strlen(it->valuestring) > 24 ? "..." : "");
     else if (cJSON_IsBool(it)) snprintf(buf, cap, "%s", cJSON_IsTrue(it) ? "true" : "false");
     else if (cJSON_IsNull(it)) snprintf(buf, cap, "null");
     else if (cJSON_IsArray(it)) snprintf(buf, cap, "an array");
@@ -676,7 +676,8 @@ static nninit_status json_int(const cJSON *it, const char *path, int min, int ma
     if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble != floor(it->valuedouble) ||
         it->valuedouble < min)
         return fail(path, "expected %s but found %s", what, json_desc(it, buf, sizeof buf));
-    if (it->valuedouble > max) return fail(path, "%s must be at most %d, found %s", what, max, json_desc(it, buf, sizeof buf));
+    if (it->valuedouble > max)
+        return fail(path, "%s must be at most %d, found %s", what, max, json_desc(it, buf, sizeof buf));
     *out = (int)it->valuedouble;
     return NNINIT_OK;
 }
@@ -731,16 +732,17 @@ static nninit_status text_scheme(tp *p, void *out) { return parse_scheme(p, out)
 /* init: "xavier_normal", "normal(std=0.01)" or {"scheme": "normal", "std": 0.01}. */
 static nninit_status json_scheme(build *b, const cJSON *it, const char *path, nninit_spec *out) {
     char buf[300], kp[WHERE_LEN];
-    if (cJSON_IsString(it))
-        return json_text(b, it, path, "a scheme", text_scheme, out);
+    if (cJSON_IsString(it)) return json_text(b, it, path, "a scheme", text_scheme, out);
     if (!cJSON_IsObject(it))
-        return fail(path, "expected a scheme (\"xavier_normal\" or {\"scheme\": \"normal\", \"std\": 0.01}) but found %s",
+        return fail(path,
+                    "expected a scheme (\"xavier_normal\" or {\"scheme\": \"normal\", \"std\": 0.01}) but found %s",
                     json_desc(it, buf, sizeof buf));
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "scheme");
     path_key(kp, sizeof kp, path, "scheme");
     nninit_scheme s;
     if (!cJSON_IsString(name))
-        return fail(kp, "expected a scheme name (e.g. \"kaiming_normal\") but found %s", json_desc(name, buf, sizeof buf));
+        return fail(kp, "expected a scheme name (e.g. \"kaiming_normal\") but found %s",
+                    json_desc(name, buf, sizeof buf));
     if (nninit_scheme_parse(name->valuestring, &s) != NNINIT_OK) return fail(kp, "%s", nninit_last_error());
     nninit_spec sp = nninit_spec_default(s);
     unsigned seen = 0;
@@ -775,13 +777,14 @@ static nninit_status json_layer(build *b, const cJSON *o, const char *path, int 
     static const char *const k_conv[] = {"type", "units", "kernel", "stride", "pad", "groups",
                                          "act",  "init",  "bias",   "repeat", NULL};
     static const char *const k_flatten[] = {"type", "repeat", NULL};
-    static const char *const k_res[] = {"type", "block", "units", "act", "out", "alpha", "rule",
-                                        "init", "bias",  "repeat", NULL};
+    static const char *const k_res[] = {"type", "block", "units", "act",    "out", "alpha",
+                                        "rule", "init",  "bias",  "repeat", NULL};
     static const char *const k_group[] = {"type", "layers", "repeat", NULL};
     char buf[64], kp[WHERE_LEN];
     nninit_status st;
     if (!cJSON_IsObject(o))
-        return fail(path, "expected a layer object ({\"type\": \"dense\", ...}) but found %s", json_desc(o, buf, sizeof buf));
+        return fail(path, "expected a layer object ({\"type\": \"dense\", ...}) but found %s",
+                    json_desc(o, buf, sizeof buf));
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
     path_key(kp, sizeof kp, path, "type");
     if (!cJSON_IsString(type))
@@ -862,8 +865,8 @@ static nninit_status json_layer(build *b, const cJSON *o, const char *path, int 
         for (int k = 0; k < 3; k++) {
             it = cJSON_GetObjectItemCaseSensitive(o, names[k]);
             path_key(kp, sizeof kp, path, names[k]);
-            if (it && (st = json_int(it, kp, k == 1 ? 0 : 1, INT_MAX,
-                                     k == 1 ? "an integer >= 0" : "a positive integer", dst[k])))
+            if (it && (st = json_int(it, kp, k == 1 ? 0 : 1, INT_MAX, k == 1 ? "an integer >= 0" : "a positive integer",
+                                     dst[k])))
                 return st;
         }
     }
@@ -937,7 +940,8 @@ static nninit_status parse_json(build *b, const char *json) {
     if (!root) {
         size_t at = end && end >= json ? (size_t)(end - json) : 0, line = 1;
         for (size_t k = 0; k < at; k++) line += json[k] == '\n';
-        return fail("JSON", "syntax error at %zu (line %zu) near %s", at + 1, line, tok_desc(json, at, buf, sizeof buf));
+        return fail("JSON", "syntax error at %zu (line %zu) near %s", at + 1, line,
+                    tok_desc(json, at, buf, sizeof buf));
     }
     nninit_status st;
     if (!cJSON_IsObject(root)) {

@@ -65,8 +65,8 @@ static int transposed_backward(const nninit__conv_geom *g) { return g->stride ==
 
 /* The convolution that maps dy (o, oh, ow) to dx (c, h, w) when stride is 1. */
 static nninit__conv_geom transposed_geom(const nninit__conv_geom *g) {
-    nninit__conv_geom t = {g->o, g->oh, g->ow, g->c, g->kh, g->kw, 1, g->kh - 1 - g->ph, g->kw - 1 - g->pw,
-                           g->groups, g->h, g->w};
+    nninit__conv_geom t = {g->o,      g->oh, g->ow, g->c, g->kh, g->kw, 1, g->kh - 1 - g->ph, g->kw - 1 - g->pw,
+                           g->groups, g->h,  g->w};
     return t;
 }
 
@@ -165,8 +165,7 @@ static void im2col(const nninit__conv_geom *g, const float *x, float *col, size_
                     /* the input row's element for output column xlo (inside the row) */
                     const float *xr = xc + (ptrdiff_t)(oy * s - g->ph + ki) * g->w + ((ptrdiff_t)xlo * s + off);
                     for (int ox = 0; ox < xlo; ox++) r[ox] = 0.0f;
-                    if (s == 1)
-                        memcpy(r + xlo, xr, (size_t)(xhi - xlo) * sizeof *r);
+                    if (s == 1) memcpy(r + xlo, xr, (size_t)(xhi - xlo) * sizeof *r);
                     else
                         for (int ox = xlo; ox < xhi; ox++) r[ox] = xr[(ptrdiff_t)(ox - xlo) * s];
                     for (int ox = xhi; ox < ow; ox++) r[ox] = 0.0f;
@@ -261,11 +260,11 @@ void nninit__conv_forward(const nninit__conv_geom *g, int batch, const float *x,
 }
 
 /* Stride-1 backward with an input gradient: see the top of the file. */
-static void backward_transposed(const nninit__conv_geom *g, int batch, const float *x, const float *w,
-                                const float *dy, float *dw, float *db, float *dx, int accumulate, float *ws) {
+static void backward_transposed(const nninit__conv_geom *g, int batch, const float *x, const float *w, const float *dy,
+                                float *dw, float *db, float *dx, int accumulate, float *ws) {
     const nninit__conv_geom t = transposed_geom(g);
     const int og = g->o / g->groups, cg = g->c / g->groups, khw = g->kh * g->kw;
-    const int kt = og * khw;                     /* inner dimension of dx_g = W'_g col'_g */
+    const int kt = og * khw; /* inner dimension of dx_g = W'_g col'_g */
     const int hw = g->h * g->w, ohw = g->oh * g->ow, chunk = chunk_examples(g);
     const size_t in_size = (size_t)g->c * hw, out_size = (size_t)g->o * ohw, wg = (size_t)kt * cg;
     const size_t in_chunk = chunk_copy(in_size, chunk);
@@ -305,8 +304,7 @@ static void backward_transposed(const nninit__conv_geom *g, int batch, const flo
                 const float *src = dxc + (size_t)c * ld + (size_t)j * hw;
                 if (accumulate)
                     for (int q = 0; q < hw; q++) d[q] += src[q];
-                else
-                    memcpy(d, src, (size_t)hw * sizeof *d);
+                else memcpy(d, src, (size_t)hw * sizeof *d);
             }
     }
     /* dW[gi og + o][ci][q] = dW'^T[gi][o khw + khw-1-q][ci] */
@@ -350,8 +348,7 @@ void nninit__conv_backward(const nninit__conv_geom *g, int batch, const float *x
             float *dxn = dx + n0 * in_size;
             for (int gi = 0; gi < g->groups; gi++)
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, ohw, og, 1.0f, w + (size_t)gi * og * k, k,
-                            dc + (size_t)gi * og * ohw, ohw, accumulate ? 1.0f : 0.0f, dxn + (size_t)gi * k * ohw,
-                            ohw);
+                            dc + (size_t)gi * og * ohw, ohw, accumulate ? 1.0f : 0.0f, dxn + (size_t)gi * k * ohw, ohw);
             continue;
         }
         for (int gi = 0; gi < g->groups; gi++)

@@ -34,32 +34,32 @@
 typedef struct {
     nninit_layer_kind kind;
     nninit_act act;
-    float ap;                      /* act parameter, defaults resolved      */
-    int src;                       /* source layer, -1 = network input      */
+    float ap; /* act parameter, defaults resolved */
+    int src;  /* source layer, -1 = network input */
     int in_c, in_h, in_w, in_size;
     int out_c, out_h, out_w, out_size;
-    nninit__conv_geom g;           /* conv; residual conv: both inner layers */
+    nninit__conv_geom g; /* conv; residual conv: both inner layers */
     nninit_layer_kind res_kind;
     nninit_res_rule res_rule;
     nninit_act inner_act;
     float inner_ap, alpha;
     float *w, *b, *dw, *db;
     int64_t w_rows, w_cols;
-    float *w2, *b2, *dw2, *db2;    /* residual inner layer 1                */
+    float *w2, *b2, *dw2, *db2; /* residual inner layer 1 */
     int64_t w2_rows, w2_cols;
-    const float *in;               /* (batch, in_size): the source's post   */
-    float *pre, *post, *dpre;      /* flatten: post = in, pre = dpre = NULL  */
-    float *h_pre, *h_post;         /* residual hidden (batch, out_size)      */
+    const float *in;          /* (batch, in_size): the source's post */
+    float *pre, *post, *dpre; /* flatten: post = in, pre = dpre = NULL */
+    float *h_pre, *h_post;    /* residual hidden (batch, out_size) */
 } layer;
 
 struct nninit_net {
     int n_layers, max_batch, batch, has_grad;
     int in_size, out_size;
-    int out_src;                   /* the layer whose post is the output     */
+    int out_src; /* the layer whose post is the output */
     layer *layers;
     float *input, *dout;
-    float *conv_ws;                /* conv workspace, a chunk of examples    */
-    float *rd0, *rd1;              /* residual: dL/dh_pre, alpha dL/dpre     */
+    float *conv_ws;   /* conv workspace, a chunk of examples */
+    float *rd0, *rd1; /* residual: dL/dh_pre, alpha dL/dpre */
     void *mem;
 };
 
@@ -98,8 +98,8 @@ static nninit_status shape_size(int i, int64_t c, int64_t h, int64_t w, int *siz
     if (c * h > INT32_MAX || n > INT32_MAX) {
         char where[32] = "input";
         if (i >= 0) snprintf(where, sizeof where, "layers.%d", i);
-        return nninit__err(NNINIT_ERR_OVERFLOW, "%s: %lld x %lld x %lld features exceed 2^31 - 1", where,
-                           (long long)c, (long long)h, (long long)w);
+        return nninit__err(NNINIT_ERR_OVERFLOW, "%s: %lld x %lld x %lld features exceed 2^31 - 1", where, (long long)c,
+                           (long long)h, (long long)w);
     }
     *size = (int)n;
     return NNINIT_OK;
@@ -118,8 +118,8 @@ static nninit_status check_groups(int i, int groups, int c, int o, int *out) {
     int g = groups ? groups : 1;
     if (g < 1) return nninit__err(NNINIT_ERR_GROUPS, "layers.%d: groups %d < 1", i, groups);
     if (c % g || o % g)
-        return nninit__err(NNINIT_ERR_GROUPS, "layers.%d: groups %d must divide input channels %d and output channels %d",
-                           i, g, c, o);
+        return nninit__err(NNINIT_ERR_GROUPS,
+                           "layers.%d: groups %d must divide input channels %d and output channels %d", i, g, c, o);
     *out = g;
     return NNINIT_OK;
 }
@@ -148,10 +148,21 @@ static nninit_status plan_layer(const nninit_layer_spec *s, int i, int c, int h,
         if ((st = check_groups(i, s->groups, c, s->units, &g))) return st;
         int64_t eh = (int64_t)h + 2 * (int64_t)s->pad - s->kh, ew = (int64_t)w + 2 * (int64_t)s->pad - s->kw;
         if (eh < 0 || ew < 0)
-            return nninit__err(NNINIT_ERR_SHAPE, "layers.%d (conv2d): kernel %dx%d does not fit the %dx%d input with padding %d",
-                               i, s->kh, s->kw, h, w, s->pad);
-        nninit__conv_geom gm = {c, h, w, s->units, s->kh, s->kw, s->stride, s->pad, s->pad, g,
-                                (int)(eh / s->stride + 1), (int)(ew / s->stride + 1)};
+            return nninit__err(NNINIT_ERR_SHAPE,
+                               "layers.%d (conv2d): kernel %dx%d does not fit the %dx%d input with padding %d", i,
+                               s->kh, s->kw, h, w, s->pad);
+        nninit__conv_geom gm = {c,
+                                h,
+                                w,
+                                s->units,
+                                s->kh,
+                                s->kw,
+                                s->stride,
+                                s->pad,
+                                s->pad,
+                                g,
+                                (int)(eh / s->stride + 1),
+                                (int)(ew / s->stride + 1)};
         L->g = gm;
         L->out_c = s->units, L->out_h = gm.oh, L->out_w = gm.ow;
         L->w_rows = s->units, L->w_cols = (int64_t)(c / g) * s->kh * s->kw;
@@ -172,8 +183,8 @@ static nninit_status plan_layer(const nninit_layer_spec *s, int i, int c, int h,
             return nninit__err(NNINIT_ERR_PARAM, "layers.%d (residual): alpha %g is not finite", i, s->alpha);
         L->alpha = (float)s->alpha;
         if ((unsigned)s->res_rule > NNINIT_RES_RULE_HE_HE)
-            return nninit__err(NNINIT_ERR_PARAM, "layers.%d (residual): res_rule %d is not an nninit_res_rule (0..2)", i,
-                               (int)s->res_rule);
+            return nninit__err(NNINIT_ERR_PARAM, "layers.%d (residual): res_rule %d is not an nninit_res_rule (0..2)",
+                               i, (int)s->res_rule);
         L->res_kind = s->res_kind, L->res_rule = s->res_rule;
         if (s->res_kind == NNINIT_LAYER_DENSE) { /* width = input width */
             if (s->units != 0 && s->units != L->in_size)
@@ -198,7 +209,8 @@ static nninit_status plan_layer(const nninit_layer_spec *s, int i, int c, int h,
             L->w_rows = L->w2_rows = c;
             L->w_cols = L->w2_cols = (int64_t)(c / g) * s->kh * s->kw;
             if (L->w_cols > INT32_MAX)
-                return nninit__err(NNINIT_ERR_OVERFLOW, "layers.%d (residual conv): receptive field exceeds 2^31 - 1", i);
+                return nninit__err(NNINIT_ERR_OVERFLOW, "layers.%d (residual conv): receptive field exceeds 2^31 - 1",
+                                   i);
         } else {
             return nninit__err(NNINIT_ERR_PARAM, "layers.%d (residual): inner kind %d is neither dense nor conv2d", i,
                                (int)s->res_kind);
@@ -248,7 +260,8 @@ static void layout(nninit_net *net, arena *a) {
             L->h_post = L->inner_act == NNINIT_ACT_IDENTITY ? L->h_pre : take(a, act);
             if ((size_t)L->out_size > res) res = (size_t)L->out_size;
         }
-        if (L->kind == NNINIT_LAYER_CONV2D || (L->kind == NNINIT_LAYER_RESIDUAL && L->res_kind == NNINIT_LAYER_CONV2D)) {
+        if (L->kind == NNINIT_LAYER_CONV2D ||
+            (L->kind == NNINIT_LAYER_RESIDUAL && L->res_kind == NNINIT_LAYER_CONV2D)) {
             size_t c = nninit__conv_ws_size(&L->g);
             if (c > col) col = c;
         }
@@ -267,8 +280,13 @@ static void layout(nninit_net *net, arena *a) {
 
 static int needs_fans(nninit_scheme s) {
     switch (s) {
-    case NNINIT_XAVIER_UNIFORM: case NNINIT_XAVIER_NORMAL: case NNINIT_KAIMING_UNIFORM: case NNINIT_KAIMING_NORMAL:
-    case NNINIT_LECUN_UNIFORM: case NNINIT_LECUN_NORMAL: case NNINIT_VARIANCE_SCALING: return 1;
+    case NNINIT_XAVIER_UNIFORM:
+    case NNINIT_XAVIER_NORMAL:
+    case NNINIT_KAIMING_UNIFORM:
+    case NNINIT_KAIMING_NORMAL:
+    case NNINIT_LECUN_UNIFORM:
+    case NNINIT_LECUN_NORMAL:
+    case NNINIT_VARIANCE_SCALING: return 1;
     default: return 0;
     }
 }
@@ -471,7 +489,8 @@ nninit_status nninit_net_forward(nninit_net *net, const float *x, int batch) {
         layer *L = &net->layers[i];
         switch (L->kind) {
         case NNINIT_LAYER_DENSE: /* bias rows, sgemm accumulating onto them (as torch.addmm), activation */
-            for (int n = 0; n < batch; n++) memcpy(L->pre + (size_t)n * L->out_size, L->b, (size_t)L->out_size * sizeof *L->b);
+            for (int n = 0; n < batch; n++)
+                memcpy(L->pre + (size_t)n * L->out_size, L->b, (size_t)L->out_size * sizeof *L->b);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, L->out_size, L->in_size, 1.0f, L->in,
                         L->in_size, L->w, L->in_size, 1.0f, L->pre, L->out_size);
             break;
@@ -486,9 +505,7 @@ nninit_status nninit_net_forward(nninit_net *net, const float *x, int batch) {
     return NNINIT_OK;
 }
 
-const float *nninit_net_output(const nninit_net *net) {
-    return net ? net->layers[net->n_layers - 1].post : NULL;
-}
+const float *nninit_net_output(const nninit_net *net) { return net ? net->layers[net->n_layers - 1].post : NULL; }
 
 nninit_status nninit_net_loss(nninit_net *net, const int *labels, double *loss) {
     if (!net || !labels || !loss) return nninit__err(NNINIT_ERR_NULL, "net_loss: NULL argument");

@@ -65,8 +65,8 @@ void nninit__conv_backward(const nninit__conv_geom *g, int batch, const float *x
 /* ---- parameters, for optimizers (net.c) ------------------------------------ */
 
 typedef struct {
-    float *w;        /* the parameter                 */
-    const float *g;  /* its gradient after backward   */
+    float *w;       /* the parameter */
+    const float *g; /* its gradient after backward */
     size_t n;
 } nninit__param;
 

@@ -10,7 +10,8 @@
 nninit_status nninit_lsuv(nninit_net *net, const float *x, int batch, double tol, int max_iter, int *iters,
                           double *var) {
     if (!net || !x) return nninit__err(NNINIT_ERR_NULL, "lsuv: NULL argument");
-    if (!(tol > 0) || max_iter < 1) return nninit__err(NNINIT_ERR_PARAM, "lsuv: tol %g must be > 0, max_iter %d >= 1", tol, max_iter);
+    if (!(tol > 0) || max_iter < 1)
+        return nninit__err(NNINIT_ERR_PARAM, "lsuv: tol %g must be > 0, max_iter %d >= 1", tol, max_iter);
     int L = nninit_net_layers(net);
     for (int l = 0; l < L; l++) {
         nninit_layer_view v;

@@ -21,30 +21,29 @@
 #define MF_H 1.5
 #define MF_U 40.0
 
-#define MF_Q_HUGE 1e200       /* q beyond this: no finite fixed point             */
-#define MF_CRIT_TOL 1e-12     /* chi within this of 1 is critical (xi = inf)      */
+#define MF_Q_HUGE   1e200 /* q beyond this: no finite fixed point */
+#define MF_CRIT_TOL 1e-12 /* chi within this of 1 is critical (xi = inf) */
 
 /* SELU constants (Klambauer et al. 2017), as PyTorch. */
 #define MF_SELU_LAMBDA 1.0507009873554804934193349852946
-#define MF_SELU_ALPHA 1.6732632423543772848170429916717
+#define MF_SELU_ALPHA  1.6732632423543772848170429916717
 
-#define MF_SQRT2 1.41421356237309504880
+#define MF_SQRT2    1.41421356237309504880
 #define MF_SQRT_2PI 2.50662827463100050242
-#define MF_SQRT_PI 1.77245385090551602730
+#define MF_SQRT_PI  1.77245385090551602730
 
 typedef struct {
     nninit_mf_act act;
-    double p;     /* resolved parameter: leaky slope, elu alpha, erf scale */
-    double len;   /* length of the activation's features in u: 1, or 1/a for erf */
-    int kinked;   /* phi or phi' jumps at 0 (relu, leaky_relu, elu, selu) */
+    double p;                  /* resolved parameter: leaky slope, elu alpha, erf scale */
+    double len;                /* length of the activation's features in u: 1, or 1/a for erf */
+    int kinked;                /* phi or phi' jumps at 0 (relu, leaky_relu, elu, selu) */
     double gx[MF_K], gw[MF_K]; /* Gauss-Legendre nodes and weights on [-1, 1] */
 } mf_ctx;
 
 /* ---- activations --------------------------------------------------------- */
 
-static const char *const mf_names[NNINIT_MF_ACT_COUNT] = {
-    "identity", "sigmoid", "tanh", "relu", "leaky_relu",
-    "elu", "selu", "gelu", "softplus", "erf"};
+static const char *const mf_names[NNINIT_MF_ACT_COUNT] = {"identity", "sigmoid", "tanh", "relu",     "leaky_relu",
+                                                          "elu",      "selu",    "gelu", "softplus", "erf"};
 
 const char *nninit_mf_act_name(nninit_mf_act act) {
     if ((int)act < 0 || act >= NNINIT_MF_ACT_COUNT) return "unknown";
@@ -79,8 +78,7 @@ static double mf_sigmoid_d1(double u) {
 /* d-th derivative (d = 0, 1, 2) of phi at u. Kinks take the left branch. */
 static double mf_f(const mf_ctx *cx, int d, double u) {
     switch (cx->act) {
-    case NNINIT_MF_IDENTITY:
-        return d == 0 ? u : d == 1 ? 1.0 : 0.0;
+    case NNINIT_MF_IDENTITY: return d == 0 ? u : d == 1 ? 1.0 : 0.0;
     case NNINIT_MF_SIGMOID:
         if (d == 0) return mf_sigmoid(u);
         if (d == 1) return mf_sigmoid_d1(u);
@@ -116,8 +114,7 @@ static double mf_f(const mf_ctx *cx, int d, double u) {
         double g = 2.0 * a / MF_SQRT_PI * exp(-a * a * u * u);
         return d == 1 ? g : -2.0 * a * a * u * g;
     }
-    case NNINIT_MF_ACT_COUNT:
-        break;
+    case NNINIT_MF_ACT_COUNT: break;
     }
     return NAN;
 }
@@ -151,28 +148,23 @@ static nninit_status mf_ctx_init(mf_ctx *cx, nninit_mf_act act, double param, co
     cx->act = act;
     cx->p = param;
     cx->len = 1.0;
-    cx->kinked = act == NNINIT_MF_RELU || act == NNINIT_MF_LEAKY_RELU || act == NNINIT_MF_ELU ||
-                 act == NNINIT_MF_SELU;
+    cx->kinked = act == NNINIT_MF_RELU || act == NNINIT_MF_LEAKY_RELU || act == NNINIT_MF_ELU || act == NNINIT_MF_SELU;
     switch (act) {
     case NNINIT_MF_LEAKY_RELU:
         if (isnan(param)) cx->p = 0.01;
-        if (!isfinite(cx->p))
-            return nninit__err(NNINIT_ERR_PARAM, "%s: leaky_relu slope must be finite", fn);
+        if (!isfinite(cx->p)) return nninit__err(NNINIT_ERR_PARAM, "%s: leaky_relu slope must be finite", fn);
         break;
     case NNINIT_MF_ELU:
         if (isnan(param)) cx->p = 1.0;
-        if (!isfinite(cx->p))
-            return nninit__err(NNINIT_ERR_PARAM, "%s: elu alpha must be finite", fn);
+        if (!isfinite(cx->p)) return nninit__err(NNINIT_ERR_PARAM, "%s: elu alpha must be finite", fn);
         break;
     case NNINIT_MF_ERF:
         if (isnan(param)) cx->p = 1.0;
         if (!(isfinite(cx->p) && cx->p > 0))
-            return nninit__err(NNINIT_ERR_PARAM, "%s: erf scale (%g) must be finite and > 0", fn,
-                               cx->p);
+            return nninit__err(NNINIT_ERR_PARAM, "%s: erf scale (%g) must be finite and > 0", fn, cx->p);
         cx->len = 1.0 / cx->p;
         break;
-    default:
-        break;
+    default: break;
     }
     return NNINIT_OK;
 }
@@ -184,8 +176,7 @@ static nninit_status mf_ctx_init_rule(mf_ctx *cx, nninit_mf_act act, double para
     return s;
 }
 
-nninit_status nninit_mf_phi(nninit_mf_act act, double param, double x, double *f, double *df,
-                            double *d2f) {
+nninit_status nninit_mf_phi(nninit_mf_act act, double param, double x, double *f, double *df, double *d2f) {
     mf_ctx cx;
     nninit_status s = mf_ctx_init(&cx, act, param, "mf_phi");
     if (s != NNINIT_OK) return s;
@@ -202,8 +193,7 @@ typedef double (*mf_integrand)(const void *data, double z);
 
 /* sum over [a, b] cut into equal panels no wider than hmax of
  * int f(z) exp(-z^2/2) dz, MF_K-point Gauss-Legendre per panel. */
-static double mf_panels(const mf_ctx *cx, double a, double b, double hmax, mf_integrand f,
-                        const void *data) {
+static double mf_panels(const mf_ctx *cx, double a, double b, double hmax, mf_integrand f, const void *data) {
     if (!(b > a)) return 0.0;
     double np = ceil((b - a) / hmax);
     long n = np < 1 ? 1 : (long)np;
@@ -245,8 +235,8 @@ static double mf_width_at(const mf_mesh *ms, double t, double *next) {
  * A panel is no wider than the tier width at its start, nor than its distance
  * from zc (geometric grading, down to hmin), nor narrower than 1e-12 |x|
  * (finer is below the resolution of z itself: it would not advance). */
-static double mf_side(const mf_ctx *cx, const mf_mesh *ms, double x_from, double x_to,
-                      mf_integrand f, const void *data) {
+static double mf_side(const mf_ctx *cx, const mf_mesh *ms, double x_from, double x_to, mf_integrand f,
+                      const void *data) {
     double dir = x_to > x_from ? 1.0 : -1.0, x0 = x_from, s = 0.0, nb;
     while (dir * (x_to - x0) > 0) {
         double t0 = fabs(x0 - ms->zc);
@@ -264,10 +254,8 @@ static double mf_side(const mf_ctx *cx, const mf_mesh *ms, double x_from, double
 /* E[f(z)], z ~ N(0, 1), on [-MF_Z, MF_Z] cut by the mesh. */
 static double mf_gauss(const mf_ctx *cx, const mf_mesh *ms, mf_integrand f, const void *data) {
     double s, zc = ms->zc;
-    if (!isfinite(zc))
-        s = mf_panels(cx, -MF_Z, MF_Z, 1.0, f, data);
-    else if (zc > -MF_Z && zc < MF_Z)
-        s = mf_side(cx, ms, zc, -MF_Z, f, data) + mf_side(cx, ms, zc, MF_Z, f, data);
+    if (!isfinite(zc)) s = mf_panels(cx, -MF_Z, MF_Z, 1.0, f, data);
+    else if (zc > -MF_Z && zc < MF_Z) s = mf_side(cx, ms, zc, -MF_Z, f, data) + mf_side(cx, ms, zc, MF_Z, f, data);
     else /* the breakpoint lies beyond an end: walk away from it across [-Z, Z] */
         s = zc > 0 ? mf_side(cx, ms, MF_Z, -MF_Z, f, data) : mf_side(cx, ms, -MF_Z, MF_Z, f, data);
     return s / MF_SQRT_2PI;
@@ -345,8 +333,7 @@ static double mf_outer_f(const void *data, double z1) {
 }
 
 static double mf_expect_2d(const mf_ctx *cx, int da, int db, double q11, double q22, double c) {
-    mf_outer d = {cx, da, db, fmax(sqrt(q11), MF_TINY), fmax(sqrt(q22), MF_TINY), c,
-                  sqrt((1.0 - c) * (1.0 + c))};
+    mf_outer d = {cx, da, db, fmax(sqrt(q11), MF_TINY), fmax(sqrt(q22), MF_TINY), c, sqrt((1.0 - c) * (1.0 + c))};
     /* The outer integrand is phi^(da)(s11 z1) times g(z1) = E[phi^(db)(m + tau z2)],
      * m = s22 c z1: a Gaussian blur of width tau of phi^(db) at m. Its structure
      * reaches out to |m| < MF_U len + MF_Z tau, its scale is max(len, tau),
@@ -369,35 +356,28 @@ static double mf_expect_2d(const mf_ctx *cx, int da, int db, double q11, double 
 
 /* E[relu(u1) relu(u2)]: the arc-cosine kernel of degree 1 (Cho & Saul 2009). */
 static double mf_relu_k1(double q11, double q22, double c) {
-    return (sqrt(q11) * sqrt(q22)) / (2.0 * NNINIT_PI) *
-           (sqrt((1.0 - c) * (1.0 + c)) + (NNINIT_PI - acos(c)) * c);
+    return (sqrt(q11) * sqrt(q22)) / (2.0 * NNINIT_PI) * (sqrt((1.0 - c) * (1.0 + c)) + (NNINIT_PI - acos(c)) * c);
 }
 /* E[1{u1 > 0} 1{u2 > 0}]: degree 0. */
 static double mf_relu_k0(double c) { return (NNINIT_PI - acos(c)) / (2.0 * NNINIT_PI); }
 
 /* Closed form of moment m where one exists; returns 0 and leaves *out alone
  * otherwise. */
-static int mf_closed(const mf_ctx *cx, nninit_mf_moment m, double q11, double q22, double c,
-                     double *out) {
+static int mf_closed(const mf_ctx *cx, nninit_mf_moment m, double q11, double q22, double c, double *out) {
     double s = cx->p;
     switch (cx->act) {
     case NNINIT_MF_IDENTITY:
-        *out = m == NNINIT_MF_PHI_PHI     ? c * (sqrt(q11) * sqrt(q22))
-               : m == NNINIT_MF_DPHI_DPHI ? 1.0
-                                          : 0.0;
+        *out = m == NNINIT_MF_PHI_PHI ? c * (sqrt(q11) * sqrt(q22)) : m == NNINIT_MF_DPHI_DPHI ? 1.0 : 0.0;
         return 1;
     case NNINIT_MF_RELU:
-        *out = m == NNINIT_MF_PHI_PHI ? mf_relu_k1(q11, q22, c)
-               : m == NNINIT_MF_DPHI_DPHI ? mf_relu_k0(c) : 0.0;
+        *out = m == NNINIT_MF_PHI_PHI ? mf_relu_k1(q11, q22, c) : m == NNINIT_MF_DPHI_DPHI ? mf_relu_k0(c) : 0.0;
         return 1;
     case NNINIT_MF_LEAKY_RELU:
         /* phi = (1-s) relu(u) + s u, and E[relu(u1) u2] = E[u1 u2] / 2 by symmetry. */
         if (m == NNINIT_MF_PHI_PHI)
             *out = (1 - s) * (1 - s) * mf_relu_k1(q11, q22, c) + s * c * (sqrt(q11) * sqrt(q22));
-        else if (m == NNINIT_MF_DPHI_DPHI)
-            *out = (1 - s) * (1 - s) * mf_relu_k0(c) + s;
-        else
-            *out = 0.0;
+        else if (m == NNINIT_MF_DPHI_DPHI) *out = (1 - s) * (1 - s) * mf_relu_k0(c) + s;
+        else *out = 0.0;
         return 1;
     case NNINIT_MF_ERF: {
         /* Williams 1997; A = 2 a^2. */
@@ -416,14 +396,12 @@ static int mf_closed(const mf_ctx *cx, nninit_mf_moment m, double q11, double q2
         }
         return 1;
     }
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
 /* The moment, closed form unless numeric. */
-static double mf_moment(const mf_ctx *cx, nninit_mf_moment m, double q11, double q22, double c,
-                        int numeric) {
+static double mf_moment(const mf_ctx *cx, nninit_mf_moment m, double q11, double q22, double c, int numeric) {
     double v;
     if (!numeric && mf_closed(cx, m, q11, q22, c, &v)) return v;
     if (m == NNINIT_MF_PHI_D2PHI) return mf_expect_1d(cx, 0, 2, sqrt(q11), sqrt(q11));
@@ -433,8 +411,8 @@ static double mf_moment(const mf_ctx *cx, nninit_mf_moment m, double q11, double
     return mf_expect_2d(cx, d, d, q11, q22, c);
 }
 
-nninit_status nninit_mf_expect(nninit_mf_act act, double param, nninit_mf_moment m, double q11,
-                               double q22, double c, unsigned flags, double *out) {
+nninit_status nninit_mf_expect(nninit_mf_act act, double param, nninit_mf_moment m, double q11, double q22, double c,
+                               unsigned flags, double *out) {
     if (!out) return nninit__err(NNINIT_ERR_NULL, "mf_expect: out is NULL");
     mf_ctx cx;
     nninit_status s = mf_ctx_init_rule(&cx, act, param, "mf_expect");
@@ -442,10 +420,8 @@ nninit_status nninit_mf_expect(nninit_mf_act act, double param, nninit_mf_moment
     if ((int)m < 0 || m > NNINIT_MF_PHI_D2PHI)
         return nninit__err(NNINIT_ERR_PARAM, "mf_expect: unknown moment %d", (int)m);
     if (!(isfinite(q11) && q11 >= 0 && isfinite(q22) && q22 >= 0))
-        return nninit__err(NNINIT_ERR_PARAM, "mf_expect: q11 (%g), q22 (%g) must be finite, >= 0",
-                           q11, q22);
-    if (!(c >= -1.0 && c <= 1.0))
-        return nninit__err(NNINIT_ERR_PARAM, "mf_expect: c (%g) must be in [-1, 1]", c);
+        return nninit__err(NNINIT_ERR_PARAM, "mf_expect: q11 (%g), q22 (%g) must be finite, >= 0", q11, q22);
+    if (!(c >= -1.0 && c <= 1.0)) return nninit__err(NNINIT_ERR_PARAM, "mf_expect: c (%g) must be in [-1, 1]", c);
     *out = mf_moment(&cx, m, q11, q22, c, (flags & NNINIT_MF_QUADRATURE) != 0);
     return NNINIT_OK;
 }
@@ -478,13 +454,13 @@ static double mf_chi1(const mf_ctx *cx, const nninit_mf_net *net, double q) {
 }
 
 static double mf_chi_q(const mf_ctx *cx, const nninit_mf_net *net, double q) {
-    return net->sw2 * (mf_moment(cx, NNINIT_MF_DPHI_DPHI, q, q, 1.0, 0) +
-                       mf_moment(cx, NNINIT_MF_PHI_D2PHI, q, q, 1.0, 0));
+    return net->sw2 *
+           (mf_moment(cx, NNINIT_MF_DPHI_DPHI, q, q, 1.0, 0) + mf_moment(cx, NNINIT_MF_PHI_D2PHI, q, q, 1.0, 0));
 }
 
 /* c map with the next layer's variances known (q11n = q map(q11), ...). */
-static double mf_cmap(const mf_ctx *cx, const nninit_mf_net *net, double q11, double q22,
-                      double c, double q11n, double q22n) {
+static double mf_cmap(const mf_ctx *cx, const nninit_mf_net *net, double q11, double q22, double c, double q11n,
+                      double q22n) {
     double q12n = net->sw2 * mf_moment(cx, NNINIT_MF_PHI_PHI, q11, q22, c, 0) + net->sb2;
     double cn = q12n / (sqrt(q11n) * sqrt(q22n));
     return fmax(-1.0, fmin(1.0, cn)); /* Cauchy-Schwarz, up to rounding */
@@ -510,8 +486,7 @@ nninit_status nninit_mf_q_sequence(const nninit_mf_net *net, double q0, int L, d
     q_out[0] = q0;
     for (int l = 1; l <= L; l++) {
         q_out[l] = mf_qmap(&cx, net, q_out[l - 1]);
-        if (!isfinite(q_out[l]))
-            return nninit__err(NNINIT_ERR_PARAM, "mf_q_sequence: q overflows at layer %d", l);
+        if (!isfinite(q_out[l])) return nninit__err(NNINIT_ERR_PARAM, "mf_q_sequence: q overflows at layer %d", l);
     }
     return NNINIT_OK;
 }
@@ -525,8 +500,8 @@ nninit_status nninit_mf_q_sequence(const nninit_mf_net *net, double q0, int L, d
  * the last bit: robust where iteration
  * crawls (chi_q near 1, q* = 0 approached geometrically) and where it drifts
  * off linearly (F(q) ~ q + b: no finite fixed point). */
-static nninit_status mf_qstar_impl(const mf_ctx *cx, const nninit_mf_net *net, double q0,
-                                   double *qstar, int *iters, const char *fn) {
+static nninit_status mf_qstar_impl(const mf_ctx *cx, const nninit_mf_net *net, double q0, double *qstar, int *iters,
+                                   const char *fn) {
     int n = 1;
     double g0 = mf_qmap(cx, net, q0) - q0, a = q0, b = q0, q = q0;
     if (fabs(g0) <= 1e-12 * q0) { /* q0 is fixed up to rounding (relu with sw2 = 2, sb2 = 0) */
@@ -542,7 +517,8 @@ static nninit_status mf_qstar_impl(const mf_ctx *cx, const nninit_mf_net *net, d
             if (b > MF_Q_HUGE)
                 return nninit__err(NNINIT_ERR_PARAM,
                                    "%s: q grows without bound (no finite fixed point) for %s, "
-                                   "sw2 %g, sb2 %g", fn, mf_names[cx->act], net->sw2, net->sb2);
+                                   "sw2 %g, sb2 %g",
+                                   fn, mf_names[cx->act], net->sw2, net->sb2);
             a = b;
             b *= b < 1e6 * (q0 + 1.0) ? 2.0 : 1e10; /* far out, only divergence is left to see */
         }
@@ -572,10 +548,8 @@ static nninit_status mf_qstar_impl(const mf_ctx *cx, const nninit_mf_net *net, d
                 lo = hi = mid;
                 break;
             }
-            if (gm > 0)
-                lo = mid;
-            else
-                hi = mid;
+            if (gm > 0) lo = mid;
+            else hi = mid;
         }
         q = 0.5 * (lo + hi);
     }
@@ -615,15 +589,12 @@ nninit_status nninit_mf_chi_q(const nninit_mf_net *net, double q, double *chi_q)
 
 static nninit_status mf_check_c(double q11, double q22, double c, const char *fn) {
     if (!(isfinite(q11) && q11 > 0 && isfinite(q22) && q22 > 0))
-        return nninit__err(NNINIT_ERR_PARAM, "%s: q11 (%g) and q22 (%g) must be finite and > 0",
-                           fn, q11, q22);
-    if (!(c >= -1.0 && c <= 1.0))
-        return nninit__err(NNINIT_ERR_PARAM, "%s: c (%g) must be in [-1, 1]", fn, c);
+        return nninit__err(NNINIT_ERR_PARAM, "%s: q11 (%g) and q22 (%g) must be finite and > 0", fn, q11, q22);
+    if (!(c >= -1.0 && c <= 1.0)) return nninit__err(NNINIT_ERR_PARAM, "%s: c (%g) must be in [-1, 1]", fn, c);
     return NNINIT_OK;
 }
 
-nninit_status nninit_mf_c_map(const nninit_mf_net *net, double q11, double q22, double c,
-                              double *c_out) {
+nninit_status nninit_mf_c_map(const nninit_mf_net *net, double q11, double q22, double c, double *c_out) {
     mf_ctx cx;
     nninit_status s = mf_net_init(&cx, net, "mf_c_map");
     if (s == NNINIT_OK) s = mf_check_c(q11, q22, c, "mf_c_map");
@@ -635,8 +606,8 @@ nninit_status nninit_mf_c_map(const nninit_mf_net *net, double q11, double q22, 
     return NNINIT_OK;
 }
 
-nninit_status nninit_mf_c_sequence(const nninit_mf_net *net, double q1_0, double q2_0, double c0,
-                                   int L, double *c_out) {
+nninit_status nninit_mf_c_sequence(const nninit_mf_net *net, double q1_0, double q2_0, double c0, int L,
+                                   double *c_out) {
     mf_ctx cx;
     nninit_status s = mf_net_init(&cx, net, "mf_c_sequence");
     if (s == NNINIT_OK) s = mf_check_c(q1_0, q2_0, c0, "mf_c_sequence");
@@ -744,9 +715,8 @@ nninit_status nninit_mf_analyze(const nninit_mf_net *net, double q0, nninit_mf_f
     r.xi_q = mf_depth(r.chi_q);
     if (r.qstar > 0) {
         r.cstar = mf_cstar_impl(&cx, net, r.qstar);
-        r.chi_c = r.cstar == 1.0 ? r.chi_1
-                                 : net->sw2 * mf_moment(&cx, NNINIT_MF_DPHI_DPHI, r.qstar,
-                                                        r.qstar, r.cstar, 0);
+        r.chi_c =
+            r.cstar == 1.0 ? r.chi_1 : net->sw2 * mf_moment(&cx, NNINIT_MF_DPHI_DPHI, r.qstar, r.qstar, r.cstar, 0);
         r.xi_c = mf_depth(r.chi_c);
     } else {
         r.cstar = r.chi_c = r.xi_c = NAN;
@@ -755,8 +725,7 @@ nninit_status nninit_mf_analyze(const nninit_mf_net *net, double q0, nninit_mf_f
     return NNINIT_OK;
 }
 
-nninit_status nninit_mf_depth_scales(const nninit_mf_net *net, double q0, double *xi_q,
-                                     double *xi_c) {
+nninit_status nninit_mf_depth_scales(const nninit_mf_net *net, double q0, double *xi_q, double *xi_c) {
     if (!xi_q || !xi_c) return nninit__err(NNINIT_ERR_NULL, "mf_depth_scales: NULL output");
     nninit_mf_fixed r;
     nninit_status s = nninit_mf_analyze(net, q0, &r);
@@ -785,25 +754,20 @@ nninit_status nninit_mf_critical_sw2(nninit_mf_act act, double param, double sb2
         do {
             lo = hi;
             hi *= 2.0;
-            if (hi > 1e8)
-                return nninit__err(NNINIT_ERR_PARAM, "mf_critical_sw2: chi_1 < 1 up to sw2 = 1e8");
+            if (hi > 1e8) return nninit__err(NNINIT_ERR_PARAM, "mf_critical_sw2: chi_1 < 1 up to sw2 = 1e8");
         } while (mf_chi1_at(&cx, &net, hi) < 1.0);
     } else {
         do {
             hi = lo;
             lo *= 0.5;
-            if (lo < 1e-8)
-                return nninit__err(NNINIT_ERR_PARAM,
-                                   "mf_critical_sw2: chi_1 >= 1 down to sw2 = 1e-8");
+            if (lo < 1e-8) return nninit__err(NNINIT_ERR_PARAM, "mf_critical_sw2: chi_1 >= 1 down to sw2 = 1e-8");
         } while (mf_chi1_at(&cx, &net, lo) >= 1.0);
     }
     /* chi_1(lo) < 1 <= chi_1(hi) */
     while (hi - lo > 1e-12 * hi) {
         double mid = sqrt(lo * hi);
-        if (mf_chi1_at(&cx, &net, mid) < 1.0)
-            lo = mid;
-        else
-            hi = mid;
+        if (mf_chi1_at(&cx, &net, mid) < 1.0) lo = mid;
+        else hi = mid;
     }
     *sw2 = 0.5 * (lo + hi);
     return NNINIT_OK;
@@ -811,42 +775,37 @@ nninit_status nninit_mf_critical_sw2(nninit_mf_act act, double param, double sb2
 
 /* ---- gradients -------------------------------------------------------------- */
 
-nninit_status nninit_mf_grad_ratio(const nninit_mf_net *net, double q, double width_ratio,
-                                   double *ratio) {
+nninit_status nninit_mf_grad_ratio(const nninit_mf_net *net, double q, double width_ratio, double *ratio) {
     mf_ctx cx;
     nninit_status s = mf_net_init(&cx, net, "mf_grad_ratio");
     if (s == NNINIT_OK) s = mf_check_q(q, "mf_grad_ratio", "q");
     if (s == NNINIT_OK && !(isfinite(width_ratio) && width_ratio > 0))
-        s = nninit__err(NNINIT_ERR_PARAM, "mf_grad_ratio: width_ratio (%g) must be finite and > 0",
-                        width_ratio);
+        s = nninit__err(NNINIT_ERR_PARAM, "mf_grad_ratio: width_ratio (%g) must be finite and > 0", width_ratio);
     if (s == NNINIT_OK && !ratio) s = nninit__err(NNINIT_ERR_NULL, "mf_grad_ratio: ratio is NULL");
     if (s != NNINIT_OK) return s;
     *ratio = width_ratio * mf_chi1(&cx, net, q);
     return NNINIT_OK;
 }
 
-nninit_status nninit_mf_grad_variance(const nninit_mf_net *net, double q0, int L,
-                                      const int64_t *widths, double var_last, double *out) {
+nninit_status nninit_mf_grad_variance(const nninit_mf_net *net, double q0, int L, const int64_t *widths,
+                                      double var_last, double *out) {
     mf_ctx cx;
     const char *fn = "mf_grad_variance";
     nninit_status s = mf_net_init(&cx, net, fn);
     if (s == NNINIT_OK) s = mf_check_q(q0, fn, "q0");
     if (s == NNINIT_OK && L < 0) s = nninit__err(NNINIT_ERR_PARAM, "%s: L (%d) < 0", fn, L);
     if (s == NNINIT_OK && !(isfinite(var_last) && var_last >= 0))
-        s = nninit__err(NNINIT_ERR_PARAM, "%s: var_last (%g) must be finite and >= 0", fn,
-                        var_last);
+        s = nninit__err(NNINIT_ERR_PARAM, "%s: var_last (%g) must be finite and >= 0", fn, var_last);
     if (s == NNINIT_OK && !out) s = nninit__err(NNINIT_ERR_NULL, "%s: out is NULL", fn);
     for (int l = 0; s == NNINIT_OK && widths && l <= L; l++)
         if (widths[l] < 1)
-            s = nninit__err(NNINIT_ERR_PARAM, "%s: widths[%d] (%lld) must be >= 1", fn, l,
-                            (long long)widths[l]);
+            s = nninit__err(NNINIT_ERR_PARAM, "%s: widths[%d] (%lld) must be >= 1", fn, l, (long long)widths[l]);
     if (s != NNINIT_OK) return s;
     /* out[] holds q^l on the way forward, then the variances on the way back. */
     out[0] = q0;
     for (int l = 1; l <= L; l++) {
         out[l] = mf_qmap(&cx, net, out[l - 1]);
-        if (!isfinite(out[l]))
-            return nninit__err(NNINIT_ERR_PARAM, "%s: q overflows at layer %d", fn, l);
+        if (!isfinite(out[l])) return nninit__err(NNINIT_ERR_PARAM, "%s: q overflows at layer %d", fn, l);
     }
     out[L] = var_last;
     for (int l = L - 1; l >= 0; l--) {

@@ -87,7 +87,10 @@ static void extend_finite(const float *x, int64_t n, double *mn, double *mx) {
 
 static void settle_range(double mn, double mx, double *lo, double *hi) {
     if (!(mx >= mn)) mn = mx = 0;
-    if (!(mx > mn)) { mn -= 0.5; mx += 0.5; }
+    if (!(mx > mn)) {
+        mn -= 0.5;
+        mx += 0.5;
+    }
     *lo = mn, *hi = mx;
 }
 
@@ -248,8 +251,14 @@ static double critical_sw2(const nninit_probe_report *r, nninit_act a, double p)
     /* the last few answers of this thread: probing many nets of one activation
      * (a sweep, the lab) asks the same question again; a pure function, so a
      * thread-local memo changes nothing but the time */
-    enum { MEMO = 8 };
-    static _Thread_local struct { int used; nninit_act a; double p, sb2, crit; } memo[MEMO];
+    enum {
+        MEMO = 8
+    };
+    static _Thread_local struct {
+        int used;
+        nninit_act a;
+        double p, sb2, crit;
+    } memo[MEMO];
     static _Thread_local int next;
     double sb2 = isfinite(r->sb2) ? r->sb2 : 0.0, crit;
     double pp = a == NNINIT_ACT_LEAKY_RELU || a == NNINIT_ACT_ELU ? p : NAN;
@@ -303,10 +312,11 @@ static advice advise(nninit_act a, double p, double crit, double sb2) {
         if (sb2 > 0 && isfinite(crit)) {
             snprintf(v.init, sizeof v.init, "variance_scaling(scale=%.4g,mode=fan_in,distribution=normal)", crit);
             v.sw2 = crit;
-            snprintf(v.why, sizeof v.why,
-                     "sigma_w^2 = %.4g, the edge of chaos (chi_1 = 1) for tanh at this sigma_b^2 = %.3g; or zero biases "
-                     "and xavier_normal",
-                     crit, sb2);
+            snprintf(
+                v.why, sizeof v.why,
+                "sigma_w^2 = %.4g, the edge of chaos (chi_1 = 1) for tanh at this sigma_b^2 = %.3g; or zero biases "
+                "and xavier_normal",
+                crit, sb2);
             break;
         }
         /* fall through */
@@ -360,8 +370,7 @@ static void scale_advice(const nninit_probe_report *r, const advice *ad, const c
                  "the weights already have that scale (sigma_w^2 = %.4g); what remains is depth: residual blocks "
                  "(he-zero) or fewer layers",
                  r->sw2);
-    else
-        snprintf(buf, n, "%s: use %s (%s)", what, ad->init, ad->why);
+    else snprintf(buf, n, "%s: use %s (%s)", what, ad->init, ad->why);
 }
 
 /* The advice for the main activation, made on first use: the critical
@@ -392,12 +401,14 @@ static const advice *get_advice(lazy_advice *la) {
 /* What a healthy verdict checked, leaving out what could not be measured. */
 static void healthy_text(const nninit_probe_report *r, char *b, size_t n, int nh) {
     int k = 0;
-#define PUT(...) do { if (k >= 0 && (size_t)k < n) k += snprintf(b + k, n - (size_t)k, __VA_ARGS__); } while (0)
+#define PUT(...)                                                                                                       \
+    do {                                                                                                               \
+        if (k >= 0 && (size_t)k < n) k += snprintf(b + k, n - (size_t)k, __VA_ARGS__);                                 \
+    } while (0)
     if (nh >= 2 && isfinite(r->act_rate))
         PUT("checked per layer: pre-activation std x%.3g (band %g-%g), end to end x%.3g (limit %gx)", r->act_rate,
             NNINIT_PROBE_RATE_LO, NNINIT_PROBE_RATE_HI, r->act_factor, NNINIT_PROBE_FACTOR);
-    else
-        PUT("%s", nh ? "one hidden layer: no rate by depth to check" : "no hidden layer: nothing propagates");
+    else PUT("%s", nh ? "one hidden layer: no rate by depth to check" : "no hidden layer: nothing propagates");
     if (nh >= 2 && isfinite(r->grad_rate)) PUT("; gradient std x%.3g, end to end x%.3g", r->grad_rate, r->grad_factor);
     PUT("; loss at init %.3g (limit %g ln %d = %.3g)", r->loss, NNINIT_PROBE_LOSS_FACTOR,
         r->layers[r->n_layers - 1].width, NNINIT_PROBE_LOSS_FACTOR * r->loss_ref);
@@ -415,7 +426,8 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
     nninit_act act = ml >= 0 ? r->layers[ml].act : NNINIT_ACT_IDENTITY;
     double ap = ml >= 0 ? r->layers[ml].act_param : 0;
     char an[48];
-    if (act == NNINIT_ACT_LEAKY_RELU || act == NNINIT_ACT_ELU) snprintf(an, sizeof an, "%s(%g)", nninit_act_name(act), ap);
+    if (act == NNINIT_ACT_LEAKY_RELU || act == NNINIT_ACT_ELU)
+        snprintf(an, sizeof an, "%s(%g)", nninit_act_name(act), ap);
     else snprintf(an, sizeof an, "%s", nninit_act_name(act));
     lazy_advice la = {r, act, ap, is_residual_net(r), 0, {{0}, 0, {0}}};
     /* hidden layers: all but the output layer, flattens skipped */
@@ -433,7 +445,8 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
         if (r->layers[l].nonfinite > 0) ov = l;
     if (ov >= 0 || !isfinite(r->loss)) {
         int at = ov >= 0 ? ov : r->n_layers - 1;
-        nninit_finding *f = add_finding(r, NNINIT_FINDING_EXPLODING, at, ov >= 0 ? r->layers[ov].nonfinite : r->loss, 0);
+        nninit_finding *f =
+            add_finding(r, NNINIT_FINDING_EXPLODING, at, ov >= 0 ? r->layers[ov].nonfinite : r->loss, 0);
         if (f) {
             if (ov >= 0)
                 snprintf(f->text, sizeof f->text,
@@ -441,8 +454,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                          "pre-activation std is %.3g); activations explode with depth, and nothing after layer %d "
                          "can be read",
                          ov + 1, 100 * r->layers[ov].nonfinite, first + 1, r->layers[first].pre_std, ov);
-            else
-                snprintf(f->text, sizeof f->text, "the loss at init is %g: the logits overflow float", r->loss);
+            else snprintf(f->text, sizeof f->text, "the loss at init is %g: the logits overflow float", r->loss);
             scale_advice(r, get_advice(&la), "weights too large", f->advice, sizeof f->advice);
         }
         /* the hidden layers before the overflow are still measured */
@@ -481,7 +493,8 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                      "layer %d has 1 distinct unit of %d at init and still 1 after %d SGD steps: "
                      "constant init, every unit gets the same gradient",
                      l + 1, p->width, sgd_steps);
-            snprintf(f->advice, sizeof f->advice, "break the symmetry with a random init: use %s (%s)", get_advice(&la)->init, get_advice(&la)->why);
+            snprintf(f->advice, sizeof f->advice, "break the symmetry with a random init: use %s (%s)",
+                     get_advice(&la)->init, get_advice(&la)->why);
             break;
         }
     }
@@ -519,18 +532,20 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
     }
     /* measured vanishing / exploding, activations then gradients */
     if (first >= 0 && nh >= 2 && flat < 0) {
-        struct { double factor, rate; const char *what, *dir; int at, from; } m[2] = {
-            {r->act_factor, r->act_rate, "pre-activation", "with depth", last, first},
-            {r->grad_factor, r->grad_rate, "gradient", "backward", first, last}};
+        struct {
+            double factor, rate;
+            const char *what, *dir;
+            int at, from;
+        } m[2] = {{r->act_factor, r->act_rate, "pre-activation", "with depth", last, first},
+                  {r->grad_factor, r->grad_rate, "gradient", "backward", first, last}};
         for (int i = 0; i < 2; i++) {
             if (!isfinite(m[i].factor) || !out_of_band(m[i].factor, m[i].rate)) continue;
             int small = m[i].factor < 1;
-            nninit_finding *f = add_finding(r, small ? NNINIT_FINDING_VANISHING : NNINIT_FINDING_EXPLODING, m[i].at,
-                                            m[i].factor, 0);
+            nninit_finding *f =
+                add_finding(r, small ? NNINIT_FINDING_VANISHING : NNINIT_FINDING_EXPLODING, m[i].at, m[i].factor, 0);
             if (!f) break;
-            snprintf(f->text, sizeof f->text,
-                     "layer %d %s std is %.3g %s layer %d's (x%.3g per layer%s): %ss %s %s", m[i].at + 1, m[i].what,
-                     m[i].factor, small ? "of" : "times", m[i].from + 1, m[i].rate,
+            snprintf(f->text, sizeof f->text, "layer %d %s std is %.3g %s layer %d's (x%.3g per layer%s): %ss %s %s",
+                     m[i].at + 1, m[i].what, m[i].factor, small ? "of" : "times", m[i].from + 1, m[i].rate,
                      m[i].factor == 0 ? "; below float range" : "", m[i].what, small ? "vanish" : "explode", m[i].dir);
             int md = mean_dominated(r, first, last);
             if (md >= 0)
@@ -540,8 +555,9 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                          "init: %s",
                          md + 1, r->layers[md].pre_mean, r->layers[md].pre_std, get_advice(&la)->init);
             else
-                scale_advice(r, get_advice(&la), small ? "weights too small for this depth" : "weights too large for this depth",
-                             f->advice, sizeof f->advice);
+                scale_advice(r, get_advice(&la),
+                             small ? "weights too small for this depth" : "weights too large for this depth", f->advice,
+                             sizeof f->advice);
         }
     }
     /* what the theory says about depth: iterate the q map of the last hidden
@@ -565,8 +581,10 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                 break;
             }
         }
-        struct { double here, twice; const char *what; } t[2] = {{qd / q1, q / q1, "activation"},
-                                                                 {gd, g, "gradient"}};
+        struct {
+            double here, twice;
+            const char *what;
+        } t[2] = {{qd / q1, q / q1, "activation"}, {gd, g, "gradient"}};
         for (int i = 0; ok && i < 2; i++) {
             double k = t[i].twice;
             if (!(k >= 0) || (k <= lim && k >= 1 / lim)) continue;
@@ -580,13 +598,15 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
             if (!f) break;
             char deep[96];
             if (i == 1) snprintf(deep, sizeof deep, "chi_1 = %.4g per layer deep in", chi);
-            else if (r->q_unbounded) snprintf(deep, sizeof deep, "no fixed point: q grows x%.4g per layer", r->q_growth);
+            else if (r->q_unbounded)
+                snprintf(deep, sizeof deep, "no fixed point: q grows x%.4g per layer", r->q_growth);
             else snprintf(deep, sizeof deep, "q* = %.3g", r->qstar);
             snprintf(f->text, sizeof f->text,
                      "the q map (%s) changes the %s variance x%.3g over these %d layers and x%.3g at depth %d (std "
                      "x%.3g): %ss %s with depth",
                      deep, t[i].what, t[i].here, nh, k, 2 * nh, sqrt(k), t[i].what, small ? "vanish" : "explode");
-            scale_advice(r, get_advice(&la), small ? "weights too small" : "weights too large", f->advice, sizeof f->advice);
+            scale_advice(r, get_advice(&la), small ? "weights too small" : "weights too large", f->advice,
+                         sizeof f->advice);
         }
     }
     /* saturation */
@@ -596,7 +616,10 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
             double s = 0;
             int n = 0;
             for (int k = l; k <= last; k++)
-                if (r->layers[k].act == p->act) { s += r->layers[k].saturated; n++; }
+                if (r->layers[k].act == p->act) {
+                    s += r->layers[k].saturated;
+                    n++;
+                }
             nninit_finding *f = add_finding(r, NNINIT_FINDING_SATURATED, l, s / n, 0);
             if (f) {
                 snprintf(f->text, sizeof f->text, "%.0f%% of %s units at %s from layer %d", 100 * s / n,
@@ -620,11 +643,12 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
         nninit_finding *f = add_finding(r, NNINIT_FINDING_DEAD, l, r->dead_max, 0);
         if (f) {
             double d0 = r->layers[first].dead;
-            int n = snprintf(f->text, sizeof f->text, "%.0f%% of layer %d's %s units are zero on all %d inputs of the batch (dead)",
+            int n = snprintf(f->text, sizeof f->text,
+                             "%.0f%% of layer %d's %s units are zero on all %d inputs of the batch (dead)",
                              100 * r->dead_max, l + 1, nninit_act_name(p->act), batch);
             if (last > first && n > 0 && n < (int)sizeof f->text)
-                snprintf(f->text + n, sizeof f->text - (size_t)n, "; by depth: layer %d %.0f%%, layer %d %.0f%%", first + 1,
-                         100 * d0, last + 1, 100 * r->layers[last].dead);
+                snprintf(f->text + n, sizeof f->text - (size_t)n, "; by depth: layer %d %.0f%%, layer %d %.0f%%",
+                         first + 1, 100 * d0, last + 1, 100 * r->layers[last].dead);
             if (!(p->pre_std > 0))
                 snprintf(f->advice, sizeof f->advice,
                          "layer %d's pre-activations are the same for every input (zero or constant weights): use %s "
@@ -652,7 +676,8 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
         1 - r->corr_last < NNINIT_PROBE_COLLAPSE * (1 - pair_corr)) {
         int at = last;
         for (int l = first; l <= last; l++)
-            if (isfinite(r->layers[l].corr_meas) && 1 - r->layers[l].corr_meas < NNINIT_PROBE_COLLAPSE * (1 - pair_corr)) {
+            if (isfinite(r->layers[l].corr_meas) &&
+                1 - r->layers[l].corr_meas < NNINIT_PROBE_COLLAPSE * (1 - pair_corr)) {
                 at = l;
                 break;
             }
@@ -660,10 +685,12 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
         if (f) {
             int n;
             if (at == first)
-                n = snprintf(f->text, sizeof f->text, "two inputs with correlation %.2f at the input are at %.3f already at layer %d",
-                             pair_corr, r->layers[first].corr_meas, first + 1);
+                n = snprintf(f->text, sizeof f->text,
+                             "two inputs with correlation %.2f at the input are at %.3f already at layer %d", pair_corr,
+                             r->layers[first].corr_meas, first + 1);
             else
-                n = snprintf(f->text, sizeof f->text, "two inputs with correlation %.2f at layer %d reach %.3f by layer %d",
+                n = snprintf(f->text, sizeof f->text,
+                             "two inputs with correlation %.2f at layer %d reach %.3f by layer %d",
                              r->layers[first].corr_meas, first + 1, r->layers[at].corr_meas, at + 1);
             if (at != last && n > 0 && n < (int)sizeof f->text)
                 n += snprintf(f->text + n, sizeof f->text - (size_t)n, " and %.3f at layer %d", r->corr_last, last + 1);
@@ -671,9 +698,10 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                 snprintf(f->text + n, sizeof f->text - (size_t)n,
                          ": the net maps different inputs to nearly the same representation");
             if (r->mean_field && !(r->sw2 > 0))
-                snprintf(f->advice, sizeof f->advice,
-                         "the weights are zero, so every input gives the same pre-activations (the biases): use %s (%s)",
-                         get_advice(&la)->init, get_advice(&la)->why);
+                snprintf(
+                    f->advice, sizeof f->advice,
+                    "the weights are zero, so every input gives the same pre-activations (the biases): use %s (%s)",
+                    get_advice(&la)->init, get_advice(&la)->why);
             else if (la.resnet)
                 snprintf(f->advice, sizeof f->advice,
                          "start each residual branch at zero (he-zero): the blocks then begin as the identity and keep "
@@ -692,8 +720,7 @@ void nninit__probe_diagnose(nninit_probe_report *r, int sgd_steps, double pair_c
                          "the net is in the ordered phase (chi_1 = %.3g < 1): raise sigma_w^2 to the edge of chaos: "
                          "use %s (%s)",
                          r->chi1, get_advice(&la)->init, get_advice(&la)->why);
-            else
-                snprintf(f->advice, sizeof f->advice, "residual blocks (he-zero) or fewer layers");
+            else snprintf(f->advice, sizeof f->advice, "residual blocks (he-zero) or fewer layers");
         }
     }
     /* chaos: nearby inputs are pulled apart (mean field), or measured with
@@ -747,8 +774,10 @@ int nninit_probe_mean_field_text(const nninit_probe_report *r, char *buf, size_t
     if (!r->mean_field) return snprintf(buf, n, "%s", r->mf_note[0] ? r->mf_note : "not predicted");
     char q[160], ch[160], tail[160] = "";
     if (r->q_unbounded && fabs(r->q_growth - 1) < 1e-3)
-        snprintf(q, sizeof q, "no fixed point: q grows without bound, about linearly (by sigma_b^2 or slower per layer)");
-    else if (r->q_unbounded) snprintf(q, sizeof q, "no fixed point: q grows without bound (x%.4g per layer)", r->q_growth);
+        snprintf(q, sizeof q,
+                 "no fixed point: q grows without bound, about linearly (by sigma_b^2 or slower per layer)");
+    else if (r->q_unbounded)
+        snprintf(q, sizeof q, "no fixed point: q grows without bound (x%.4g per layer)", r->q_growth);
     else if (r->qstar == 0) snprintf(q, sizeof q, "q* = 0: the signal dies out");
     else if (isfinite(r->qstar)) snprintf(q, sizeof q, "q* %.4g", r->qstar);
     else snprintf(q, sizeof q, "no fixed point found");

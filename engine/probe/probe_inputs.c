@@ -8,8 +8,7 @@
 #include "probe/probe_internal.h"
 #include "rng/philox.h"
 
-nninit_status nninit__probe_inputs(const nninit_probe_opts *o, int in, int classes, float *x, int *y,
-                                   float *pair) {
+nninit_status nninit__probe_inputs(const nninit_probe_opts *o, int in, int classes, float *x, int *y, float *pair) {
     nninit_status st;
     int B = o->batch;
     if (o->input == NNINIT_INPUT_CALLER) {
@@ -21,9 +20,11 @@ nninit_status nninit__probe_inputs(const nninit_probe_opts *o, int in, int class
         memcpy(y, o->y, (size_t)B * sizeof *y);
     } else if (o->input == NNINIT_INPUT_FASHION) {
         if (in != 784)
-            return nninit__err(NNINIT_ERR_PARAM, "probe: Fashion-MNIST inputs have 784 features, the network takes %d", in);
+            return nninit__err(NNINIT_ERR_PARAM, "probe: Fashion-MNIST inputs have 784 features, the network takes %d",
+                               in);
         if (classes < 10)
-            return nninit__err(NNINIT_ERR_PARAM, "probe: Fashion-MNIST has 10 classes, the network outputs %d", classes);
+            return nninit__err(NNINIT_ERR_PARAM, "probe: Fashion-MNIST has 10 classes, the network outputs %d",
+                               classes);
         float *fx = NULL;
         int *fy = NULL, n = 0;
         if ((st = nninit_fashion_mnist_load(o->data_dir, 1, &fx, &fy, &n))) return st;

@@ -5,8 +5,7 @@
 #include "nninit_probe.h"
 
 /* Probe batch x (B x in) with labels y, and the correlated pair (2 x in). */
-nninit_status nninit__probe_inputs(const nninit_probe_opts *o, int in, int classes, float *x, int *y,
-                                   float *pair);
+nninit_status nninit__probe_inputs(const nninit_probe_opts *o, int in, int classes, float *x, int *y, float *pair);
 /* Fill q_pred, corr_pred, grad_var_pred_ratio and the report's summary when
  * the net is a dense MLP whose weights are zero-mean with variance sw2/fan_in. */
 void nninit__probe_mean_field(const nninit_arch *arch, nninit_net *net, const nninit_layer_init *default_init,

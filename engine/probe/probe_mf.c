@@ -49,9 +49,7 @@ static int nonzero_mean(double m, double ms, int64_t n) {
 }
 
 /* The mean-field parameter of an activation as the engine applies it. */
-static double mf_param(nninit_act a, double ap) {
-    return a == NNINIT_ACT_LEAKY_RELU || a == NNINIT_ACT_ELU ? ap : NAN;
-}
+static double mf_param(nninit_act a, double ap) { return a == NNINIT_ACT_LEAKY_RELU || a == NNINIT_ACT_ELU ? ap : NAN; }
 
 /* Summary at the last hidden layer's parameters, from the first layer's q. */
 static void summarize(const nninit_mf_net *n, double q0, nninit_probe_report *rep) {
@@ -121,8 +119,8 @@ void nninit__probe_mean_field(const nninit_arch *arch, nninit_net *net, const nn
             snprintf(rep->mf_note, sizeof rep->mf_note, "not predicted: layer %d is not a dense layer", l + 1);
             goto out;
         }
-        const nninit_layer_init *li = (l < arch->n_layers && arch->layers[l].has_init) ? &arch->layers[l].init
-                                                                                        : default_init;
+        const nninit_layer_init *li =
+            (l < arch->n_layers && arch->layers[l].has_init) ? &arch->layers[l].init : default_init;
         /* drawn: the weights were changed after the fill (LSUV), so the scheme no longer describes them */
         double vw = li && !drawn ? spec_variance(&li->weight, 2, v.w_rows, v.w_cols) : NAN;
         double vb = li && !drawn ? spec_variance(&li->bias, 1, v.w_rows, 1) : NAN;
@@ -214,11 +212,10 @@ void nninit__probe_mean_field(const nninit_arch *arch, nninit_net *net, const nn
          * to 0 or overflowed it stays undefined */
         double cn = NAN;
         if (isfinite(c) && q11 > 1e-250 && q22 > 1e-250 && isfinite(q11) && isfinite(q22) &&
-            !nninit_mf_c_map(&n, q11, q22, c, &cn) &&
-            !nninit_mf_q_map(&n, q11, &q11) && !nninit_mf_q_map(&n, q22, &q22))
+            !nninit_mf_c_map(&n, q11, q22, c, &cn) && !nninit_mf_q_map(&n, q11, &q11) &&
+            !nninit_mf_q_map(&n, q22, &q22))
             c = cn;
-        else
-            c = NAN;
+        else c = NAN;
         rep->layers[l].corr_pred = c;
     }
     /* backward: second moment of dL/dpre relative to the output layer's */
@@ -242,8 +239,7 @@ out:
             rep->layers[l].q_pred = rep->layers[l].corr_pred = rep->layers[l].grad_var_pred_ratio = NAN;
         rep->qstar = rep->chi1 = rep->xi_q = rep->xi_c = rep->cstar = rep->chi1_asym = NAN;
         rep->q_unbounded = 0;
-        if (!rep->mf_note[0])
-            snprintf(rep->mf_note, sizeof rep->mf_note, "not predicted: %s", nninit_last_error());
+        if (!rep->mf_note[0]) snprintf(rep->mf_note, sizeof rep->mf_note, "not predicted: %s", nninit_last_error());
     }
     free(sw2);
     free(sb2);

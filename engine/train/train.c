@@ -75,12 +75,10 @@ static nninit_status check_set(const char *what, const nninit_dataset *d, int in
     if (!d->x || !d->y) return nninit__err(NNINIT_ERR_NULL, "train: %s set has NULL data", what);
     if (d->n < 1) return nninit__err(NNINIT_ERR_SHAPE, "train: %s set has %d examples", what, d->n);
     if (d->dim != in)
-        return nninit__err(NNINIT_ERR_SHAPE, "train: %s examples have %d features, the net takes %d", what, d->dim,
-                           in);
+        return nninit__err(NNINIT_ERR_SHAPE, "train: %s examples have %d features, the net takes %d", what, d->dim, in);
     for (int i = 0; i < d->n; i++)
         if (d->y[i] < 0 || d->y[i] >= classes)
-            return nninit__err(NNINIT_ERR_PARAM, "train: %s label %d = %d not in 0..%d", what, i, d->y[i],
-                               classes - 1);
+            return nninit__err(NNINIT_ERR_PARAM, "train: %s label %d = %d not in 0..%d", what, i, d->y[i], classes - 1);
     return NNINIT_OK;
 }
 
@@ -93,8 +91,7 @@ static nninit_status check_opts(const nninit_train_opts *o, const nninit_net *ne
     if (!isfinite(o->lr_min) || o->lr_min < 0) return nninit__err(NNINIT_ERR_PARAM, "train: lr_min %g", o->lr_min);
     if (!(o->momentum >= 0 && o->momentum < 1))
         return nninit__err(NNINIT_ERR_PARAM, "train: momentum %g not in [0, 1)", o->momentum);
-    if (o->nesterov && o->momentum <= 0)
-        return nninit__err(NNINIT_ERR_PARAM, "train: Nesterov needs momentum > 0");
+    if (o->nesterov && o->momentum <= 0) return nninit__err(NNINIT_ERR_PARAM, "train: Nesterov needs momentum > 0");
     if (!(o->weight_decay >= 0) || !isfinite(o->weight_decay))
         return nninit__err(NNINIT_ERR_PARAM, "train: weight decay %g", o->weight_decay);
     if (!(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1))
@@ -161,8 +158,8 @@ nninit_status nninit_net_evaluate(nninit_net *net, const nninit_dataset *ds, dou
 typedef struct {
     int np;
     nninit__param *p;
-    float *s1, *s2;      /* momentum buffer / Adam m; Adam v */
-    long t;              /* Adam step count */
+    float *s1, *s2; /* momentum buffer / Adam m; Adam v */
+    long t;         /* Adam step count */
 } optim;
 
 static void sgd_update(const nninit_train_opts *o, const nninit__param *p, float *v, float lr) {
@@ -331,8 +328,8 @@ static nninit_status train_run(nninit_net *net, const nninit_train_opts *opts, c
             int evals = o->evals_per_epoch;
             int at_eval = (evals > 0 && s + 1 == (per_epoch * next_eval) / evals) || step == total;
             double elapsed = train_s + (now() - t0);
-            nninit_train_progress pr = {e, o->epochs, step, total, loss, lr,
-                                        elapsed > 0 ? (double)step * o->batch / elapsed : 0.0, NULL};
+            nninit_train_progress pr = {
+                e, o->epochs, step, total, loss, lr, elapsed > 0 ? (double)step * o->batch / elapsed : 0.0, NULL};
             if (at_eval) {
                 while (evals > 0 && s + 1 >= (per_epoch * next_eval) / evals) next_eval++;
                 train_s = elapsed;

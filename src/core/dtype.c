@@ -19,7 +19,7 @@ double nninit__dtype_max(nninit_dtype d) {
     switch (d) {
     case NNINIT_F32: return FLT_MAX;
     case NNINIT_F64: return DBL_MAX;
-    case NNINIT_BF16: return 0x1.fep127;   /* 3.3895e38 */
+    case NNINIT_BF16: return 0x1.fep127; /* 3.3895e38 */
     case NNINIT_F16: return 65504.0;
     }
     return 0.0;
@@ -54,8 +54,8 @@ uint16_t nninit_f32_to_f16(float x) {
         return (uint16_t)(sign | (nninit__f32_bits(f) - 0x3f000000u));
     }
     uint32_t odd = (u >> 13) & 1u;
-    u += 0xc8000fffu + odd; /* exponent - (127 - 15), rounding bias       */
-    return (uint16_t)(sign | (u >> 13)); /* a carry into exponent 31 = inf  */
+    u += 0xc8000fffu + odd;              /* exponent - (127 - 15), rounding bias */
+    return (uint16_t)(sign | (u >> 13)); /* a carry into exponent 31 = inf */
 }
 
 float nninit_f16_to_f32(uint16_t h) {

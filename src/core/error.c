@@ -49,11 +49,10 @@ const char *nninit_status_str(nninit_status s) {
 }
 
 #define NNINIT_STR2(x) #x
-#define NNINIT_STR(x) NNINIT_STR2(x)
+#define NNINIT_STR(x)  NNINIT_STR2(x)
 
 const char *nninit_version_string(void) {
-    return NNINIT_STR(NNINIT_VERSION_MAJOR) "." NNINIT_STR(NNINIT_VERSION_MINOR) "." NNINIT_STR(
-        NNINIT_VERSION_PATCH);
+    return NNINIT_STR(NNINIT_VERSION_MAJOR) "." NNINIT_STR(NNINIT_VERSION_MINOR) "." NNINIT_STR(NNINIT_VERSION_PATCH);
 }
 
 unsigned nninit_version_number(void) { return NNINIT_VERSION_NUMBER; }

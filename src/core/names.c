@@ -4,10 +4,24 @@
 
 #include "internal.h"
 
-static const char *const scheme_names[NNINIT_SCHEME_COUNT] = {
-    "zeros", "ones", "constant", "uniform", "normal", "trunc_normal", "trunc_normal_std",
-    "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "lecun_uniform",
-    "lecun_normal", "variance_scaling", "orthogonal", "sparse", "eye", "dirac"};
+static const char *const scheme_names[NNINIT_SCHEME_COUNT] = {"zeros",
+                                                              "ones",
+                                                              "constant",
+                                                              "uniform",
+                                                              "normal",
+                                                              "trunc_normal",
+                                                              "trunc_normal_std",
+                                                              "xavier_uniform",
+                                                              "xavier_normal",
+                                                              "kaiming_uniform",
+                                                              "kaiming_normal",
+                                                              "lecun_uniform",
+                                                              "lecun_normal",
+                                                              "variance_scaling",
+                                                              "orthogonal",
+                                                              "sparse",
+                                                              "eye",
+                                                              "dirac"};
 
 static const char *const scheme_formulas[NNINIT_SCHEME_COUNT] = {
     "w = 0",
@@ -39,8 +53,8 @@ const char *nninit_scheme_formula(nninit_scheme s) {
 }
 
 static const char *const nl_names[NNINIT_NL_COUNT] = {
-    "linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-    "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"};
+    "linear",           "conv1d",  "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+    "conv_transpose3d", "sigmoid", "tanh",   "relu",   "leaky_relu",       "selu"};
 
 const char *nninit_nonlinearity_name(nninit_nonlinearity nl) {
     return (unsigned)nl < NNINIT_NL_COUNT ? nl_names[nl] : "unknown";
@@ -50,9 +64,7 @@ static const char *const mode_names[] = {"fan_in", "fan_out", "fan_avg", "fan_ge
 const char *nninit_mode_name(nninit_mode m) { return (unsigned)m < 4 ? mode_names[m] : "unknown"; }
 
 static const char *const dist_names[] = {"uniform", "normal", "truncated_normal"};
-const char *nninit_distribution_name(nninit_distribution d) {
-    return (unsigned)d < 3 ? dist_names[d] : "unknown";
-}
+const char *nninit_distribution_name(nninit_distribution d) { return (unsigned)d < 3 ? dist_names[d] : "unknown"; }
 
 static const char *const layout_names[] = {"oihw", "hwio", "iohw", "embedding", "custom"};
 const char *nninit_layout_name(nninit_layout l) { return (unsigned)l < 5 ? layout_names[l] : "unknown"; }
@@ -66,21 +78,29 @@ static int find(const char *name, const char *const *names, int n) {
     return -1;
 }
 
-#define NNINIT_PARSE_CHECK(name, out, what)                                        \
-    do {                                                                          \
-        if (!(name) || !(out)) return nninit__err(NNINIT_ERR_NULL, what ": NULL argument"); \
+#define NNINIT_PARSE_CHECK(name, out, what)                                                                            \
+    do {                                                                                                               \
+        if (!(name) || !(out)) return nninit__err(NNINIT_ERR_NULL, what ": NULL argument");                            \
     } while (0)
 
 nninit_status nninit_scheme_parse(const char *name, nninit_scheme *out) {
-    static const struct { const char *alias; nninit_scheme s; } aliases[] = {
-        {"he_uniform", NNINIT_KAIMING_UNIFORM}, {"he_normal", NNINIT_KAIMING_NORMAL},
-        {"glorot_uniform", NNINIT_XAVIER_UNIFORM}, {"glorot_normal", NNINIT_XAVIER_NORMAL},
-        {"truncated_normal", NNINIT_TRUNC_NORMAL_STD}, {"identity", NNINIT_EYE}};
+    static const struct {
+        const char *alias;
+        nninit_scheme s;
+    } aliases[] = {{"he_uniform", NNINIT_KAIMING_UNIFORM},        {"he_normal", NNINIT_KAIMING_NORMAL},
+                   {"glorot_uniform", NNINIT_XAVIER_UNIFORM},     {"glorot_normal", NNINIT_XAVIER_NORMAL},
+                   {"truncated_normal", NNINIT_TRUNC_NORMAL_STD}, {"identity", NNINIT_EYE}};
     NNINIT_PARSE_CHECK(name, out, "scheme");
     int i = find(name, scheme_names, NNINIT_SCHEME_COUNT);
-    if (i >= 0) { *out = (nninit_scheme)i; return NNINIT_OK; }
+    if (i >= 0) {
+        *out = (nninit_scheme)i;
+        return NNINIT_OK;
+    }
     for (size_t k = 0; k < sizeof aliases / sizeof aliases[0]; k++)
-        if (strcmp(name, aliases[k].alias) == 0) { *out = aliases[k].s; return NNINIT_OK; }
+        if (strcmp(name, aliases[k].alias) == 0) {
+            *out = aliases[k].s;
+            return NNINIT_OK;
+        }
     return nninit__err(NNINIT_ERR_UNKNOWN_NAME, "unknown scheme '%s' (see 'nninit schemes')", name);
 }
 
@@ -95,7 +115,8 @@ nninit_status nninit_nonlinearity_parse(const char *name, nninit_nonlinearity *o
 nninit_status nninit_mode_parse(const char *name, nninit_mode *out) {
     NNINIT_PARSE_CHECK(name, out, "mode");
     int i = find(name, mode_names, 4);
-    if (i < 0) return nninit__err(NNINIT_ERR_UNKNOWN_NAME, "unknown mode '%s' (fan_in, fan_out, fan_avg, fan_geo_avg)", name);
+    if (i < 0)
+        return nninit__err(NNINIT_ERR_UNKNOWN_NAME, "unknown mode '%s' (fan_in, fan_out, fan_avg, fan_geo_avg)", name);
     *out = (nninit_mode)i;
     return NNINIT_OK;
 }
@@ -104,7 +125,9 @@ nninit_status nninit_distribution_parse(const char *name, nninit_distribution *o
     NNINIT_PARSE_CHECK(name, out, "distribution");
     int i = find(name, dist_names, 3);
     if (i < 0 && strcmp(name, "untruncated_normal") == 0) i = NNINIT_DIST_NORMAL;
-    if (i < 0) return nninit__err(NNINIT_ERR_UNKNOWN_NAME, "unknown distribution '%s' (uniform, normal, truncated_normal)", name);
+    if (i < 0)
+        return nninit__err(NNINIT_ERR_UNKNOWN_NAME, "unknown distribution '%s' (uniform, normal, truncated_normal)",
+                           name);
     *out = (nninit_distribution)i;
     return NNINIT_OK;
 }

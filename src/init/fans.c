@@ -27,16 +27,15 @@ nninit_status nninit_tensor_numel(const nninit_tensor *t, int64_t *numel) {
     for (int i = 0; i < t->ndim; i++) {
         int64_t d = t->shape[i];
         if (d <= 0)
-            return nninit__err(NNINIT_ERR_SHAPE, "tensor: dimension %d is %lld; every dimension must be >= 1",
-                               i, (long long)d);
+            return nninit__err(NNINIT_ERR_SHAPE, "tensor: dimension %d is %lld; every dimension must be >= 1", i,
+                               (long long)d);
         if (n > INT64_MAX / d)
             return nninit__err(NNINIT_ERR_OVERFLOW, "tensor: element count overflows int64 at dimension %d", i);
         n *= d;
     }
     if (nninit_dtype_size(t->dtype) == 0)
         return nninit__err(NNINIT_ERR_DTYPE, "tensor: unknown dtype %d", (int)t->dtype);
-    if ((uint64_t)n > (uint64_t)INT64_MAX / 8)
-        return nninit__err(NNINIT_ERR_OVERFLOW, "tensor: byte count overflows");
+    if ((uint64_t)n > (uint64_t)INT64_MAX / 8) return nninit__err(NNINIT_ERR_OVERFLOW, "tensor: byte count overflows");
     *numel = n;
     return NNINIT_OK;
 }
@@ -47,16 +46,26 @@ nninit_status nninit_fans(const nninit_tensor *t, double *fan_in, double *fan_ou
     nninit_status st = nninit_tensor_numel(t, &numel);
     if (st) return st;
     if (t->ndim < 2)
-        return nninit__err(NNINIT_ERR_DIMS,
-                           "fans: fan in and fan out can not be computed for a tensor with fewer than 2 dimensions (ndim %d)",
-                           t->ndim);
+        return nninit__err(
+            NNINIT_ERR_DIMS,
+            "fans: fan in and fan out can not be computed for a tensor with fewer than 2 dimensions (ndim %d)",
+            t->ndim);
     int64_t groups = t->groups ? t->groups : 1;
     if (groups < 1) return nninit__err(NNINIT_ERR_GROUPS, "fans: groups %lld < 1", (long long)groups);
     int in_ax, out_ax;
     switch (t->layout) {
-    case NNINIT_LAYOUT_OIHW: out_ax = 0; in_ax = 1; break;
-    case NNINIT_LAYOUT_HWIO: in_ax = t->ndim - 2; out_ax = t->ndim - 1; break;
-    case NNINIT_LAYOUT_IOHW: in_ax = 0; out_ax = 1; break;
+    case NNINIT_LAYOUT_OIHW:
+        out_ax = 0;
+        in_ax = 1;
+        break;
+    case NNINIT_LAYOUT_HWIO:
+        in_ax = t->ndim - 2;
+        out_ax = t->ndim - 1;
+        break;
+    case NNINIT_LAYOUT_IOHW:
+        in_ax = 0;
+        out_ax = 1;
+        break;
     case NNINIT_LAYOUT_EMBEDDING:
         if (t->ndim != 2)
             return nninit__err(NNINIT_ERR_DIMS, "fans: embedding layout needs 2 dims (num_embeddings, dim), got %d",
@@ -68,8 +77,8 @@ nninit_status nninit_fans(const nninit_tensor *t, double *fan_in, double *fan_ou
         in_ax = t->in_axis;
         out_ax = t->out_axis;
         if (in_ax < 0 || in_ax >= t->ndim || out_ax < 0 || out_ax >= t->ndim || in_ax == out_ax)
-            return nninit__err(NNINIT_ERR_LAYOUT, "fans: custom axes in=%d out=%d invalid for %d dims", in_ax,
-                               out_ax, t->ndim);
+            return nninit__err(NNINIT_ERR_LAYOUT, "fans: custom axes in=%d out=%d invalid for %d dims", in_ax, out_ax,
+                               t->ndim);
         break;
     default: return nninit__err(NNINIT_ERR_LAYOUT, "fans: unknown layout %d", (int)t->layout);
     }

@@ -4,7 +4,8 @@
 /* eye and dirac are deterministic functions of the index. */
 static void fill_eye(const nninit_tensor *t, int64_t begin, int64_t end, void *out) {
     int64_t cols = t->shape[1];
-    for (int64_t i = begin; i < end; i++) nninit__store_f64(t->dtype, out, i - begin, (i / cols == i % cols) ? 1.0 : 0.0);
+    for (int64_t i = begin; i < end; i++)
+        nninit__store_f64(t->dtype, out, i - begin, (i / cols == i % cols) ? 1.0 : 0.0);
 }
 
 /* PyTorch dirac_: w[g*opg + d, d, center...] = 1 for d < min(opg, in). */

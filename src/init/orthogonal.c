@@ -40,9 +40,8 @@
  * column-major m x n matrix that is factorized: the matrix itself when it is
  * tall (m = rows), its transpose when it is wide (m = cols). In both cases
  * element (r, c) goes to a[r + c*rows] (tall) or a[c + r*cols] = a[i] (wide). */
-static nninit_status draw_gaussian(const nninit_tensor *t, int64_t rows, int64_t cols,
-                                   const uint32_t key[2], double *a)
-{
+static nninit_status draw_gaussian(const nninit_tensor *t, int64_t rows, int64_t cols, const uint32_t key[2],
+                                   double *a) {
     const int64_t numel = rows * cols;
     const int tall = rows >= cols;
     const int f64 = t->dtype == NNINIT_F64;
@@ -55,15 +54,12 @@ static nninit_status draw_gaussian(const nninit_tensor *t, int64_t rows, int64_t
     }
     void *scratch = malloc((size_t)chunk * (f64 ? sizeof(double) : sizeof(float)));
     if (!scratch)
-        return nninit__err(NNINIT_ERR_NOMEM, "orthogonal: cannot allocate %lld-element scratch",
-                           (long long)chunk);
+        return nninit__err(NNINIT_ERR_NOMEM, "orthogonal: cannot allocate %lld-element scratch", (long long)chunk);
     for (int64_t r0 = 0; r0 < rows; r0 += rows_per_chunk) {
         const int64_t r1 = rows - r0 < rows_per_chunk ? rows : r0 + rows_per_chunk;
         const int64_t begin = r0 * cols, end = r1 * cols;
-        if (f64)
-            nninit__std_normal_f64(key, begin, end, (double *)scratch);
-        else
-            nninit__std_normal_f32(key, begin, end, (float *)scratch);
+        if (f64) nninit__std_normal_f64(key, begin, end, (double *)scratch);
+        else nninit__std_normal_f32(key, begin, end, (float *)scratch);
         for (int64_t r = r0; r < r1; r++) {
             for (int64_t c = 0; c < cols; c++) {
                 const int64_t s = (r - r0) * cols + c;
@@ -76,52 +72,42 @@ static nninit_status draw_gaussian(const nninit_tensor *t, int64_t rows, int64_t
     return NNINIT_OK;
 }
 
-static nninit_status lapack_status(const char *routine, lapack_int info)
-{
+static nninit_status lapack_status(const char *routine, lapack_int info) {
     if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
-        return nninit__err(NNINIT_ERR_NOMEM, "orthogonal: %s could not allocate its workspace",
-                           routine);
-    return nninit__err(NNINIT_ERR_LAPACK, "orthogonal: %s failed, info = %lld", routine,
-                       (long long)info);
+        return nninit__err(NNINIT_ERR_NOMEM, "orthogonal: %s could not allocate its workspace", routine);
+    return nninit__err(NNINIT_ERR_LAPACK, "orthogonal: %s failed, info = %lld", routine, (long long)info);
 }
 
-nninit_status nninit__fill_orthogonal(const nninit_spec *spec, const nninit_tensor *t,
-                                      int64_t numel, const uint32_t key[2], void *data)
-{
-    if (t->ndim < 2)
-        return nninit__err(NNINIT_ERR_DIMS, "orthogonal: needs at least 2 dims, got %d", t->ndim);
+nninit_status nninit__fill_orthogonal(const nninit_spec *spec, const nninit_tensor *t, int64_t numel,
+                                      const uint32_t key[2], void *data) {
+    if (t->ndim < 2) return nninit__err(NNINIT_ERR_DIMS, "orthogonal: needs at least 2 dims, got %d", t->ndim);
     const double gain = spec->gain;
-    if (!isfinite(gain))
-        return nninit__err(NNINIT_ERR_PARAM, "orthogonal: gain (%g) must be finite", gain);
+    if (!isfinite(gain)) return nninit__err(NNINIT_ERR_PARAM, "orthogonal: gain (%g) must be finite", gain);
 
     const int64_t rows = t->shape[0], cols = numel / rows;
     const int64_t m = rows > cols ? rows : cols; /* factorize the tall orientation */
     const int64_t n = rows > cols ? cols : rows;
     const int64_t lapack_max = sizeof(lapack_int) >= 8 ? INT64_MAX : INT32_MAX;
     if (m > lapack_max)
-        return nninit__err(NNINIT_ERR_LAPACK,
-                           "orthogonal: dimension %lld exceeds LAPACK's integer range",
+        return nninit__err(NNINIT_ERR_LAPACK, "orthogonal: dimension %lld exceeds LAPACK's integer range",
                            (long long)m);
     if ((uint64_t)numel > SIZE_MAX / sizeof(double))
-        return nninit__err(NNINIT_ERR_NOMEM, "orthogonal: %lld doubles do not fit in memory",
-                           (long long)numel);
+        return nninit__err(NNINIT_ERR_NOMEM, "orthogonal: %lld doubles do not fit in memory", (long long)numel);
 
     nninit_status st = NNINIT_OK;
     double *a = malloc((size_t)numel * sizeof(double)); /* m x n, column-major, lda = m */
     double *tau = malloc((size_t)n * 2 * sizeof(double));
     if (!a || !tau) {
-        st = nninit__err(NNINIT_ERR_NOMEM, "orthogonal: cannot allocate a %lld x %lld workspace",
-                         (long long)m, (long long)n);
+        st = nninit__err(NNINIT_ERR_NOMEM, "orthogonal: cannot allocate a %lld x %lld workspace", (long long)m,
+                         (long long)n);
         goto done;
     }
     double *sign = tau + n;
 
     st = draw_gaussian(t, rows, cols, key, a);
-    if (st != NNINIT_OK)
-        goto done;
+    if (st != NNINIT_OK) goto done;
 
-    lapack_int info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)n, a,
-                                     (lapack_int)m, tau);
+    lapack_int info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)n, a, (lapack_int)m, tau);
     if (info != 0) {
         st = lapack_status("dgeqrf", info);
         goto done;
@@ -129,11 +115,9 @@ nninit_status nninit__fill_orthogonal(const nninit_spec *spec, const nninit_tens
     /* sign(R[j][j]) before dorgqr overwrites R. PyTorch's sign() gives 0 for a
      * zero diagonal (zeroing a column of Q); we use +1 so Q stays orthogonal.
      * R[j][j] == 0 has probability zero for a Gaussian matrix. */
-    for (int64_t j = 0; j < n; j++)
-        sign[j] = a[j + j * m] < 0 ? -1.0 : 1.0;
+    for (int64_t j = 0; j < n; j++) sign[j] = a[j + j * m] < 0 ? -1.0 : 1.0;
 
-    info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)n, (lapack_int)n, a,
-                          (lapack_int)m, tau);
+    info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)n, (lapack_int)n, a, (lapack_int)m, tau);
     if (info != 0) {
         st = lapack_status("dorgqr", info);
         goto done;

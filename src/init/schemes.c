@@ -34,7 +34,10 @@ nninit_spec nninit_spec_default(nninit_scheme s) {
     switch (s) {
     case NNINIT_ONES: sp.value = 1.0; break;
     case NNINIT_TRUNC_NORMAL:
-    case NNINIT_TRUNC_NORMAL_STD: sp.a = -2.0; sp.b = 2.0; break;
+    case NNINIT_TRUNC_NORMAL_STD:
+        sp.a = -2.0;
+        sp.b = 2.0;
+        break;
     case NNINIT_SPARSE: sp.std = 0.01; break;
     default: break;
     }
@@ -56,16 +59,20 @@ static double mills(double x) {
  * 1 + (a phi(a) - b phi(b))/Z - ((phi(a) - phi(b))/Z)^2, Z = Phi(b) - Phi(a),
  * evaluated on the side away from the bulk so that far tails keep precision. */
 static double trunc_std_variance(double a, double b) {
-    if (b <= 0) { double t = a; a = -b; b = -t; } /* mirror to a >= 0 or straddle */
+    if (b <= 0) {
+        double t = a;
+        a = -b;
+        b = -t;
+    } /* mirror to a >= 0 or straddle */
     double pa = isinf(a) ? 0.0 : phi(a), pb = isinf(b) ? 0.0 : phi(b);
     double apa = isinf(a) ? 0.0 : a * pa, bpb = isinf(b) ? 0.0 : b * pb;
     if (a > 0) {
         /* Z = Q(a) - Q(b) = phi(a) (m(a) - m(b) phi(b)/phi(a)); ratios of phi
          * computed as exp((a^2 - b^2)/2) to avoid underflow. */
         double rb = isinf(b) ? 0.0 : exp(0.5 * (a * a - b * b)); /* phi(b)/phi(a) */
-        double zn = mills(a) - (isinf(b) ? 0.0 : mills(b) * rb);  /* Z / phi(a)    */
-        double m1 = (1.0 - rb) / zn;                            /* (pa - pb)/Z   */
-        double m2 = (a - (isinf(b) ? 0.0 : b * rb)) / zn;       /* (a pa - b pb)/Z */
+        double zn = mills(a) - (isinf(b) ? 0.0 : mills(b) * rb); /* Z / phi(a) */
+        double m1 = (1.0 - rb) / zn;                             /* (pa - pb)/Z */
+        double m2 = (a - (isinf(b) ? 0.0 : b * rb)) / zn;        /* (a pa - b pb)/Z */
         return 1.0 + m2 - m1 * m1;
     }
     double Z = 0.5 * (erfc(-b / sqrt(2.0)) - erfc(-a / sqrt(2.0)));
@@ -163,13 +170,12 @@ static void set_trunc(nninit__plan *p, double mean, double std, double za, doubl
     p->info.mean = mean + std * m;
 }
 
-static nninit_status plan_trunc(nninit__plan *p, const char *name, nninit_dtype d, double mean, double std,
-                                double a, double b, int sigma_units) {
+static nninit_status plan_trunc(nninit__plan *p, const char *name, nninit_dtype d, double mean, double std, double a,
+                                double b, int sigma_units) {
     nninit_status st;
     if ((st = check_finite_param(name, "mean", mean))) return st;
     if ((st = check_std(name, std))) return st;
-    if (std == 0)
-        return nninit__err(NNINIT_ERR_PARAM, "%s: std must be > 0 (a truncated normal needs a scale)", name);
+    if (std == 0) return nninit__err(NNINIT_ERR_PARAM, "%s: std must be > 0 (a truncated normal needs a scale)", name);
     if (isnan(a) || isnan(b)) return nninit__err(NNINIT_ERR_PARAM, "%s: bounds are NaN", name);
     if (!(a < b)) return nninit__err(NNINIT_ERR_RANGE, "%s: a (%g) must be < b (%g)", name, a, b);
     double za, zb, va, vb;
@@ -237,8 +243,12 @@ nninit_status nninit__plan_make(const nninit_spec *spec, const nninit_tensor *t,
     }
     int needs_fans = 0;
     switch (spec->scheme) {
-    case NNINIT_XAVIER_UNIFORM: case NNINIT_XAVIER_NORMAL: case NNINIT_KAIMING_UNIFORM:
-    case NNINIT_KAIMING_NORMAL: case NNINIT_LECUN_UNIFORM: case NNINIT_LECUN_NORMAL:
+    case NNINIT_XAVIER_UNIFORM:
+    case NNINIT_XAVIER_NORMAL:
+    case NNINIT_KAIMING_UNIFORM:
+    case NNINIT_KAIMING_NORMAL:
+    case NNINIT_LECUN_UNIFORM:
+    case NNINIT_LECUN_NORMAL:
     case NNINIT_VARIANCE_SCALING: needs_fans = 1; break;
     default: break;
     }
@@ -286,10 +296,8 @@ nninit_status nninit__plan_make(const nninit_spec *spec, const nninit_tensor *t,
         set_normal(p, spec->mean, spec->std);
         return NNINIT_OK;
     }
-    case NNINIT_TRUNC_NORMAL:
-        return plan_trunc(p, name, d, spec->mean, spec->std, spec->a, spec->b, 0);
-    case NNINIT_TRUNC_NORMAL_STD:
-        return plan_trunc(p, name, d, spec->mean, spec->std, spec->a, spec->b, 1);
+    case NNINIT_TRUNC_NORMAL: return plan_trunc(p, name, d, spec->mean, spec->std, spec->a, spec->b, 0);
+    case NNINIT_TRUNC_NORMAL_STD: return plan_trunc(p, name, d, spec->mean, spec->std, spec->a, spec->b, 1);
     case NNINIT_XAVIER_UNIFORM:
     case NNINIT_XAVIER_NORMAL: {
         double g = spec->gain;
@@ -338,9 +346,10 @@ nninit_status nninit__plan_make(const nninit_spec *spec, const nninit_tensor *t,
     }
     case NNINIT_ORTHOGONAL:
         if (t->ndim < 2)
-            return nninit__err(NNINIT_ERR_DIMS, "orthogonal: only tensors with 2 or more dimensions are supported (ndim %d)",
-                               t->ndim);
-        if (!isfinite(spec->gain)) return nninit__err(NNINIT_ERR_PARAM, "orthogonal: gain %g must be finite", spec->gain);
+            return nninit__err(NNINIT_ERR_DIMS,
+                               "orthogonal: only tensors with 2 or more dimensions are supported (ndim %d)", t->ndim);
+        if (!isfinite(spec->gain))
+            return nninit__err(NNINIT_ERR_PARAM, "orthogonal: gain %g must be finite", spec->gain);
         p->kernel = NNINIT_K_ORTHOGONAL;
         in->gain = spec->gain;
         {
@@ -356,7 +365,8 @@ nninit_status nninit__plan_make(const nninit_spec *spec, const nninit_tensor *t,
         return NNINIT_OK;
     case NNINIT_SPARSE:
         if (t->ndim != 2)
-            return nninit__err(NNINIT_ERR_DIMS, "sparse: only tensors with 2 dimensions are supported (ndim %d)", t->ndim);
+            return nninit__err(NNINIT_ERR_DIMS, "sparse: only tensors with 2 dimensions are supported (ndim %d)",
+                               t->ndim);
         if (isnan(spec->sparsity) || spec->sparsity < 0 || spec->sparsity > 1)
             return nninit__err(NNINIT_ERR_SPARSITY, "sparse: sparsity %g must be in [0, 1]", spec->sparsity);
         if ((st = check_std(name, spec->std))) return st;

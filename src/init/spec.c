@@ -24,22 +24,39 @@
 
 #include "internal.h"
 
-#define NAME_LEN 48   /* longer than any name: a longer word matches nothing */
+#define NAME_LEN   48 /* longer than any name: a longer word matches nothing */
 #define PREFIX_LEN 192
 
 /* ---- the parameter table ------------------------------------------------- */
 
-enum { K_NUM, K_INT, K_MODE, K_NL, K_DIST }; /* what a parameter's value is */
+enum {
+    K_NUM,
+    K_INT,
+    K_MODE,
+    K_NL,
+    K_DIST
+}; /* what a parameter's value is */
 
 enum {
-    P_GAIN, P_A, P_B, P_MEAN, P_STD, P_VALUE, P_SCALE, P_MODE, P_NL, P_DIST, P_SPARSITY, P_GROUPS,
+    P_GAIN,
+    P_A,
+    P_B,
+    P_MEAN,
+    P_STD,
+    P_VALUE,
+    P_SCALE,
+    P_MODE,
+    P_NL,
+    P_DIST,
+    P_SPARSITY,
+    P_GROUPS,
     P_SLOPE, /* kaiming's a again, by its nninit_spec name */
     P_COUNT
 };
 
-#define S(x) (1u << NNINIT_##x)
+#define S(x)    (1u << NNINIT_##x)
 #define KAIMING (S(KAIMING_UNIFORM) | S(KAIMING_NORMAL))
-#define TRUNC (S(TRUNC_NORMAL) | S(TRUNC_NORMAL_STD))
+#define TRUNC   (S(TRUNC_NORMAL) | S(TRUNC_NORMAL_STD))
 
 /* Row order is the order of nninit_spec_format's output and of the lists in
  * messages. Each name is the nninit_spec field it sets, except kaiming's 'a'
@@ -182,9 +199,9 @@ int nninit_scheme_takes_param(nninit_scheme s, const char *name) {
 /* ---- the text ------------------------------------------------------------ */
 
 typedef struct {
-    const char *s;      /* the caller's whole text                           */
-    size_t i;           /* the cursor, a byte index into s                   */
-    const char *prefix; /* what goes before "at N: " in messages              */
+    const char *s;      /* the caller's whole text */
+    size_t i;           /* the cursor, a byte index into s */
+    const char *prefix; /* what goes before "at N: " in messages */
 } lexer;
 
 static int is_delim(char c) { return c != '\0' && strchr("[]()=,", c) != NULL; }
@@ -302,8 +319,7 @@ static nninit_status param(lexer *l, const char *scheme, nninit_spec *sp, unsign
 }
 
 /* scheme = name [ "(" [ param { "," param } ] ")" ] */
-nninit_status nninit__spec_parse_at(const char *text, size_t start, const char *prefix, nninit_spec *out,
-                                    size_t *end) {
+nninit_status nninit__spec_parse_at(const char *text, size_t start, const char *prefix, nninit_spec *out, size_t *end) {
     lexer l = {text, start, prefix};
     char name[NAME_LEN], buf[48];
     nninit_scheme s;
@@ -382,8 +398,8 @@ static nninit_status value_text(const nninit_spec *spec, int k, char *out, size_
         double v = *num_field(&sp, k); /* bits, not ==: -0 is not 0 */
         if (memcmp(&v, num_field(&def, k), sizeof v) == 0) return NNINIT_OK;
         if (!isfinite(v))
-            return nninit__err(NNINIT_ERR_PARAM, "spec_format: %s is %g; the text form holds finite numbers only",
-                               name, v);
+            return nninit__err(NNINIT_ERR_PARAM, "spec_format: %s is %g; the text form holds finite numbers only", name,
+                               v);
         shortest(v, out, cap);
     }
     return NNINIT_OK;

@@ -55,8 +55,8 @@ static inline void block_words(const uint32_t key[2], uint64_t b, uint32_t domai
 /* Stage f32 values of [begin, end) through gen(), then store them as d. */
 typedef void (*gen_f32_fn)(const uint32_t key[2], const void *par, int64_t begin, int64_t end, float *out);
 
-static void run_f32(gen_f32_fn gen, const uint32_t key[2], const void *par, nninit_dtype d, int64_t begin,
-                    int64_t end, void *out) {
+static void run_f32(gen_f32_fn gen, const uint32_t key[2], const void *par, nninit_dtype d, int64_t begin, int64_t end,
+                    void *out) {
     if (d == NNINIT_F32) {
         gen(key, par, begin, end, (float *)out);
         return;
@@ -70,7 +70,9 @@ static void run_f32(gen_f32_fn gen, const uint32_t key[2], const void *par, nnin
 }
 
 /* ---- uniform ------------------------------------------------------------ */
-typedef struct { float lo, width, hi; } unif_f32_par;
+typedef struct {
+    float lo, width, hi;
+} unif_f32_par;
 
 /* v = fma(u, hi - lo, lo), capped at hi: u in [0, 1), so v in [lo, hi]. */
 NNINIT_INLINE void gen_uniform_f32(const uint32_t key[2], const void *vp, int64_t begin, int64_t end, float *out) {
@@ -84,8 +86,8 @@ NNINIT_INLINE void gen_uniform_f32(const uint32_t key[2], const void *vp, int64_
     }
 }
 
-NNINIT_INLINE void fill_uniform(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin,
-                                int64_t end, void *out, gen_f32_fn gen) {
+NNINIT_INLINE void fill_uniform(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin, int64_t end,
+                                void *out, gen_f32_fn gen) {
     if (d == NNINIT_F64) {
         double *o = out, width = hi - lo;
         for (int64_t i = begin; i < end;) {
@@ -101,7 +103,9 @@ NNINIT_INLINE void fill_uniform(const uint32_t key[2], nninit_dtype d, double lo
 }
 
 /* ---- normal ------------------------------------------------------------- */
-typedef struct { float mean, std; } norm_f32_par;
+typedef struct {
+    float mean, std;
+} norm_f32_par;
 
 NNINIT_INLINE void gen_normal_f32(const uint32_t key[2], const void *vp, int64_t begin, int64_t end, float *out) {
     const norm_f32_par *p = vp;
@@ -153,8 +157,8 @@ NNINIT_INLINE void fill_normal(const uint32_t key[2], nninit_dtype d, double mea
 
 NNINIT_INLINE double trunc_uniform(double za, double zb, double u) { return fma(u, zb - za, za); }
 
-NNINIT_INLINE double trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std, double za,
-                                    double zb, double va, double vb) {
+NNINIT_INLINE double trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std, double za, double zb,
+                                     double va, double vb) {
     int mirror = zb <= 0.0;
     double a = mirror ? -zb : za, b = mirror ? -za : zb; /* now b > 0 */
     int mode;                                            /* 0 normal, 1 uniform straddle, 2 uniform tail, 3 exp */
@@ -222,8 +226,7 @@ NNINIT_INLINE void fill_trunc_normal(const uint32_t key[2], nninit_dtype d, cons
 
 /* ---- the tables ---------------------------------------------------------- */
 typedef struct {
-    void (*uniform)(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin, int64_t end,
-                    void *out);
+    void (*uniform)(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin, int64_t end, void *out);
     void (*normal)(const uint32_t key[2], nninit_dtype d, double mean, double std, int64_t begin, int64_t end,
                    void *out);
     void (*trunc_normal)(const uint32_t key[2], nninit_dtype d, const nninit__plan *p, int64_t begin, int64_t end,
@@ -234,33 +237,32 @@ typedef struct {
 
 /* The set `name`, every wrapper compiled with the attribute ATTR (which the
  * forced-inline bodies then are too). */
-#define KERNEL_SET(name, ATTR)                                                                                  \
-    ATTR static void name##_gen_uniform_f32(const uint32_t key[2], const void *par, int64_t begin, int64_t end, \
-                                            float *out) {                                                       \
-        gen_uniform_f32(key, par, begin, end, out);                                                             \
-    }                                                                                                           \
-    ATTR static void name##_uniform(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin, \
-                                    int64_t end, void *out) {                                                   \
-        fill_uniform(key, d, lo, hi, begin, end, out, name##_gen_uniform_f32);                                  \
-    }                                                                                                           \
-    ATTR static void name##_gen_normal_f32(const uint32_t key[2], const void *par, int64_t begin, int64_t end,  \
-                                           float *out) {                                                        \
-        gen_normal_f32(key, par, begin, end, out);                                                              \
-    }                                                                                                           \
-    ATTR static void name##_normal(const uint32_t key[2], nninit_dtype d, double mean, double std,              \
-                                   int64_t begin, int64_t end, void *out) {                                     \
-        fill_normal(key, d, mean, std, begin, end, out, name##_gen_normal_f32);                                 \
-    }                                                                                                           \
-    ATTR static void name##_trunc_normal(const uint32_t key[2], nninit_dtype d, const nninit__plan *p,          \
-                                         int64_t begin, int64_t end, void *out) {                               \
-        fill_trunc_normal(key, d, p, begin, end, out);                                                          \
-    }                                                                                                           \
-    ATTR static double name##_trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std,        \
-                                              double za, double zb, double va, double vb) {                     \
-        return trunc_normal_at(key, i, mean, std, za, zb, va, vb);                                              \
-    }                                                                                                           \
-    static const kernel_set name##_set = {name##_uniform, name##_normal, name##_trunc_normal,                   \
-                                          name##_trunc_normal_at}
+#define KERNEL_SET(name, ATTR)                                                                                         \
+    ATTR static void name##_gen_uniform_f32(const uint32_t key[2], const void *par, int64_t begin, int64_t end,        \
+                                            float *out) {                                                              \
+        gen_uniform_f32(key, par, begin, end, out);                                                                    \
+    }                                                                                                                  \
+    ATTR static void name##_uniform(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin,        \
+                                    int64_t end, void *out) {                                                          \
+        fill_uniform(key, d, lo, hi, begin, end, out, name##_gen_uniform_f32);                                         \
+    }                                                                                                                  \
+    ATTR static void name##_gen_normal_f32(const uint32_t key[2], const void *par, int64_t begin, int64_t end,         \
+                                           float *out) {                                                               \
+        gen_normal_f32(key, par, begin, end, out);                                                                     \
+    }                                                                                                                  \
+    ATTR static void name##_normal(const uint32_t key[2], nninit_dtype d, double mean, double std, int64_t begin,      \
+                                   int64_t end, void *out) {                                                           \
+        fill_normal(key, d, mean, std, begin, end, out, name##_gen_normal_f32);                                        \
+    }                                                                                                                  \
+    ATTR static void name##_trunc_normal(const uint32_t key[2], nninit_dtype d, const nninit__plan *p, int64_t begin,  \
+                                         int64_t end, void *out) {                                                     \
+        fill_trunc_normal(key, d, p, begin, end, out);                                                                 \
+    }                                                                                                                  \
+    ATTR static double name##_trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std, double za,    \
+                                              double zb, double va, double vb) {                                       \
+        return trunc_normal_at(key, i, mean, std, za, zb, va, vb);                                                     \
+    }                                                                                                                  \
+    static const kernel_set name##_set = {name##_uniform, name##_normal, name##_trunc_normal, name##_trunc_normal_at}
 
 #define NNINIT_NO_ATTR
 KERNEL_SET(portable, NNINIT_NO_ATTR);
@@ -291,13 +293,13 @@ static const kernel_set *kernels(void) {
 }
 
 /* ---- entry points (src/internal.h) ---------------------------------------- */
-void nninit__fill_uniform(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin,
-                          int64_t end, void *out) {
+void nninit__fill_uniform(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin, int64_t end,
+                          void *out) {
     kernels()->uniform(key, d, lo, hi, begin, end, out);
 }
 
-void nninit__fill_normal(const uint32_t key[2], nninit_dtype d, double mean, double std, int64_t begin,
-                         int64_t end, void *out) {
+void nninit__fill_normal(const uint32_t key[2], nninit_dtype d, double mean, double std, int64_t begin, int64_t end,
+                         void *out) {
     kernels()->normal(key, d, mean, std, begin, end, out);
 }
 
@@ -309,8 +311,8 @@ void nninit__std_normal_f64(const uint32_t key[2], int64_t begin, int64_t end, d
     nninit__fill_normal(key, NNINIT_F64, 0.0, 1.0, begin, end, out);
 }
 
-void nninit__fill_trunc_normal(const uint32_t key[2], nninit_dtype d, const nninit__plan *p, int64_t begin,
-                               int64_t end, void *out) {
+void nninit__fill_trunc_normal(const uint32_t key[2], nninit_dtype d, const nninit__plan *p, int64_t begin, int64_t end,
+                               void *out) {
     kernels()->trunc_normal(key, d, p, begin, end, out);
 }
 

@@ -11,8 +11,8 @@
 
 #define NNINIT_PHILOX_M0 0xD2511F53u
 #define NNINIT_PHILOX_M1 0xCD9E8D57u
-#define NNINIT_PHILOX_W0 0x9E3779B9u /* golden ratio                 */
-#define NNINIT_PHILOX_W1 0xBB67AE85u /* sqrt(3) - 1                  */
+#define NNINIT_PHILOX_W0 0x9E3779B9u /* golden ratio */
+#define NNINIT_PHILOX_W1 0xBB67AE85u /* sqrt(3) - 1 */
 
 static inline void nninit__philox_round(uint32_t c[4], uint32_t k0, uint32_t k1) {
     uint64_t p0 = (uint64_t)NNINIT_PHILOX_M0 * c[0];
@@ -28,8 +28,7 @@ static inline void nninit__philox_round(uint32_t c[4], uint32_t k0, uint32_t k1)
 
 /* out = Philox4x32-10(ctr, key). The key is bumped by the Weyl constants
  * before every round but the first. */
-static inline void nninit__philox4x32_10(const uint32_t ctr[4], const uint32_t key[2],
-                                         uint32_t out[4]) {
+static inline void nninit__philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
     uint32_t c[4] = {ctr[0], ctr[1], ctr[2], ctr[3]};
     uint32_t k0 = key[0], k1 = key[1];
     for (int r = 0; r < 10; r++) {

@@ -27,10 +27,26 @@
 #define NNINIT_INLINE static inline
 #endif
 
-NNINIT_INLINE uint32_t nninit__f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
-NNINIT_INLINE float nninit__f32_from(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
-NNINIT_INLINE uint64_t nninit__f64_bits(double f) { uint64_t u; memcpy(&u, &f, 8); return u; }
-NNINIT_INLINE double nninit__f64_from(uint64_t u) { double f; memcpy(&f, &u, 8); return f; }
+NNINIT_INLINE uint32_t nninit__f32_bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+NNINIT_INLINE float nninit__f32_from(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+NNINIT_INLINE uint64_t nninit__f64_bits(double f) {
+    uint64_t u;
+    memcpy(&u, &f, 8);
+    return u;
+}
+NNINIT_INLINE double nninit__f64_from(uint64_t u) {
+    double f;
+    memcpy(&f, &u, 8);
+    return f;
+}
 
 /* ---- uniforms ----------------------------------------------------------- */
 
@@ -72,9 +88,9 @@ NNINIT_INLINE float nninit__log_f32(float x) {
     p = fmaf(z, p, 1.0f / 7.0f);
     p = fmaf(z, p, 1.0f / 5.0f);
     p = fmaf(z, p, 1.0f / 3.0f);
-    p = z * p;                   /* s^2/3 + s^4/5 + ...                      */
+    p = z * p; /* s^2/3 + s^4/5 + ... */
     float two_s = s + s;
-    float lm = fmaf(two_s, p, two_s); /* log(m)                              */
+    float lm = fmaf(two_s, p, two_s); /* log(m) */
     float kf = (float)k;
     return fmaf(kf, 0x1.62e3p-1f /* ln2_hi */, fmaf(kf, 9.0580006145e-06f /* ln2_lo */, lm));
 }
@@ -101,8 +117,7 @@ NNINIT_INLINE double nninit__log_f64(double x) {
     double two_s = s + s;
     double lm = fma(two_s, p, two_s);
     double kd = (double)k;
-    return fma(kd, 6.93147180369123816490e-01 /* ln2_hi */,
-               fma(kd, 1.90821492927058770002e-10 /* ln2_lo */, lm));
+    return fma(kd, 6.93147180369123816490e-01 /* ln2_hi */, fma(kd, 1.90821492927058770002e-10 /* ln2_lo */, lm));
 }
 
 /* ---- sin and cos of 2*pi*t, t in [0, 1) in turns -------------------------
@@ -112,7 +127,7 @@ NNINIT_INLINE double nninit__log_f64(double x) {
  * values), |2 pi f| <= pi/4, and the quadrant q mod 4 rotates the pair. */
 NNINIT_INLINE void nninit__sincos2pi_f32(float t, float *s_out, float *c_out) {
     float q = (float)(int32_t)fmaf(4.0f, t, 0.5f); /* floor(4t + 1/2), exact */
-    float f = fmaf(q, -0.25f, t);   /* exact                               */
+    float f = fmaf(q, -0.25f, t);                  /* exact */
     float y = f * f;
     /* sin: through f^11 (next term < 3e-9 relative at |2 pi f| = pi/4). */
     float ps = fmaf(y, -15.09464257682299f, 42.058693944897655f);
@@ -129,10 +144,10 @@ NNINIT_INLINE void nninit__sincos2pi_f32(float t, float *s_out, float *c_out) {
     pc = fmaf(y, pc, -19.739208802178716f);
     float c = fmaf(y, pc, 1.0f);
     uint32_t quad = (uint32_t)(int32_t)q & 3u;
-    float rs = (quad & 1u) ? c : s; /* quadrants 1, 3 swap               */
+    float rs = (quad & 1u) ? c : s; /* quadrants 1, 3 swap */
     float rc = (quad & 1u) ? s : c;
-    *s_out = (quad & 2u) ? -rs : rs;                 /* sin: - in 2, 3     */
-    *c_out = ((quad + 1u) & 2u) ? -rc : rc;          /* cos: - in 1, 2     */
+    *s_out = (quad & 2u) ? -rs : rs;        /* sin: - in 2, 3 */
+    *c_out = ((quad + 1u) & 2u) ? -rc : rc; /* cos: - in 1, 2 */
 }
 
 NNINIT_INLINE void nninit__sincos2pi_f64(double t, double *s_out, double *c_out) {

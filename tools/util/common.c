@@ -53,7 +53,12 @@ char *cli_read_file(const char *path, size_t max) {
         if (len + 4096 + 1 > cap) {
             cap = cap ? cap * 2 : 8192;
             char *nb = realloc(buf, cap);
-            if (!nb) { free(buf); fclose(f); errno = ENOMEM; return NULL; }
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                errno = ENOMEM;
+                return NULL;
+            }
             buf = nb;
         }
         size_t r = fread(buf + len, 1, 4096, f);
@@ -68,7 +73,11 @@ char *cli_read_file(const char *path, size_t max) {
     }
     int err = ferror(f) ? errno : 0;
     fclose(f);
-    if (err) { free(buf); errno = err; return NULL; }
+    if (err) {
+        free(buf);
+        errno = err;
+        return NULL;
+    }
     buf[len] = 0;
     return buf;
 }
@@ -112,8 +121,7 @@ int cli_load_arch(const char *cmd, const char *arch_text, const char *arch_json_
             if (big)
                 fprintf(stderr, "nninit %s: '%s' is larger than %d MiB; an architecture is a few KB\n", cmd,
                         arch_json_path, CLI_ARCH_JSON_MAX >> 20);
-            else
-                fprintf(stderr, "nninit %s: cannot read '%s': %s\n", cmd, arch_json_path, strerror(errno));
+            else fprintf(stderr, "nninit %s: cannot read '%s': %s\n", cmd, arch_json_path, strerror(errno));
             free(arch);
             return big ? CLI_EXIT_USAGE : CLI_EXIT_FAIL; /* bad input, or an I/O failure */
         }

@@ -89,7 +89,11 @@ void cli_atomic_abort(cli_atomic *a);
 
 /* Exit statuses of every command: 0 ok, 1 a failure (I/O, memory, LAPACK,
  * training diverged, a bug), 2 bad usage or input. */
-enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAIL = 1,
+    CLI_EXIT_USAGE = 2
+};
 
 /* The one map from a library status to an exit status: the environment
  * failed (NNINIT_ERR_IO, _NOMEM, _LAPACK, _DIVERGED, _NULL) -> 1; everything

@@ -17,7 +17,11 @@
 
 #include "nninit.h"
 
-typedef enum { CLI_FW_TORCH = 0, CLI_FW_KERAS = 1, CLI_FW_JAX = 2 } cli_framework;
+typedef enum {
+    CLI_FW_TORCH = 0,
+    CLI_FW_KERAS = 1,
+    CLI_FW_JAX = 2
+} cli_framework;
 
 /* The call of framework fw equivalent to nninit's scheme sp on tensor t,
  * whose nninit_explain() is in, as one line of Python into buf (cap bytes,
@@ -32,8 +36,8 @@ typedef enum { CLI_FW_TORCH = 0, CLI_FW_KERAS = 1, CLI_FW_JAX = 2 } cli_framewor
  * (torch.nn.init.normal_(w, mean=0.0, std=...)), and "" where even that
  * cannot be said (JAX has no normal with a mean, Keras no truncation other
  * than +-2 std, ...). */
-void cli_equivalent_call(cli_framework fw, const nninit_spec *sp, const nninit_tensor *t,
-                         const nninit_info *in, char *buf, size_t cap);
+void cli_equivalent_call(cli_framework fw, const nninit_spec *sp, const nninit_tensor *t, const nninit_info *in,
+                         char *buf, size_t cap);
 
 /* Fewest significant digits, 1..17, that read back (strtod) as x exactly. */
 int cli_shortest_digits(double x);

@@ -76,7 +76,11 @@
 
 /* cli_opt.kind: a flag, or an option with a value; | CLI_OPT_MULTI to allow
  * it more than once. */
-enum { CLI_OPT_FLAG = 0, CLI_OPT_VALUE = 1, CLI_OPT_MULTI = 2 };
+enum {
+    CLI_OPT_FLAG = 0,
+    CLI_OPT_VALUE = 1,
+    CLI_OPT_MULTI = 2
+};
 
 typedef struct {
     const char *name;  /* "--output" */
@@ -102,7 +106,7 @@ typedef struct {
     int n, argc, i;
     char *const *argv;
     int only_positional, state;
-    const cli_opt *last;                  /* entry of the last option returned */
+    const cli_opt *last; /* entry of the last option returned */
     unsigned char seen[CLI_OPT_MAX];
 } cli_opt_iter;
 
@@ -110,8 +114,7 @@ typedef struct {
  * messages) against table[0..n-1]. cmd, table and argv must outlive it.
  * A table of more than CLI_OPT_MAX entries makes the first cli_opt_next()
  * print an error and return CLI_OPT_ERROR (a bug in the caller). */
-void cli_opt_init(cli_opt_iter *it, const char *cmd, const cli_opt *table, int n, int argc,
-                  char *const *argv);
+void cli_opt_init(cli_opt_iter *it, const char *cmd, const cli_opt *table, int n, int argc, char *const *argv);
 
 /* The next argument: an option's id (>= 0) with *value its value (NULL for a
  * flag), CLI_OPT_POSITIONAL with *value the argument, CLI_OPT_HELP,

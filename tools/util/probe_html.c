@@ -13,11 +13,11 @@
 /* Activations blue, gradients brown (not red: the lab's badges use red for
  * "not reproduced"), in the charts and the histograms alike; a prediction is
  * dashed, in the colour paired with its measurement. */
-#define C_ACT "#1f77b4"
-#define C_GRAD "#8c564b"
-#define C_QPRED "#ff7f0e"
-#define C_CMEAS "#2ca02c"
-#define C_CPRED "#9467bd"
+#define C_ACT     "#1f77b4"
+#define C_GRAD    "#8c564b"
+#define C_QPRED   "#ff7f0e"
+#define C_CMEAS   "#2ca02c"
+#define C_CPRED   "#9467bd"
 #define PRED_DASH "6,4"
 
 static void esc(FILE *f, const char *s) { svg_esc(f, s); }
@@ -76,8 +76,8 @@ static void layer_table(FILE *f, const nninit_probe_report *r) {
           f);
     for (int l = 0; l < r->n_layers; l++) {
         const nninit_probe_layer *p = &r->layers[l];
-        fprintf(f, "<tr><td>%d</td><td>%s</td><td>%s</td><td>%d</td>", l + 1, kinds[p->kind & 3], nninit_act_name(p->act),
-                p->width);
+        fprintf(f, "<tr><td>%d</td><td>%s</td><td>%s</td><td>%d</td>", l + 1, kinds[p->kind & 3],
+                nninit_act_name(p->act), p->width);
         cell(f, "%.3g", p->pre_std);
         cell(f, "%.3g", p->post_std);
         cell(f, "%.3g", p->q_meas);
@@ -113,9 +113,10 @@ static void hists(FILE *f, const nninit_probe_report *r, const cli_probe_section
         char a[16], b[16];
         svg_num(a, lo);
         svg_num(b, hi);
-        fprintf(f, "One x-axis for every layer (%s to %s, the whole network's range): a signal that vanishes with depth "
-                   "collapses to a spike at 0. <code>nninit probe --hist-axes layer</code> scales each layer to its own "
-                   "range.",
+        fprintf(f,
+                "One x-axis for every layer (%s to %s, the whole network's range): a signal that vanishes with depth "
+                "collapses to a spike at 0. <code>nninit probe --hist-axes layer</code> scales each layer to its own "
+                "range.",
                 a, b);
     } else if (o->per_layer_axes) {
         fputs("Each layer on its own x-axis (its own range): compare the tick labels, not the shapes. "
@@ -171,7 +172,8 @@ void cli_probe_section(FILE *f, const nninit_probe_report *r, const cli_probe_se
     }
     char mf[640];
     nninit_probe_mean_field_text(r, mf, sizeof mf);
-    fprintf(f, "<p>Mean field (Poole et al. 2016; Schoenholz et al. 2017)%s: ", r->mean_field ? ", last hidden layer" : "");
+    fprintf(
+        f, "<p>Mean field (Poole et al. 2016; Schoenholz et al. 2017)%s: ", r->mean_field ? ", last hidden layer" : "");
     esc(f, mf);
     fputs(".</p>\n", f);
     if (L > 0) {
@@ -204,8 +206,8 @@ int cli_probe_html(const char *path, const nninit_probe_report *r, const char *a
           "</style></head><body>\n<h1>nninit probe</h1>\n<p><code>",
           f);
     esc(f, arch);
-    fprintf(f, "</code> &middot; batch %d &middot; seed %llu &middot; %.2f s</p>\n", o->batch, (unsigned long long)o->seed,
-            r->seconds);
+    fprintf(f, "</code> &middot; batch %d &middot; seed %llu &middot; %.2f s</p>\n", o->batch,
+            (unsigned long long)o->seed, r->seconds);
     cli_probe_section_opts so = {2, NULL, o->hist_bins, 0, per_layer_axes, CLI_PROBE_TABLE_SHOWN};
     cli_probe_section(f, r, &so);
     fputs("</body></html>\n", f);

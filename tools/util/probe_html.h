@@ -19,28 +19,32 @@
 /* CSS for the section (scoped to .probe, SVG_CSS included); a page puts it
  * in its <style>. */
 #define CLI_PROBE_CSS                                                                                                  \
-    ".probe table.layers{border-collapse:collapse;font-size:12px;width:auto;margin:4px 0}"                            \
-    ".probe table.layers td,.probe table.layers th{border:1px solid #d0d7de;padding:2px 6px;text-align:right;"        \
-    "vertical-align:baseline}.probe table.layers th{background:#f6f8fa}"                                              \
-    ".probe .finding{margin:6px 0;padding:6px 10px;border-left:4px solid #c33;background:#fdf0f0}"                    \
-    ".probe .healthy{border-color:#393;background:#eef8ee}"                                                           \
-    ".probe .grid{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0}"                                                  \
-    ".probe .cell{border:1px solid #d0d7de;padding:2px}.probe .own{font-size:11px;color:#a33;padding:0 2px}"          \
-    ".probe .note{color:#59636e;font-size:13px;margin:4px 0 8px}.probe summary{cursor:pointer;color:#59636e}"        \
+    ".probe table.layers{border-collapse:collapse;font-size:12px;width:auto;margin:4px 0}"                             \
+    ".probe table.layers td,.probe table.layers th{border:1px solid #d0d7de;padding:2px 6px;text-align:right;"         \
+    "vertical-align:baseline}.probe table.layers th{background:#f6f8fa}"                                               \
+    ".probe .finding{margin:6px 0;padding:6px 10px;border-left:4px solid #c33;background:#fdf0f0}"                     \
+    ".probe .healthy{border-color:#393;background:#eef8ee}"                                                            \
+    ".probe .grid{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0}"                                                   \
+    ".probe .cell{border:1px solid #d0d7de;padding:2px}.probe .own{font-size:11px;color:#a33;padding:0 2px}"           \
+    ".probe .note{color:#59636e;font-size:13px;margin:4px 0 8px}.probe summary{cursor:pointer;color:#59636e}"          \
     ".probe svg{background:#fff;max-width:100%;height:auto}" SVG_CSS
 
 /* The layer table: left out, shown, or folded in a <details> (a page with
  * many probes stays short to scroll; the table is one click away). */
-typedef enum { CLI_PROBE_TABLE_NONE, CLI_PROBE_TABLE_SHOWN, CLI_PROBE_TABLE_FOLDED } cli_probe_table;
+typedef enum {
+    CLI_PROBE_TABLE_NONE,
+    CLI_PROBE_TABLE_SHOWN,
+    CLI_PROBE_TABLE_FOLDED
+} cli_probe_table;
 
 typedef struct {
-    int heading;             /* level of the parts' headings (Findings, By depth, ...), 2..6 */
-    const char *title;       /* a heading one level above them, or NULL for none */
-    int bins;                /* histogram bins: the probe's opts.hist_bins */
-    int max_hists;           /* at most this many layers' histograms, evenly spaced, the first
-                                and the last among them; 0: every layer's */
-    int per_layer_axes;      /* each histogram on its layer's own range, not the network's */
-    cli_probe_table table;   /* the layer table */
+    int heading;           /* level of the parts' headings (Findings, By depth, ...), 2..6 */
+    const char *title;     /* a heading one level above them, or NULL for none */
+    int bins;              /* histogram bins: the probe's opts.hist_bins */
+    int max_hists;         /* at most this many layers' histograms, evenly spaced, the first
+                              and the last among them; 0: every layer's */
+    int per_layer_axes;    /* each histogram on its layer's own range, not the network's */
+    cli_probe_table table; /* the layer table */
 } cli_probe_section_opts;
 
 /* Write r as an HTML fragment to f: a summary line (layers, loss at init),

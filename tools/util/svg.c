@@ -19,8 +19,8 @@ void svg_esc(FILE *f, const char *s) {
 }
 
 void svg_text(FILE *f, double x, double y, const char *anchor, const char *cls, const char *s) {
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\"%s%s%s class=\"%s\">", x, y, anchor ? " text-anchor=\"" : "", anchor ? anchor : "",
-            anchor ? "\"" : "", cls);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\"%s%s%s class=\"%s\">", x, y, anchor ? " text-anchor=\"" : "",
+            anchor ? anchor : "", anchor ? "\"" : "", cls);
     svg_esc(f, s);
     fputs("</text>\n", f);
 }
@@ -183,7 +183,9 @@ void svg_axis_inner(svg_axis *a, double lo, double hi, double margin, double wid
 
 /* ---- line chart --------------------------------------------------------------- */
 
-static double at(const double *p, size_t stride, int i) { return *(const double *)((const char *)p + (size_t)i * stride); }
+static double at(const double *p, size_t stride, int i) {
+    return *(const double *)((const char *)p + (size_t)i * stride);
+}
 /* x NULL: the points are at 1..n (layer numbers). */
 static double at_x(const svg_line *l, int i) { return l->x ? at(l->x, l->stride, i) : i + 1; }
 
@@ -196,7 +198,14 @@ static int point(const svg_line *l, int i, int logy, double *x, double *y) {
 }
 
 /* Chart geometry (px). */
-enum { CW = 560, CML = 62, CMR = 16, CMT = 28, CPH = 210, CLEG = 16 };
+enum {
+    CW = 560,
+    CML = 62,
+    CMR = 16,
+    CMT = 28,
+    CPH = 210,
+    CLEG = 16
+};
 
 typedef struct {
     double xlo, xhi, ylo, yhi;
@@ -253,14 +262,16 @@ static void draw_line(FILE *f, const frame *fr, const svg_line *l, int logy, con
             if (point(l, i, logy, &x, &y))
                 fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n", px(fr, x), py(fr, y), l->color);
     if (l->mark_last && drawn)
-        fprintf(f, "<path class=\"diverged\" d=\"M%.1f %.1fl10 10m0 -10l-10 10\" stroke=\"%s\" stroke-width=\"2.5\"/>\n",
+        fprintf(f,
+                "<path class=\"diverged\" d=\"M%.1f %.1fl10 10m0 -10l-10 10\" stroke=\"%s\" stroke-width=\"2.5\"/>\n",
                 lx - 5, ly - 5, l->color);
 }
 
 /* Legend entry k: a swatch (the line's colour and dash), then its label. */
 static void legend_item(FILE *f, const svg_line *l, double lx, double ly, int cols) {
-    fprintf(f, "<line class=\"swatch\" x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" stroke-width=\"2.5\"", lx,
-            lx + 24, ly - 4, ly - 4, l->color);
+    fprintf(f,
+            "<line class=\"swatch\" x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" stroke-width=\"2.5\"",
+            lx, lx + 24, ly - 4, ly - 4, l->color);
     if (l->dash) fprintf(f, " stroke-dasharray=\"%s\"", l->dash);
     fputs("/>\n", f);
     /* keep the text in its column (~6 px a character): cut the label, never the note */
@@ -282,7 +293,8 @@ static void legend_item(FILE *f, const svg_line *l, double lx, double ly, int co
 static void draw_axes(FILE *f, const frame *fr) {
     for (int t = 0; t < fr->y.nt; t++) {
         double y = py(fr, fr->y.t[t]);
-        fprintf(f, "<line x1=\"%d\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" class=\"gridline\"/>\n", CML, CML + fr->pw, y, y);
+        fprintf(f, "<line x1=\"%d\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" class=\"gridline\"/>\n", CML, CML + fr->pw, y,
+                y);
         tick_text(f, CML - 5, y + 4, "end", 'y', fr->y.lab[t]);
     }
     for (int t = 0; t < fr->x.nt; t++) tick_text(f, px(fr, fr->x.t[t]), CMT + fr->ph + 14, "middle", 'x', fr->x.lab[t]);
@@ -300,15 +312,18 @@ void svg_chart(FILE *f, const svg_chart_opts *o, const svg_line *ls, int nl) {
     fr.pw = CW - CML - CMR;
     fr.ph = CPH;
     double H = CMT + fr.ph + 40 + rows * CLEG + 6;
-    fprintf(f, "<svg class=\"%s\" data-kind=\"chart\" data-scale=\"%s\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
-               "role=\"img\" aria-label=\"",
-            o->svg_class ? o->svg_class : "plot", logy ? "log" : "linear", CW, H, CW, H);
+    fprintf(
+        f,
+        "<svg class=\"%s\" data-kind=\"chart\" data-scale=\"%s\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
+        "role=\"img\" aria-label=\"",
+        o->svg_class ? o->svg_class : "plot", logy ? "log" : "linear", CW, H, CW, H);
     svg_esc(f, o->title);
     fputs("\">\n", f);
     svg_text(f, CML, 18, NULL, "t", o->title);
     if (e.hidden) {
         char msg[64];
-        snprintf(msg, sizeof msg, "%d value%s \xe2\x89\xa4 0 not shown (log scale)", e.hidden, e.hidden == 1 ? "" : "s");
+        snprintf(msg, sizeof msg, "%d value%s \xe2\x89\xa4 0 not shown (log scale)", e.hidden,
+                 e.hidden == 1 ? "" : "s");
         svg_text(f, CML + fr.pw, 18, "end", "ax", msg);
     }
     fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" class=\"frame\"/>\n", CML, CMT, fr.pw, fr.ph);
@@ -338,7 +353,13 @@ void svg_chart(FILE *f, const svg_chart_opts *o, const svg_line *ls, int nl) {
 /* ---- histogram ------------------------------------------------------------------ */
 
 /* Histogram geometry (px): bars between HT and HB, ticks below. */
-enum { HW = 180, HH = 80, HM = 6, HT = 16, HB = 60 };
+enum {
+    HW = 180,
+    HH = 80,
+    HM = 6,
+    HT = 16,
+    HB = 60
+};
 
 static void hist_ticks(FILE *f, const svg_axis *a) {
     for (int t = 0; t < a->nt; t++) {
@@ -370,10 +391,11 @@ void svg_hist(FILE *f, const svg_hist_spec *s) {
     char lo[16], hi[16];
     svg_num(lo, ok ? s->lo : 0);
     svg_num(hi, ok ? s->hi : 0);
-    fprintf(f, "<svg class=\"%s\" data-kind=\"hist\" data-series=\"%s\" data-layer=\"%d\" data-axis=\"%s\" data-lo=\"%s\" "
-               "data-hi=\"%s\" data-bins=\"%d\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">",
-            s->svg_class ? s->svg_class : "hist", s->series ? s->series : "", s->layer, s->shared ? "shared" : "layer", lo, hi,
-            bins, HW, HH, HW, HH);
+    fprintf(f,
+            "<svg class=\"%s\" data-kind=\"hist\" data-series=\"%s\" data-layer=\"%d\" data-axis=\"%s\" data-lo=\"%s\" "
+            "data-hi=\"%s\" data-bins=\"%d\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">",
+            s->svg_class ? s->svg_class : "hist", s->series ? s->series : "", s->layer, s->shared ? "shared" : "layer",
+            lo, hi, bins, HW, HH, HW, HH);
     if (s->label) svg_text(f, 2, 11, NULL, "ax", s->label);
     fprintf(f, "<line x1=\"0\" x2=\"%d\" y1=\"%d\" y2=\"%d\" class=\"frame\"/>", HW, HB, HB);
     if (!ok) {
@@ -391,8 +413,10 @@ void svg_hist(FILE *f, const svg_hist_spec *s) {
     for (int b = 0; b < bins; b++) {
         if (!(isfinite(s->h[b]) && s->h[b] > 0)) continue;
         double bh = fmax(1, (HB - HT) * s->h[b] / mx); /* a non-empty bin shows */
-        fprintf(f, "<rect class=\"bar\" data-bin=\"%d\" data-frac=\"%.4g\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
-                   "fill=\"%s\"/>",
+        fprintf(f,
+                "<rect class=\"bar\" data-bin=\"%d\" data-frac=\"%.4g\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
+                "height=\"%.2f\" "
+                "fill=\"%s\"/>",
                 b, s->h[b], HM + b * bw, HB - bh, fmax(bw - gap, 0.8), bh, s->color);
     }
     hist_ticks(f, &a);
@@ -427,8 +451,16 @@ int svg_probe_hist(FILE *f, const nninit_probe_report *r, int l, int grad, int b
     } else {
         shared = 0;
     }
-    svg_hist_spec s = {shared ? (grad ? y->grad_shist : y->shist) : own, bins, shared ? slo : lo, shared ? shi : hi, label,
-                       color, svg_class, grad ? "gradient" : "activation", l + 1, shared};
+    svg_hist_spec s = {shared ? (grad ? y->grad_shist : y->shist) : own,
+                       bins,
+                       shared ? slo : lo,
+                       shared ? shi : hi,
+                       label,
+                       color,
+                       svg_class,
+                       grad ? "gradient" : "activation",
+                       l + 1,
+                       shared};
     svg_hist(f, &s);
     return shared;
 }

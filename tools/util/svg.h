@@ -21,8 +21,8 @@
 
 /* CSS for the classes below; a page puts it in its <style>. */
 #define SVG_CSS                                                                                                        \
-    "svg .t{font-size:13px;font-weight:600;fill:#1f2328}svg .ax,svg .tick,svg .legend{font-size:11px;fill:#424a53}"  \
-    "svg .dv{font-weight:600}svg .frame{fill:none;stroke:#8c959f}svg .gridline{stroke:#eaeef2}"                      \
+    "svg .t{font-size:13px;font-weight:600;fill:#1f2328}svg .ax,svg .tick,svg .legend{font-size:11px;fill:#424a53}"    \
+    "svg .dv{font-weight:600}svg .frame{fill:none;stroke:#8c959f}svg .gridline{stroke:#eaeef2}"                        \
     "svg .tickmark{stroke:#8c959f}svg .zero{stroke:#8c959f;stroke-dasharray:2,2}"
 
 /* Text for HTML and SVG: < > & " ' escaped. */
@@ -62,9 +62,9 @@ typedef struct {
     size_t stride;
     int n;
     const char *color;
-    const char *dash;    /* stroke-dasharray, or NULL for a solid line */
-    int mark_last;       /* a cross at the last drawn point (diverged run) */
-    const char *note;    /* shown after the label in the legend, in bold (or NULL) */
+    const char *dash; /* stroke-dasharray, or NULL for a solid line */
+    int mark_last;    /* a cross at the last drawn point (diverged run) */
+    const char *note; /* shown after the label in the legend, in bold (or NULL) */
 } svg_line;
 
 typedef struct {
@@ -81,10 +81,10 @@ typedef struct {
 void svg_chart(FILE *f, const svg_chart_opts *o, const svg_line *ls, int nl);
 
 typedef struct {
-    const double *h;       /* bins fractions over [lo, hi] */
+    const double *h; /* bins fractions over [lo, hi] */
     int bins;
     double lo, hi;
-    const char *label;     /* top left (NULL: none) */
+    const char *label; /* top left (NULL: none) */
     const char *color;
     const char *svg_class; /* NULL = "hist" */
     const char *series;    /* data-series: "activation", "gradient" */
