@@ -317,6 +317,11 @@ NNINIT_API nninit_status nninit_fill_range(const nninit_spec *spec, const nninit
 /*! nninit_scheme_is_elementwise() : 1 if nninit_fill_range() accepts any slice. */
 NNINIT_API int nninit_scheme_is_elementwise(nninit_scheme s);
 
+/*! nninit_scheme_uses_fans() : 1 if the scheme's scale comes from the tensor's
+ *  fans (xavier_*, kaiming_*, lecun_*, variance_scaling), so that the layout,
+ *  the axes and groups change its values; 0 otherwise and for unknown s. */
+NNINIT_API int nninit_scheme_uses_fans(nninit_scheme s);
+
 /* ------------------------------------------------------------------------- */
 /* Names (for CLIs, config files and bindings)                               */
 /* ------------------------------------------------------------------------- */

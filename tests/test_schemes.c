@@ -339,12 +339,41 @@ static void test_resolved_parameters(void **state) {
     }
 }
 
+/* nninit_scheme_uses_fans: exactly the schemes whose explain std changes
+ * with the layout (8x2x3x3 read as OIHW: fans 18, 72; as HWIO: 48, 48). */
+static int differ(double x, double y) { return !(x == y || (isnan(x) && isnan(y))); }
+
+static void test_uses_fans(void **state) {
+    (void)state;
+    const int64_t shape[4] = {8, 2, 3, 3};
+    nninit_tensor a = nninit_tensor_make(4, shape, NNINIT_F32), b = a;
+    b.layout = NNINIT_LAYOUT_HWIO;
+    for (int k = 0; k < NNINIT_SCHEME_COUNT; k++) {
+        nninit_spec sp = nninit_spec_default((nninit_scheme)k);
+        if (k == NNINIT_KAIMING_NORMAL || k == NNINIT_KAIMING_UNIFORM || k == NNINIT_VARIANCE_SCALING)
+            sp.mode = NNINIT_FAN_IN;
+        nninit_info ia, ib;
+        int moves = nninit_explain(&sp, &a, &ia) == NNINIT_OK && nninit_explain(&sp, &b, &ib) == NNINIT_OK &&
+                    (differ(ia.std, ib.std) || differ(ia.bound, ib.bound));
+        if (moves != nninit_scheme_uses_fans((nninit_scheme)k))
+            print_error("%s\n", nninit_scheme_name((nninit_scheme)k));
+        assert_int_equal(moves, nninit_scheme_uses_fans((nninit_scheme)k));
+    }
+    assert_int_equal(nninit_scheme_uses_fans((nninit_scheme)-1), 0);
+    assert_int_equal(nninit_scheme_uses_fans(NNINIT_SCHEME_COUNT), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known_answers), cmocka_unit_test(test_narrow_is_rounded_f32),
-        cmocka_unit_test(test_constants),     cmocka_unit_test(test_eye),
-        cmocka_unit_test(test_dirac),         cmocka_unit_test(test_fans),
-        cmocka_unit_test(test_gains),         cmocka_unit_test(test_resolved_parameters),
+        cmocka_unit_test(test_known_answers),
+        cmocka_unit_test(test_narrow_is_rounded_f32),
+        cmocka_unit_test(test_uses_fans),
+        cmocka_unit_test(test_constants),
+        cmocka_unit_test(test_eye),
+        cmocka_unit_test(test_dirac),
+        cmocka_unit_test(test_fans),
+        cmocka_unit_test(test_gains),
+        cmocka_unit_test(test_resolved_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

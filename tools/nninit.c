@@ -543,19 +543,9 @@ static nninit_spec make_spec(const cli_args *a) {
  * and dirac; given to any other scheme it would be silently ignored. */
 static int check_groups(const cli_args *a, const nninit_spec *s) {
     if (!a->have_groups || a->groups <= 1) return 0;
-    switch (s->scheme) {
-    case NNINIT_XAVIER_UNIFORM:
-    case NNINIT_XAVIER_NORMAL:
-    case NNINIT_KAIMING_UNIFORM:
-    case NNINIT_KAIMING_NORMAL:
-    case NNINIT_LECUN_UNIFORM:
-    case NNINIT_LECUN_NORMAL:
-    case NNINIT_VARIANCE_SCALING:
-    case NNINIT_DIRAC: return 0;
-    default:
-        return fail(EXIT_USAGE, a->cmd, "--groups %lld: %s does not use groups (the fan-based schemes and dirac do)",
-                    (long long)a->groups, nninit_scheme_name(s->scheme));
-    }
+    if (nninit_scheme_uses_fans(s->scheme) || s->scheme == NNINIT_DIRAC) return 0;
+    return fail(EXIT_USAGE, a->cmd, "--groups %lld: %s does not use groups (the fan-based schemes and dirac do)",
+                (long long)a->groups, nninit_scheme_name(s->scheme));
 }
 
 static nninit_tensor make_tensor(const cli_args *a) {

@@ -278,19 +278,6 @@ static void layout(nninit_net *net, arena *a) {
 /* Initialization                                                            */
 /* ------------------------------------------------------------------------- */
 
-static int needs_fans(nninit_scheme s) {
-    switch (s) {
-    case NNINIT_XAVIER_UNIFORM:
-    case NNINIT_XAVIER_NORMAL:
-    case NNINIT_KAIMING_UNIFORM:
-    case NNINIT_KAIMING_NORMAL:
-    case NNINIT_LECUN_UNIFORM:
-    case NNINIT_LECUN_NORMAL:
-    case NNINIT_VARIANCE_SCALING: return 1;
-    default: return 0;
-    }
-}
-
 /* Prefix the message of a failed fill with the tensor's name. */
 static nninit_status named(nninit_status st, const char *name) {
     return nninit__err(st, "%s: %s", name, nninit_last_error());
@@ -325,7 +312,7 @@ static nninit_status init_affine(const nninit_layer_init *ini, const nninit_tens
     snprintf(name, sizeof name, "%s.weight", prefix);
     if ((st = nninit_fill(&ws, wt, nninit_key_from_name(seed, name), w))) return named(st, name);
     snprintf(name, sizeof name, "%s.bias", prefix);
-    if (needs_fans(bs.scheme)) {
+    if (nninit_scheme_uses_fans(bs.scheme)) {
         nninit_info info;
         if ((st = nninit_explain(&bs, wt, &info))) return named(st, name);
         nninit_spec e;

@@ -241,18 +241,7 @@ nninit_status nninit__plan_make(const nninit_spec *spec, const nninit_tensor *t,
             in->fan_out = fo;
         }
     }
-    int needs_fans = 0;
-    switch (spec->scheme) {
-    case NNINIT_XAVIER_UNIFORM:
-    case NNINIT_XAVIER_NORMAL:
-    case NNINIT_KAIMING_UNIFORM:
-    case NNINIT_KAIMING_NORMAL:
-    case NNINIT_LECUN_UNIFORM:
-    case NNINIT_LECUN_NORMAL:
-    case NNINIT_VARIANCE_SCALING: needs_fans = 1; break;
-    default: break;
-    }
-    if (needs_fans) {
+    if (nninit_scheme_uses_fans(spec->scheme)) {
         double fi, fo;
         if ((st = nninit_fans(t, &fi, &fo))) {
             /* keep the fans' message, prefixed with the scheme */
@@ -425,6 +414,19 @@ nninit_status nninit_explain(const nninit_spec *spec, const nninit_tensor *t, nn
     if (st) return st;
     *info = p.info;
     return NNINIT_OK;
+}
+
+int nninit_scheme_uses_fans(nninit_scheme s) {
+    switch (s) {
+    case NNINIT_XAVIER_UNIFORM:
+    case NNINIT_XAVIER_NORMAL:
+    case NNINIT_KAIMING_UNIFORM:
+    case NNINIT_KAIMING_NORMAL:
+    case NNINIT_LECUN_UNIFORM:
+    case NNINIT_LECUN_NORMAL:
+    case NNINIT_VARIANCE_SCALING: return 1;
+    default: return 0;
+    }
 }
 
 int nninit_scheme_is_elementwise(nninit_scheme s) {

@@ -371,6 +371,10 @@ void cli_equivalent_call(cli_framework fw, const nninit_spec *sp, const nninit_t
                          char *buf, size_t cap) {
     char p1[64], p2[64], p3[64];
     buf[0] = '\0';
+    if (nninit_scheme_uses_fans(sp->scheme)) {
+        fan_based_call(fw, sp, t, in, buf, cap);
+        return;
+    }
     switch (sp->scheme) {
     case NNINIT_ZEROS:
         snprintf(buf, cap, "%s",
@@ -399,13 +403,6 @@ void cli_equivalent_call(cli_framework fw, const nninit_spec *sp, const nninit_t
     case NNINIT_UNIFORM:
     case NNINIT_NORMAL:
     case NNINIT_TRUNC_NORMAL: explicit_call(fw, sp, in, buf, cap); break;
-    case NNINIT_XAVIER_UNIFORM:
-    case NNINIT_XAVIER_NORMAL:
-    case NNINIT_KAIMING_UNIFORM:
-    case NNINIT_KAIMING_NORMAL:
-    case NNINIT_LECUN_UNIFORM:
-    case NNINIT_LECUN_NORMAL:
-    case NNINIT_VARIANCE_SCALING: fan_based_call(fw, sp, t, in, buf, cap); break;
     case NNINIT_ORTHOGONAL:
         /* PyTorch orthogonalizes (shape[0], rest). Keras and JAX take the last
          * axis as columns: on a 2-D tensor, or on the HWIO kernel of the same
