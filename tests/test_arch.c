@@ -689,8 +689,8 @@ static void test_engine_accepts(void **state) {
         "784 -> [dense 32 tanh] x3 -> dense 10",
         "1x28x28 -> conv 4 3x3 s2 p1 relu -> conv 8 3x3 g2 relu -> flatten -> dense 10",
         "784 -> dense 16 relu -> [res dense relu he-zero] x3 -> dense 10",
-        "1x8x8 -> conv 4 3 p1 relu -> res conv relu he-he -> flatten -> dense 10 init=xavier_normal "
-        "bias=normal(std=0.01)",
+        ("1x8x8 -> conv 4 3 p1 relu -> res conv relu he-he -> flatten -> dense 10 init=xavier_normal "
+         "bias=normal(std=0.01)"),
     };
     for (size_t k = 0; k < sizeof nets / sizeof nets[0]; k++) {
         parse_ok(nets[k], A);
