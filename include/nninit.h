@@ -26,6 +26,20 @@
  *   - Tensors are dense, row-major (C order). Element i is the i-th element of
  *     the flat buffer.
  *
+ * Threads
+ *   Every function is reentrant and thread-safe: there is no global state but
+ *   the last-error message (thread-local) and the fill kernel set, chosen once
+ *   per process on first use (nninit_arch_name()). Different threads may fill
+ *   different tensors, or disjoint slices of one tensor (nninit_fill_range),
+ *   at the same time. nninit_fill_threads() does the splitting itself: it
+ *   creates and joins its threads inside the call (their stacks are the only
+ *   memory it asks for, from the system) and leaves none behind.
+ *
+ * Environment
+ *   NNINIT_ARCH    the fill kernels: scalar, portable, avx2 or avx512 (default:
+ *                  the widest this CPU runs). Every path gives the same bits;
+ *                  one this CPU or build lacks makes fills fail (NNINIT_ERR_ARCH).
+ *
  * The exact bit-level definitions (key derivation, counters, bits -> floats,
  * Box-Muller, truncated normal) are in docs/RNG.md; known-answer tests pin them.
  */
@@ -87,7 +101,8 @@ typedef enum {
     NNINIT_ERR_LAYOUT = 16,            /* bad layout or axes */
     NNINIT_ERR_IO = 17,                /* file could not be written */
     NNINIT_ERR_UNKNOWN_NAME = 18,      /* a name (scheme, mode, ...) not recognized */
-    NNINIT_ERR_DIVERGED = 19           /* training: the loss became NaN or infinite */
+    NNINIT_ERR_DIVERGED = 19,          /* training: the loss became NaN or infinite */
+    NNINIT_ERR_ARCH = 20               /* NNINIT_ARCH names a kernel path this CPU or build lacks */
 } nninit_status;
 
 /*! nninit_status_str() : a constant name for a status ("NNINIT_ERR_RANGE"). */
@@ -313,6 +328,32 @@ NNINIT_API nninit_status nninit_fill(const nninit_spec *spec, const nninit_tenso
  *  whole tensor). Errors: as nninit_fill, plus SLICE. */
 NNINIT_API nninit_status nninit_fill_range(const nninit_spec *spec, const nninit_tensor *t, nninit_key key,
                                            int64_t begin, int64_t end, void *out);
+
+/*! nninit_fill_threads(), nninit_fill_range_threads() : the same values as
+ *  nninit_fill() / nninit_fill_range(), bit for bit, computed on up to
+ *  `threads` threads: 0 means one per online CPU, 1 the calling thread only.
+ *  The range is cut into contiguous pieces of at least 65536 elements (a
+ *  smaller fill stays on the calling thread), at most 256 threads; the split
+ *  never changes a bit. The threads are created and joined inside the call.
+ *  Orthogonal and sparse run on the calling thread. Errors: as nninit_fill /
+ *  nninit_fill_range, plus PARAM for threads < 0 and NOMEM if a thread cannot
+ *  be started (the threads already started are joined first; the output is
+ *  then partly written). */
+NNINIT_API nninit_status nninit_fill_threads(const nninit_spec *spec, const nninit_tensor *t, nninit_key key,
+                                             void *data, int threads);
+NNINIT_API nninit_status nninit_fill_range_threads(const nninit_spec *spec, const nninit_tensor *t, nninit_key key,
+                                                   int64_t begin, int64_t end, void *out, int threads);
+
+/*! nninit_arch_name() : the fill kernels in use: "avx512" (AVX-512 F, DQ,
+ *  BW, VL), "avx2" (AVX2 + FMA), "scalar" (the reference C, with FMA
+ *  instructions where the CPU has them) or "portable" (the reference C, libm's
+ *  fma). The widest this CPU runs unless the environment variable NNINIT_ARCH
+ *  names one (read once, at the first fill or call of this function). Every
+ *  path gives the same bits. NULL if NNINIT_ARCH names a path this CPU or
+ *  build cannot run, or no path at all; nninit_last_error() then says why
+ *  ("NNINIT_ARCH=avx512: this CPU lacks AVX-512 BW") and every fill fails
+ *  with NNINIT_ERR_ARCH and that message. */
+NNINIT_API const char *nninit_arch_name(void);
 
 /*! nninit_scheme_is_elementwise() : 1 if nninit_fill_range() accepts any slice. */
 NNINIT_API int nninit_scheme_is_elementwise(nninit_scheme s);

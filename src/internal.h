@@ -111,7 +111,10 @@ typedef struct {
 nninit_status nninit__plan_make(const nninit_spec *spec, const nninit_tensor *t, nninit__plan *p);
 
 /* Element-wise kernels over [begin, end) of a tensor's flat index range,
- * writing out[0 .. end-begin) (src/rng/fill_kernels.c). */
+ * writing out[0 .. end-begin) (src/rng/fill_kernels.c), through the kernel
+ * set chosen once (src/rng/kernels.h). Callers make sure first that there is
+ * one (nninit__kernels() != NULL; src/init/fill.c does, for every public
+ * fill). Any thread may call them at once on disjoint outputs. */
 void nninit__fill_uniform(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin, int64_t end,
                           void *out);
 void nninit__fill_normal(const uint32_t key[2], nninit_dtype d, double mean, double std, int64_t begin, int64_t end,

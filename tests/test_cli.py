@@ -6,7 +6,9 @@ rules every command shares (opt.h); `schemes`; `explain` against hand-computed
 fans and stds and the equivalent PyTorch/Keras/JAX calls; `fill` output read
 back with NumPy (f32, f64, f16, bf16), reproducibility by (seed, key), the
 default seed 0, --stats against NumPy; that every bad input exits 2 with a
-message and writes nothing, and that failures of the environment exit 1.
+message and writes nothing, and that failures of the environment exit 1;
+the fill kernels (NNINIT_ARCH, shown by --version) and --threads /
+NNINIT_THREADS never change a byte, and a bad NNINIT_ARCH exits 2.
 """
 import json
 import math
@@ -47,9 +49,15 @@ EXPLAIN_KEYS = [
 SHAPE_FOR = {"sparse": "10,20", "eye": "10,20", "dirac": "16,8,3,3"}
 
 
-def run(*args):
+# The caller's NNINIT_THREADS would change --json's "threads"; NNINIT_ARCH is
+# kept, so that the whole file can run under any kernel path.
+BASE_ENV = {k: v for k, v in os.environ.items() if k != "NNINIT_THREADS"}
+
+
+def run(*args, env=None):
+    e = dict(BASE_ENV, **(env or {}))
     return subprocess.run([CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=120)
+                          universal_newlines=True, timeout=120, env=e)
 
 
 def strict_json(text):
@@ -127,7 +135,7 @@ class TestHelp(Case):
 
     def test_version(self):
         r = self.ok("--version")
-        self.assertRegex(r.stdout.strip(), r"^nninit \d+\.\d+\.\d+$")
+        self.assertRegex(r.stdout.strip(), r"^nninit \d+\.\d+\.\d+ \(fill kernels: (avx512|avx2|scalar|portable)\)$")
 
     def test_no_arguments_is_usage_error(self):
         r = run()
@@ -458,6 +466,8 @@ class TestFill(Case):
         self.assertEqual(j["seed"], 3)
         self.assertEqual(j["key"], "w")
         self.assertEqual(j["numel"], 20)
+        self.assertEqual(j["threads"], 0)
+        self.assertIn(j["arch"], ("avx512", "avx2", "scalar", "portable"))
         self.assertNotIn("mean", j)
         # FNV-1a 64 of "w"
         h = 0xcbf29ce484222325
@@ -556,7 +566,118 @@ BAD_FILL = [
     ("bad seed", ["normal", "--shape", "4", "--seed", "-1"]),
     ("seed junk", ["normal", "--shape", "4", "--seed", "12ab"]),
     ("key and key-id", ["normal", "--shape", "4", "--key", "a", "--key-id", "1"]),
+    ("threads negative", ["normal", "--shape", "4", "--threads", "-1"]),
+    ("threads junk", ["normal", "--shape", "4", "--threads", "2x"]),
+    ("threads empty", ["normal", "--shape", "4", "--threads", ""]),
+    ("threads above int", ["normal", "--shape", "4", "--threads", "4294967296"]),
 ]
+
+
+def arch_of_version(r):
+    m = re.search(r"\(fill kernels: ([a-z0-9]+)\)", r.stdout)
+    return m.group(1) if m else None
+
+
+class TestArchAndThreads(Case):
+    """Kernel paths and threads change the speed, never a byte."""
+    # (scheme, shape, options): large enough for several threads (> 2^17
+    # elements) where the scheme is element-wise.
+    CASES = [
+        ("normal", "512,700", []),
+        ("uniform", "700,300", ["--a", "-2", "--b", "3"]),
+        ("trunc_normal", "400,400", ["--std", "0.02", "--a", "-0.04", "--b", "0.04"]),
+        ("kaiming_uniform", "64,32,9,9", []),
+        ("xavier_normal", "333,777", ["--dtype", "bf16"]),
+        ("variance_scaling", "500,500", ["--distribution", "truncated_normal", "--dtype", "f16"]),
+        ("lecun_normal", "300,500", ["--dtype", "f64"]),
+        ("orthogonal", "64,100", []),
+        ("sparse", "300,200", ["--sparsity", "0.25"]),
+    ]
+
+    def bytes_of(self, scheme, shape, opts, *extra, env=None, name="x.npy"):
+        path = self.path(name)
+        r = run("fill", scheme, "--shape", shape, "--seed", "9", *opts, *extra, "-o", path, "--json", env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(path, "rb") as f:
+            return f.read(), strict_json(r.stdout)
+
+    def test_version_names_the_kernels(self):
+        for arch in ("portable", "scalar"):
+            r = run("--version", env={"NNINIT_ARCH": arch})
+            self.assertEqual(r.returncode, 0, r.stderr)
+            # scalar is the portable C on a CPU without FMA
+            self.assertIn(arch_of_version(r), (arch, "portable"))
+        r = run("--version", env={"NNINIT_ARCH": ""})  # empty: as unset
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(arch_of_version(r), ("avx512", "avx2", "scalar", "portable"))
+
+    def test_bad_arch_exits_2(self):
+        r = run("--version", env={"NNINIT_ARCH": "bogus"})
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, "")
+        self.assertEqual(r.stderr, "nninit: NNINIT_ARCH=bogus: unknown kernel path (scalar, portable, avx2, "
+                                   "avx512)\n")
+        out = self.path("x.npy")
+        r = run("fill", "normal", "--shape", "4", "-o", out, env={"NNINIT_ARCH": "bogus"})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("nninit fill: NNINIT_ARCH=bogus: unknown kernel path", r.stderr)
+        self.assertIn("NNINIT_ERR_ARCH", r.stderr)
+        self.assertEqual(os.listdir(self.dir), [])
+        # a SIMD path the CPU lacks says which feature
+        for arch in ("avx2", "avx512"):
+            r = run("--version", env={"NNINIT_ARCH": arch})
+            if r.returncode == 0:
+                self.assertEqual(arch_of_version(r), arch)
+            else:
+                self.assertEqual(r.returncode, 2)
+                self.assertRegex(r.stderr, r"^nninit: NNINIT_ARCH=%s: (this CPU lacks|the operating system|this "
+                                           r"build has no)" % arch)
+
+    def test_every_arch_same_bytes(self):
+        default = {}
+        for scheme, shape, opts in self.CASES:
+            default[scheme], j = self.bytes_of(scheme, shape, opts)
+        for arch in ("portable", "scalar", "avx2", "avx512"):
+            if run("--version", env={"NNINIT_ARCH": arch}).returncode != 0:
+                continue  # this CPU lacks it (test_bad_arch_exits_2)
+            for scheme, shape, opts in self.CASES:
+                with self.subTest(arch=arch, scheme=scheme):
+                    data, j = self.bytes_of(scheme, shape, opts, env={"NNINIT_ARCH": arch})
+                    self.assertEqual(data, default[scheme])
+                    self.assertIn(j["arch"], (arch, "portable"))
+
+    def test_threads_same_bytes(self):
+        for scheme, shape, opts in self.CASES:
+            one, j = self.bytes_of(scheme, shape, opts, "--threads", "1")
+            self.assertEqual(j["threads"], 1)
+            for n in ("3", "0", "2", "16"):
+                with self.subTest(scheme=scheme, threads=n):
+                    data, j = self.bytes_of(scheme, shape, opts, "--threads", n)
+                    self.assertEqual(data, one)
+                    self.assertEqual(j["threads"], int(n))
+
+    def test_nninit_threads_env(self):
+        scheme, shape, opts = self.CASES[0]
+        one, _ = self.bytes_of(scheme, shape, opts, "--threads", "1")
+        data, j = self.bytes_of(scheme, shape, opts, env={"NNINIT_THREADS": "3"})
+        self.assertEqual((data, j["threads"]), (one, 3))
+        data, j = self.bytes_of(scheme, shape, opts, "--threads", "2", env={"NNINIT_THREADS": "3"})
+        self.assertEqual((data, j["threads"]), (one, 2))  # --threads wins
+        data, j = self.bytes_of(scheme, shape, opts, env={"NNINIT_THREADS": ""})  # empty: as unset
+        self.assertEqual((data, j["threads"]), (one, 0))
+        # a bad NNINIT_THREADS is bad input, unless --threads overrides it
+        out = self.path("bad.npy")
+        for bad in ("-2", "many", "1.5"):
+            r = run("fill", "normal", "--shape", "4", "-o", out, env={"NNINIT_THREADS": bad})
+            self.assertEqual(r.returncode, 2, bad)
+            self.assertTrue(r.stderr.startswith("nninit fill: NNINIT_THREADS: "), r.stderr)
+            self.assertFalse(os.path.exists(out))
+        self.ok("fill", "normal", "--shape", "4", "-o", out, "--threads", "1")
+
+    def test_fill_help_documents_threads_and_arch(self):
+        out = self.ok("fill", "--help").stdout
+        for word in ("--threads N", "NNINIT_THREADS", "NNINIT_ARCH"):
+            self.assertIn(word, out)
 
 
 class TestBadInput(Case):

@@ -5,7 +5,7 @@
  *
  *   nninit schemes [--json]
  *   nninit explain SCHEME --shape 64,3,7,7 [options] [--json]
- *   nninit fill SCHEME --shape ... -o out.npy [--seed N] [options] [--stats] [--json]
+ *   nninit fill SCHEME --shape ... -o out.npy [--seed N] [--threads N] [options] [--stats] [--json]
  *   nninit probe | train | lab ...   (cmd_probe.c, cmd_train.c, cmd_lab.c)
  *   nninit help [COMMAND]            (the same as nninit COMMAND --help)
  *
@@ -19,6 +19,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -81,7 +82,7 @@ static const char HELP_MAIN[] = "usage: nninit COMMAND [ARGS]\n"
                                 "  lab       reproduce published claims about initialization; HTML report\n"
                                 "\n"
                                 "  nninit help COMMAND     help for one command (or: nninit COMMAND --help)\n"
-                                "  nninit --version        library version\n"
+                                "  nninit --version        library version and fill kernels (NNINIT_ARCH)\n"
                                 "\n"
                                 "Options take their value as --opt=VALUE or --opt VALUE; '--' ends the options;\n"
                                 "an option given twice is an error. Every --seed is optional, 0 by default.\n"
@@ -140,12 +141,23 @@ static const char HELP_FILL[] = "usage: nninit fill SCHEME --shape D0,D1,... -o 
                                 "  --key NAME            tensor key name, hashed with FNV-1a 64 (default \"tensor\")\n"
                                 "  --key-id N            numeric tensor id instead of a name\n"
                                 "\n" HELP_TENSOR_OPTIONS "\n"
+                                "speed (never the values):\n"
+                                "  --threads N           threads for the fill: 0 = one per core (default), 1 =\n"
+                                "                        this thread only; default from the NNINIT_THREADS\n"
+                                "                        environment variable when set. Fills under 131072\n"
+                                "                        elements, orthogonal and sparse use one thread\n"
+                                "  NNINIT_ARCH=NAME      (environment) the fill kernels: scalar, portable, avx2,\n"
+                                "                        avx512; default the widest this CPU runs (nninit\n"
+                                "                        --version says which)\n"
+                                "\n"
                                 "output:\n"
                                 "  -o, --output PATH     the .npy file to write (required); never left partial\n"
                                 "  --stats               print mean, std (population), min and max of the values\n"
                                 "                        as stored\n"
                                 "  --json                one JSON object: path, scheme, shape, dtype, seed, key,\n"
-                                "                        key_id, numel (and mean, std, min, max with --stats)\n"
+                                "                        key_id, numel, arch (the fill kernels), threads (as\n"
+                                "                        asked, 0 = one per core) and mean, std, min, max with\n"
+                                "                        --stats\n"
                                 "\n"
                                 "A shape that needs more bytes than this machine's memory is bad input (2).\n";
 
@@ -204,6 +216,14 @@ static int parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *
     if (isdigit((unsigned char)*s) && strspn(s, "0123456789") == strlen(s))
         return fail(EXIT_USAGE, cmd, "%s: '%s' is out of range (max 18446744073709551615)", opt, s);
     return fail(EXIT_USAGE, cmd, "%s: '%s' is not an unsigned integer", opt, s);
+}
+
+/* A thread count: 0 (one per core) .. INT_MAX. */
+static int parse_threads(const char *cmd, const char *what, const char *s, int64_t *out) {
+    int r = parse_i64(cmd, what, s, out);
+    if (r == 0 && (*out < 0 || *out > INT_MAX))
+        return fail(EXIT_USAGE, cmd, "%s: %s must be 0 (one thread per core) or a positive thread count", what, s);
+    return r;
 }
 
 /* "64,3,7,7": 1..8 positive decimal integers, no empty items, no spaces. */
@@ -282,7 +302,8 @@ typedef enum {
     O_KEY,
     O_KEY_ID,
     O_OUTPUT,
-    O_STATS
+    O_STATS,
+    O_THREADS
 } opt_id;
 
 /* In opt_id order: explain reads the entries up to --json, fill all of them. */
@@ -313,10 +334,11 @@ static const cli_opt OPTIONS[] = {
     {"--key-id", NULL, O_KEY_ID, CLI_OPT_VALUE},
     {"--output", "-o", O_OUTPUT, CLI_OPT_VALUE},
     {"--stats", NULL, O_STATS, CLI_OPT_FLAG},
+    {"--threads", NULL, O_THREADS, CLI_OPT_VALUE},
 };
 enum {
     N_EXPLAIN_OPTIONS = O_JSON + 1,
-    N_FILL_OPTIONS = O_STATS + 1
+    N_FILL_OPTIONS = O_THREADS + 1
 };
 _Static_assert(sizeof OPTIONS / sizeof OPTIONS[0] == N_FILL_OPTIONS, "OPTIONS: one entry per opt_id");
 
@@ -365,6 +387,8 @@ typedef struct {
     uint64_t seed, key_id; /* seed: 0 unless --seed */
     const char *key_name;
     const char *out_path;
+    int have_threads;
+    int64_t threads; /* --threads, else NNINIT_THREADS, else 0 (one per core) */
 } cli_args;
 
 static int bit_index(unsigned bit) {
@@ -445,6 +469,7 @@ static int set_option(cli_args *a, opt_id id, const char *name, const char *v) {
         if (!*v) return fail(EXIT_USAGE, cmd, "%s: empty path", name);
         a->out_path = v;
         return 0;
+    case O_THREADS: a->have_threads = 1; return parse_threads(cmd, name, v, &a->threads);
     }
     unsigned param = option_param(id);
     if (r == 0 && param) {
@@ -514,6 +539,11 @@ static int parse_args(const char *cmd, int command, int argc, char **argv, cli_a
     if (command == CMD_FILL) {
         if (a->key_name && a->have_key_id) return fail(EXIT_USAGE, cmd, "give --key or --key-id, not both");
         if (!a->out_path) return fail(EXIT_USAGE, cmd, "missing -o OUT.npy");
+        const char *env = getenv("NNINIT_THREADS");
+        if (!a->have_threads && env && *env) {
+            int r = parse_threads(cmd, "NNINIT_THREADS", env, &a->threads);
+            if (r) return r;
+        }
     }
     return 0;
 }
@@ -771,7 +801,7 @@ static int cmd_fill(int argc, char **argv) {
 
     const char *key_name = a.have_key_id ? NULL : a.key_name ? a.key_name : "tensor";
     nninit_key key = a.have_key_id ? nninit_key_make(a.seed, a.key_id) : nninit_key_from_name(a.seed, key_name);
-    s = nninit_fill(&spec, &t, key, data);
+    s = nninit_fill_threads(&spec, &t, key, data, (int)a.threads);
     if (s == NNINIT_OK) s = nninit_npy_write(a.out_path, data, t.dtype, t.ndim, t.shape);
     if (s != NNINIT_OK) {
         free(data);
@@ -793,6 +823,8 @@ static int cmd_fill(int argc, char **argv) {
         else cli_json_u64(&j, NULL, "key", key.id);
         cli_json_u64(&j, NULL, "key_id", key.id);
         cli_json_int(&j, NULL, "numel", numel);
+        cli_json_str(&j, NULL, "arch", nninit_arch_name());
+        cli_json_int(&j, NULL, "threads", a.threads);
         if (a.stats) {
             cli_json_num(&j, NULL, "mean", st.mean);
             cli_json_num(&j, NULL, "std", st.std);
@@ -846,6 +878,14 @@ static int cmd_help(int argc, char **argv) {
     return r;
 }
 
+/* "nninit 0.1.0 (fill kernels: avx512)"; a bad NNINIT_ARCH is bad input. */
+static int print_version(void) {
+    const char *arch = nninit_arch_name();
+    if (!arch) return fail(EXIT_USAGE, NULL, "%s", nninit_last_error());
+    printf("nninit %s (fill kernels: %s)\n", nninit_version_string(), arch);
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(HELP_MAIN, stderr);
@@ -854,7 +894,7 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     int r = EXIT_OK;
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) fputs(HELP_MAIN, stdout);
-    else if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) printf("nninit %s\n", nninit_version_string());
+    else if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) r = print_version();
     else if (!strcmp(cmd, "help")) r = cmd_help(argc - 1, argv + 1);
     else if ((r = dispatch(cmd, argc - 1, argv + 1)) < 0)
         return fail(EXIT_USAGE, NULL, "unknown command '%s' (see 'nninit help')", cmd);

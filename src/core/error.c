@@ -44,6 +44,7 @@ const char *nninit_status_str(nninit_status s) {
     case NNINIT_ERR_IO: return "NNINIT_ERR_IO";
     case NNINIT_ERR_UNKNOWN_NAME: return "NNINIT_ERR_UNKNOWN_NAME";
     case NNINIT_ERR_DIVERGED: return "NNINIT_ERR_DIVERGED";
+    case NNINIT_ERR_ARCH: return "NNINIT_ERR_ARCH";
     }
     return "NNINIT_ERR_UNKNOWN_STATUS";
 }

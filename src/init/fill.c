@@ -1,5 +1,11 @@
-/* fill.c -- nninit_fill / nninit_fill_range: validate, resolve, dispatch. */
+/* fill.c -- nninit_fill / nninit_fill_range and their _threads variants:
+ * validate, resolve, dispatch (to the kernel set of src/rng/kernels.h). */
+#define _POSIX_C_SOURCE 200809L /* sysconf(_SC_NPROCESSORS_ONLN) */
+#include <pthread.h>
+#include <unistd.h>
+
 #include "internal.h"
+#include "rng/kernels.h"
 
 /* eye and dirac are deterministic functions of the index. */
 static void fill_eye(const nninit_tensor *t, int64_t begin, int64_t end, void *out) {
@@ -21,35 +27,58 @@ static void fill_dirac(const nninit_tensor *t, int64_t groups, int64_t begin, in
     }
 }
 
+/* What every fill checks before writing: the output, the plan (spec and
+ * tensor together), the range, and that a kernel set runs here. */
+static nninit_status prepare(const nninit_spec *spec, const nninit_tensor *t, int64_t begin, int64_t end,
+                             const void *out, nninit__plan *p) {
+    if (!out) return nninit__err(NNINIT_ERR_NULL, "fill: NULL output buffer");
+    nninit_status st = nninit__plan_make(spec, t, p);
+    if (st) return st;
+    if (begin < 0 || end < begin || end > p->numel)
+        return nninit__err(NNINIT_ERR_SLICE, "fill: range [%lld, %lld) not inside [0, %lld]", (long long)begin,
+                           (long long)end, (long long)p->numel);
+    if ((p->kernel == NNINIT_K_ORTHOGONAL || p->kernel == NNINIT_K_SPARSE) && (begin != 0 || end != p->numel))
+        return nninit__err(NNINIT_ERR_NOT_ELEMENTWISE, "%s: fills whole tensors only, not the range [%lld, %lld)",
+                           nninit_scheme_name(spec->scheme), (long long)begin, (long long)end);
+    const char *why;
+    if (!nninit__kernels(&why)) return nninit__err(NNINIT_ERR_ARCH, "%s", why);
+    return NNINIT_OK;
+}
+
+/* [begin, end) of an element-wise plan into out[0 .. end-begin). */
+static void fill_elementwise(const nninit__plan *p, const nninit_tensor *t, const uint32_t k[2], int64_t begin,
+                             int64_t end, void *out) {
+    switch (p->kernel) {
+    case NNINIT_K_CONSTANT:
+        for (int64_t i = 0; i < end - begin; i++) nninit__store_f64(t->dtype, out, i, p->value);
+        return;
+    case NNINIT_K_UNIFORM: nninit__fill_uniform(k, t->dtype, p->lo, p->hi, begin, end, out); return;
+    case NNINIT_K_NORMAL: nninit__fill_normal(k, t->dtype, p->mean, p->std, begin, end, out); return;
+    case NNINIT_K_TRUNC: nninit__fill_trunc_normal(k, t->dtype, p, begin, end, out); return;
+    case NNINIT_K_EYE: fill_eye(t, begin, end, out); return;
+    case NNINIT_K_DIRAC: fill_dirac(t, p->groups, begin, end, out); return;
+    case NNINIT_K_ORTHOGONAL:
+    case NNINIT_K_SPARSE: return; /* whole-tensor: see fill_planned */
+    }
+}
+
+/* A validated fill on the calling thread. */
+static nninit_status fill_planned(const nninit_spec *spec, const nninit__plan *p, const nninit_tensor *t,
+                                  const uint32_t k[2], int64_t begin, int64_t end, void *out) {
+    if (p->kernel == NNINIT_K_ORTHOGONAL) return nninit__fill_orthogonal(spec, t, p->numel, k, out);
+    if (p->kernel == NNINIT_K_SPARSE) return nninit__fill_sparse(spec, t, p->numel, k, out);
+    fill_elementwise(p, t, k, begin, end, out);
+    return NNINIT_OK;
+}
+
 nninit_status nninit_fill_range(const nninit_spec *spec, const nninit_tensor *t, nninit_key key, int64_t begin,
                                 int64_t end, void *out) {
     nninit__plan p;
-    if (!out) return nninit__err(NNINIT_ERR_NULL, "fill: NULL output buffer");
-    nninit_status st = nninit__plan_make(spec, t, &p);
+    nninit_status st = prepare(spec, t, begin, end, out, &p);
     if (st) return st;
-    if (begin < 0 || end < begin || end > p.numel)
-        return nninit__err(NNINIT_ERR_SLICE, "fill: range [%lld, %lld) not inside [0, %lld]", (long long)begin,
-                           (long long)end, (long long)p.numel);
     uint32_t k[2];
     nninit_key_philox(key, k);
-    switch (p.kernel) {
-    case NNINIT_K_CONSTANT:
-        for (int64_t i = 0; i < end - begin; i++) nninit__store_f64(t->dtype, out, i, p.value);
-        return NNINIT_OK;
-    case NNINIT_K_UNIFORM: nninit__fill_uniform(k, t->dtype, p.lo, p.hi, begin, end, out); return NNINIT_OK;
-    case NNINIT_K_NORMAL: nninit__fill_normal(k, t->dtype, p.mean, p.std, begin, end, out); return NNINIT_OK;
-    case NNINIT_K_TRUNC: nninit__fill_trunc_normal(k, t->dtype, &p, begin, end, out); return NNINIT_OK;
-    case NNINIT_K_EYE: fill_eye(t, begin, end, out); return NNINIT_OK;
-    case NNINIT_K_DIRAC: fill_dirac(t, p.groups, begin, end, out); return NNINIT_OK;
-    case NNINIT_K_ORTHOGONAL:
-    case NNINIT_K_SPARSE:
-        if (begin != 0 || end != p.numel)
-            return nninit__err(NNINIT_ERR_NOT_ELEMENTWISE, "%s: fills whole tensors only, not the range [%lld, %lld)",
-                               nninit_scheme_name(spec->scheme), (long long)begin, (long long)end);
-        return p.kernel == NNINIT_K_ORTHOGONAL ? nninit__fill_orthogonal(spec, t, p.numel, k, out)
-                                               : nninit__fill_sparse(spec, t, p.numel, k, out);
-    }
-    return nninit__err(NNINIT_ERR_PARAM, "fill: internal error, unknown kernel");
+    return fill_planned(spec, &p, t, k, begin, end, out);
 }
 
 nninit_status nninit_fill(const nninit_spec *spec, const nninit_tensor *t, nninit_key key, void *data) {
@@ -58,4 +87,96 @@ nninit_status nninit_fill(const nninit_spec *spec, const nninit_tensor *t, nnini
     nninit_status st = nninit_tensor_numel(t, &n);
     if (st) return st;
     return nninit_fill_range(spec, t, key, 0, n, data);
+}
+
+/* ---- threads ---------------------------------------------------------------
+ * Every element is a function of (key, index) alone, so any split gives the
+ * same bits; the split only decides who computes what. [begin, end) is cut
+ * into one contiguous piece per thread, each at least THREAD_MIN_ELEMS long
+ * (smaller fills are not worth a thread's start-up, ~20 us), with the inner
+ * cuts on multiples of THREAD_ALIGN of the tensor's flat index: a SIMD kernel
+ * then starts every piece on a whole block of its widest vector (16 f32 lanes
+ * = 4 Philox blocks; the f64 and bf16/f16 paths divide 64 as well), and no
+ * two threads write the same cache line of an f32/f64 output aligned to 64
+ * bytes. The caller's thread computes the first piece, then joins the rest.
+ * The pieces live on the caller's stack, so the library still allocates
+ * nothing of its own; THREAD_MAX bounds that. */
+#define THREAD_MIN_ELEMS ((int64_t)1 << 16)
+#define THREAD_ALIGN     64
+#define THREAD_MAX       256
+
+typedef struct {
+    const nninit__plan *p;
+    const nninit_tensor *t;
+    const uint32_t *k;
+    int64_t begin, end;
+    void *out;
+} piece;
+
+static void *run_piece(void *arg) {
+    const piece *w = arg;
+    fill_elementwise(w->p, w->t, w->k, w->begin, w->end, w->out);
+    return NULL;
+}
+
+/* The number of threads for n elements when `threads` were asked for. */
+static int thread_count(int threads, int64_t n) {
+    int64_t want = threads;
+    if (want == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        want = cpus > 0 ? cpus : 1;
+    }
+    int64_t cap = n / THREAD_MIN_ELEMS;
+    if (want > cap) want = cap;
+    if (want > THREAD_MAX) want = THREAD_MAX;
+    return want < 1 ? 1 : (int)want;
+}
+
+nninit_status nninit_fill_range_threads(const nninit_spec *spec, const nninit_tensor *t, nninit_key key, int64_t begin,
+                                        int64_t end, void *out, int threads) {
+    nninit__plan p;
+    nninit_status st = prepare(spec, t, begin, end, out, &p);
+    if (st) return st;
+    if (threads < 0) return nninit__err(NNINIT_ERR_PARAM, "fill: threads (%d) must be >= 0", threads);
+    uint32_t k[2];
+    nninit_key_philox(key, k);
+    const int nt =
+        p.kernel == NNINIT_K_ORTHOGONAL || p.kernel == NNINIT_K_SPARSE ? 1 : thread_count(threads, end - begin);
+    if (nt == 1) return fill_planned(spec, &p, t, k, begin, end, out);
+
+    const int64_t n = end - begin;
+    const size_t size = nninit_dtype_size(t->dtype);
+    piece w[THREAD_MAX];
+    pthread_t tid[THREAD_MAX];
+    int64_t lo = begin;
+    for (int j = 0; j < nt; j++) {
+        /* cut j+1 at begin + n(j+1)/nt (without overflowing), rounded down to
+         * the alignment; pieces are >= 2^16 long, so none is empty. */
+        int64_t hi = end;
+        if (j + 1 < nt) {
+            const int64_t q = n / nt, r = n % nt;
+            hi = begin + q * (j + 1) + r * (j + 1) / nt;
+            hi -= hi % THREAD_ALIGN;
+        }
+        w[j] = (piece){&p, t, k, lo, hi, (char *)out + (size_t)(lo - begin) * size};
+        lo = hi;
+    }
+    int started = 1;
+    for (; started < nt; started++)
+        if (pthread_create(&tid[started], NULL, run_piece, &w[started]) != 0) break;
+    if (started == nt) run_piece(&w[0]);
+    for (int j = 1; j < started; j++) pthread_join(tid[j], NULL);
+    if (started < nt)
+        return nninit__err(NNINIT_ERR_NOMEM, "fill: cannot start thread %d of %d (the output is partly written)",
+                           started + 1, nt);
+    return NNINIT_OK;
+}
+
+nninit_status nninit_fill_threads(const nninit_spec *spec, const nninit_tensor *t, nninit_key key, void *data,
+                                  int threads) {
+    int64_t n;
+    if (!data) return nninit__err(NNINIT_ERR_NULL, "fill: NULL data");
+    nninit_status st = nninit_tensor_numel(t, &n);
+    if (st) return st;
+    return nninit_fill_range_threads(spec, t, key, 0, n, data, threads);
 }

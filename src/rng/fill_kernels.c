@@ -13,13 +13,19 @@
  *   uses Philox((i_lo, i_hi, k, TRUNC), key).
  */
 #include <math.h>
-#include <stdatomic.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "rng/philox.h"
+#include "rng/kernels.h"
 #include "rng/transform.h"
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#include <cpuid.h>
+#endif
 
 /* ---- two builds of each kernel, one table each -------------------------
  * fma() is correctly rounded whether libm computes it or the CPU does, so a
@@ -28,10 +34,10 @@
  * below is a forced-inline body (NNINIT_INLINE, as are the transforms of
  * transform.h); KERNEL_SET stamps out wrappers compiled once as they are and
  * once with target("fma"), and the entry points at the end call through the
- * table that __builtin_cpu_supports("fma") chooses at first use.
- * NNINIT_FILL_KERNEL=portable in the environment forces the portable table
- * (to check on FMA hardware that both give the same bits); building with
- * -DNNINIT_NO_FMA_SET leaves the portable one alone.
+ * set chosen at first use (below). These two are "scalar" (the FMA build,
+ * where the CPU has FMA) and "portable"; NNINIT_ARCH=portable forces the
+ * latter (to check on FMA hardware that both give the same bits); building
+ * with -DNNINIT_NO_FMA_SET leaves the portable one alone.
  *
  * Not target_clones, which this file used before: clang before 18 names the
  * dispatching ifunc "f.ifunc" and defines no symbol "f", so a caller in
@@ -70,6 +76,13 @@ static void run_f32(gen_f32_fn gen, const uint32_t key[2], const void *par, nnin
 }
 
 /* ---- uniform ------------------------------------------------------------ */
+/* min(v, hi), written out: v unless v > hi, so v on a tie of +0 and -0. Not
+ * fminf, which C lets return either zero on that tie (GCC 12 swaps its
+ * operands; glibc versions differ), so the bits would depend on the compiler
+ * and libm. These bits are the ones fminf gave with GCC 12 and glibc 2.36. */
+NNINIT_INLINE float cap_f32(float v, float hi) { return v > hi ? hi : v; }
+NNINIT_INLINE double cap_f64(double v, double hi) { return v > hi ? hi : v; }
+
 typedef struct {
     float lo, width, hi;
 } unif_f32_par;
@@ -82,7 +95,7 @@ NNINIT_INLINE void gen_uniform_f32(const uint32_t key[2], const void *vp, int64_
         uint64_t b = (uint64_t)i >> 2;
         block_words(key, b, NNINIT_DOMAIN_UNIFORM, w);
         for (int j = (int)(i & 3); j < 4 && i < end; j++, i++)
-            out[i - begin] = fminf(fmaf(nninit__u01_f32(w[j]), p->width, p->lo), p->hi);
+            out[i - begin] = cap_f32(fmaf(nninit__u01_f32(w[j]), p->width, p->lo), p->hi);
     }
 }
 
@@ -94,7 +107,7 @@ NNINIT_INLINE void fill_uniform(const uint32_t key[2], nninit_dtype d, double lo
             uint32_t w[4];
             block_words(key, (uint64_t)i >> 1, NNINIT_DOMAIN_UNIFORM, w);
             for (int j = (int)(i & 1); j < 2 && i < end; j++, i++)
-                o[i - begin] = fmin(fma(nninit__u01_f64(w[2 * j], w[2 * j + 1]), width, lo), hi);
+                o[i - begin] = cap_f64(fma(nninit__u01_f64(w[2 * j], w[2 * j + 1]), width, lo), hi);
         }
         return;
     }
@@ -225,16 +238,6 @@ NNINIT_INLINE void fill_trunc_normal(const uint32_t key[2], nninit_dtype d, cons
 }
 
 /* ---- the tables ---------------------------------------------------------- */
-typedef struct {
-    void (*uniform)(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin, int64_t end, void *out);
-    void (*normal)(const uint32_t key[2], nninit_dtype d, double mean, double std, int64_t begin, int64_t end,
-                   void *out);
-    void (*trunc_normal)(const uint32_t key[2], nninit_dtype d, const nninit__plan *p, int64_t begin, int64_t end,
-                         void *out);
-    double (*trunc_normal_at)(const uint32_t key[2], int64_t i, double mean, double std, double za, double zb,
-                              double va, double vb);
-} kernel_set;
-
 /* The set `name`, every wrapper compiled with the attribute ATTR (which the
  * forced-inline bodies then are too). */
 #define KERNEL_SET(name, ATTR)                                                                                         \
@@ -262,34 +265,152 @@ typedef struct {
                                               double zb, double va, double vb) {                                       \
         return trunc_normal_at(key, i, mean, std, za, zb, va, vb);                                                     \
     }                                                                                                                  \
-    static const kernel_set name##_set = {name##_uniform, name##_normal, name##_trunc_normal, name##_trunc_normal_at}
+    const nninit__kernel_set nninit__##name##_set = {#name, name##_uniform, name##_normal, name##_trunc_normal,        \
+                                                     name##_trunc_normal_at}
 
 #define NNINIT_NO_ATTR
 KERNEL_SET(portable, NNINIT_NO_ATTR);
 #ifdef NNINIT_HAVE_FMA_SET
-KERNEL_SET(fma, __attribute__((target("fma"))));
+KERNEL_SET(scalar, __attribute__((target("fma"))));
+#else
+const nninit__kernel_set nninit__scalar_set = {"scalar", portable_uniform, portable_normal, portable_trunc_normal,
+                                               portable_trunc_normal_at};
 #endif
 
-static const kernel_set *choose_set(void) {
-#ifdef NNINIT_HAVE_FMA_SET
-    const char *env = getenv("NNINIT_FILL_KERNEL");
-    if (env && strcmp(env, "portable") == 0) return &portable_set;
-    __builtin_cpu_init(); /* idempotent; needed if called before constructors run */
-    if (__builtin_cpu_supports("fma")) return &fma_set;
-#endif
-    return &portable_set;
+/* ---- which set runs -------------------------------------------------------
+ * Chosen once per process (pthread_once): NNINIT_ARCH names a set (scalar,
+ * portable, avx2, avx512) or, unset or empty, the widest this CPU runs:
+ * avx512 > avx2 > scalar. A name this build or CPU cannot run is an error,
+ * remembered with its reason: never a silent fallback, so that a test run
+ * under NNINIT_ARCH=avx512 really ran the avx512 kernels.
+ *
+ * A SIMD set needs the CPU's instructions and the operating system's
+ * consent: XCR0 must show that it saves the YMM (avx2) or the opmask and ZMM
+ * (avx512) registers on a context switch, else the first instruction that
+ * touches them faults. libgcc's and compiler-rt's __builtin_cpu_supports do
+ * check XCR0 (gcc 12, clang 14), but which runtime answers depends on the
+ * link line, so XCR0 is read here too; that also lets the message tell a CPU
+ * that lacks a feature from an OS that disabled it. */
+#if defined(NNINIT_HAVE_FMA_SET) || defined(NNINIT_HAVE_X86_SETS)
+
+/* XCR0, or 0 when the OS has not enabled XSAVE (xgetbv would fault). */
+static uint64_t xcr0(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return 0;
+    __asm__ volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
+    return ((uint64_t)d << 32) | a;
 }
 
-/* Chosen once. Threads racing on the first call all store the same pointer to
- * a constant table, so relaxed order is enough. */
-static const kernel_set *kernels(void) {
-    static _Atomic(const kernel_set *) chosen;
-    const kernel_set *k = atomic_load_explicit(&chosen, memory_order_relaxed);
-    if (!k) {
-        k = choose_set();
-        atomic_store_explicit(&chosen, k, memory_order_relaxed);
+#ifdef NNINIT_HAVE_X86_SETS
+/* The CPU itself has AVX (avx512 = 0) or AVX-512 F (1), whatever the OS
+ * enabled: only to tell the two cases apart in a message. */
+static int cpu_has_base(int avx512) {
+    unsigned a, b, c, d;
+    if (!avx512) return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_AVX);
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_AVX512F);
+}
+#endif
+#endif
+
+#define XCR0_YMM    0x06u /* SSE + AVX state */
+#define XCR0_AVX512 0xe6u /* SSE + AVX + opmask + ZMM0-15 upper + ZMM16-31 */
+
+static char choice_why[192];
+static const nninit__kernel_set *choice;
+
+/* The scalar set: its FMA build where the CPU has FMA (and the OS the YMM
+ * state: target("fma") code is VEX-encoded), else the portable one. Without
+ * an FMA build "scalar" is the portable code under its own name. */
+static const nninit__kernel_set *scalar_set(void) {
+#ifdef NNINIT_HAVE_FMA_SET
+    __builtin_cpu_init(); /* idempotent; needed if called before constructors run */
+    if (__builtin_cpu_supports("fma") && (xcr0() & XCR0_YMM) == XCR0_YMM) return &nninit__scalar_set;
+    return &nninit__portable_set;
+#else
+    return &nninit__scalar_set;
+#endif
+}
+
+/* The SIMD set named (avx2 or avx512) if this CPU and OS run it; else NULL
+ * and the reason, after "NNINIT_ARCH=name: ", in why. */
+static const nninit__kernel_set *simd_set(const char *name, char *why, size_t cap) {
+#ifdef NNINIT_HAVE_X86_SETS
+    __builtin_cpu_init();
+    const int avx512 = strcmp(name, "avx512") == 0;
+    const uint64_t need = avx512 ? XCR0_AVX512 : XCR0_YMM;
+    if ((xcr0() & need) != need && cpu_has_base(avx512)) {
+        snprintf(why, cap, "the operating system has not enabled the %s registers (XCR0)", avx512 ? "AVX-512" : "AVX");
+        return NULL;
     }
-    return k;
+    char lacks[64] = "";
+    size_t n = 0;
+#define NEED(feature, label)                                                                                           \
+    do {                                                                                                               \
+        if (!__builtin_cpu_supports(feature))                                                                          \
+            n += (size_t)snprintf(lacks + n, sizeof lacks - n, "%s%s", n ? ", " : "", label);                          \
+    } while (0)
+    if (avx512) {
+        NEED("avx512f", "AVX-512 F");
+        NEED("avx512dq", "AVX-512 DQ");
+        NEED("avx512bw", "AVX-512 BW");
+        NEED("avx512vl", "AVX-512 VL");
+    } else {
+        NEED("avx2", "AVX2");
+        NEED("fma", "FMA");
+    }
+#undef NEED
+    if (n) {
+        snprintf(why, cap, "this CPU lacks %s", lacks);
+        return NULL;
+    }
+    if ((xcr0() & need) != need) { /* CPUID says no base feature, yet the builtins said yes */
+        snprintf(why, cap, "the operating system has not enabled the %s registers (XCR0)", avx512 ? "AVX-512" : "AVX");
+        return NULL;
+    }
+    return avx512 ? &nninit__avx512_set : &nninit__avx2_set;
+#else
+    (void)name;
+    snprintf(why, cap, "this build has no x86 SIMD kernels (only scalar, portable)");
+    return NULL;
+#endif
+}
+
+static void choose_set(void) {
+    const char *env = getenv("NNINIT_ARCH");
+    char why[128];
+    if (!env || !*env) {
+        const nninit__kernel_set *k = simd_set("avx512", why, sizeof why);
+        if (!k) k = simd_set("avx2", why, sizeof why);
+        choice = k ? k : scalar_set();
+        return;
+    }
+    if (strcmp(env, "scalar") == 0) choice = scalar_set();
+    else if (strcmp(env, "portable") == 0) choice = &nninit__portable_set;
+    else if (strcmp(env, "avx2") == 0 || strcmp(env, "avx512") == 0) choice = simd_set(env, why, sizeof why);
+    else snprintf(why, sizeof why, "unknown kernel path (scalar, portable, avx2, avx512)");
+    if (!choice) snprintf(choice_why, sizeof choice_why, "NNINIT_ARCH=%.24s: %s", env, why);
+}
+
+const nninit__kernel_set *nninit__kernels(const char **why) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, choose_set);
+    if (!choice && why) *why = choice_why;
+    return choice;
+}
+
+const char *nninit_arch_name(void) {
+    const char *why;
+    const nninit__kernel_set *k = nninit__kernels(&why);
+    if (!k) nninit__err(NNINIT_ERR_ARCH, "%s", why);
+    return k ? k->name : NULL;
+}
+
+/* The entry points below run only after a public fill saw nninit__kernels()
+ * succeed (src/init/fill.c checks first); the portable set only keeps a
+ * broken caller from jumping through NULL. */
+static const nninit__kernel_set *kernels(void) {
+    const nninit__kernel_set *k = nninit__kernels(NULL);
+    return k ? k : &nninit__portable_set;
 }
 
 /* ---- entry points (src/internal.h) ---------------------------------------- */
