@@ -57,13 +57,6 @@
 #define BENCH_X86 1
 #endif
 
-/* The threaded fill and the kernel report are new; while a library build
- * lacks them the benchmark still links (weak references, resolved by linking
- * the whole archive: bench/CMakeLists.txt) and falls back to its own split of
- * nninit_fill_range() over pthreads, which the API promises gives the same
- * bits. The JSON says which ran. */
-#pragma weak nninit_fill_threads
-#pragma weak nninit_arch_name
 
 static double now_s(void) {
     struct timespec ts;
@@ -199,7 +192,8 @@ static int online_cpus(void) {
     return n < 1 ? 1 : (int)n;
 }
 
-/* Run `kind` over [0, n) on `threads` threads (the calling thread is one). */
+/* Run `kind` (1 memset, 2 non-temporal stores; 0 nninit_fill_range, unused
+ * now that nninit_fill_threads exists) over [0, n) on `threads` threads. */
 static nninit_status split_run(int kind, const nninit_spec *spec, const nninit_tensor *t, nninit_key key, void *data,
                                size_t esize, int64_t n, int threads) {
     enum { MAXT = 256 };
@@ -226,16 +220,9 @@ static nninit_status split_run(int kind, const nninit_spec *spec, const nninit_t
     return NNINIT_OK;
 }
 
-static int lib_threads(void) { return nninit_fill_threads != NULL; }
-
 static nninit_status fill(const nninit_spec *spec, const nninit_tensor *t, nninit_key key, void *data, int threads) {
     if (threads == 1 || spec->scheme == NNINIT_ORTHOGONAL) return nninit_fill(spec, t, key, data);
-    if (lib_threads()) return nninit_fill_threads(spec, t, key, data, threads);
-    int64_t n;
-    nninit_status st = nninit_tensor_numel(t, &n);
-    if (st != NNINIT_OK) return st;
-    size_t esize = t->dtype == NNINIT_BF16 || t->dtype == NNINIT_F16 ? 2 : t->dtype == NNINIT_F64 ? 8 : 4;
-    return split_run(0, spec, t, key, data, esize, n, threads);
+    return nninit_fill_threads(spec, t, key, data, threads);
 }
 
 /* ---- output ---------------------------------------------------------------- */
@@ -329,8 +316,7 @@ static int time_fill(const char *op, const nninit_spec *spec, const nninit_tenso
     }
     int bad = check(buf, t->dtype, n, lo, hi, op);
     const char *note = threads == 1 || spec->scheme == NNINIT_ORTHOGONAL ? (spec->scheme == NNINIT_ORTHOGONAL ? "calling thread (+ LAPACK's pool)" : "")
-                       : lib_threads()                                 ? "nninit_fill_threads"
-                                                                       : "bench split of nninit_fill_range (nninit_fill_threads not linked)";
+                                                                       : "nninit_fill_threads";
     report("nninit", op, dt, threads, n, (size_t)n * esize, reps, median(v, reps), mn, note);
     return bad;
 }
@@ -585,25 +571,21 @@ int main(int argc, char **argv) {
     }
     const int T = threads == 0 ? online_cpus() : (int)threads;
     const char *env = getenv("NNINIT_ARCH");
-    if (nninit_arch_name) {
-        const char *a = nninit_arch_name();
-        g_arch = a ? a : "n/a";
-    } else {
-        g_arch = "default";
-    }
+    const char *a = nninit_arch_name();
+    g_arch = a ? a : "n/a";
     g_tsc = tsc_hz();
     if (json)
         printf("{\"impl\":\"meta\",\"arch\":\"%s\",\"arch_requested\":\"%s\",\"arch_name_linked\":%s,"
                "\"fill_threads_linked\":%s,\"threads\":%d,\"online_cpus\":%d,\"tsc_hz\":%.0f,"
                "\"tsc_source\":\"rdtsc calibrated against CLOCK_MONOTONIC over 100 ms\",\"stream\":\"%s\","
                "\"version\":\"%s\"}\n",
-               g_arch, env ? env : "", nninit_arch_name ? "true" : "false", lib_threads() ? "true" : "false", T,
+               g_arch, env ? env : "", "true", "true", T,
                online_cpus(), g_tsc, stream_kind(), nninit_version_string());
     else
         printf("kernel path %s (NNINIT_ARCH=%s), %d thread(s), TSC %.1f MHz (calibrated)\n", g_arch, env ? env : "",
                T, g_tsc * 1e-6);
     fflush(stdout);
-    if (nninit_arch_name && nninit_arch_name() == NULL) {
+    if (nninit_arch_name() == NULL) {
         report_na("nninit", "all", "-", T, "not available");
         return 0;
     }
