@@ -177,7 +177,7 @@ static nninit_status mf_ctx_init_rule(mf_ctx *cx, nninit_mf_act act, double para
 }
 
 nninit_status nninit_mf_phi(nninit_mf_act act, double param, double x, double *f, double *df, double *d2f) {
-    mf_ctx cx;
+    mf_ctx cx = {0};
     nninit_status s = mf_ctx_init(&cx, act, param, "mf_phi");
     if (s != NNINIT_OK) return s;
     if (isnan(x)) return nninit__err(NNINIT_ERR_PARAM, "mf_phi: x is NaN");
@@ -414,7 +414,7 @@ static double mf_moment(const mf_ctx *cx, nninit_mf_moment m, double q11, double
 nninit_status nninit_mf_expect(nninit_mf_act act, double param, nninit_mf_moment m, double q11, double q22, double c,
                                unsigned flags, double *out) {
     if (!out) return nninit__err(NNINIT_ERR_NULL, "mf_expect: out is NULL");
-    mf_ctx cx;
+    mf_ctx cx = {0};
     nninit_status s = mf_ctx_init_rule(&cx, act, param, "mf_expect");
     if (s != NNINIT_OK) return s;
     if ((int)m < 0 || m > NNINIT_MF_PHI_D2PHI)
@@ -467,7 +467,7 @@ static double mf_cmap(const mf_ctx *cx, const nninit_mf_net *net, double q11, do
 }
 
 nninit_status nninit_mf_q_map(const nninit_mf_net *net, double q_in, double *q_out) {
-    mf_ctx cx;
+    mf_ctx cx = {0};
     nninit_status s = mf_net_init(&cx, net, "mf_q_map");
     if (s == NNINIT_OK) s = mf_check_q(q_in, "mf_q_map", "q_in");
     if (s == NNINIT_OK && !q_out) s = nninit__err(NNINIT_ERR_NULL, "mf_q_map: q_out is NULL");
@@ -477,7 +477,7 @@ nninit_status nninit_mf_q_map(const nninit_mf_net *net, double q_in, double *q_o
 }
 
 nninit_status nninit_mf_q_sequence(const nninit_mf_net *net, double q0, int L, double *q_out) {
-    mf_ctx cx;
+    mf_ctx cx = {0};
     nninit_status s = mf_net_init(&cx, net, "mf_q_sequence");
     if (s == NNINIT_OK) s = mf_check_q(q0, "mf_q_sequence", "q0");
     if (s == NNINIT_OK && L < 0) s = nninit__err(NNINIT_ERR_PARAM, "mf_q_sequence: L (%d) < 0", L);
@@ -559,7 +559,7 @@ static nninit_status mf_qstar_impl(const mf_ctx *cx, const nninit_mf_net *net, d
 }
 
 nninit_status nninit_mf_qstar(const nninit_mf_net *net, double q0, double *qstar, int *iters) {
-    mf_ctx cx;
+    mf_ctx cx = {0};
     nninit_status s = mf_net_init(&cx, net, "mf_qstar");
     if (s == NNINIT_OK) s = mf_check_q(q0, "mf_qstar", "q0");
     if (s == NNINIT_OK && !qstar) s = nninit__err(NNINIT_ERR_NULL, "mf_qstar: qstar is NULL");
@@ -568,7 +568,7 @@ nninit_status nninit_mf_qstar(const nninit_mf_net *net, double q0, double *qstar
 }
 
 nninit_status nninit_mf_chi1(const nninit_mf_net *net, double q, double *chi1) {
-    mf_ctx cx;
+    mf_ctx cx = {0};
     nninit_status s = mf_net_init(&cx, net, "mf_chi1");
     if (s == NNINIT_OK) s = mf_check_q(q, "mf_chi1", "q");
     if (s == NNINIT_OK && !chi1) s = nninit__err(NNINIT_ERR_NULL, "mf_chi1: chi1 is NULL");
@@ -578,7 +578,7 @@ nninit_status nninit_mf_chi1(const nninit_mf_net *net, double q, double *chi1) {
 }
 
 nninit_status nninit_mf_chi_q(const nninit_mf_net *net, double q, double *chi_q) {
-    mf_ctx cx;
+    mf_ctx cx = {0};
     nninit_status s = mf_net_init(&cx, net, "mf_chi_q");
     if (s == NNINIT_OK) s = mf_check_q(q, "mf_chi_q", "q");
     if (s == NNINIT_OK && !chi_q) s = nninit__err(NNINIT_ERR_NULL, "mf_chi_q: chi_q is NULL");
@@ -595,7 +595,7 @@ static nninit_status mf_check_c(double q11, double q22, double c, const char *fn
 }
 
 nninit_status nninit_mf_c_map(const nninit_mf_net *net, double q11, double q22, double c, double *c_out) {
-    mf_ctx cx;
+    mf_ctx cx = {0};
     nninit_status s = mf_net_init(&cx, net, "mf_c_map");
     if (s == NNINIT_OK) s = mf_check_c(q11, q22, c, "mf_c_map");
     if (s == NNINIT_OK && !c_out) s = nninit__err(NNINIT_ERR_NULL, "mf_c_map: c_out is NULL");
@@ -608,7 +608,7 @@ nninit_status nninit_mf_c_map(const nninit_mf_net *net, double q11, double q22, 
 
 nninit_status nninit_mf_c_sequence(const nninit_mf_net *net, double q1_0, double q2_0, double c0, int L,
                                    double *c_out) {
-    mf_ctx cx;
+    mf_ctx cx = {0};
     nninit_status s = mf_net_init(&cx, net, "mf_c_sequence");
     if (s == NNINIT_OK) s = mf_check_c(q1_0, q2_0, c0, "mf_c_sequence");
     if (s == NNINIT_OK && L < 0) s = nninit__err(NNINIT_ERR_PARAM, "mf_c_sequence: L (%d) < 0", L);
@@ -673,7 +673,7 @@ static double mf_cstar_impl(const mf_ctx *cx, const nninit_mf_net *net, double q
 }
 
 nninit_status nninit_mf_cstar(const nninit_mf_net *net, double q, double *cstar) {
-    mf_ctx cx;
+    mf_ctx cx = {0};
     nninit_status s = mf_net_init(&cx, net, "mf_cstar");
     if (s == NNINIT_OK) s = mf_check_c(q, q, 1.0, "mf_cstar");
     if (s == NNINIT_OK && !cstar) s = nninit__err(NNINIT_ERR_NULL, "mf_cstar: cstar is NULL");
@@ -683,7 +683,7 @@ nninit_status nninit_mf_cstar(const nninit_mf_net *net, double q, double *cstar)
 }
 
 nninit_status nninit_mf_chi_c(const nninit_mf_net *net, double q, double c, double *chi_c) {
-    mf_ctx cx;
+    mf_ctx cx = {0};
     nninit_status s = mf_net_init(&cx, net, "mf_chi_c");
     if (s == NNINIT_OK) s = mf_check_q(q, "mf_chi_c", "q");
     if (s == NNINIT_OK && !(c >= -1.0 && c <= 1.0))
@@ -702,7 +702,7 @@ static double mf_depth(double chi) {
 }
 
 nninit_status nninit_mf_analyze(const nninit_mf_net *net, double q0, nninit_mf_fixed *out) {
-    mf_ctx cx;
+    mf_ctx cx = {0};
     nninit_status s = mf_net_init(&cx, net, "mf_analyze");
     if (s == NNINIT_OK) s = mf_check_q(q0, "mf_analyze", "q0");
     if (s == NNINIT_OK && !out) s = nninit__err(NNINIT_ERR_NULL, "mf_analyze: out is NULL");
@@ -746,7 +746,7 @@ static double mf_chi1_at(const mf_ctx *cx, nninit_mf_net *net, double sw2) {
 nninit_status nninit_mf_critical_sw2(nninit_mf_act act, double param, double sb2, double *sw2) {
     if (!sw2) return nninit__err(NNINIT_ERR_NULL, "mf_critical_sw2: sw2 is NULL");
     nninit_mf_net net = {act, param, 1.0, sb2};
-    mf_ctx cx;
+    mf_ctx cx = {0};
     nninit_status s = mf_net_init(&cx, &net, "mf_critical_sw2");
     if (s != NNINIT_OK) return s;
     double lo = 1.0, hi = 1.0;
@@ -776,7 +776,7 @@ nninit_status nninit_mf_critical_sw2(nninit_mf_act act, double param, double sb2
 /* ---- gradients -------------------------------------------------------------- */
 
 nninit_status nninit_mf_grad_ratio(const nninit_mf_net *net, double q, double width_ratio, double *ratio) {
-    mf_ctx cx;
+    mf_ctx cx = {0};
     nninit_status s = mf_net_init(&cx, net, "mf_grad_ratio");
     if (s == NNINIT_OK) s = mf_check_q(q, "mf_grad_ratio", "q");
     if (s == NNINIT_OK && !(isfinite(width_ratio) && width_ratio > 0))
@@ -789,7 +789,7 @@ nninit_status nninit_mf_grad_ratio(const nninit_mf_net *net, double q, double wi
 
 nninit_status nninit_mf_grad_variance(const nninit_mf_net *net, double q0, int L, const int64_t *widths,
                                       double var_last, double *out) {
-    mf_ctx cx;
+    mf_ctx cx = {0};
     const char *fn = "mf_grad_variance";
     nninit_status s = mf_net_init(&cx, net, fn);
     if (s == NNINIT_OK) s = mf_check_q(q0, fn, "q0");
