@@ -172,18 +172,9 @@ NNINIT_INLINE double trunc_uniform(double za, double zb, double u) { return fma(
 
 NNINIT_INLINE double trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std, double za, double zb,
                                      double va, double vb) {
-    int mirror = zb <= 0.0;
-    double a = mirror ? -zb : za, b = mirror ? -za : zb; /* now b > 0 */
-    int mode;                                            /* 0 normal, 1 uniform straddle, 2 uniform tail, 3 exp */
-    double lam = 0.0;
-    if (a <= 0.0) {
-        mode = (b - a >= sqrt(2.0 * NNINIT_PI)) ? 0 : 1;
-    } else {
-        double r = sqrt(a * a + 4.0);
-        lam = 0.5 * (a + r);
-        double thr = 2.0 * sqrt(NNINIT_E) / (a + r) * exp(0.25 * (a * a - a * r));
-        mode = (b - a < thr) ? 2 : 3;
-    }
+    const nninit__trunc_mode tm = nninit__trunc_mode_of(za, zb); /* kernels.h */
+    const int mirror = tm.mirror, mode = tm.mode; /* 0 normal, 1 uniform straddle, 2 uniform tail, 3 exp */
+    const double a = tm.a, b = tm.b, lam = tm.lam;
     double last = NAN;
     for (uint32_t k = 0; k < TRUNC_MAX_ATTEMPTS; k++) {
         const uint32_t ctr[4] = {(uint32_t)(uint64_t)i, (uint32_t)((uint64_t)i >> 32), k, NNINIT_DOMAIN_TRUNC};

@@ -18,6 +18,7 @@
 #ifndef NNINIT_RNG_KERNELS_H
 #define NNINIT_RNG_KERNELS_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "internal.h"
@@ -47,6 +48,56 @@ extern const nninit__kernel_set nninit__portable_set;
 extern const nninit__kernel_set nninit__avx2_set;   /* AVX2 + FMA */
 extern const nninit__kernel_set nninit__avx512_set; /* AVX-512 F, DQ, BW, VL */
 #endif
+
+/* The truncated normal's proposal, chosen once per call from the window
+ * [za, zb] in standard units (fill_kernels.c explains each): a window with
+ * zb <= 0 is mirrored to [a, b] = [-zb, -za]; then mode 0 normal proposals
+ * (straddling 0, wider than sqrt(2 pi)), 1 uniform (straddling, narrower),
+ * 2 uniform on a short one-sided window, 3 the translated exponential with
+ * rate *lam (Robert 1995). The one definition every set uses. */
+typedef struct {
+    int mode, mirror;
+    double a, b, lam;
+} nninit__trunc_mode;
+
+static inline nninit__trunc_mode nninit__trunc_mode_of(double za, double zb) {
+    nninit__trunc_mode m = {0, zb <= 0.0, 0.0, 0.0, 0.0};
+    m.a = m.mirror ? -zb : za;
+    m.b = m.mirror ? -za : zb; /* now b > 0 */
+    if (m.a <= 0.0) {
+        m.mode = (m.b - m.a >= sqrt(2.0 * NNINIT_PI)) ? 0 : 1;
+    } else {
+        double r = sqrt(m.a * m.a + 4.0);
+        m.lam = 0.5 * (m.a + r);
+        double thr = 2.0 * sqrt(NNINIT_E) / (m.a + r) * exp(0.25 * (m.a * m.a - m.a * r));
+        m.mode = (m.b - m.a < thr) ? 2 : 3;
+    }
+    return m;
+}
+
+/* A SIMD set's truncated normal: RUN(mode, dtype) instantiated for each of
+ * the four modes and four dtypes, so that neither is tested inside a loop. */
+#define NNINIT_TRUNC_DISPATCH(RUN, mode, d)                                                                            \
+    do {                                                                                                               \
+        switch ((mode)*4 + (int)(d)) {                                                                                 \
+        case 0: RUN(0, 0); break;                                                                                      \
+        case 1: RUN(0, 1); break;                                                                                      \
+        case 2: RUN(0, 2); break;                                                                                      \
+        case 3: RUN(0, 3); break;                                                                                      \
+        case 4: RUN(1, 0); break;                                                                                      \
+        case 5: RUN(1, 1); break;                                                                                      \
+        case 6: RUN(1, 2); break;                                                                                      \
+        case 7: RUN(1, 3); break;                                                                                      \
+        case 8: RUN(2, 0); break;                                                                                      \
+        case 9: RUN(2, 1); break;                                                                                      \
+        case 10: RUN(2, 2); break;                                                                                     \
+        case 11: RUN(2, 3); break;                                                                                     \
+        case 12: RUN(3, 0); break;                                                                                     \
+        case 13: RUN(3, 1); break;                                                                                     \
+        case 14: RUN(3, 2); break;                                                                                     \
+        default: RUN(3, 3); break;                                                                                     \
+        }                                                                                                              \
+    } while (0)
 
 /* The set in use (chosen on first call), or NULL when NNINIT_ARCH names a
  * set this CPU or build cannot run; then *why says so. */

@@ -15,9 +15,10 @@
  * partial first and last groups are computed in full into a stack buffer and
  * the needed elements copied out, so heads and tails run the same code.
  *
- * Not vectorized (the scalar set's entries): truncated normal, and any call
- * whose parameters are not finite (there the NaN payloads and fmin's NaN rule
- * would need separate care; no scheme passes such parameters). */
+ * The truncated normal vectorizes its first attempt (below) and hands the
+ * lanes it rejects to the scalar trunc_normal_at. Not vectorized (the scalar
+ * set's entries): any call whose parameters are not finite (there the NaN
+ * payloads would need separate care; no scheme passes such parameters). */
 #include "rng/kernels.h"
 
 #ifdef NNINIT_HAVE_X86_SETS
@@ -26,6 +27,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "internal.h"
 #include "rng/philox.h"
 #include "rng/transform.h"
 
@@ -229,7 +231,8 @@ NNINIT_INLINE void group_f32(int kind, const par8 *P, const __m256i w[4], __m256
     if (kind == KIND_UNIFORM) {
         /* fma(u01(w), width, lo) as fma(w >> 8, width 2^-24, lo): the same
          * exact product, as P->a = width 2^-24 is exact (avx2_uniform checks).
-         * fminf(x, hi) = x <= hi ? x : hi for non-NaN x, hi: vminps(hi, x). */
+         * The cap x > hi ? hi : x (fill_kernels.c) is vminps(hi, x), which
+         * returns its second operand unless the first is smaller. */
         for (int j = 0; j < 4; j++) v[j] = _mm256_min_ps(P->c, _mm256_fmadd_ps(top24(w[j]), P->a, P->b));
     } else {
         /* lanes (0, 1) from words (0, 1), lanes (2, 3) from words (2, 3) */
@@ -418,7 +421,7 @@ NNINIT_INLINE void group_f64(int kind, const par4d *P, const __m256i w[4], __m25
     __m256d x[2], y[2];
     __m256i p01[2] = {_mm256_unpacklo_epi32(w[1], w[0]), _mm256_unpackhi_epi32(w[1], w[0])};
     __m256i p23[2] = {_mm256_unpacklo_epi32(w[3], w[2]), _mm256_unpackhi_epi32(w[3], w[2])};
-    if (kind == KIND_UNIFORM) { /* P->a = width 2^-53, fmin: as in group_f32 */
+    if (kind == KIND_UNIFORM) { /* P->a = width 2^-53, the cap: as in group_f32 */
         EACH(h) x[h] = _mm256_min_pd(P->c, _mm256_fmadd_pd(top53(p01[h]), P->a, P->b));
         EACH(h) y[h] = _mm256_min_pd(P->c, _mm256_fmadd_pd(top53(p23[h]), P->a, P->b));
     } else { /* Box-Muller: u1 = words (0, 1), t = words (2, 3); x = r cos, y = r sin */
@@ -496,7 +499,7 @@ static void avx2_uniform(const uint32_t key[2], nninit_dtype d, double lo, doubl
     {
         /* as fill_uniform: every f32 parameter rounded from double once */
         float flo = (float)lo, fwidth = (float)(hi - lo), fhi = (float)hi;
-        /* finite: then fma(u, width, lo) is never NaN and fminf is vminps */
+        /* finite: then fma(u, width, lo) is never NaN and the cap is vminps */
         if (!(isfinite(flo) && isfinite(fwidth) && isfinite(fhi))) goto scalar;
         float scaled = fwidth * 0x1p-24f;            /* see group_f32; exact unless it */
         if (scaled * 0x1p24f != fwidth) goto scalar; /* lost bits to underflow */
@@ -530,10 +533,162 @@ scalar:
     nninit__scalar_set.normal(key, d, mean, std, begin, end, out);
 }
 
-/* Truncated normal: the scalar set's (rejection is per element, not yet here). */
-static void avx2_trunc_normal(const uint32_t key[2], nninit_dtype d, const nninit__plan *p, int64_t begin, int64_t end,
+/* ---- truncated normal: the first attempt vectorized ----------------------
+ * trunc_normal_at (fill_kernels.c) for 8 elements at a time, attempt 0 only:
+ * element i's counter is (i_lo, i_hi, 0, TRUNC), which is philox8's block
+ * counter for "block" i, so philox8(i) gives the words of elements i .. i+7.
+ * A lane that attempt 0 rejects takes the scalar trunc_normal_at, a pure
+ * function of (key, i) that recomputes attempt 0 and goes on; the value is
+ * the scalar one either way. The mode is chosen once per call, by the scalar
+ * code's expressions (as kernels_avx512.c). */
+typedef struct {
+    int mode, mirror;
+    double a, b, lam, mean, std, za, zb, va, vb;
+} trunc_par;
+
+/* lo <= v <= hi per lane (ordered: NaN fails), as an all-ones lane mask. */
+NNINIT_INLINE __m256d inside(__m256d v, __m256d lo, __m256d hi) {
+    return _mm256_and_pd(_mm256_cmp_pd(v, lo, _CMP_GE_OQ), _mm256_cmp_pd(v, hi, _CMP_LE_OQ));
+}
+
+/* Attempt 0 of 8 elements (words w of philox8): x[h] the candidate values of
+ * lanes {0,1,4,5} (h = 0) and {2,3,6,7} (h = 1), ok[h] the lanes accepted. */
+NNINIT_INLINE void trunc_attempt0_8(int mode, const trunc_par *p, const __m256i w[4], __m256d x[2], __m256d ok[2]) {
+    const __m256d a = F64(p->a), b = F64(p->b), flip = F64(p->mirror ? -0.0 : 0.0);
+    const __m256d sd = F64(p->std), mean = F64(p->mean), va = F64(p->va), vb = F64(p->vb);
+    __m256i p01[2] = {_mm256_unpacklo_epi32(w[1], w[0]), _mm256_unpackhi_epi32(w[1], w[0])};
+    __m256i p23[2] = {_mm256_unpacklo_epi32(w[3], w[2]), _mm256_unpackhi_epi32(w[3], w[2])};
+    if (mode == 0) { /* both Box-Muller outputs, z0 first */
+        __m256d u[2], t[2], lg[2], s[2], c[2];
+        EACH(h) u[h] = u01_open0_f64_4(p01[h]);
+        EACH(h) t[h] = u01_f64_4(p23[h]);
+        log_f64_4x2(u, lg);
+        sincos2pi_f64_4x2(t, s, c);
+        EACH(h) {
+            __m256d r = _mm256_sqrt_pd(_mm256_mul_pd(F64(-2.0), lg[h]));
+            __m256d z0 = _mm256_mul_pd(r, c[h]), z1 = _mm256_mul_pd(r, s[h]);
+            __m256d x0 = _mm256_fmadd_pd(sd, _mm256_xor_pd(z0, flip), mean);
+            __m256d x1 = _mm256_fmadd_pd(sd, _mm256_xor_pd(z1, flip), mean);
+            __m256d c0 = _mm256_and_pd(inside(z0, a, b), inside(x0, va, vb));
+            __m256d c1 = _mm256_and_pd(inside(z1, a, b), inside(x1, va, vb));
+            x[h] = _mm256_blendv_pd(x1, x0, c0);
+            ok[h] = _mm256_or_pd(c0, c1);
+        }
+        return;
+    }
+    __m256d z[2], lu[2], lim[2], e[2], cond[2];
+    if (mode == 1 || mode == 2) { /* z ~ U(a, b), log u <= the bound */
+        const __m256d width = F64(p->b - p->a);
+        __m256d u[2];
+        EACH(h) z[h] = _mm256_fmadd_pd(u01_f64_4(p01[h]), width, a);
+        EACH(h) u[h] = u01_open0_f64_4(p23[h]);
+        log_f64_4x2(u, lu);
+        if (mode == 1) EACH(h) lim[h] = _mm256_mul_pd(_mm256_mul_pd(F64(-0.5), z[h]), z[h]);
+        else EACH(h) lim[h] = _mm256_mul_pd(_mm256_mul_pd(F64(0.5), _mm256_sub_pd(a, z[h])), _mm256_add_pd(a, z[h]));
+        EACH(h) cond[h] = inside(z[h], a, b);
+    } else { /* translated exponential */
+        const __m256d lam = F64(p->lam);
+        __m256d u[2], v[2], le[2];
+        EACH(h) u[h] = u01_open0_f64_4(p01[h]);
+        EACH(h) v[h] = u01_open0_f64_4(p23[h]);
+        log_f64_4x2(u, le);
+        log_f64_4x2(v, lu);
+        EACH(h) e[h] = _mm256_xor_pd(le[h], F64(-0.0));
+        EACH(h) z[h] = _mm256_add_pd(a, _mm256_div_pd(e[h], lam));
+        EACH(h) {
+            __m256d dz = _mm256_sub_pd(z[h], lam);
+            lim[h] = _mm256_mul_pd(_mm256_mul_pd(F64(-0.5), dz), dz);
+        }
+        EACH(h) cond[h] = _mm256_cmp_pd(z[h], b, _CMP_LE_OQ);
+    }
+    EACH(h) {
+        x[h] = _mm256_fmadd_pd(sd, _mm256_xor_pd(z[h], flip), mean);
+        ok[h] = _mm256_and_pd(_mm256_and_pd(cond[h], _mm256_cmp_pd(lu[h], lim[h], _CMP_LE_OQ)), inside(x[h], va, vb));
+    }
+}
+
+/* The low dword of each 64-bit lane (a lane mask keeps its meaning). */
+NNINIT_INLINE __m128i lo_dwords(__m256i x) {
+    return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(x, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
+}
+
+/* nninit__f64_to_f32_odd lane by lane: RNE, then toward zero by one ulp if
+ * that rounded away, then the last bit set; unchanged if exact or NaN. */
+NNINIT_INLINE __m128 f64_to_f32_odd_4(__m256d v) {
+    __m128 f = _mm256_cvtpd_ps(v);
+    __m256d back = _mm256_cvtps_pd(f);
+    const __m256d abs = _mm256_castsi256_pd(I64(0x7fffffffffffffffull));
+    __m128i keep = lo_dwords(
+        _mm256_castpd_si256(_mm256_or_pd(_mm256_cmp_pd(back, v, _CMP_EQ_OQ), _mm256_cmp_pd(v, v, _CMP_UNORD_Q))));
+    __m128i down =
+        lo_dwords(_mm256_castpd_si256(_mm256_cmp_pd(_mm256_and_pd(back, abs), _mm256_and_pd(v, abs), _CMP_GT_OQ)));
+    __m128i bits = _mm_add_epi32(_mm_castps_si128(f), down); /* down lanes are -1 */
+    bits = _mm_or_si128(bits, _mm_set1_epi32(1));
+    return _mm_blendv_ps(_mm_castsi128_ps(bits), f, _mm_castsi128_ps(keep));
+}
+
+NNINIT_INLINE void run_trunc(int mode, nninit_dtype d, const uint32_t key[2], const trunc_par *p, int64_t begin,
+                             int64_t end, void *out) {
+    const size_t es = d == NNINIT_F64 ? 8 : d == NNINIT_F32 ? 4 : 2;
+    keys8 K;
+    keys8_init(&K, key);
+    for (int64_t g = begin; g < end; g += 8) {
+        int64_t n = end - g < 8 ? end - g : 8;
+        __m256i w[4];
+        __m256d x[2], ok[2];
+        philox8(&K, (uint64_t)g, NNINIT_DOMAIN_TRUNC, w);
+        trunc_attempt0_8(mode, p, w, x, ok);
+        /* back to element order: lanes {0,1,4,5}, {2,3,6,7} -> 0..3, 4..7 */
+        _Alignas(32) double v[8];
+        _mm256_store_pd(v, _mm256_permute2f128_pd(x[0], x[1], 0x20));
+        _mm256_store_pd(v + 4, _mm256_permute2f128_pd(x[0], x[1], 0x31));
+        unsigned acc0 = (unsigned)_mm256_movemask_pd(ok[0]), acc1 = (unsigned)_mm256_movemask_pd(ok[1]);
+        unsigned acc = (acc0 & 3u) | (acc1 & 3u) << 2 | (acc0 & 12u) << 2 | (acc1 & 12u) << 4;
+        unsigned rej = ~acc & ((1u << n) - 1u);
+        while (rej) {
+            int j = __builtin_ctz(rej);
+            rej &= rej - 1;
+            v[j] = nninit__scalar_set.trunc_normal_at(key, g + j, p->mean, p->std, p->za, p->zb, p->va, p->vb);
+        }
+        _Alignas(32) unsigned char tmp[8 * 8];
+        unsigned char *dst = n == 8 ? (unsigned char *)out + (size_t)(g - begin) * es : tmp;
+        __m256d v0 = _mm256_load_pd(v), v1 = _mm256_load_pd(v + 4);
+        switch (d) {
+        case NNINIT_F64:
+            _mm256_storeu_pd((double *)dst, v0);
+            _mm256_storeu_pd((double *)dst + 4, v1);
+            break;
+        case NNINIT_F32:
+            _mm_storeu_ps((float *)dst, _mm256_cvtpd_ps(v0));
+            _mm_storeu_ps((float *)dst + 4, _mm256_cvtpd_ps(v1));
+            break;
+        default: {
+            __m256 f = _mm256_set_m128(f64_to_f32_odd_4(v1), f64_to_f32_odd_4(v0));
+            __m256i r = d == NNINIT_BF16 ? to_bf16_8(f) : to_f16_8(f);
+            /* 16-bit values in 32-bit lanes: pack per 128-bit half, then gather the halves */
+            __m256i pk = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
+            _mm_storeu_si128((__m128i *)dst, _mm256_castsi256_si128(pk));
+            break;
+        }
+        }
+        if (n < 8) memcpy((unsigned char *)out + (size_t)(g - begin) * es, tmp, (size_t)n * es);
+    }
+}
+
+static void avx2_trunc_normal(const uint32_t key[2], nninit_dtype d, const nninit__plan *pl, int64_t begin, int64_t end,
                               void *out) {
-    nninit__scalar_set.trunc_normal(key, d, p, begin, end, out);
+    if (end <= begin) return;
+    trunc_par p = {0, 0, 0, 0, 0, pl->mean, pl->std, pl->za, pl->zb, pl->va, pl->vb};
+    const nninit__trunc_mode tm = nninit__trunc_mode_of(pl->za, pl->zb); /* the scalar set's choice */
+    p.mode = tm.mode, p.mirror = tm.mirror, p.a = tm.a, p.b = tm.b, p.lam = tm.lam;
+    if (begin < 0 || !isfinite(p.mean) || !isfinite(p.std) || isnan(p.a) || isnan(p.b) || isnan(p.va) || isnan(p.vb) ||
+        d > NNINIT_F16) {
+        nninit__scalar_set.trunc_normal(key, d, pl, begin, end, out);
+        return;
+    }
+#define RUN(m, dt) run_trunc(m, (nninit_dtype)(dt), key, &p, begin, end, out)
+    NNINIT_TRUNC_DISPATCH(RUN, tm.mode, d);
+#undef RUN
 }
 
 static double avx2_trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std, double za, double zb,

@@ -603,41 +603,16 @@ static void avx512_trunc_normal(const uint32_t key[2], nninit_dtype d, const nni
                                 int64_t end, void *out) {
     if (begin >= end) return;
     trunc_par p = {0, 0, 0, 0, 0, pl->mean, pl->std, pl->za, pl->zb, pl->va, pl->vb};
-    /* trunc_normal_at's mode selection, verbatim */
-    double za = pl->za, zb = pl->zb;
-    int mirror = zb <= 0.0;
-    double a = mirror ? -zb : za, b = mirror ? -za : zb;
-    int mode;
-    double lam = 0.0;
-    if (a <= 0.0) {
-        mode = (b - a >= sqrt(2.0 * NNINIT_PI)) ? 0 : 1;
-    } else {
-        double r = sqrt(a * a + 4.0);
-        lam = 0.5 * (a + r);
-        double thr = 2.0 * sqrt(NNINIT_E) / (a + r) * exp(0.25 * (a * a - a * r));
-        mode = (b - a < thr) ? 2 : 3;
-    }
-    p.mode = mode, p.mirror = mirror, p.a = a, p.b = b, p.lam = lam;
-    if (!isfinite(p.mean) || !isfinite(p.std) || isnan(a) || isnan(b) || isnan(p.va) || isnan(p.vb) || d > NNINIT_F16) {
+    const nninit__trunc_mode tm = nninit__trunc_mode_of(pl->za, pl->zb); /* the scalar set's choice */
+    p.mode = tm.mode, p.mirror = tm.mirror, p.a = tm.a, p.b = tm.b, p.lam = tm.lam;
+    if (!isfinite(p.mean) || !isfinite(p.std) || isnan(p.a) || isnan(p.b) || isnan(p.va) || isnan(p.vb) ||
+        d > NNINIT_F16) {
         nninit__scalar_set.trunc_normal(key, d, pl, begin, end, out);
         return;
     }
-#define TRUNC_CASE(m)                                                                                                  \
-    case m:                                                                                                            \
-        switch (d) {                                                                                                   \
-        case NNINIT_F64: run_trunc(m, NNINIT_F64, key, &p, begin, end, out); break;                                    \
-        case NNINIT_F32: run_trunc(m, NNINIT_F32, key, &p, begin, end, out); break;                                    \
-        case NNINIT_BF16: run_trunc(m, NNINIT_BF16, key, &p, begin, end, out); break;                                  \
-        default: run_trunc(m, NNINIT_F16, key, &p, begin, end, out); break;                                            \
-        }                                                                                                              \
-        break
-    switch (mode) {
-        TRUNC_CASE(0);
-        TRUNC_CASE(1);
-        TRUNC_CASE(2);
-        TRUNC_CASE(3);
-    }
-#undef TRUNC_CASE
+#define RUN(m, dt) run_trunc(m, (nninit_dtype)(dt), key, &p, begin, end, out)
+    NNINIT_TRUNC_DISPATCH(RUN, tm.mode, d);
+#undef RUN
 }
 
 static double avx512_trunc_normal_at(const uint32_t key[2], int64_t i, double mean, double std, double za, double zb,
