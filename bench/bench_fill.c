@@ -11,7 +11,7 @@
  *   trunc_normal     N(0, 1) on [-2, 2] (PyTorch's trunc_normal_ default)
  *   kaiming_uniform  PyTorch's default (a=0, fan_in, leaky_relu) on rows x cols
  *   xavier_normal    gain 1 on rows x cols
- *   orthogonal       gain 1 on ORTHO x ORTHO (default 4096), f32 only
+ *   orthogonal       gain 1 on ORTHO x ORTHO (default 4096), in each dtype
  *   memset           memset() of the same buffer (bytes of the dtype)
  *   stream           a non-temporal-store fill of the same buffer
  *                    (_mm256_stream_si256 where the CPU has AVX2, else
@@ -85,8 +85,7 @@ static double tsc_hz(void) {
 #ifdef BENCH_X86
     double t0 = now_s();
     uint64_t c0 = ticks();
-    while (now_s() - t0 < 0.1) {
-    }
+    while (now_s() - t0 < 0.1) {}
     double t1 = now_s();
     uint64_t c1 = ticks();
     return (double)(c1 - c0) / (t1 - t0);
@@ -147,10 +146,8 @@ static const char *stream_kind(void) {
 
 static void stream_fill(unsigned char *p, size_t bytes) {
 #ifdef BENCH_X86
-    if (__builtin_cpu_supports("avx2"))
-        stream_avx2(p, bytes);
-    else
-        stream_sse2(p, bytes);
+    if (__builtin_cpu_supports("avx2")) stream_avx2(p, bytes);
+    else stream_sse2(p, bytes);
 #else
     memset(p, 0, bytes);
 #endif
@@ -160,12 +157,9 @@ static void *run_part(void *arg) {
     part *w = arg;
     unsigned char *p = w->base + (size_t)w->begin * w->esize;
     size_t bytes = (size_t)(w->end - w->begin) * w->esize;
-    if (w->kind == 0)
-        w->st = nninit_fill_range(w->spec, w->t, w->key, w->begin, w->end, p);
-    else if (w->kind == 1)
-        memset(p, 0, bytes);
-    else
-        stream_fill(p, bytes);
+    if (w->kind == 0) w->st = nninit_fill_range(w->spec, w->t, w->key, w->begin, w->end, p);
+    else if (w->kind == 1) memset(p, 0, bytes);
+    else stream_fill(p, bytes);
     return NULL;
 }
 
@@ -196,7 +190,9 @@ static int online_cpus(void) {
  * now that nninit_fill_threads exists) over [0, n) on `threads` threads. */
 static nninit_status split_run(int kind, const nninit_spec *spec, const nninit_tensor *t, nninit_key key, void *data,
                                size_t esize, int64_t n, int threads) {
-    enum { MAXT = 256 };
+    enum {
+        MAXT = 256
+    };
     part w[MAXT];
     pthread_t tid[MAXT];
     if (threads > MAXT) threads = MAXT;
@@ -231,8 +227,8 @@ static double g_budget = 20.0; /* seconds per case: past it, stop at 3 repetitio
 static double g_tsc = 0.0;
 static const char *g_arch = "unknown";
 
-static void report(const char *impl, const char *op, const char *dtype, int threads, int64_t n, size_t bytes,
-                   int reps, double med, double min, const char *note) {
+static void report(const char *impl, const char *op, const char *dtype, int threads, int64_t n, size_t bytes, int reps,
+                   double med, double min, const char *note) {
     double ns = med * 1e9 / (double)n;
     double gbps = (double)bytes / med * 1e-9;
     double cyc = g_tsc > 0 ? med * g_tsc / (double)n : NAN;
@@ -252,8 +248,7 @@ static void report_na(const char *impl, const char *op, const char *dtype, int t
     if (json)
         printf("{\"impl\":\"%s\",\"arch\":\"%s\",\"op\":\"%s\",\"dtype\":\"%s\",\"threads\":%d,\"error\":\"%s\"}\n",
                impl, g_arch, op, dtype, threads, why);
-    else
-        printf("%-8s %-7s %-16s %-5s T=%-3d %s\n", impl, g_arch, op, dtype, threads, why);
+    else printf("%-8s %-7s %-16s %-5s T=%-3d %s\n", impl, g_arch, op, dtype, threads, why);
     fflush(stdout);
 }
 
@@ -268,7 +263,7 @@ static int has_case(const char *list, const char *name) {
 /* A few sampled values must lie in [lo, hi]: something was written, and used. */
 static int check(const void *buf, nninit_dtype d, int64_t n, double lo, double hi, const char *what) {
     int bad = 0;
-    for (int64_t i = 0; i < n; i += n / 16 > 0 ? n / 16 : 1) {
+    for (int64_t i = 0; i<n; i += n / 16> 0 ? n / 16 : 1) {
         double v;
         if (d == NNINIT_F32) {
             v = ((const float *)buf)[i];
@@ -286,8 +281,8 @@ static int check(const void *buf, nninit_dtype d, int64_t n, double lo, double h
     return bad;
 }
 
-static int time_fill(const char *op, const nninit_spec *spec, const nninit_tensor *t, void *buf, int threads,
-                     int reps, double lo, double hi) {
+static int time_fill(const char *op, const nninit_spec *spec, const nninit_tensor *t, void *buf, int threads, int reps,
+                     double lo, double hi) {
     const char *dt = t->dtype == NNINIT_BF16 ? "bf16" : "f32";
     int64_t n;
     nninit_tensor_numel(t, &n);
@@ -315,8 +310,9 @@ static int time_fill(const char *op, const nninit_spec *spec, const nninit_tenso
         if (v[r] < mn) mn = v[r];
     }
     int bad = check(buf, t->dtype, n, lo, hi, op);
-    const char *note = threads == 1 || spec->scheme == NNINIT_ORTHOGONAL ? (spec->scheme == NNINIT_ORTHOGONAL ? "calling thread (+ LAPACK's pool)" : "")
-                                                                       : "nninit_fill_threads";
+    const char *note = threads == 1 || spec->scheme == NNINIT_ORTHOGONAL
+                           ? (spec->scheme == NNINIT_ORTHOGONAL ? "calling thread (+ LAPACK's pool)" : "")
+                           : "nninit_fill_threads";
     report("nninit", op, dt, threads, n, (size_t)n * esize, reps, median(v, reps), mn, note);
     return bad;
 }
@@ -339,7 +335,9 @@ static void time_raw(int kind, void *buf, size_t bytes, int threads, int reps, c
  * memory traffic. For uniform that is Philox4x32-10 per 32-bit word plus the
  * bits -> float transform and the store: an upper bound on the generator. */
 static void time_l1(const char *op, const nninit_spec *s, int reps, const char *note) {
-    enum { M = 4096 };
+    enum {
+        M = 4096
+    };
     static float small[M] __attribute__((aligned(64)));
     nninit_tensor t = nninit_tensor_2d(1, M, NNINIT_F32);
     nninit_key key = nninit_key_from_name(0, "bench.l1");
@@ -365,8 +363,8 @@ static void time_l1(const char *op, const nninit_spec *s, int reps, const char *
      * held this core; the thread's CPU time does not: report both. */
     char full[300];
     double cm = median(cpu, reps);
-    snprintf(full, sizeof full, "%s; thread CPU time: %.4f ns/el, %.3f TSC cycles/el", note, cm * 1e9 / (double)(calls * M),
-             cm * g_tsc / (double)(calls * M));
+    snprintf(full, sizeof full, "%s; thread CPU time: %.4f ns/el, %.3f TSC cycles/el", note,
+             cm * 1e9 / (double)(calls * M), cm * g_tsc / (double)(calls * M));
     report("nninit", op, "f32", 1, calls * M, (size_t)(calls * M) * 4, reps, median(v, reps), mn, full);
     if (json) {
         /* the same figure, machine-readable, as its own line */
@@ -431,13 +429,19 @@ typedef struct {
 } l7_tensor;
 
 static int llama7b(int threads, int reps, double max_s, int force_reuse) {
-    enum { V = 32000, D = 4096, L = 32, F = 11008 };
+    enum {
+        V = 32000,
+        D = 4096,
+        L = 32,
+        F = 11008
+    };
     static l7_tensor ts[2 + L * 9 + 1];
     int nt = 0;
     snprintf(ts[nt].name, 64, "tok_embeddings.weight"), ts[nt].rows = V, ts[nt].cols = D, ts[nt++].layer = -1;
     for (int l = 0; l < L; l++) {
-        static const char *nm[9] = {"attention.wq", "attention.wk", "attention.wv", "attention.wo", "feed_forward.w1",
-                                    "feed_forward.w3", "feed_forward.w2", "attention_norm", "ffn_norm"};
+        static const char *nm[9] = {"attention.wq",    "attention.wk",    "attention.wv",
+                                    "attention.wo",    "feed_forward.w1", "feed_forward.w3",
+                                    "feed_forward.w2", "attention_norm",  "ffn_norm"};
         const int64_t r[9] = {D, D, D, D, F, F, D, D, D}, c[9] = {D, D, D, D, D, D, F, 0, 0};
         for (int k = 0; k < 9; k++) {
             snprintf(ts[nt].name, 64, "layers.%d.%s.weight", l, nm[k]);
@@ -497,7 +501,8 @@ static int llama7b(int threads, int reps, double max_s, int force_reuse) {
         if (spent > max_s) break; /* slow kernels: fewer repetitions, said in the output */
     }
     char note[200];
-    snprintf(note, sizeof note, "%s; %d tensors, %lld params; MemAvailable %.1f GiB; %.1f s to allocate and touch (untimed)",
+    snprintf(note, sizeof note,
+             "%s; %d tensors, %lld params; MemAvailable %.1f GiB; %.1f s to allocate and touch (untimed)",
              whole         ? "all tensors resident"
              : force_reuse ? "layer by layer into one reused buffer of the largest layer (--7b-reuse)"
                            : "layer by layer into one reused buffer of the largest layer (does not fit)",
@@ -579,11 +584,10 @@ int main(int argc, char **argv) {
                "\"fill_threads_linked\":%s,\"threads\":%d,\"online_cpus\":%d,\"tsc_hz\":%.0f,"
                "\"tsc_source\":\"rdtsc calibrated against CLOCK_MONOTONIC over 100 ms\",\"stream\":\"%s\","
                "\"version\":\"%s\"}\n",
-               g_arch, env ? env : "", "true", "true", T,
-               online_cpus(), g_tsc, stream_kind(), nninit_version_string());
+               g_arch, env ? env : "", "true", "true", T, online_cpus(), g_tsc, stream_kind(), nninit_version_string());
     else
-        printf("kernel path %s (NNINIT_ARCH=%s), %d thread(s), TSC %.1f MHz (calibrated)\n", g_arch, env ? env : "",
-               T, g_tsc * 1e-6);
+        printf("kernel path %s (NNINIT_ARCH=%s), %d thread(s), TSC %.1f MHz (calibrated)\n", g_arch, env ? env : "", T,
+               g_tsc * 1e-6);
     fflush(stdout);
     if (nninit_arch_name() == NULL) {
         report_na("nninit", "all", "-", T, "not available");
@@ -634,9 +638,9 @@ int main(int argc, char **argv) {
             nninit_spec s = nninit_spec_default(NNINIT_XAVIER_NORMAL);
             rc |= time_fill("xavier_normal", &s, &t, buf, T, (int)reps, -1e9, 1e9);
         }
-        if (has_case(cases, "orthogonal") && d == NNINIT_F32) {
-            nninit_tensor o = nninit_tensor_2d(ortho, ortho, NNINIT_F32);
-            size_t ob = (size_t)(ortho * ortho) * 4;
+        if (has_case(cases, "orthogonal")) {
+            nninit_tensor o = nninit_tensor_2d(ortho, ortho, d);
+            size_t ob = (size_t)(ortho * ortho) * esize;
             unsigned char *obuf = ob <= bytes ? buf : aligned_alloc(64, (ob + 63) & ~(size_t)63);
             if (obuf) {
                 if (obuf != buf) memset(obuf, 0, ob);

@@ -217,8 +217,6 @@ def tables(res):
     L.append("|" + "---|" * 2 + "---:|" * (len(head) - 2))
     for op in OPS + ["memset", "stream"]:
         for dt in ("f32", "bf16"):
-            if op == "orthogonal" and dt == "bf16":
-                continue
             cells = [op if op not in ("memset", "stream") else
                      ("memset()" if op == "memset" else "non-temporal store fill"), dt]
             have = False
@@ -385,8 +383,9 @@ EXPLAIN = """\
   `nninit_fill()` (1 thread) or `nninit_fill_threads()` (every core), in f32
   and bf16: uniform U(-1, 1), normal N(0, 1), trunc_normal (N(0, 1) on
   [-2, 2], PyTorch's default), kaiming_uniform and xavier_normal (PyTorch's
-  defaults), orthogonal on 4096 x 4096 f32 (a QR in LAPACK: OpenBLAS, whose
-  pool is sized by OPENBLAS_NUM_THREADS, set to the thread count of the run).
+  defaults), orthogonal on 4096 x 4096 (Householder reflectors from the
+  normal stream, Q formed by LAPACK's dorgqr in double: OpenBLAS, whose pool
+  is sized by OPENBLAS_NUM_THREADS, set to the thread count of the run).
   It runs once per kernel path (NNINIT_ARCH=avx512, avx2, scalar, portable);
   a path the CPU or build lacks makes every fill fail with NNINIT_ERR_ARCH and
   is reported as not available.
@@ -395,7 +394,8 @@ EXPLAIN = """\
   threads as the fills.
 - `torch_fill.py` times `torch.Tensor.uniform_`, `normal_`,
   `torch.nn.init.trunc_normal_`, `kaiming_uniform_`, `xavier_normal_` and
-  `orthogonal_` (4096^2, f32: torch's QR has no bf16) on the same sizes and
+  `orthogonal_` (4096^2; in bf16 torch's QR raises an error, shown as
+  "unsupported") on the same sizes and
   dtypes, once with `torch.set_num_threads(1)` and once with every core
   (OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set to match), and keeps the
   faster (the T in the table says which); NumPy's `Generator(PCG64)`

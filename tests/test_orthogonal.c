@@ -199,11 +199,15 @@ static void test_orthogonal_half(void **state) {
     }
 }
 
-/* The values are Q D with D = diag(sign(diag R)) of the QR of the tensor's own
- * N(0, 1) stream, the matrix NNINIT_NORMAL(0, 1) writes: so Q^T A (tall) or
- * X A^T (wide) must be R itself, upper triangular with a positive diagonal
- * (Mezzadri's correction; without it about half the diagonal is negative). */
-static void check_r_factor(int64_t rows, int64_t cols, nninit_dtype d) {
+/* The definition (src/init/orthogonal.c), rebuilt here without LAPACK: g_k =
+ * entries k .. m-1 of column k of the tensor's own N(0, 1) stream (the matrix
+ * NNINIT_NORMAL(0, 1) writes, transposed when wide); reflector k maps g_k to
+ * beta_k e_1 with LAPACK's dlarfg convention (beta = -sign(alpha) ||g_k||,
+ * v = (1, x / (alpha - beta)), tau = (beta - alpha) / beta); the values are
+ * the first n columns of H_0 H_1 .. H_{n-1}, column k times sign(beta_k).
+ * So column 0 is g_0 / ||g_0||, and each column k has a positive component
+ * along the reflected g_k: the Haar sample of Stewart (1980) and Mezzadri. */
+static void check_definition(int64_t rows, int64_t cols, nninit_dtype d) {
     const int64_t shape[2] = {rows, cols};
     const nninit_key k = nninit_key_make(99, 1234);
     nninit_spec so = nninit_spec_default(NNINIT_ORTHOGONAL);
@@ -211,39 +215,66 @@ static void check_r_factor(int64_t rows, int64_t cols, nninit_dtype d) {
     int64_t numel;
     void *qb = fill(&so, 2, shape, d, k, &numel);
     void *ab = fill(&sn, 2, shape, d, k, &numel);
-    double *q = to_f64(d, qb, numel), *a = to_f64(d, ab, numel);
+    double *q = to_f64(d, qb, numel), *g = to_f64(d, ab, numel);
     const int tall = rows >= cols;
     const int64_t n = tall ? cols : rows, m = tall ? rows : cols;
-    double max_lower = 0.0, min_diag = INFINITY;
-    for (int64_t i = 0; i < n; i++) {
-        for (int64_t j = 0; j <= i; j++) {
-            /* R[i][j] = <q_i, a_j>, q_i / a_j the i-th / j-th vector of the
-             * orientation that was factorized. */
-            double r = 0.0;
-            for (int64_t t = 0; t < m; t++)
-                r += tall ? q[t * cols + i] * a[t * cols + j] : q[i * cols + t] * a[j * cols + t];
-            if (i == j) min_diag = fmin(min_diag, r);
-            else max_lower = fmax(max_lower, fabs(r));
+    /* column-major m x n: the factorized orientation */
+    double *a = xmalloc((size_t)(m * n) * sizeof(double)), *ref = xmalloc((size_t)(m * n) * sizeof(double));
+    double *tau = xmalloc((size_t)n * sizeof(double)), *sg = xmalloc((size_t)n * sizeof(double));
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++) a[tall ? r + c * m : c + r * m] = g[r * cols + c];
+    for (int64_t j = 0; j < n; j++) { /* a[j.., j] becomes v (v_0 = 1 implied), beta stored in sg */
+        double *col = a + j * m, alpha = col[j], xn = 0.0;
+        for (int64_t t = j + 1; t < m; t++) xn += col[t] * col[t];
+        if (xn == 0.0) {
+            tau[j] = 0.0, sg[j] = alpha < 0 ? -1.0 : 1.0;
+            continue;
+        }
+        double beta = -copysign(sqrt(alpha * alpha + xn), alpha);
+        tau[j] = (beta - alpha) / beta;
+        for (int64_t t = j + 1; t < m; t++) col[t] /= alpha - beta;
+        sg[j] = beta < 0 ? -1.0 : 1.0;
+    }
+    for (int64_t t = 0; t < m * n; t++) ref[t] = 0.0;
+    for (int64_t j = 0; j < n; j++) ref[j + j * m] = 1.0;
+    for (int64_t j = n - 1; j >= 0; j--) { /* ref = H_j ref */
+        const double *v = a + j * m;
+        for (int64_t c = 0; c < n; c++) {
+            double *rc = ref + c * m, dot = rc[j];
+            for (int64_t t = j + 1; t < m; t++) dot += v[t] * rc[t];
+            rc[j] -= tau[j] * dot;
+            for (int64_t t = j + 1; t < m; t++) rc[t] -= tau[j] * dot * v[t];
         }
     }
-    /* |R_ij| for i > j is rounding only: |<q_i, a_j>| <= ||dq|| ||a|| ~ u sqrt(n) sqrt(m). */
-    const double tol = 16.0 * unit_roundoff(d) * sqrt((double)n) * sqrt((double)m);
-    printf("    R factor %lld x %lld %s: max |lower| %.3e (tol %.3e), min diag %.3f\n", (long long)rows,
-           (long long)cols, dtype_str(d), max_lower, tol, min_diag);
-    assert_true(max_lower < tol);
-    assert_true(min_diag > 0.0);
-    free(q);
+    double err = 0.0;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++) {
+            double want = tall ? ref[r + c * m] * sg[c] : ref[c + r * m] * sg[r];
+            err = fmax(err, fabs(q[r * cols + c] - want));
+        }
+    /* one rounding to d, plus the two double computations' error ~ u m */
+    const double tol = unit_roundoff(d) + 64.0 * 0x1p-53 * (double)m;
+    printf("    definition %lld x %lld %s: max |Q - reference| %.3e (tol %.3e)\n", (long long)rows, (long long)cols,
+           dtype_str(d), err, tol);
+    assert_true(err < tol);
+    free(sg);
+    free(tau);
+    free(ref);
     free(a);
+    free(q);
+    free(g);
     free(qb);
     free(ab);
 }
 
-static void test_orthogonal_is_qr_of_normal_stream(void **state) {
+static void test_orthogonal_definition(void **state) {
     (void)state;
-    check_r_factor(120, 40, NNINIT_F64);
-    check_r_factor(40, 120, NNINIT_F64);
-    check_r_factor(50, 50, NNINIT_F32);
-    check_r_factor(30, 90, NNINIT_F32);
+    check_definition(120, 40, NNINIT_F64);
+    check_definition(40, 120, NNINIT_F64);
+    check_definition(50, 50, NNINIT_F32);
+    check_definition(30, 90, NNINIT_F32);
+    check_definition(64, 64, NNINIT_BF16);
+    check_definition(7, 1, NNINIT_F64);
 }
 
 static void test_orthogonal_gain(void **state) {
@@ -538,20 +569,13 @@ static void test_sparse_errors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ortho_error_checker),
-        cmocka_unit_test(test_orthogonal_shapes_f64),
-        cmocka_unit_test(test_orthogonal_shapes_f32),
-        cmocka_unit_test(test_orthogonal_half),
-        cmocka_unit_test(test_orthogonal_is_qr_of_normal_stream),
-        cmocka_unit_test(test_orthogonal_gain),
-        cmocka_unit_test(test_orthogonal_reproducible),
-        cmocka_unit_test(test_orthogonal_errors),
-        cmocka_unit_test(test_orthogonal_fill_range),
-        cmocka_unit_test(test_sparse_zero_count),
-        cmocka_unit_test(test_sparse_values_and_pattern),
-        cmocka_unit_test(test_sparse_statistics),
-        cmocka_unit_test(test_sparse_reproducible),
-        cmocka_unit_test(test_sparse_errors),
+        cmocka_unit_test(test_ortho_error_checker),       cmocka_unit_test(test_orthogonal_shapes_f64),
+        cmocka_unit_test(test_orthogonal_shapes_f32),     cmocka_unit_test(test_orthogonal_half),
+        cmocka_unit_test(test_orthogonal_definition),     cmocka_unit_test(test_orthogonal_gain),
+        cmocka_unit_test(test_orthogonal_reproducible),   cmocka_unit_test(test_orthogonal_errors),
+        cmocka_unit_test(test_orthogonal_fill_range),     cmocka_unit_test(test_sparse_zero_count),
+        cmocka_unit_test(test_sparse_values_and_pattern), cmocka_unit_test(test_sparse_statistics),
+        cmocka_unit_test(test_sparse_reproducible),       cmocka_unit_test(test_sparse_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1097,7 +1097,8 @@ def summary(result, elapsed):
          "to [a, b] (init.py:37-53) in the tensor's dtype; nninit samples the truncated normal itself "
          "(docs/RNG.md). Same distribution at f32/std 1 (KS above)."),
         ("documented", "orthogonal_: torch uses torch.linalg.qr with sign(diag R) (init.py:484-488) on its own "
-         "normal draws; nninit uses LAPACK QR on Philox normals. Same (Haar) distribution, different values."),
+         "normal draws; nninit builds Householder reflectors from Philox normals directly (Stewart 1980, no "
+         "geqrf) and forms Q by dorgqr in double. Same (Haar) distribution, different values."),
         ("documented", "nninit has extra modes fan_avg / fan_geo_avg and layouts hwio / iohw / embedding / "
          "custom; torch only knows fan_in / fan_out and the oihw rule."),
     ]

@@ -17,14 +17,33 @@
  * than biased by the Householder sign convention (Mezzadri, "How to generate
  * random matrices from the classical compact groups", math-ph/0609050).
  *
+ * The QR itself is not computed. dgeqrf on a Gaussian A builds reflector k
+ * from column k after reflections 0 .. k-1, whose entries k .. m-1 are again
+ * i.i.d. N(0, 1) and independent of the reflectors before (the Gaussian is
+ * invariant under the orthogonal H_0 .. H_{k-1}, which depend only on columns
+ * 0 .. k-1). So reflector k may be built from column k of A as drawn, and Q
+ * (H_0 .. H_{n-1} times the sign correction) has the same Haar distribution
+ * (Stewart 1980, "The efficient generation of random orthogonal matrices
+ * with an application to condition estimators", SIAM J. Numer. Anal. 17:403).
+ * That skips dgeqrf's update of the trailing matrix, half of the work: dlarfg
+ * per column (O(mn) in all), then dorgqr forms Q (2mn^2 - 2n^3/3 flops), in
+ * double, as accurate as before (Q is a product of Householder reflections
+ * either way). tests/test_orthogonal.c rebuilds this definition without
+ * LAPACK; tests/test_torch.py compares the entries' distribution with
+ * torch's orthogonal_.
+ *
  * Differences from PyTorch, all deliberate:
  *   - The Gaussian is this tensor's own standard normal stream, the one
  *     NNINIT_NORMAL(0, 1) writes for its dtype family (f32 values for
- *     f32/bf16/f16 tensors, f64 for f64), widened to double.
- *   - The QR always runs in double and each value is rounded once to the
- *     tensor's dtype, so bf16 and f16 work (PyTorch's geqrf has no half
- *     kernels: pytorch#9315, transformers#47225) and f32 results are
- *     orthogonal to f32 rounding, not to f32 QR accuracy.
+ *     f32/bf16/f16 tensors, f64 for f64), widened to double, and reflectors
+ *     come from it as above: the same distribution as torch's QR, in half
+ *     the time (bench/).
+ *   - Q is formed in double and each value is rounded once to the tensor's
+ *     dtype, so bf16 and f16 work (PyTorch's geqrf has no half kernels:
+ *     pytorch#9315, transformers#47225) and f32 results are orthogonal to
+ *     f32 rounding, not to f32 QR accuracy.
+ *   - Q's bits depend on LAPACK's dorgqr (its blocking and kernels); the
+ *     Gaussian does not.
  */
 #include <lapacke.h>
 #include <math.h>
@@ -107,28 +126,41 @@ nninit_status nninit__fill_orthogonal(const nninit_spec *spec, const nninit_tens
     st = draw_gaussian(t, rows, cols, key, a);
     if (st != NNINIT_OK) goto done;
 
-    lapack_int info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)n, a, (lapack_int)m, tau);
-    if (info != 0) {
-        st = lapack_status("dgeqrf", info);
-        goto done;
+    /* The reflectors straight from the Gaussian (Stewart 1980): Householder
+     * vector k from column k's entries k .. m-1 as drawn, where dgeqrf would
+     * use them after reflections 0 .. k-1 (same distribution: see the top). */
+    for (int64_t k = 0; k < n; k++) {
+        double *akk = a + k + k * m;
+        lapack_int info = LAPACKE_dlarfg_work((lapack_int)(m - k), akk, akk + 1, 1, tau + k);
+        if (info != 0) {
+            st = lapack_status("dlarfg", info);
+            goto done;
+        }
+        /* *akk is now beta = R[k][k]. PyTorch's sign() gives 0 for a zero
+         * diagonal (zeroing a column of Q); we use +1 so Q stays orthogonal.
+         * R[k][k] == 0 has probability zero. */
+        sign[k] = *akk < 0 ? -1.0 : 1.0;
     }
-    /* sign(R[j][j]) before dorgqr overwrites R. PyTorch's sign() gives 0 for a
-     * zero diagonal (zeroing a column of Q); we use +1 so Q stays orthogonal.
-     * R[j][j] == 0 has probability zero for a Gaussian matrix. */
-    for (int64_t j = 0; j < n; j++) sign[j] = a[j + j * m] < 0 ? -1.0 : 1.0;
 
-    info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)n, (lapack_int)n, a, (lapack_int)m, tau);
+    lapack_int info =
+        LAPACKE_dorgqr(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)n, (lapack_int)n, a, (lapack_int)m, tau);
     if (info != 0) {
         st = lapack_status("dorgqr", info);
         goto done;
     }
 
     /* Element (r, c) of the tensor is (Q D)[r][c] (tall) or (Q D)^T[r][c]
-     * (wide), D = diag(sign); times gain in double, rounded once on store. */
+     * (wide), D = diag(sign); times gain in double, rounded once on store.
+     * Tall reads Q across its columns: in 64 x 64 tiles, so that each tile's
+     * columns stay in cache while its rows are written. */
     if (rows >= cols) {
-        for (int64_t r = 0; r < rows; r++)
-            for (int64_t c = 0; c < cols; c++)
-                nninit__store_f64(t->dtype, data, r * cols + c, a[r + c * m] * sign[c] * gain);
+        for (int64_t r0 = 0; r0 < rows; r0 += 64)
+            for (int64_t c0 = 0; c0 < cols; c0 += 64) {
+                const int64_t r1 = r0 + 64 < rows ? r0 + 64 : rows, c1 = c0 + 64 < cols ? c0 + 64 : cols;
+                for (int64_t r = r0; r < r1; r++)
+                    for (int64_t c = c0; c < c1; c++)
+                        nninit__store_f64(t->dtype, data, r * cols + c, a[r + c * m] * sign[c] * gain);
+            }
     } else {
         for (int64_t r = 0; r < rows; r++)
             for (int64_t c = 0; c < cols; c++)
