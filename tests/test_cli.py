@@ -430,6 +430,34 @@ class TestFill(Case):
                                 "--json").stdout)
         self.assertEqual(j["seed"], 0)
 
+    def test_fill_pieces_progress_and_times(self):
+        # Past 2^22 elements fill works in pieces (for its progress bar); the
+        # bits are those of one call: a tensor of 2^22 elements is one piece,
+        # and element i of these schemes depends on i alone, not on the shape.
+        one = 1 << 22
+        for scheme, dt in (("normal", "f32"), ("uniform", "bf16"), ("trunc_normal", "f16")):
+            small = self.fill(scheme, "--shape", str(one), "--dtype", dt, "--seed", "7", out="s.npy")
+            mid = self.fill(scheme, "--shape", str(one + 4096), "--dtype", dt, "--seed", "7", out="m.npy")
+            r = run("fill", scheme, "--shape", str(one + 4160), "--dtype", dt, "--seed", "7",
+                    "--threads", "3", "-o", self.path("b.npy"), env={"NNINIT_FILL_PROGRESS_AFTER": "0"})
+            self.assertEqual(r.returncode, 0, r.stderr)
+            big = np.load(self.path("b.npy"))
+            self.assertEqual(small.tobytes(), big[:one].tobytes(), scheme)
+            self.assertEqual(mid.tobytes(), big[:one + 4096].tobytes(), scheme)
+            # not a terminal: a line per quarter, ending at 100%
+            self.assertRegex(r.stderr, r"nninit fill: filling: 100%, [0-9.]+ s\n$")
+            self.assertIn("wrote ", r.stdout)
+        out = self.ok("fill", "normal", "--shape", "1000", "-o", self.path("t.npy")).stdout
+        self.assertRegex(out, r"(?m)^fill  [0-9.]+ s \([0-9]+ MB/s; \w+ kernels, threads: one per core\)$")
+        self.assertRegex(out, r"(?m)^write [0-9.]+ s \([0-9]+ MB/s\)$")
+        r = run("fill", "normal", "--shape", "1000", "-o", self.path("t.npy"))
+        self.assertEqual(r.stderr, "")  # under a second: no progress at all
+        j = strict_json(self.ok("fill", "normal", "--shape", "1000", "--threads", "2", "-o",
+                                self.path("t.npy"), "--json").stdout)
+        self.assertGreaterEqual(j["fill_s"], 0.0)
+        self.assertGreaterEqual(j["write_s"], 0.0)
+        self.assertEqual(j["threads"], 2)
+
     def test_seed_full_u64_range(self):
         top = str(2 ** 64 - 1)
         out = self.ok("fill", "normal", "--shape", "4", "--seed", top, "-o", self.path("t.npy")).stdout

@@ -65,12 +65,6 @@ static const cli_opt lab_opts[] = {
     {"--override-init", NULL, L_OVERRIDE, CLI_OPT_VALUE},
 };
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static void on_progress(void *user, const char *line) {
     (void)user;
     fprintf(stderr, "    %s\n", line);
@@ -152,7 +146,7 @@ int cmd_lab(int argc, char **argv) {
         free(sel);
         return cli_exit_status(st);
     }
-    double t0 = now();
+    double t0 = cli_seconds();
     int n_train = scale == LAB_TINY ? 2000 : scale == LAB_QUICK ? 12000 : 0;
     int n_test = scale == LAB_TINY ? 1000 : scale == LAB_QUICK ? 2000 : 0;
     lab_data data;
@@ -187,7 +181,7 @@ int cmd_lab(int argc, char **argv) {
                     res[i].seconds);
         }
     }
-    double total = now() - t0;
+    double total = cli_seconds() - t0;
     st = lab_report_dir_write(&rd, res, n_sel, &ctx, total);
     if (st) lab_report_dir_abort(&rd);
     else st = lab_report_dir_commit(&rd);

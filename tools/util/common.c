@@ -1,5 +1,5 @@
 /* common.c -- text helpers shared by the CLI commands and the lab. */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MADV_HUGEPAGE; implies POSIX 2008 */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -346,6 +348,64 @@ int cli_exit_status(nninit_status s) {
     case NNINIT_ERR_DIVERGED: return CLI_EXIT_FAIL;
     default: return CLI_EXIT_USAGE;
     }
+}
+
+#define BIG_ALLOC_MIN ((size_t)2 << 20)
+
+void *cli_big_alloc(size_t bytes) {
+    if (bytes < BIG_ALLOC_MIN) return malloc(bytes ? bytes : 1);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without THP, 4 KiB pages as before */
+#endif
+    return p;
+}
+
+void cli_big_free(void *p, size_t bytes) {
+    if (!p) return;
+    if (bytes < BIG_ALLOC_MIN) free(p);
+    else munmap(p, bytes);
+}
+
+double cli_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void cli_progress_start(cli_progress *p, const char *what, double after) {
+    memset(p, 0, sizeof *p);
+    p->what = what;
+    p->after = after;
+    p->t0 = cli_seconds();
+    p->tty = isatty(2);
+}
+
+void cli_progress_update(cli_progress *p, double done, double total) {
+    double s = cli_seconds() - p->t0, f = total > 0 ? done / total : 1.0;
+    if (s < p->after) return;
+    if (f > 1.0) f = 1.0;
+    if (p->tty) {
+        char bar[41];
+        int k = (int)(f * 40.0);
+        for (int i = 0; i < 40; i++) bar[i] = i < k ? '#' : '.';
+        bar[40] = 0;
+        double eta = f > 0 ? s / f - s : 0.0;
+        fprintf(stderr, "\r%s [%s] %3d%%  %.1f s, %.0f s left ", p->what, bar, (int)(f * 100.0), s, eta);
+        p->shown = 1;
+    } else {
+        int q = (int)(f * 4.0);
+        if (q > p->quarter || !p->shown) {
+            fprintf(stderr, "%s: %d%%, %.1f s\n", p->what, (int)(f * 100.0), s);
+            p->quarter = q;
+            p->shown = 1;
+        }
+    }
+}
+
+void cli_progress_done(cli_progress *p) {
+    if (p->tty && p->shown) fputc('\n', stderr);
 }
 
 int cli_check_alloc(uint64_t bytes, uint64_t *phys) {

@@ -105,6 +105,30 @@ int cli_exit_status(nninit_status s);
  * allocation failure). */
 int cli_check_alloc(uint64_t bytes, uint64_t *phys);
 
+/* A buffer for a whole tensor: malloc below 2 MiB; above, anonymous pages
+ * with transparent huge pages asked for (madvise), which makes the first
+ * touch of each 2 MiB one page fault instead of 512. Freed by cli_big_free
+ * with the same size. NULL when out of memory. */
+void *cli_big_alloc(size_t bytes);
+void cli_big_free(void *p, size_t bytes);
+
+/* Seconds on the monotonic clock (for durations). */
+double cli_seconds(void);
+
+/* A progress bar on stderr that appears once `after` seconds have passed
+ * since cli_progress_start: on a terminal one line redrawn ("\r"), else a
+ * line at each quarter, so logs stay short. cli_progress_done ends the
+ * terminal line if one was drawn. */
+typedef struct {
+    const char *what; /* "nninit fill: filling" */
+    double t0, after;
+    int tty, shown, quarter;
+} cli_progress;
+
+void cli_progress_start(cli_progress *p, const char *what, double after);
+void cli_progress_update(cli_progress *p, double done, double total);
+void cli_progress_done(cli_progress *p);
+
 /* Prints "nninit CMD: " and fmt with one string argument to stderr; returns 2. */
 int cli_bad(const char *cmd, const char *fmt, const char *arg);
 
