@@ -12,7 +12,11 @@
  *   kaiming_uniform  PyTorch's default (a=0, fan_in, leaky_relu) on rows x cols
  *   xavier_normal    gain 1 on rows x cols
  *   orthogonal       gain 1 on ORTHO x ORTHO (default 4096), in each dtype
- *   memset           memset() of the same buffer (bytes of the dtype)
+ *   memset           memset() of the same buffer with the byte 0x3f (not 0:
+ *                    some machines write zeros much faster than any other
+ *                    byte, 58-75 GB/s against 24 GB/s on one core of the
+ *                    Zen 4 VM of bench/results.md, and a fill's bytes are
+ *                    not zeros)
  *   stream           a non-temporal-store fill of the same buffer
  *                    (_mm256_stream_si256 where the CPU has AVX2, else
  *                    _mm_stream_si128), the bandwidth a fill can reach
@@ -153,12 +157,14 @@ static void stream_fill(unsigned char *p, size_t bytes) {
 #endif
 }
 
+#define MEMSET_BYTE 0x3f /* see the top: not 0 */
+
 static void *run_part(void *arg) {
     part *w = arg;
     unsigned char *p = w->base + (size_t)w->begin * w->esize;
     size_t bytes = (size_t)(w->end - w->begin) * w->esize;
     if (w->kind == 0) w->st = nninit_fill_range(w->spec, w->t, w->key, w->begin, w->end, p);
-    else if (w->kind == 1) memset(p, 0, bytes);
+    else if (w->kind == 1) memset(p, MEMSET_BYTE, bytes);
     else stream_fill(p, bytes);
     return NULL;
 }

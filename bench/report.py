@@ -389,7 +389,9 @@ EXPLAIN = """\
   It runs once per kernel path (NNINIT_ARCH=avx512, avx2, scalar, portable);
   a path the CPU or build lacks makes every fill fail with NNINIT_ERR_ARCH and
   is reported as not available.
-- The physical limit: `memset()` of the same buffer and a non-temporal-store
+- The physical limit: `memset()` of the same buffer (with the byte 0x3f: zeros
+  are written much faster than any other byte on some machines, this VM
+  among them, and a fill's bytes are not zeros) and a non-temporal-store
   fill (`_mm256_stream_si256` where the CPU has AVX2), split over the same
   threads as the fills.
 - `torch_fill.py` times `torch.Tensor.uniform_`, `normal_`,
