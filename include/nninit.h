@@ -344,6 +344,22 @@ NNINIT_API nninit_status nninit_fill_threads(const nninit_spec *spec, const nnin
 NNINIT_API nninit_status nninit_fill_range_threads(const nninit_spec *spec, const nninit_tensor *t, nninit_key key,
                                                    int64_t begin, int64_t end, void *out, int threads);
 
+/*! nninit_fill_box(), nninit_fill_box_threads() : fill the box [lo[d], hi[d])
+ *  of every dim d of t into out, row-major with shape (hi[0]-lo[0], ...):
+ *  exactly the values nninit_fill() gives at those indices, bit for bit (a
+ *  column- or row-parallel shard, one attention head, a slice of an expert).
+ *  The box is cut into runs of contiguous indices (the innermost dims it
+ *  covers whole merge into one run), each filled by the kernels at the speed
+ *  of a contiguous fill. Threads as nninit_fill_threads (0 = one per CPU).
+ *  Element-wise schemes only: ORTHOGONAL and SPARSE return
+ *  NNINIT_ERR_NOT_ELEMENTWISE unless the box is the whole tensor. Errors: as
+ *  nninit_fill, plus NULL (lo, hi, out), SLICE (a dim with lo < 0, hi < lo or
+ *  hi > shape) and PARAM (threads < 0). An empty box writes nothing. */
+NNINIT_API nninit_status nninit_fill_box(const nninit_spec *spec, const nninit_tensor *t, nninit_key key,
+                                         const int64_t *lo, const int64_t *hi, void *out);
+NNINIT_API nninit_status nninit_fill_box_threads(const nninit_spec *spec, const nninit_tensor *t, nninit_key key,
+                                                 const int64_t *lo, const int64_t *hi, void *out, int threads);
+
 /*! nninit_arch_name() : the fill kernels in use: "avx512" (AVX-512 F, DQ,
  *  BW, VL), "avx2" (AVX2 + FMA), "scalar" (the reference C, with FMA
  *  instructions where the CPU has them) or "portable" (the reference C, libm's

@@ -189,7 +189,60 @@ static void check_range(const nninit_spec *s, const nninit_tensor *t, nninit_key
     free(raw);
 }
 
-static int64_t slices_checked;
+static int64_t slices_checked, boxes_checked;
+
+/* Fill the box [lo, hi) (guarded buffer) on `threads` threads and compare
+ * every element with the full fill at its flat index. */
+static void check_box(const nninit_spec *s, const nninit_tensor *t, nninit_key key, const unsigned char *full,
+                      const int64_t *lo, const int64_t *hi, int threads, const char *what) {
+    const size_t es = nninit_dtype_size(t->dtype);
+    int64_t cnt = 1;
+    for (int d = 0; d < t->ndim; d++) cnt *= hi[d] - lo[d];
+    const size_t len = (size_t)cnt * es;
+    unsigned char *raw = xmalloc(len + 2 * GUARD);
+    memset(raw, 0xA5, len + 2 * GUARD);
+    nninit_status st = nninit_fill_box_threads(s, t, key, lo, hi, raw + GUARD, threads);
+    if (st != NNINIT_OK) fail_msg("%s: fill_box: %s (%s)", what, nninit_status_str(st), nninit_last_error());
+    int64_t idx[NNINIT_MAX_DIMS];
+    for (int d = 0; d < t->ndim; d++) idx[d] = lo[d];
+    for (int64_t j = 0; j < cnt; j++) {
+        int64_t flat = 0;
+        for (int d = 0; d < t->ndim; d++) flat = flat * t->shape[d] + idx[d];
+        if (memcmp(raw + GUARD + (size_t)j * es, full + (size_t)flat * es, es) != 0)
+            fail_msg("%s: box element %lld (flat %lld, %d threads) differs from the full fill", what, (long long)j,
+                     (long long)flat, threads);
+        for (int d = t->ndim - 1; d >= 0; d--) { /* next index of the box, row-major */
+            if (++idx[d] < hi[d]) break;
+            idx[d] = lo[d];
+        }
+    }
+    for (size_t i = 0; i < GUARD; i++)
+        if (raw[i] != 0xA5 || raw[GUARD + len + i] != 0xA5) fail_msg("%s: box wrote outside its %zu bytes", what, len);
+    free(raw);
+    boxes_checked++;
+}
+
+/* Random boxes, plus the whole tensor, an empty box and one element. */
+static void check_boxes(const nninit_spec *s, const nninit_tensor *t, nninit_key key, const unsigned char *full,
+                        const char *what) {
+    int64_t lo[NNINIT_MAX_DIMS], hi[NNINIT_MAX_DIMS];
+    for (int b = 0; b < 12; b++) {
+        for (int d = 0; d < t->ndim; d++) {
+            const int64_t n = t->shape[d];
+            if (b == 0) lo[d] = 0, hi[d] = n;                           /* whole */
+            else if (b == 1) lo[d] = n / 2, hi[d] = d == 0 ? n / 2 : n; /* empty */
+            else if (b == 2) lo[d] = n - 1, hi[d] = n;                  /* one element */
+            else if (b % 3 == 0 && d > 0) lo[d] = 0, hi[d] = n;         /* full inner dims: long runs */
+            else {
+                int64_t x = sm_upto(n), y = sm_upto(n);
+                if (x == y) y = x < n ? x + 1 : x - 1;
+                lo[d] = x < y ? x : y;
+                hi[d] = x < y ? y : x;
+            }
+        }
+        check_box(s, t, key, full, lo, hi, 1 + b % 3, what);
+    }
+}
 
 static void check_tensor(const scheme_case *c, const nninit_tensor *t, int64_t groups, uint64_t seed) {
     char what[200];
@@ -256,6 +309,7 @@ static void check_tensor(const scheme_case *c, const nninit_tensor *t, int64_t g
             fail_msg("%s: %d consecutive slices differ from the full fill", what, k);
     }
     free(cat);
+    check_boxes(&s, t, key, full, what);
     free(full);
 }
 
@@ -263,7 +317,7 @@ static void test_slice_invariance(void **state) {
     (void)state;
     build_cases();
     sm_state = 0x0123456789abcdefull;
-    slices_checked = 0;
+    slices_checked = boxes_checked = 0;
     int tensors = 0;
     for (int c = 0; c < n_cases; c++) {
         assert_true(nninit_scheme_is_elementwise(cases[c].spec.scheme));
@@ -296,8 +350,64 @@ static void test_slice_invariance(void **state) {
                 }
         }
     }
-    print_message("%d scheme cases, %d (case, shape, dtype) tensors, %lld slices + 7 splits each: bit-identical\n",
-                  n_cases, tensors, (long long)slices_checked);
+    print_message("%d scheme cases, %d (case, shape, dtype) tensors, %lld slices + 7 splits each, %lld boxes: "
+                  "bit-identical\n",
+                  n_cases, tensors, (long long)slices_checked, (long long)boxes_checked);
+}
+
+/* Boxes large enough for several threads (>= 2^16 elements a thread): a
+ * tensor-parallel shard of each kind, on 1, 2, 3 and 7 threads. */
+static void test_box_shards_threads(void **state) {
+    (void)state;
+    build_cases();
+    const int64_t shape[3] = {6, 300, 701};
+    for (int c = 0; c < n_cases; c++) {
+        if (!(cases[c].shapes & SH_ND)) continue;
+        const nninit_dtype d = DTYPES[c % 4];
+        nninit_tensor t = nninit_tensor_make(3, shape, d);
+        const nninit_key key = nninit_key_from_name(c, "layers.0.mlp.w1");
+        const size_t es = nninit_dtype_size(d);
+        unsigned char *full = xmalloc((size_t)(6 * 300 * 701) * es);
+        assert_int_equal(nninit_fill(&cases[c].spec, &t, key, full), NNINIT_OK);
+        /* rows (Shard(0)), columns (Shard(last)), a middle block, and the whole */
+        const int64_t boxes[][2][3] = {{{2, 0, 0}, {5, 300, 701}},
+                                       {{0, 0, 350}, {6, 300, 701}},
+                                       {{1, 37, 100}, {6, 299, 650}},
+                                       {{0, 0, 0}, {6, 300, 701}}};
+        for (size_t b = 0; b < sizeof boxes / sizeof boxes[0]; b++)
+            for (int th = 0; th < 4; th++) {
+                const int threads[4] = {1, 2, 3, 7};
+                check_box(&cases[c].spec, &t, key, full, boxes[b][0], boxes[b][1], threads[th], cases[c].label);
+            }
+        free(full);
+    }
+}
+
+static void test_box_errors(void **state) {
+    (void)state;
+    const int64_t shape[2] = {4, 5};
+    nninit_tensor t = nninit_tensor_make(2, shape, NNINIT_F32);
+    nninit_spec s = nninit_spec_default(NNINIT_NORMAL);
+    nninit_key k = nninit_key_make(1, 2);
+    float out[20];
+    int64_t lo[2] = {0, 0}, hi[2] = {4, 5};
+    assert_int_equal(nninit_fill_box(&s, &t, k, NULL, hi, out), NNINIT_ERR_NULL);
+    assert_int_equal(nninit_fill_box(&s, &t, k, lo, NULL, out), NNINIT_ERR_NULL);
+    assert_int_equal(nninit_fill_box(&s, &t, k, lo, hi, NULL), NNINIT_ERR_NULL);
+    assert_int_equal(nninit_fill_box_threads(&s, &t, k, lo, hi, out, -1), NNINIT_ERR_PARAM);
+    int64_t bad_hi[2] = {4, 6}, bad_lo[2] = {-1, 0}, rev_lo[2] = {3, 0}, rev_hi[2] = {2, 5};
+    assert_int_equal(nninit_fill_box(&s, &t, k, lo, bad_hi, out), NNINIT_ERR_SLICE);
+    assert_true(strstr(nninit_last_error(), "dim 1") != NULL);
+    assert_int_equal(nninit_fill_box(&s, &t, k, bad_lo, hi, out), NNINIT_ERR_SLICE);
+    assert_int_equal(nninit_fill_box(&s, &t, k, rev_lo, rev_hi, out), NNINIT_ERR_SLICE);
+    /* whole-tensor schemes: the whole box only */
+    nninit_spec o = nninit_spec_default(NNINIT_ORTHOGONAL);
+    int64_t half[2] = {2, 5};
+    assert_int_equal(nninit_fill_box(&o, &t, k, lo, half, out), NNINIT_ERR_NOT_ELEMENTWISE);
+    float whole[20], ref[20];
+    assert_int_equal(nninit_fill_box(&o, &t, k, lo, hi, whole), NNINIT_OK);
+    assert_int_equal(nninit_fill(&o, &t, k, ref), NNINIT_OK);
+    assert_memory_equal(whole, ref, sizeof ref);
 }
 
 /* Every scheme but orthogonal and sparse is element-wise, and each of the 16
@@ -493,9 +603,10 @@ static void test_range_errors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_elementwise_flags), cmocka_unit_test(test_slice_invariance),
-        cmocka_unit_test(test_hash_name),         cmocka_unit_test(test_name_key_is_stateless),
-        cmocka_unit_test(test_keys_differ),       cmocka_unit_test(test_range_errors),
+        cmocka_unit_test(test_elementwise_flags),  cmocka_unit_test(test_slice_invariance),
+        cmocka_unit_test(test_box_shards_threads), cmocka_unit_test(test_box_errors),
+        cmocka_unit_test(test_hash_name),          cmocka_unit_test(test_name_key_is_stateless),
+        cmocka_unit_test(test_keys_differ),        cmocka_unit_test(test_range_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

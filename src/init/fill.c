@@ -89,6 +89,84 @@ nninit_status nninit_fill(const nninit_spec *spec, const nninit_tensor *t, nnini
     return nninit_fill_range(spec, t, key, 0, n, data);
 }
 
+/* ---- boxes ----------------------------------------------------------------
+ * A box [lo[d], hi[d]) of every dim is R runs of L contiguous flat indices:
+ * L is the product of the box's extents over the innermost dims it covers
+ * whole, plus the next dim inward's extent; R the product of the rest. Run r
+ * starts at the flat index of its outer coordinates (r in mixed radix over
+ * the outer extents). The box's own row-major order ("box index") is run r,
+ * offset o -> r * L + o, which is where it goes in out. */
+typedef struct {
+    int nouter;                    /* dims 0 .. nouter-1 are iterated; the rest form a run */
+    int64_t run, runs;             /* L and R */
+    int64_t ext[NNINIT_MAX_DIMS];  /* the box's extent per outer dim */
+    int64_t lo[NNINIT_MAX_DIMS];   /* its start per outer dim */
+    int64_t step[NNINIT_MAX_DIMS]; /* the tensor's flat stride per outer dim */
+    int64_t base;                  /* flat index of the box's origin within the run dims */
+} box_plan;
+
+static nninit_status box_make(const nninit_tensor *t, const int64_t *lo, const int64_t *hi, box_plan *b,
+                              int64_t *count) {
+    if (!lo || !hi) return nninit__err(NNINIT_ERR_NULL, "fill_box: NULL lo or hi");
+    int64_t n = 1;
+    for (int d = 0; d < t->ndim; d++) {
+        if (lo[d] < 0 || hi[d] < lo[d] || hi[d] > t->shape[d])
+            return nninit__err(NNINIT_ERR_SLICE, "fill_box: dim %d: [%lld, %lld) not inside [0, %lld]", d,
+                               (long long)lo[d], (long long)hi[d], (long long)t->shape[d]);
+        n *= hi[d] - lo[d]; /* <= numel: no overflow once the tensor was checked */
+    }
+    *count = n;
+    /* innermost dims covered whole, and the one inside of which the run ends */
+    int d = t->ndim - 1;
+    int64_t stride = 1, run = 1, base = 0;
+    while (d >= 0 && lo[d] == 0 && hi[d] == t->shape[d]) {
+        run *= t->shape[d];
+        stride *= t->shape[d];
+        d--;
+    }
+    if (d >= 0) { /* a partial dim: its extent joins the run */
+        run *= hi[d] - lo[d];
+        base = lo[d] * stride;
+        stride *= t->shape[d];
+        d--;
+    }
+    b->nouter = d + 1;
+    b->run = run;
+    b->base = base;
+    b->runs = 1;
+    for (int k = d; k >= 0; k--) {
+        b->ext[k] = hi[k] - lo[k];
+        b->lo[k] = lo[k];
+        b->step[k] = stride;
+        stride *= t->shape[k];
+        b->runs *= b->ext[k];
+    }
+    return NNINIT_OK;
+}
+
+/* The flat index where run r starts. */
+static int64_t box_run_start(const box_plan *b, int64_t r) {
+    int64_t flat = b->base;
+    for (int k = b->nouter - 1; k >= 0; k--) {
+        flat += (b->lo[k] + r % b->ext[k]) * b->step[k];
+        r /= b->ext[k];
+    }
+    return flat;
+}
+
+/* Box indices [a, e) into out (box index a at out[0]). */
+static void fill_box_part(const nninit__plan *p, const nninit_tensor *t, const uint32_t k[2], const box_plan *b,
+                          int64_t a, int64_t e, void *out) {
+    const size_t size = nninit_dtype_size(t->dtype);
+    for (int64_t pos = a; pos < e;) {
+        const int64_t r = pos / b->run, off = pos % b->run;
+        const int64_t len = b->run - off < e - pos ? b->run - off : e - pos;
+        const int64_t start = box_run_start(b, r) + off;
+        fill_elementwise(p, t, k, start, start + len, (char *)out + (size_t)(pos - a) * size);
+        pos += len;
+    }
+}
+
 /* ---- threads ---------------------------------------------------------------
  * Every element is a function of (key, index) alone, so any split gives the
  * same bits; the split only decides who computes what. [begin, end) is cut
@@ -109,13 +187,15 @@ typedef struct {
     const nninit__plan *p;
     const nninit_tensor *t;
     const uint32_t *k;
+    const box_plan *box; /* NULL: [begin, end) are flat indices; else box indices */
     int64_t begin, end;
     void *out;
 } piece;
 
 static void *run_piece(void *arg) {
     const piece *w = arg;
-    fill_elementwise(w->p, w->t, w->k, w->begin, w->end, w->out);
+    if (w->box) fill_box_part(w->p, w->t, w->k, w->box, w->begin, w->end, w->out);
+    else fill_elementwise(w->p, w->t, w->k, w->begin, w->end, w->out);
     return NULL;
 }
 
@@ -132,18 +212,10 @@ static int thread_count(int threads, int64_t n) {
     return want < 1 ? 1 : (int)want;
 }
 
-nninit_status nninit_fill_range_threads(const nninit_spec *spec, const nninit_tensor *t, nninit_key key, int64_t begin,
-                                        int64_t end, void *out, int threads) {
-    nninit__plan p;
-    nninit_status st = prepare(spec, t, begin, end, out, &p);
-    if (st) return st;
-    if (threads < 0) return nninit__err(NNINIT_ERR_PARAM, "fill: threads (%d) must be >= 0", threads);
-    uint32_t k[2];
-    nninit_key_philox(key, k);
-    const int nt =
-        p.kernel == NNINIT_K_ORTHOGONAL || p.kernel == NNINIT_K_SPARSE ? 1 : thread_count(threads, end - begin);
-    if (nt == 1) return fill_planned(spec, &p, t, k, begin, end, out);
-
+/* [begin, end) of flat (box == NULL) or box indices on nt threads: one
+ * contiguous piece each, inner cuts on multiples of THREAD_ALIGN. */
+static nninit_status run_split(const nninit__plan *p, const nninit_tensor *t, const uint32_t k[2], const box_plan *box,
+                               int64_t begin, int64_t end, void *out, int nt) {
     const int64_t n = end - begin;
     const size_t size = nninit_dtype_size(t->dtype);
     piece w[THREAD_MAX];
@@ -158,7 +230,7 @@ nninit_status nninit_fill_range_threads(const nninit_spec *spec, const nninit_te
             hi = begin + q * (j + 1) + r * (j + 1) / nt;
             hi -= hi % THREAD_ALIGN;
         }
-        w[j] = (piece){&p, t, k, lo, hi, (char *)out + (size_t)(lo - begin) * size};
+        w[j] = (piece){p, t, k, box, lo, hi, (char *)out + (size_t)(lo - begin) * size};
         lo = hi;
     }
     int started = 1;
@@ -170,6 +242,55 @@ nninit_status nninit_fill_range_threads(const nninit_spec *spec, const nninit_te
         return nninit__err(NNINIT_ERR_NOMEM, "fill: cannot start thread %d of %d (the output is partly written)",
                            started + 1, nt);
     return NNINIT_OK;
+}
+
+nninit_status nninit_fill_range_threads(const nninit_spec *spec, const nninit_tensor *t, nninit_key key, int64_t begin,
+                                        int64_t end, void *out, int threads) {
+    nninit__plan p;
+    nninit_status st = prepare(spec, t, begin, end, out, &p);
+    if (st) return st;
+    if (threads < 0) return nninit__err(NNINIT_ERR_PARAM, "fill: threads (%d) must be >= 0", threads);
+    uint32_t k[2];
+    nninit_key_philox(key, k);
+    const int nt =
+        p.kernel == NNINIT_K_ORTHOGONAL || p.kernel == NNINIT_K_SPARSE ? 1 : thread_count(threads, end - begin);
+    if (nt == 1) return fill_planned(spec, &p, t, k, begin, end, out);
+    return run_split(&p, t, k, NULL, begin, end, out, nt);
+}
+
+nninit_status nninit_fill_box_threads(const nninit_spec *spec, const nninit_tensor *t, nninit_key key,
+                                      const int64_t *lo, const int64_t *hi, void *out, int threads) {
+    if (!out) return nninit__err(NNINIT_ERR_NULL, "fill_box: NULL output buffer");
+    nninit__plan p;
+    nninit_status st = nninit__plan_make(spec, t, &p);
+    if (st) return st;
+    box_plan b;
+    int64_t n = 0;
+    if ((st = box_make(t, lo, hi, &b, &n))) return st;
+    if (threads < 0) return nninit__err(NNINIT_ERR_PARAM, "fill_box: threads (%d) must be >= 0", threads);
+    if (p.kernel == NNINIT_K_ORTHOGONAL || p.kernel == NNINIT_K_SPARSE) {
+        if (n != p.numel) /* only the whole tensor: then the box is the tensor */
+            return nninit__err(NNINIT_ERR_NOT_ELEMENTWISE,
+                               "%s: fills whole tensors only, not a box of %lld of its %lld elements",
+                               nninit_scheme_name(spec->scheme), (long long)n, (long long)p.numel);
+        return nninit_fill_range_threads(spec, t, key, 0, n, out, 1);
+    }
+    const char *why;
+    if (!nninit__kernels(&why)) return nninit__err(NNINIT_ERR_ARCH, "%s", why);
+    if (n == 0) return NNINIT_OK;
+    uint32_t k[2];
+    nninit_key_philox(key, k);
+    const int nt = thread_count(threads, n);
+    if (nt == 1) {
+        fill_box_part(&p, t, k, &b, 0, n, out);
+        return NNINIT_OK;
+    }
+    return run_split(&p, t, k, &b, 0, n, out, nt);
+}
+
+nninit_status nninit_fill_box(const nninit_spec *spec, const nninit_tensor *t, nninit_key key, const int64_t *lo,
+                              const int64_t *hi, void *out) {
+    return nninit_fill_box_threads(spec, t, key, lo, hi, out, 1);
 }
 
 nninit_status nninit_fill_threads(const nninit_spec *spec, const nninit_tensor *t, nninit_key key, void *data,
