@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Writes the seed corpora fuzz/corpus/<harness>/ (committed; run again only to
 change them). Text seeds come from docs/GRAMMAR.md and tests/test_arch.c, valid
-and not; binary seeds are tiny IDX files (gzipped, cut, bombs) and .npy calls
-in fuzz_npy.c's encoding. Deterministic: gzip with mtime 0."""
+and not; binary seeds are tiny IDX files (gzipped, cut, bombs), .npy calls
+in fuzz_npy.c's encoding and safetensors files, valid and broken.
+Deterministic: gzip with mtime 0. `make_corpus.py fuzz_npy ...` writes only
+the corpora named."""
 import gzip
 import json
 import os
@@ -143,6 +145,55 @@ def npy_seeds():
     }
 
 
+def st_file(header, data=b"", pad=True, raw=None):
+    """A safetensors file: 8-byte little-endian length, the header, the data."""
+    text = raw if raw is not None else json.dumps(header, separators=(",", ":")).encode()
+    if pad:
+        text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + data
+
+
+def st_entry(dtype, shape, begin, end):
+    return {"dtype": dtype, "shape": shape, "data_offsets": [begin, end]}
+
+
+def st_seeds():
+    every, off = {}, 0
+    for d, size in (("F32", 4), ("F64", 8), ("BF16", 2), ("F16", 2), ("I8", 1), ("U8", 1), ("I16", 2), ("U16", 2),
+                    ("I32", 4), ("U32", 4), ("I64", 8), ("U64", 8), ("BOOL", 1), ("F8_E4M3", 1), ("F8_E5M2", 1)):
+        every["t." + d.lower()] = st_entry(d, [1], off, off + size)
+        off += size
+    two = {"__metadata__": {"format": "pt"}, "w": st_entry("F32", [2, 3], 0, 24), "b": st_entry("BF16", [3], 24, 30)}
+    return {
+        "valid-two-tensors": st_file(two, struct.pack("<6f", 1, 2, 3, 4, 5, 6) + b"\x80\x3f\x00\x40\x00\x00"),
+        "valid-empty": st_file({}),
+        "valid-scalar-and-empty": st_file({"s": st_entry("F64", [], 0, 8), "e": st_entry("F16", [4, 0], 8, 8)},
+                                          struct.pack("<d", 0.5)),
+        "valid-every-dtype": st_file(every, bytes(off)),
+        "valid-unpadded-escapes": st_file({"a\"\u00e9": st_entry("U16", [1], 0, 2), "__metadata__": {"k\n": "\u2713"}},
+                                          b"\x01\x02", pad=False),
+        "valid-offsets-out-of-header-order": st_file({"b": st_entry("U8", [2], 2, 4), "a": st_entry("U8", [2], 0, 2)},
+                                                     b"abcd"),
+        "bad-truncated": st_file(two, bytes(10)),
+        "bad-trailing-data": st_file(two, bytes(31)),
+        "bad-header-length-beyond-file": struct.pack("<Q", 64) + b"{}      ",
+        "bad-header-length-over-limit": struct.pack("<Q", (100 << 20) + 8) + b"{}      ",
+        "bad-short": b"\x08\x00\x00",
+        "bad-json": st_file(None, raw=b'{"w":{"dtype":"F32",'),
+        "bad-not-object": st_file(None, raw=b"[1,2,3]"),
+        "bad-dtype": st_file({"w": st_entry("F33", [1], 0, 4)}, bytes(4)),
+        "bad-shape-span": st_file({"w": st_entry("F32", [2], 0, 4)}, bytes(4)),
+        "bad-gap": st_file({"w": st_entry("U8", [1], 1, 2)}, bytes(2)),
+        "bad-overlap": st_file({"w": st_entry("U8", [2], 0, 2), "v": st_entry("U8", [2], 1, 3)}, bytes(3)),
+        "bad-duplicate": st_file(None, raw=b'{"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},'
+                                           b'"w":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}', data=bytes(2)),
+        "bad-metadata-number": st_file({"__metadata__": {"n": 1}}),
+        "bad-float-dim": st_file(None, raw=b'{"w":{"dtype":"U8","shape":[1.0],"data_offsets":[0,1]}}', data=b"x"),
+        "bad-huge-dims": st_file({"w": st_entry("F64", [4294967296, 4294967296, 4294967296], 0, 8)}, bytes(8)),
+        "bad-nul-escape": st_file(None, raw=b'{"a\\u0000":{"dtype":"U8","shape":[],"data_offsets":[0,1]}}', data=b"x"),
+    }
+
+
 def write(harness, files):
     d = os.path.join(HERE, "corpus", harness)
     os.makedirs(d, exist_ok=True)
@@ -152,6 +203,14 @@ def write(harness, files):
 
 
 def main():
+    only = set(sys.argv[1:])
+    if only:
+        corpora = {"fuzz_idx": idx_seeds, "fuzz_npy": npy_seeds, "fuzz_safetensors": st_seeds}
+        for h in only:
+            if h not in corpora:
+                sys.exit("make_corpus.py: no binary corpus '%s' (%s)" % (h, ", ".join(sorted(corpora))))
+            write(h, corpora[h]())
+        return 0
     write("fuzz_arch", {"arch-%02d" % i: s for i, s in enumerate(ARCH)})
     js = {"arch-%02d.json" % i: json.dumps(j) for i, j in enumerate(ARCH_JSON)}
     js.update({"raw-%02d.json" % i: s for i, s in enumerate(ARCH_JSON_RAW)})
@@ -159,6 +218,7 @@ def main():
     write("fuzz_spec", {"spec-%02d" % i: s for i, s in enumerate(SPEC)})
     write("fuzz_idx", idx_seeds())
     write("fuzz_npy", npy_seeds())
+    write("fuzz_safetensors", st_seeds())
     return 0
 
 

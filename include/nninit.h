@@ -102,7 +102,8 @@ typedef enum {
     NNINIT_ERR_IO = 17,                /* file could not be written */
     NNINIT_ERR_UNKNOWN_NAME = 18,      /* a name (scheme, mode, ...) not recognized */
     NNINIT_ERR_DIVERGED = 19,          /* training: the loss became NaN or infinite */
-    NNINIT_ERR_ARCH = 20               /* NNINIT_ARCH names a kernel path this CPU or build lacks */
+    NNINIT_ERR_ARCH = 20,              /* NNINIT_ARCH names a kernel path this CPU or build lacks */
+    NNINIT_ERR_FORMAT = 21             /* a file or spec is malformed (header, offsets, names, dtypes) */
 } nninit_status;
 
 /*! nninit_status_str() : a constant name for a status ("NNINIT_ERR_RANGE"). */

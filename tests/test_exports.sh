@@ -25,7 +25,8 @@ check() { # library, its headers...
     if [ -n "$missing" ]; then echo "$lib does not export what its headers declare:"; echo "$missing"; fail=1; fi
     echo "$lib: $(echo "$exp" | wc -l) exported, $(echo "$dec" | wc -l) declared"
 }
-check libnninit.so "$src/include/nninit.h"
+check libnninit.so "$src/include/nninit.h" "$src/include/nninit_checkpoint.h" "$src/include/nninit_model.h" \
+    "$src/include/nninit_presets.h"
 check libnninit_engine.so "$src/include/nninit_nn.h" "$src/include/nninit_probe.h" "$src/include/nninit_train.h" \
       "$src/include/nninit_data.h" "$src/include/nninit_meanfield.h"
 # The installed headers are exactly include/*.h (what CMake installs).

@@ -76,6 +76,10 @@ static const char HELP_MAIN[] = "usage: nninit COMMAND [ARGS]\n"
                                 "  explain   resolve a scheme on a shape: fans, gain, std, bound, support,\n"
                                 "            and the equivalent PyTorch, Keras and JAX calls\n"
                                 "  fill      fill a tensor and write it as a .npy file\n"
+                                "  checkpoint  write a whole model's initialized checkpoint (safetensors) from a\n"
+                                "            recipe (gpt2, llama-hf, ...) or a spec file; explain --recipe or\n"
+                                "            --spec shows every tensor's rule first\n"
+                                "  verify    recompute every tensor of a checkpoint nninit wrote, from its manifest\n"
                                 "  probe     run a network at init: vanishing, exploding, saturation, dead\n"
                                 "            and symmetric units, next to mean-field theory\n"
                                 "  train     train a network on Fashion-MNIST (SGD, momentum, Adam, cosine)\n"
@@ -121,6 +125,12 @@ static const char HELP_SCHEMES[] = "usage: nninit schemes [--json]\n"
     "  --sparsity X          sparse: fraction of zeros per column, in [0, 1]\n"
 
 static const char HELP_EXPLAIN[] = "usage: nninit explain SCHEME --shape D0,D1,... [options] [--json]\n"
+                                   "       nninit explain (--recipe NAME [--set K=V ...] | --spec FILE) [--like FILE]\n"
+                                   "                      [--dtype D] [--json]\n"
+                                   "\n"
+                                   "The second form prints every tensor of a whole model: the rule it matched,\n"
+                                   "fans, std, parameters and bytes, then the totals and the rules (see\n"
+                                   "'nninit help checkpoint').\n"
                                    "\n"
                                    "Resolve SCHEME on a tensor without drawing anything: fan_in, fan_out, the fan\n"
                                    "used, gain, std, bound, mean, variance, support, and the equivalent calls of\n"
@@ -901,15 +911,31 @@ static int cmd_fill(int argc, char **argv) {
 int cmd_probe(int argc, char **argv); /* cmd_probe.c */
 int cmd_train(int argc, char **argv); /* cmd_train.c */
 int cmd_lab(int argc, char **argv);   /* cmd_lab.c */
+int cmd_checkpoint(int argc, char **argv);    /* cmd_checkpoint.c */
+int cmd_model_explain(int argc, char **argv); /* cmd_checkpoint.c: explain --recipe / --spec */
+int cmd_verify(int argc, char **argv);        /* cmd_checkpoint.c */
+
+/* explain of a whole model: --recipe, --spec or --like before any "--". */
+static int is_model_explain(int argc, char **argv) {
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        for (const char *const *o = (const char *const[]){"--recipe", "--spec", "--like", NULL}; *o; o++) {
+            size_t n = strlen(*o);
+            if (!strncmp(argv[i], *o, n) && (argv[i][n] == 0 || argv[i][n] == '=')) return 1;
+        }
+    return 0;
+}
 
 /* Every command, called with argv[0] = its name. */
 static int dispatch(const char *cmd, int argc, char **argv) {
     if (!strcmp(cmd, "schemes")) return cmd_schemes(argc - 1, argv + 1);
-    if (!strcmp(cmd, "explain")) return cmd_explain(argc - 1, argv + 1);
+    if (!strcmp(cmd, "explain"))
+        return is_model_explain(argc, argv) ? cmd_model_explain(argc, argv) : cmd_explain(argc - 1, argv + 1);
     if (!strcmp(cmd, "fill")) return cmd_fill(argc - 1, argv + 1);
     if (!strcmp(cmd, "probe")) return cmd_probe(argc, argv);
     if (!strcmp(cmd, "train")) return cmd_train(argc, argv);
     if (!strcmp(cmd, "lab")) return cmd_lab(argc, argv);
+    if (!strcmp(cmd, "checkpoint")) return cmd_checkpoint(argc, argv);
+    if (!strcmp(cmd, "verify")) return cmd_verify(argc, argv);
     return -1;
 }
 

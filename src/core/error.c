@@ -45,6 +45,7 @@ const char *nninit_status_str(nninit_status s) {
     case NNINIT_ERR_UNKNOWN_NAME: return "NNINIT_ERR_UNKNOWN_NAME";
     case NNINIT_ERR_DIVERGED: return "NNINIT_ERR_DIVERGED";
     case NNINIT_ERR_ARCH: return "NNINIT_ERR_ARCH";
+    case NNINIT_ERR_FORMAT: return "NNINIT_ERR_FORMAT";
     }
     return "NNINIT_ERR_UNKNOWN_STATUS";
 }

@@ -14,27 +14,20 @@
  *
  * Temporaries follow the pattern the CLI uses for all its files (tools/util/
  * common.h): "<dir>/.<base>.nninit-tmp.<pid>.<XXXXXX>", hidden, with the
- * writer's pid. A writer killed mid-write leaves one; the next write to the
- * same path removes every regular file of that pattern whose writer is gone
- * (kill(pid, 0) fails with ESRCH), silently and best effort. Nothing else in
- * the directory is touched, nor a live writer's temporary.
+ * writer's pid; their names, and the sweep of those that killed writers left
+ * behind, are src/io/atomic.c's, shared with the safetensors writer.
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "io/atomic.h"
 
 #define NPY_ALIGN    64
 #define NPY_PREAMBLE 10 /* magic (6) + version (2) + header length (2) */
@@ -115,112 +108,6 @@ static int write_data(FILE *f, const unsigned char *data, size_t nbytes, size_t 
     return 1;
 }
 
-#define NPY_TMP_TAG ".nninit-tmp."
-
-/* Offset and length of path's basename; 0 when there is none. */
-static size_t base_of(const char *path, size_t *len) {
-    const char *slash = strrchr(path, '/');
-    size_t b = slash ? (size_t)(slash - path) + 1 : 0;
-    *len = strlen(path + b);
-    return b;
-}
-
-/* The writer's pid when name is a temporary of base (".<base>.nninit-tmp.
- * <pid>.<6 alnum>"), else 0. */
-static long temp_pid(const char *name, const char *base, size_t n) {
-    size_t t = strlen(NPY_TMP_TAG);
-    if (name[0] != '.' || strncmp(name + 1, base, n) != 0 || strncmp(name + 1 + n, NPY_TMP_TAG, t) != 0) return 0;
-    const char *p = name + 1 + n + t;
-    long v = 0;
-    int digits = 0;
-    for (; isdigit((unsigned char)*p) && digits < 10; p++, digits++) v = v * 10 + (*p - '0');
-    if (!digits || *p != '.' || v > 0x7fffffffL) return 0;
-    p++;
-    for (int i = 0; i < 6; i++, p++)
-        if (!isalnum((unsigned char)*p)) return 0;
-    return *p ? 0 : v;
-}
-
-/* Removes path's temporaries (regular files only) left by dead writers. */
-static void sweep_dead_temps(const char *path) {
-    size_t n, b = base_of(path, &n);
-    if (n == 0 || b >= 4096) return;
-    char dir[4096];
-    if (b == 0) {
-        strcpy(dir, ".");
-    } else {
-        memcpy(dir, path, b);
-        dir[b] = '\0';
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return;
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        close(dfd);
-        return;
-    }
-    int saved = errno;
-    for (struct dirent *e; (e = readdir(d));) {
-        long pid = temp_pid(e->d_name, path + b, n);
-        if (pid <= 0 || pid == (long)getpid()) continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* alive, or another user's: not ours to judge */
-        struct stat st;
-        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-            (void)unlinkat(dfd, e->d_name, 0);
-    }
-    closedir(d);
-    errno = saved;
-}
-
-/* Creates "<dir>/.<base>.nninit-tmp.<pid>.<6 random>" exclusively. Not
- * mkstemp(): it creates files with mode 0600, which rename() would then
- * give to path; open(O_CREAT | O_EXCL, 0666) honours the umask like any
- * other new file. */
-static int open_temp(const char *path, char *tmp, size_t cap) {
-    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    static _Thread_local uint64_t counter;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t x =
-        (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ ((uint64_t)getpid() << 16) ^ (uint64_t)(uintptr_t)&counter;
-    size_t n, b = base_of(path, &n);
-    for (int attempt = 0; attempt < 100; attempt++) {
-        /* splitmix64 step: distinct names for distinct (time, pid, thread, n). */
-        uint64_t z = (x += 0x9e3779b97f4a7c15ull + ++counter);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        z ^= z >> 31;
-        char suffix[7];
-        for (int i = 0; i < 6; i++, z /= 36) suffix[i] = alphabet[z % 36];
-        suffix[6] = '\0';
-        snprintf(tmp, cap, "%.*s.%s%s%ld.%s", (int)b, path, path + b, NPY_TMP_TAG, (long)getpid(), suffix);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0 || errno != EEXIST) return fd;
-    }
-    return -1;
-}
-
-/* Best effort: make the rename itself durable. Failure here does not undo a
- * complete, renamed file, so it is not reported. */
-static void sync_parent_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (!slash) {
-        strcpy(dir, ".");
-    } else {
-        size_t n = (size_t)(slash - path);
-        if (n == 0) n = 1; /* "/file" -> "/" */
-        if (n >= sizeof dir) return;
-        memcpy(dir, path, n);
-        dir[n] = '\0';
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
 nninit_status nninit_npy_write(const char *path, const void *data, nninit_dtype dtype, int ndim, const int64_t *shape) {
     if (!path || !data || !shape)
         return nninit__err(NNINIT_ERR_NULL, "npy_write: %s is NULL", !path ? "path" : !data ? "data" : "shape");
@@ -243,19 +130,13 @@ nninit_status nninit_npy_write(const char *path, const void *data, nninit_dtype 
     if (hsize == 0) /* cannot happen for ndim <= 8 and int64 dims */
         return nninit__err(NNINIT_ERR_SHAPE, "npy_write: header does not fit");
 
-    /* replace a file, never a device, FIFO, directory or symlink (as root,
-     * -o /dev/full would have become a regular file) */
-    struct stat pst;
-    if (lstat(path, &pst) == 0 && !S_ISREG(pst.st_mode))
-        return nninit__err(NNINIT_ERR_IO,
-                           "npy_write: %s exists and is not a regular file (a device, FIFO, directory or symlink): "
-                           "refusing to replace it",
-                           path);
-    sweep_dead_temps(path);
-    size_t cap = strlen(path) + sizeof "." NPY_TMP_TAG ".XXXXXX" + 24;
+    nninit_status ts = nninit__atomic_check_target(path, "npy_write");
+    if (ts != NNINIT_OK) return ts;
+    nninit__sweep_dead_temps(path);
+    size_t cap = nninit__temp_cap(path);
     char *tmp = malloc(cap);
     if (!tmp) return nninit__err(NNINIT_ERR_NOMEM, "npy_write: out of memory");
-    int fd = open_temp(path, tmp, cap);
+    int fd = nninit__open_temp(path, tmp, cap);
     if (fd < 0) {
         nninit_status s =
             nninit__err(NNINIT_ERR_IO, "npy_write: cannot create a file next to %s: %s", path, strerror(errno));
@@ -292,6 +173,6 @@ nninit_status nninit_npy_write(const char *path, const void *data, nninit_dtype 
         return s;
     }
     free(tmp);
-    sync_parent_dir(path);
+    nninit__sync_parent_dir(path);
     return NNINIT_OK;
 }

@@ -1,0 +1,20 @@
+/* model_internal.h -- the model's representation, shared by src/model/. */
+#ifndef NNINIT_MODEL_INTERNAL_H
+#define NNINIT_MODEL_INTERNAL_H
+
+#include "nninit_model.h"
+
+#define NNINIT_MODEL_MAX_NAME 1024
+#define NNINIT_MODEL_FORMAT   "nninit-spec/1"
+
+struct nninit_model {
+    nninit_model_tensor *t;
+    size_t nt, ct;
+    nninit_model_rule *r;
+    nninit_spec *rspec; /* rule r's parsed scheme */
+    size_t nr, cr;
+    int resolved;
+    int allow_unused;
+};
+
+#endif
