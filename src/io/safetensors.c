@@ -902,7 +902,7 @@ nninit_status nninit_st_parse(const unsigned char *buf, size_t len, uint64_t fil
     if (file_size < 8 || len < 8)
         return nninit__err(NNINIT_ERR_FORMAT, "safetensors: %llu bytes, not even the 8-byte header length: truncated",
                            (unsigned long long)(file_size < len ? file_size : len));
-    uint64_t hlen;
+    uint64_t hlen = 0;
     nninit_status s = header_length(buf, file_size, &hlen);
     if (s != NNINIT_OK) return s;
     if (hlen > len - 8)
@@ -948,7 +948,7 @@ nninit_status nninit_st_open(const char *path, nninit_st_file **out) {
     nninit_status s;
     struct stat st;
     unsigned char p8[8];
-    uint64_t hlen;
+    uint64_t hlen = 0;
     int e;
     if (fstat(fd, &st) != 0) {
         s = nninit__err(NNINIT_ERR_IO, "st_open: %s: %s", path, strerror(errno));
