@@ -128,6 +128,22 @@ NNINIT_API nninit_status nninit_model_fill(const nninit_model *m, size_t i, uint
 /* Progress of a write: bytes of tensor data done of total, after each piece. */
 typedef void (*nninit_model_progress)(void *ctx, uint64_t done, uint64_t total);
 
+/* Where a write goes instead of local files (MPI-IO, a network store): the
+ * model's files in order, each open, writes, commit. Every call of a part
+ * (see nninit_model_write_opts.parts) is matched by the same call, in the
+ * same order, on every other part, so a sink may make each of them
+ * collective; a part with nothing to write in a round calls write with
+ * len 0. */
+typedef struct {
+    /* a file of file_bytes bytes at path, header[0 .. hlen) its first bytes
+     * (the same on every part; the sink writes them once) */
+    nninit_status (*open)(void *ctx, const char *path, const void *header, size_t hlen, uint64_t file_bytes);
+    /* data[0 .. len) at byte off of the open file (len may be 0) */
+    nninit_status (*write)(void *ctx, uint64_t off, const void *data, size_t len);
+    nninit_status (*commit)(void *ctx); /* the file is whole: make it appear under its path */
+    void (*abort)(void *ctx);           /* after an error: remove what open made */
+} nninit_model_sink;
+
 typedef struct {
     uint64_t max_shard_bytes; /* 0: one file; else shards of at most this many
                                  bytes of data (a larger tensor alone in its
@@ -137,6 +153,15 @@ typedef struct {
     size_t chunk_bytes;       /* bytes filled and written at a time (0: 64 MiB) */
     nninit_model_progress progress;
     void *progress_ctx;
+    /* NULL: local files, each written by a writer thread while the next
+     * chunk is filled, temporary + fsync + rename (nninit_st_writer). */
+    const nninit_model_sink *sink;
+    void *sink_ctx;
+    /* With a sink, this call does part `part` of `parts` (0: 1): each file's
+     * chunks are dealt out in rounds of `parts`, chunk j to part j % parts,
+     * so parts together write every byte once, the same bytes whatever
+     * `parts` is. Part 0 also writes the sharded index. */
+    int part, parts;
 } nninit_model_write_opts;
 
 /*! nninit_model_write() : write the resolved model as safetensors, streaming
@@ -144,7 +169,8 @@ typedef struct {
  *  __metadata__ holds "format": "pt" and "nninit": the manifest, a JSON
  *  string {"version", "seed", "tensors": {name: {"init", "layout",
  *  "padding_idx"?}}} from which nninit_model_verify recomputes every tensor.
- *  opts NULL: defaults. Errors: NULL, IO, NOMEM, and the fill's. */
+ *  opts NULL: defaults. Errors: NULL, IO, NOMEM, PARAM (threads < 0, parts
+ *  without a sink, part outside 0 .. parts-1), the sink's, and the fill's. */
 NNINIT_API nninit_status nninit_model_write(const nninit_model *m, uint64_t seed, const char *path,
                                             const nninit_model_write_opts *opts, uint64_t *bytes_written);
 

@@ -424,7 +424,8 @@ int cmd_checkpoint(int argc, char **argv) {
     if ((rc = build_model("checkpoint", &a, &m))) return rc;
     cli_progress pg;
     cli_progress_start(&pg, "nninit checkpoint: writing", 1.0);
-    nninit_model_write_opts o = {a.shard, a.threads, 0, on_progress, &pg};
+    nninit_model_write_opts o = {
+        .max_shard_bytes = a.shard, .threads = a.threads, .progress = on_progress, .progress_ctx = &pg};
     uint64_t bytes = 0;
     nninit_status s = nninit_model_write(m, a.seed, a.out, &o, &bytes);
     cli_progress_done(&pg);

@@ -193,6 +193,16 @@ const nninit_model_rule *nninit_model_rule_at(const nninit_model *m, size_t i) {
     return m && i < m->nr ? &m->r[i] : NULL;
 }
 
+uint64_t nninit__model_tensor_bytes(const nninit_model_tensor *e) {
+    uint64_t n = nninit_dtype_size(e->tensor.dtype);
+    for (int d = 0; d < e->tensor.ndim; d++) n *= (uint64_t)e->tensor.shape[d];
+    return n;
+}
+
+size_t nninit__model_elem_size(const nninit_model_tensor *e) { return nninit_dtype_size(e->tensor.dtype); }
+
+nninit_st_dtype nninit__model_st_dtype(const nninit_model_tensor *e) { return nninit_st_dtype_of(e->tensor.dtype); }
+
 nninit_status nninit_model_fill(const nninit_model *m, size_t i, uint64_t seed, int64_t begin, int64_t end, void *out,
                                 int threads) {
     if (!m || !out) return nninit__err(NNINIT_ERR_NULL, "model: NULL argument");

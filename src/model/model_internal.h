@@ -2,6 +2,7 @@
 #ifndef NNINIT_MODEL_INTERNAL_H
 #define NNINIT_MODEL_INTERNAL_H
 
+#include "nninit_checkpoint.h"
 #include "nninit_model.h"
 
 #define NNINIT_MODEL_MAX_NAME 1024
@@ -16,5 +17,11 @@ struct nninit_model {
     int resolved;
     int allow_unused;
 };
+
+/* Bytes of tensor e's data and its safetensors dtype, as the writer stores
+ * it (write.c and any other writer of a model go through these two). */
+uint64_t nninit__model_tensor_bytes(const nninit_model_tensor *e);
+size_t nninit__model_elem_size(const nninit_model_tensor *e);
+nninit_st_dtype nninit__model_st_dtype(const nninit_model_tensor *e);
 
 #endif

@@ -1,11 +1,15 @@
 /* write.c -- a resolved model as a safetensors checkpoint, one file or
  * shards plus model.safetensors.index.json (include/nninit_model.h). Each
- * tensor is filled a chunk at a time into one buffer and appended to the
- * file's writer (nninit_checkpoint.h), so memory is one chunk whatever the
- * model's size. */
+ * tensor is filled a chunk at a time, so memory is two chunks whatever the
+ * model's size: to a local file, a writer thread appends chunk k
+ * (nninit_st_writer) while chunk k+1 fills; to a sink (MPI-IO), each part
+ * fills its chunk of a round and the sink writes it at its offset. The
+ * chunks are the same whatever the number of parts or threads, and so are
+ * the bytes. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +20,7 @@
 
 #define DEFAULT_CHUNK ((size_t)64 << 20)
 
-static uint64_t tensor_bytes(const nninit_model_tensor *e) {
-    uint64_t n = nninit_dtype_size(e->tensor.dtype);
-    for (int d = 0; d < e->tensor.ndim; d++) n *= (uint64_t)e->tensor.shape[d];
-    return n;
-}
+#define tensor_bytes nninit__model_tensor_bytes
 
 /* The manifest: what nninit_model_verify needs to recompute tensors
  * [lo, hi) of this file. */
@@ -47,12 +47,203 @@ fail:
     return NULL;
 }
 
+/* One chunk of a file: elements [b, e) of tensor t, at byte off of the
+ * file's data. Chunks cut each tensor into pieces of at most cap bytes. */
+typedef struct {
+    size_t t;
+    int64_t b, e;
+    uint64_t off;
+} chunk;
+
 typedef struct {
     const nninit_model_write_opts *o;
     uint64_t done, total;
-    void *buf;
+    void *buf[2];
     size_t cap;
+    int part, parts;
 } write_ctx;
+
+static size_t count_chunks(const nninit_model *m, size_t lo, size_t hi, size_t cap) {
+    size_t n = 0;
+    for (size_t i = lo; i < hi; i++) {
+        const uint64_t per = cap / nninit__model_elem_size(&m->t[i]),
+                       numel = tensor_bytes(&m->t[i]) / nninit__model_elem_size(&m->t[i]);
+        n += (size_t)((numel + per - 1) / per);
+    }
+    return n;
+}
+
+static void list_chunks(const nninit_model *m, size_t lo, size_t hi, size_t cap, chunk *c) {
+    uint64_t off = 0;
+    for (size_t i = lo; i < hi; i++) {
+        const size_t es = nninit__model_elem_size(&m->t[i]);
+        const int64_t numel = (int64_t)(tensor_bytes(&m->t[i]) / es), per = (int64_t)(cap / es);
+        for (int64_t b = 0; b < numel; b += per, c++) {
+            *c = (chunk){i, b, numel - b < per ? numel : b + per, off};
+            off += (uint64_t)(c->e - c->b) * es;
+        }
+    }
+}
+
+static nninit_status fill_chunk(const nninit_model *m, uint64_t seed, const chunk *k, void *buf, write_ctx *c) {
+    return nninit_model_fill(m, k->t, seed, k->b, k->e, buf, c->o->threads);
+}
+
+static size_t chunk_bytes(const nninit_model *m, const chunk *k) {
+    return (size_t)(k->e - k->b) * nninit__model_elem_size(&m->t[k->t]);
+}
+
+static void progress(write_ctx *c, uint64_t bytes) {
+    c->done += bytes;
+    if (c->o->progress) c->o->progress(c->o->progress_ctx, c->done, c->total);
+}
+
+/* ---- local files: a writer thread appends chunk k while chunk k+1 fills --- */
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    nninit_st_writer *w;
+    const void *data; /* the chunk to append; NULL: none pending */
+    size_t len;
+    int quit;
+    nninit_status st; /* the first append error, with its message in why */
+    char why[512];
+} appender;
+
+static void *append_loop(void *arg) {
+    appender *a = arg;
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        while (!a->data && !a->quit) pthread_cond_wait(&a->cv, &a->mu);
+        if (!a->data) break;
+        const void *d = a->data;
+        size_t len = a->len;
+        pthread_mutex_unlock(&a->mu);
+        nninit_status st = a->st ? a->st : nninit_st_writer_append(a->w, d, len);
+        pthread_mutex_lock(&a->mu);
+        if (st && !a->st) {
+            a->st = st;
+            snprintf(a->why, sizeof a->why, "%s", nninit_last_error());
+        }
+        a->data = NULL;
+        pthread_cond_broadcast(&a->cv);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+/* Wait until the appender holds no chunk; its status. */
+static nninit_status append_wait(appender *a) {
+    pthread_mutex_lock(&a->mu);
+    while (a->data) pthread_cond_wait(&a->cv, &a->mu);
+    nninit_status st = a->st;
+    pthread_mutex_unlock(&a->mu);
+    return st;
+}
+
+static void append_post(appender *a, const void *data, size_t len) {
+    pthread_mutex_lock(&a->mu);
+    a->data = data, a->len = len;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
+static nninit_status write_local(const nninit_model *m, uint64_t seed, const char *path, const nninit_st_tensor *ts,
+                                 size_t lo, size_t hi, const nninit_st_meta *meta, write_ctx *c) {
+    nninit_st_writer *w = NULL;
+    nninit_status st = nninit_st_writer_open(&w, path, ts, hi - lo, meta, 2);
+    if (st) return st;
+    const size_t nk = count_chunks(m, lo, hi, c->cap);
+    chunk *k = malloc((nk ? nk : 1) * sizeof *k);
+    if (!k) {
+        nninit_st_writer_abort(w);
+        return nninit__err(NNINIT_ERR_NOMEM, "checkpoint: out of memory");
+    }
+    list_chunks(m, lo, hi, c->cap, k);
+    appender a = {.w = w};
+    pthread_t th;
+    int threaded = pthread_mutex_init(&a.mu, NULL) == 0;
+    if (threaded && pthread_cond_init(&a.cv, NULL) != 0) {
+        pthread_mutex_destroy(&a.mu);
+        threaded = 0;
+    }
+    if (threaded && pthread_create(&th, NULL, append_loop, &a) != 0) {
+        pthread_cond_destroy(&a.cv);
+        pthread_mutex_destroy(&a.mu);
+        threaded = 0;
+    }
+    /* Without a thread (none could start) the same chunks are appended in
+     * line: the bytes are the same, only the overlap is lost. */
+    for (size_t j = 0; j < nk && !st; j++) {
+        void *buf = c->buf[j & 1];
+        /* buf was posted two chunks ago: the appender is done with it once
+         * it holds nothing, as it takes one chunk at a time */
+        if (threaded && (st = append_wait(&a))) {
+            st = nninit__err(st, "%s", a.why);
+            break;
+        }
+        if ((st = fill_chunk(m, seed, &k[j], buf, c))) break;
+        if (threaded) append_post(&a, buf, chunk_bytes(m, &k[j]));
+        else st = nninit_st_writer_append(w, buf, chunk_bytes(m, &k[j]));
+        progress(c, chunk_bytes(m, &k[j]));
+    }
+    if (threaded) {
+        nninit_status wst = append_wait(&a);
+        if (wst && !st) st = nninit__err(wst, "%s", a.why);
+        pthread_mutex_lock(&a.mu);
+        a.quit = 1;
+        pthread_cond_broadcast(&a.cv);
+        pthread_mutex_unlock(&a.mu);
+        pthread_join(th, NULL);
+        pthread_cond_destroy(&a.cv);
+        pthread_mutex_destroy(&a.mu);
+    }
+    free(k);
+    if (st) {
+        nninit_st_writer_abort(w);
+        return st;
+    }
+    return nninit_st_writer_commit(w);
+}
+
+/* ---- a sink: rounds of `parts` chunks, one per part ----------------------- */
+
+static nninit_status write_sink(const nninit_model *m, uint64_t seed, const char *path, const nninit_st_tensor *ts,
+                                size_t lo, size_t hi, const nninit_st_meta *meta, write_ctx *c) {
+    const nninit_model_sink *sk = c->o->sink;
+    void *ctx = c->o->sink_ctx;
+    unsigned char *header = NULL;
+    size_t hlen = 0;
+    uint64_t data = 0;
+    nninit_status st = nninit_st_header(ts, hi - lo, meta, 2, &header, &hlen, NULL, &data);
+    if (st) return st;
+    st = sk->open(ctx, path, header, hlen, hlen + data);
+    free(header);
+    if (st) return st;
+    const size_t nk = count_chunks(m, lo, hi, c->cap);
+    chunk *k = malloc((nk ? nk : 1) * sizeof *k);
+    if (!k) {
+        sk->abort(ctx);
+        return nninit__err(NNINIT_ERR_NOMEM, "checkpoint: out of memory");
+    }
+    list_chunks(m, lo, hi, c->cap, k);
+    const size_t P = (size_t)c->parts, rounds = (nk + P - 1) / P;
+    for (size_t r = 0; r < rounds && !st; r++) {
+        const size_t j = r * P + (size_t)c->part;
+        if (j < nk && (st = fill_chunk(m, seed, &k[j], c->buf[0], c))) break;
+        const size_t len = j < nk ? chunk_bytes(m, &k[j]) : 0;
+        st = sk->write(ctx, j < nk ? hlen + k[j].off : hlen + data, c->buf[0], len);
+        /* progress of the whole write: every part's chunk of the round */
+        for (size_t q = r * P; !st && q < nk && q < (r + 1) * P; q++) progress(c, chunk_bytes(m, &k[q]));
+    }
+    free(k);
+    if (st) {
+        sk->abort(ctx);
+        return st;
+    }
+    return sk->commit(ctx);
+}
 
 /* Tensors [lo, hi) as one safetensors file at path. */
 static nninit_status write_file(const nninit_model *m, uint64_t seed, const char *path, size_t lo, size_t hi,
@@ -68,48 +259,42 @@ static nninit_status write_file(const nninit_model *m, uint64_t seed, const char
     for (size_t i = 0; i < n; i++) {
         const nninit_model_tensor *e = &m->t[lo + i];
         ts[i].name = e->name;
-        ts[i].dtype = nninit_st_dtype_of(e->tensor.dtype);
+        ts[i].dtype = nninit__model_st_dtype(e);
         ts[i].ndim = e->tensor.ndim;
         memcpy(ts[i].shape, e->tensor.shape, sizeof ts[i].shape);
     }
     const nninit_st_meta meta[2] = {{"format", "pt"}, {"nninit", man}};
-    nninit_st_writer *w = NULL;
-    nninit_status st = nninit_st_writer_open(&w, path, ts, n, meta, 2);
+    nninit_status st =
+        c->o->sink ? write_sink(m, seed, path, ts, lo, hi, meta, c) : write_local(m, seed, path, ts, lo, hi, meta, c);
     free(ts);
     free(man);
-    if (st) return st;
-    for (size_t i = lo; i < hi && !st; i++) {
-        const nninit_model_tensor *e = &m->t[i];
-        const size_t es = nninit_dtype_size(e->tensor.dtype);
-        const int64_t numel = (int64_t)(tensor_bytes(e) / es), per = (int64_t)(c->cap / es);
-        for (int64_t b = 0; b < numel && !st; b += per) {
-            const int64_t end = numel - b < per ? numel : b + per;
-            st = nninit_model_fill(m, i, seed, b, end, c->buf, c->o->threads);
-            if (!st) st = nninit_st_writer_append(w, c->buf, (size_t)(end - b) * es);
-            c->done += (uint64_t)(end - b) * es;
-            if (!st && c->o->progress) c->o->progress(c->o->progress_ctx, c->done, c->total);
-        }
-    }
-    if (st) {
-        nninit_st_writer_abort(w);
-        return st;
-    }
-    return nninit_st_writer_commit(w);
+    return st;
 }
 
 nninit_status nninit_model_write(const nninit_model *m, uint64_t seed, const char *path,
                                  const nninit_model_write_opts *opts, uint64_t *bytes_written) {
     if (!m || !path) return nninit__err(NNINIT_ERR_NULL, "checkpoint: NULL argument");
     if (!m->resolved) return nninit__err(NNINIT_ERR_FORMAT, "checkpoint: the model is not resolved");
-    const nninit_model_write_opts dflt = {0, 0, 0, NULL, NULL};
+    const nninit_model_write_opts dflt = {0};
     const nninit_model_write_opts *o = opts ? opts : &dflt;
     if (o->threads < 0) return nninit__err(NNINIT_ERR_PARAM, "checkpoint: threads (%d) must be >= 0", o->threads);
-    write_ctx c = {o, 0, 0, NULL, o->chunk_bytes ? o->chunk_bytes : DEFAULT_CHUNK};
+    const int parts = o->parts ? o->parts : 1;
+    if (parts < 0 || (parts > 1 && !o->sink) || o->part < 0 || o->part >= parts)
+        return nninit__err(NNINIT_ERR_PARAM, "checkpoint: part %d of %d%s", o->part, o->parts,
+                           parts > 1 && !o->sink ? " needs a sink" : " is not a part");
+    if (o->sink && (!o->sink->open || !o->sink->write || !o->sink->commit || !o->sink->abort))
+        return nninit__err(NNINIT_ERR_NULL, "checkpoint: the sink lacks a function");
+    write_ctx c = {o, 0, 0, {NULL, NULL}, o->chunk_bytes ? o->chunk_bytes : DEFAULT_CHUNK, o->part, parts};
     if (c.cap < 64) c.cap = 64;
     c.cap -= c.cap % 64; /* whole cache lines of every dtype */
     for (size_t i = 0; i < m->nt; i++) c.total += tensor_bytes(&m->t[i]);
-    c.buf = malloc(c.cap);
-    if (!c.buf) return nninit__err(NNINIT_ERR_NOMEM, "checkpoint: cannot allocate a %zu-byte chunk", c.cap);
+    c.buf[0] = malloc(c.cap);
+    c.buf[1] = o->sink ? NULL : malloc(c.cap);
+    if (!c.buf[0] || (!o->sink && !c.buf[1])) {
+        free(c.buf[0]);
+        free(c.buf[1]);
+        return nninit__err(NNINIT_ERR_NOMEM, "checkpoint: cannot allocate two %zu-byte chunks", c.cap);
+    }
 
     nninit_status st = NNINIT_OK;
     if (o->max_shard_bytes == 0) {
@@ -160,7 +345,7 @@ nninit_status nninit_model_write(const nninit_model *m, uint64_t seed, const cha
             st = write_file(m, seed, name, cut[s], cut[s + 1], &c);
             for (size_t i = cut[s]; i < cut[s + 1]; i++) ent[i] = (nninit_st_index_entry){m->t[i].name, files[s]};
         }
-        if (!st) {
+        if (!st && c.part == 0) {
             snprintf(index, plen + 16, "%s.index.json", path);
             st = nninit_st_index_write(index, c.total, ent, m->nt);
         }
@@ -172,7 +357,8 @@ nninit_status nninit_model_write(const nninit_model *m, uint64_t seed, const cha
     free(name);
     free(cut);
 done:
-    free(c.buf);
+    free(c.buf[0]);
+    free(c.buf[1]);
     if (!st && bytes_written) *bytes_written = c.total;
     return st;
 }
