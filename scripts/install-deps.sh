@@ -7,7 +7,13 @@
 set -euo pipefail
 pkgs=(cmake make gcc clang-14 libclang-rt-14-dev pkgconf libcmocka-dev liblapacke-dev libopenblas-dev libcjson-dev zlib1g-dev
       dataset-fashion-mnist
-      python3 python3-numpy python3-scipy python3-torch chromium)
+      python3 python3-numpy python3-scipy python3-torch python3-torchvision chromium
+      libopenmpi-dev openmpi-bin)
+# node and npm run tests/test_safetensors_js.py (the Hugging Face JavaScript
+# safetensors parser). Debian's nodejs and npm only when the command is
+# missing: another Node.js (NodeSource's nodejs carries its own npm) stays.
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
