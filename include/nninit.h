@@ -319,6 +319,27 @@ typedef struct {
  *  Validates exactly as nninit_fill() does. */
 NNINIT_API nninit_status nninit_explain(const nninit_spec *spec, const nninit_tensor *t, nninit_info *info);
 
+/*! nninit_spec_resolve_fans() : the plain spec that spec amounts to on the
+ *  fans of another tensor, fans_of: a bias drawn by its layer's weight's
+ *  rule (kaiming_uniform on the (256, 784) weight gives the bias
+ *  U(+-sqrt(3) gain / sqrt(784))). A 1-D bias has no fans of its own, so a
+ *  fan-based scheme (nninit_scheme_uses_fans) cannot fill it directly; the
+ *  spec this returns can, and any tensor, with that distribution.
+ *  For a fan-based scheme, *out is what nninit_explain(spec, fans_of)
+ *  resolves to, as nninit_spec_default() of the plain scheme with:
+ *      uniform        a = lo, b = hi         (xavier/kaiming/lecun_uniform,
+ *                                             variance_scaling uniform)
+ *      normal         mean, std              (the *_normal, variance_scaling normal)
+ *      trunc_normal   mean, std, a = lo, b = hi (absolute; variance_scaling
+ *                                             truncated_normal: +-2 std)
+ *      constant       value = lo             (a zero bound: gain 0)
+ *  Any other scheme is copied to *out unchanged (fans_of is not read).
+ *  out may equal spec. Errors: NULL (any argument), PARAM (unknown scheme),
+ *  and those of nninit_explain on fans_of (DIMS for fewer than 2 dims, PARAM
+ *  for a bad parameter, ...); on error *out is untouched. */
+NNINIT_API nninit_status nninit_spec_resolve_fans(const nninit_spec *spec, const nninit_tensor *fans_of,
+                                                  nninit_spec *out);
+
 /*! nninit_fill() : fill the whole tensor. data holds numel elements of t->dtype. */
 NNINIT_API nninit_status nninit_fill(const nninit_spec *spec, const nninit_tensor *t, nninit_key key, void *data);
 

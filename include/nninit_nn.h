@@ -57,11 +57,27 @@ typedef enum {
     NNINIT_RES_RULE_HE_HE = 2    /* "he-he": both inner layers He, biases zero */
 } nninit_res_rule;
 
-/* Per-layer init: a scheme for the weight and one for the bias. */
+/* Per-layer init: a scheme for the weight and one for the bias. A bias of a
+ * fan-based scheme (kaiming_uniform, ...) takes its fans from the layer's
+ * weight (nninit_spec_resolve_fans). */
 typedef struct {
     nninit_spec weight;
     nninit_spec bias;
 } nninit_layer_init;
+
+/* A framework's layer constructors as a layer's init ("preset=torch"): a
+ * dense layer gets the weight and bias init of the framework's dense layer,
+ * a conv layer that of its 2-D conv, a residual block's two inner layers
+ * those of their kind, each on the layer's own sizes (nninit_preset_params,
+ * include/nninit_presets.h, with in = the layer's inputs or input channels,
+ * out = units, kernel kh x kw, groups). */
+typedef enum {
+    NNINIT_NN_PRESET_NONE = 0,
+    NNINIT_NN_PRESET_TORCH = 1, /* torch.Linear, torch.Conv2d */
+    NNINIT_NN_PRESET_KERAS = 2, /* keras.Dense, keras.Conv2D */
+    NNINIT_NN_PRESET_FLAX = 3,  /* flax.Dense, flax.Conv */
+    NNINIT_NN_PRESET_COUNT
+} nninit_nn_preset;
 
 /* One layer of an architecture (what the parser produces). */
 typedef struct {
@@ -80,6 +96,9 @@ typedef struct {
     nninit_res_rule res_rule;   /* a rule replaces init (the parsers refuse both) */
     nninit_act res_inner_act;
     double alpha; /* residual scale, 1 unless a scheme sets it */
+    /* The framework whose constructor init holds (has_init 1: preset= on the
+     * layer or the network's default), NNINIT_NN_PRESET_NONE if none. */
+    nninit_nn_preset preset;
 } nninit_layer_spec;
 
 #define NNINIT_ARCH_MAX_LAYERS 1024
@@ -88,6 +107,10 @@ typedef struct {
 typedef struct {
     int in_c, in_h, in_w; /* dense input: in_c = features, in_h = in_w = 1 */
     int n_layers;
+    /* The network's default preset ("784 preset=keras -> ...",
+     * nninit_arch_set_preset): every dense, conv and residual layer without
+     * init=, bias=, preset= or a rule has it (layers[i].preset). */
+    nninit_nn_preset preset;
     nninit_layer_spec layers[NNINIT_ARCH_MAX_LAYERS];
 } nninit_arch;
 
@@ -100,11 +123,79 @@ NNINIT_API nninit_status nninit_arch_parse(const char *text, nninit_arch *arch);
 /*! nninit_arch_parse_json() : the same architecture as JSON (docs/GRAMMAR.md). */
 NNINIT_API nninit_status nninit_arch_parse_json(const char *json, nninit_arch *arch);
 
+/*! nninit_nn_preset_name() : "torch", "keras", "flax"; "none" for
+ *  NNINIT_NN_PRESET_NONE; NULL for any other value. */
+NNINIT_API const char *nninit_nn_preset_name(nninit_nn_preset p);
+/*! nninit_nn_preset_parse() : "torch", "keras" or "flax". Errors: NULL,
+ *  UNKNOWN_NAME (the message lists the three). */
+NNINIT_API nninit_status nninit_nn_preset_parse(const char *name, nninit_nn_preset *out);
+/*! nninit_nn_preset_layer() : the framework layer preset p gives a layer of
+ *  kind (NNINIT_LAYER_DENSE: "torch.Linear", "keras.Dense", "flax.Dense";
+ *  NNINIT_LAYER_CONV2D: "torch.Conv2d", "keras.Conv2D", "flax.Conv"; a
+ *  residual block's inner layers are of its res_kind); NULL otherwise. */
+NNINIT_API const char *nninit_nn_preset_layer(nninit_nn_preset p, nninit_layer_kind kind);
+
+/*! nninit_layer_preset_init() : the init preset p gives a layer of kind
+ *  (dense or conv2d) with `out` units, `in` inputs (dense: the flat input
+ *  size; conv: input channels), a kh x kw kernel and groups (conv; dense:
+ *  1, 1, 1): the weight and bias specs of nninit_preset_params for the
+ *  framework's layer, which fill the engine's weight (out, in) or (out,
+ *  in/groups, kh, kw) and its (out) bias with the framework's distribution.
+ *  Errors: NULL, PARAM (p or kind), and nninit_preset_params' (SHAPE,
+ *  GROUPS) for sizes no layer has. */
+NNINIT_API nninit_status nninit_layer_preset_init(nninit_nn_preset p, nninit_layer_kind kind, int out, int in, int kh,
+                                                  int kw, int groups, nninit_layer_init *init);
+
+/*! nninit_arch_set_preset() : make p the network's default preset: every
+ *  dense, conv and residual layer of arch without its own init (has_init 0)
+ *  or a residual rule gets p's init on its sizes (has_init 1, preset p,
+ *  init), and arch->preset = p. Layers with init=, bias= or preset= keep
+ *  theirs. Errors: NULL; PARAM for p not a preset, for an arch whose
+ *  network preset is another one already, and for an arch the grammar would
+ *  refuse (the message names "layers[i]"); on error arch is untouched. */
+NNINIT_API nninit_status nninit_arch_set_preset(nninit_arch *arch, nninit_nn_preset p);
+
+/* Where a layer's init comes from (nninit_arch_inits). */
+typedef enum {
+    NNINIT_INIT_FROM_NONE = 0,    /* flatten: no parameters */
+    NNINIT_INIT_FROM_LAYER = 1,   /* init= / bias= of the layer */
+    NNINIT_INIT_FROM_PRESET = 2,  /* preset= of the layer or the network */
+    NNINIT_INIT_FROM_DEFAULT = 3, /* nninit_net_create's default_init */
+    NNINIT_INIT_FROM_PYTORCH = 4, /* default_init NULL: PyTorch's nn.Linear /
+                                     nn.Conv2d reset_parameters */
+    NNINIT_INIT_FROM_RULE = 5     /* a residual rule (he-zero, he-he) */
+} nninit_init_source;
+
+/* What nninit_net_create fills for one layer. */
+typedef struct {
+    nninit_init_source source;
+    nninit_nn_preset preset; /* the layer's preset (source PRESET) */
+    nninit_tensor weight;    /* the weight as the engine holds it, f32, OIHW:
+                                (out, in) or (out, in/groups, kh, kw) with groups;
+                                ndim 0 for flatten */
+    /* The specs filled, the bias's resolved on the weight's fans: [0] the
+     * layer (a residual block's inner layer 0), [1] a residual block's
+     * inner layer 1 (the same weight shape). */
+    nninit_layer_init init[2];
+} nninit_layer_init_info;
+
+/*! nninit_arch_inits() : for every layer of arch, what nninit_net_create(
+ *  arch, ., default_init, ...) fills it with, into out[0 .. arch->n_layers-1]
+ *  (the caller's array): the weight tensor, the specs and where they come
+ *  from. Draws nothing. Errors: NULL (arch, out), those of net_create's
+ *  checks of the shapes ("layers.<i>: ..."), and of nninit_spec_resolve_fans
+ *  for a bias that cannot take the weight's fans; out may then be partly
+ *  written. */
+NNINIT_API nninit_status nninit_arch_inits(const nninit_arch *arch, const nninit_layer_init *default_init,
+                                           nninit_layer_init_info *out);
+
 typedef struct nninit_net nninit_net; /* opaque */
 
 /*! nninit_net_create() : build a network for batches of up to max_batch,
- *  initialize every weight with its layer's init (or default_init), keys
- *  "layers.<i>.weight" / "layers.<i>.bias" under seed. */
+ *  initialize every weight with its layer's init (or default_init; NULL:
+ *  PyTorch's nn.Linear / nn.Conv2d defaults), keys "layers.<i>.weight" /
+ *  "layers.<i>.bias" under seed ("layers.<i>.0.weight" ... for a residual
+ *  block's inner layers); nninit_arch_inits says what each layer gets. */
 NNINIT_API nninit_status nninit_net_create(const nninit_arch *arch, int max_batch,
                                            const nninit_layer_init *default_init, uint64_t seed, nninit_net **out);
 NNINIT_API void nninit_net_free(nninit_net *net);

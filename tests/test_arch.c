@@ -80,6 +80,7 @@ static int same_spec(const nninit_spec *a, const nninit_spec *b) {
 }
 
 static void assert_same_arch(const nninit_arch *a, const nninit_arch *b) {
+    assert_int_equal(a->preset, b->preset);
     assert_int_equal(a->in_c, b->in_c);
     assert_int_equal(a->in_h, b->in_h);
     assert_int_equal(a->in_w, b->in_w);
@@ -91,7 +92,7 @@ static void assert_same_arch(const nninit_arch *a, const nninit_arch *b) {
                  same(x->act_param, y->act_param) && x->has_init == y->has_init &&
                  same_spec(&x->init.weight, &y->init.weight) && same_spec(&x->init.bias, &y->init.bias) &&
                  x->res_kind == y->res_kind && x->res_rule == y->res_rule && x->res_inner_act == y->res_inner_act &&
-                 same(x->alpha, y->alpha);
+                 same(x->alpha, y->alpha) && x->preset == y->preset;
         if (!ok) print_error("layer %d differs\n", i);
         assert_true(ok);
     }
@@ -386,7 +387,10 @@ static void test_shape_errors(void **state) {
     /* Inits are checked on the tensors they will fill. */
     text_fails("784 -> dense 10 init=normal(std=-1)", "at 8", "the weight init cannot fill a (10, 784) weight");
     text_fails("784 -> dense 10 init=dirac", "at 8", "dirac");
-    text_fails("784 -> dense 10 bias=kaiming_normal", "at 8", "the bias init cannot fill a (10) bias");
+    /* A fan-based bias takes the weight's fans; structured schemes still need their own dims. */
+    text_fails("784 -> dense 10 bias=eye", "at 8", "the bias init cannot fill a (10) bias");
+    text_fails("784 -> dense 10 bias=variance_scaling(scale=0)", "at 8",
+               "the bias init cannot fill a (10) bias on the fans of the (10, 784) weight: variance_scaling: scale");
     text_fails("784 -> dense 10 init=uniform(a=1,b=0)", "at 8", "uniform");
     text_fails("784 -> dense 3 init=sparse(sparsity=2)", "at 8", "sparsity");
     text_fails("4x8x8 -> conv 6 3 init=dirac(groups=4)", "at 10", "the weight init cannot fill a (6, 4, 3, 3)");
@@ -412,7 +416,7 @@ static void test_syntax_errors(void **state) {
         {"784 -> dense 256tanh", "at 17:", "expected a space, '->', ']' or end of input but found 'tanh'"},
         {"784 -> dense 1e3", "at 15:", "found 'e3'"},
         {"784 -> dense 10 foo",
-         "at 17:", "expected an activation, 'init=', 'bias=', '->' or end of input but found 'foo'"},
+         "at 17:", "expected an activation, 'init=', 'bias=', 'preset=', '->' or end of input but found 'foo'"},
         {"784 -> dense 10 tanh relu", "at 22:", "a second activation 'relu'"},
         {"784 -> dense 10 relu(0.2)", "at 21:", "relu takes no parameter"},
         {"784 -> dense 10 leaky_relu(", "at 28:", "expected leaky_relu's slope (a number) but found end of input"},
@@ -433,7 +437,18 @@ static void test_syntax_errors(void **state) {
         {"784 -> dense 10 init=kaiming_normal(mode=0)", "at 42:", "expected a name for mode but found '0'"},
         {"784 -> dense 10 init=xavier_normal init=zeros", "at 36:", "'init=' given twice"},
         {"784 -> dense 10 out=relu",
-         "at 17:", "expected an activation, 'init=', 'bias=', '->' or end of input but found 'out'"},
+         "at 17:", "expected an activation, 'init=', 'bias=', 'preset=', '->' or end of input but found 'out'"},
+        /* presets: a name of three; the layer's own init excludes it, at the later of the two */
+        {"784 -> dense 10 preset=tf", "at 24:", "expected a preset (torch, keras, flax) but found 'tf'"},
+        {"784 -> dense 10 preset=", "at 24:", "expected a preset (torch, keras, flax) but found end of input"},
+        {"784 -> dense 10 preset=torch init=zeros", "at 30:", "preset= sets both the weight's and the bias's init"},
+        {"784 -> dense 10 bias=zeros preset=keras", "at 28:", "give preset= or init=/bias=, not both"},
+        {"784 -> dense 10 preset=torch preset=flax", "at 30:", "'preset=' given twice"},
+        {"784 -> res dense he-zero preset=torch", "at 8:", "either a rule (he-zero, he-he) or preset=, not both"},
+        {"784 preset=jax -> dense 10", "at 12:", "expected a preset (torch, keras, flax) but found 'jax'"},
+        {"784 preset torch -> dense 10", "at 12:", "expected '=' and a preset (torch, keras, flax) after 'preset'"},
+        {"784 preset=torch preset=keras -> dense 10", "at 18:", "expected '->' and the first layer"},
+        {"1x8x8 -> flatten preset=torch", "at 18:", "flatten takes no arguments"},
         {"784 -> dense 10 s2", "at 17:", "found 's2'"},
         {"1x28x28 -> conv 16", "at 19:", "expected a kernel size (3x3 or 3) but found end of input"},
         {"1x28x28 -> conv 16 3x", "at 21:", "expected a space, '->', ']' or end of input but found 'x'"},
@@ -532,6 +547,14 @@ static void test_json_equals_text(void **state) {
          "{\"input\": [4, 8, 8], \"layers\": [{\"type\": \"conv\", \"units\": 8, \"kernel\": 3, \"pad\": 1,"
          " \"groups\": 2, \"init\": {\"scheme\": \"dirac\", \"groups\": 2}}, {\"type\": \"flatten\"},"
          " {\"type\": \"dense\", \"units\": 10, \"init\": {\"scheme\": \"kaiming_uniform\", \"a\": 2.23}}]}"},
+        {"3x8x8 preset=flax -> [conv 4 3 p1 relu] x2 -> conv 4 3 preset=torch -> res conv he-zero -> res conv -> "
+         "flatten -> dense 10 bias=kaiming_uniform -> dense 3",
+         "{\"input\": [3, 8, 8], \"preset\": \"flax\", \"layers\": [{\"type\": \"conv\", \"units\": 4,"
+         " \"kernel\": 3, \"pad\": 1, \"act\": \"relu\", \"repeat\": 2},"
+         " {\"type\": \"conv\", \"units\": 4, \"kernel\": 3, \"preset\": \"torch\"},"
+         " {\"type\": \"res\", \"block\": \"conv\", \"rule\": \"he-zero\"}, {\"type\": \"res\", \"block\": \"conv\"},"
+         " {\"type\": \"flatten\"}, {\"type\": \"dense\", \"units\": 10, \"bias\": \"kaiming_uniform\"},"
+         " {\"type\": \"dense\", \"units\": 3}]}"},
     };
     for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
         parse_ok(pairs[k].text, A);
@@ -551,7 +574,7 @@ static void test_json_errors(void **state) {
                "layers[0].units: ", "but found \"256\"");
     json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\"}]}", "layers[0].units: ", "but found nothing");
     json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"unit\": 3}]}",
-               "layers[0]: ", "unknown key \"unit\" (expected: type, units, act, init, bias, repeat)");
+               "layers[0]: ", "unknown key \"unit\" (expected: type, units, act, init, bias, preset, repeat)");
     json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 3, \"units\": 4}]}",
                "layers[0]: ", "key \"units\" given twice");
     json_fails("{\"input\": [784], \"layers\": [{\"units\": 3}]}",
@@ -643,6 +666,18 @@ static void test_json_errors(void **state) {
                "layers[1]: ", "more than 1024 layers");
     json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 3, \"init\": \"dirac\"}]}",
                "layers[0]: ", "the weight init cannot fill a (3, 784) weight");
+    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 3, \"init\": \"zeros\","
+               " \"preset\": \"torch\"}]}",
+               "layers[0].preset: ", "give \"preset\" or \"init\"/\"bias\", not both");
+    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"dense\", \"units\": 3, \"preset\": \"jax\"}]}",
+               "layers[0].preset: ", "expected a preset (\"torch\", \"keras\", \"flax\") but found \"jax\"");
+    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"res\", \"block\": \"dense\", \"rule\": \"he-he\","
+               " \"preset\": \"keras\"}]}",
+               "layers[0]: ", "either a rule (he-zero, he-he) or preset, not both");
+    json_fails("{\"input\": [784], \"preset\": 3, \"layers\": [{\"type\": \"dense\", \"units\": 3}]}",
+               "arch: preset: ", "expected a preset (\"torch\", \"keras\", \"flax\") but found 3");
+    json_fails("{\"input\": [784], \"layers\": [{\"type\": \"flatten\", \"preset\": \"torch\"}]}",
+               "layers[0]: ", "unknown key \"preset\" (expected: type, repeat)");
 }
 
 /* Every prefix and every one-byte substitution of valid nets: OK, or PARAM
@@ -654,6 +689,7 @@ static void test_mutations(void **state) {
         "1x28x28 -> conv 16 3x3 s2 p1 leaky_relu(0.2) -> conv 32 3x3 g2 relu -> flatten -> dense 10 "
         "bias=normal(std=0.01)",
         "784 -> dense 256 relu -> [res dense relu he-zero out=elu(1) alpha=0.5] x50 -> dense 10",
+        "3x4x4 preset=keras -> conv 2 3 p1 preset=flax -> dense 5 bias=kaiming_uniform",
         "{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"conv\", \"units\": 4, \"kernel\": [3, 3], \"pad\": 1,"
         " \"act\": \"leaky_relu(0.2)\", \"init\": {\"scheme\": \"normal\", \"std\": 0.1}}, {\"type\": \"group\","
         " \"repeat\": 2, \"layers\": [{\"type\": \"res\", \"block\": \"conv\", \"rule\": \"he-zero\"}]},"
@@ -705,6 +741,209 @@ static void test_engine_accepts(void **state) {
     }
 }
 
+/* ---- presets and fan-based biases ----------------------------------------- */
+
+static void expect_spec(const nninit_spec *got, nninit_spec want) {
+    if (!same_spec(got, &want))
+        print_error("spec %s differs from %s\n", nninit_scheme_name(got->scheme), nninit_scheme_name(want.scheme));
+    assert_true(same_spec(got, &want));
+}
+
+static nninit_spec uniform_pm(double b) {
+    nninit_spec s = nninit_spec_default(NNINIT_UNIFORM);
+    s.a = -b, s.b = b;
+    return s;
+}
+
+/* The frameworks' own formulas (include/nninit_presets.h), written out here. */
+static nninit_spec torch_weight(void) {
+    nninit_spec s = nninit_spec_default(NNINIT_KAIMING_UNIFORM);
+    s.slope = sqrt(5.0);
+    return s;
+}
+
+static void test_presets(void **state) {
+    (void)state;
+    const nninit_spec zeros = nninit_spec_default(NNINIT_ZEROS);
+    /* torch.Linear(784, 256): kaiming_uniform(a=sqrt 5), bias U(+-1/sqrt(784)). */
+    parse_ok("784 -> dense 256 relu preset=torch -> dense 10", A);
+    assert_int_equal(A->preset, NNINIT_NN_PRESET_NONE);
+    assert_int_equal(A->layers[0].preset, NNINIT_NN_PRESET_TORCH);
+    assert_int_equal(A->layers[0].has_init, 1);
+    expect_spec(&A->layers[0].init.weight, torch_weight());
+    expect_spec(&A->layers[0].init.bias, uniform_pm(1.0 / sqrt(784.0)));
+    assert_int_equal(A->layers[1].preset, NNINIT_NN_PRESET_NONE);
+    assert_int_equal(A->layers[1].has_init, 0);
+
+    /* keras.Dense(256) on 784 inputs: glorot_uniform limit sqrt(3 / ((784 + 256) / 2)), bias zeros. */
+    parse_ok("784 -> dense 256 preset=keras", A);
+    expect_spec(&A->layers[0].init.weight, uniform_pm(sqrt(3.0 * (1.0 / ((784.0 + 256.0) / 2.0)))));
+    expect_spec(&A->layers[0].init.bias, zeros);
+
+    /* flax.Conv on a 3x5 kernel, 4 input channels, 2 groups: lecun_normal in float32, fan_in 2*3*5. */
+    parse_ok("4x8x8 -> conv 6 3x5 p1 g2 preset=flax", A);
+    nninit_spec tn = nninit_spec_default(NNINIT_TRUNC_NORMAL_STD);
+    tn.std = (double)(sqrtf((float)(1.0 / 30.0)) / (float)0.87962566103423978);
+    expect_spec(&A->layers[0].init.weight, tn);
+    expect_spec(&A->layers[0].init.bias, zeros);
+
+    /* Each copy of a repeat on its own sizes: fan_in 3*9, then 8*9. */
+    parse_ok("3x8x8 -> [conv 8 3 p1 preset=torch] x2 -> dense 4 preset=torch", A);
+    expect_spec(&A->layers[0].init.bias, uniform_pm(1.0 / sqrt(27.0)));
+    expect_spec(&A->layers[1].init.bias, uniform_pm(1.0 / sqrt(72.0)));
+    expect_spec(&A->layers[2].init.bias, uniform_pm(1.0 / sqrt(512.0)));
+
+    /* The network's default: every layer without its own init or a rule. */
+    parse_ok("784 preset=keras -> dense 64 relu -> dense 10 init=zeros -> res dense he-zero -> res dense -> dense 3",
+             A);
+    assert_int_equal(A->preset, NNINIT_NN_PRESET_KERAS);
+    const nninit_nn_preset want[5] = {NNINIT_NN_PRESET_KERAS, NNINIT_NN_PRESET_NONE, NNINIT_NN_PRESET_NONE,
+                                      NNINIT_NN_PRESET_KERAS, NNINIT_NN_PRESET_KERAS};
+    for (int i = 0; i < 5; i++) assert_int_equal(A->layers[i].preset, want[i]);
+    assert_int_equal(A->layers[1].init.weight.scheme, NNINIT_ZEROS);
+    assert_int_equal(A->layers[2].has_init, 0); /* he-zero */
+    assert_int_equal(A->layers[2].res_rule, NNINIT_RES_RULE_HE_ZERO);
+    expect_spec(&A->layers[3].init.weight, uniform_pm(sqrt(3.0 * (1.0 / 10.0)))); /* keras.Dense(10) on 10 */
+    expect_spec(&A->layers[4].init.weight, uniform_pm(sqrt(3.0 * (1.0 / 6.5))));
+
+    /* The same through nninit_arch_set_preset, and the errors. */
+    parse_ok("784 preset=flax -> dense 32 relu -> dense 10 init=xavier_normal -> res dense he-he -> dense 4", B);
+    parse_ok("784 -> dense 32 relu -> dense 10 init=xavier_normal -> res dense he-he -> dense 4", A);
+    assert_int_equal(nninit_arch_set_preset(A, NNINIT_NN_PRESET_FLAX), NNINIT_OK);
+    assert_same_arch(A, B);
+    assert_int_equal(nninit_arch_set_preset(A, NNINIT_NN_PRESET_FLAX), NNINIT_OK); /* again: the same */
+    assert_same_arch(A, B);
+    assert_int_equal(nninit_arch_set_preset(A, NNINIT_NN_PRESET_TORCH), NNINIT_ERR_PARAM);
+    expect_msg("set_preset", "the network's preset is flax already");
+    assert_same_arch(A, B);
+    assert_int_equal(nninit_arch_set_preset(A, NNINIT_NN_PRESET_NONE), NNINIT_ERR_PARAM);
+    assert_int_equal(nninit_arch_set_preset(NULL, NNINIT_NN_PRESET_TORCH), NNINIT_ERR_NULL);
+    parse_ok("784 -> dense 8", A);
+    A->layers[0].units = 0; /* not a layer: refused, arch untouched */
+    memcpy(B, A, sizeof *A);
+    assert_int_equal(nninit_arch_set_preset(A, NNINIT_NN_PRESET_KERAS), NNINIT_ERR_PARAM);
+    expect_msg("set_preset", "arch: layers[0]: ");
+    assert_memory_equal(A, B, sizeof *A);
+
+    /* names */
+    assert_string_equal(nninit_nn_preset_name(NNINIT_NN_PRESET_KERAS), "keras");
+    assert_string_equal(nninit_nn_preset_name(NNINIT_NN_PRESET_NONE), "none");
+    assert_null(nninit_nn_preset_name(NNINIT_NN_PRESET_COUNT));
+    nninit_nn_preset p;
+    assert_int_equal(nninit_nn_preset_parse("flax", &p), NNINIT_OK);
+    assert_int_equal(p, NNINIT_NN_PRESET_FLAX);
+    assert_int_equal(nninit_nn_preset_parse("none", &p), NNINIT_ERR_UNKNOWN_NAME);
+    assert_int_equal(nninit_nn_preset_parse(NULL, &p), NNINIT_ERR_NULL);
+    assert_string_equal(nninit_nn_preset_layer(NNINIT_NN_PRESET_TORCH, NNINIT_LAYER_CONV2D), "torch.Conv2d");
+    assert_string_equal(nninit_nn_preset_layer(NNINIT_NN_PRESET_FLAX, NNINIT_LAYER_DENSE), "flax.Dense");
+    assert_null(nninit_nn_preset_layer(NNINIT_NN_PRESET_KERAS, NNINIT_LAYER_FLATTEN));
+    assert_null(nninit_nn_preset_layer(NNINIT_NN_PRESET_NONE, NNINIT_LAYER_DENSE));
+    nninit_layer_init li;
+    assert_int_equal(nninit_layer_preset_init(NNINIT_NN_PRESET_TORCH, NNINIT_LAYER_DENSE, 3, 5, 1, 1, 1, NULL),
+                     NNINIT_ERR_NULL);
+    assert_int_equal(nninit_layer_preset_init(NNINIT_NN_PRESET_TORCH, NNINIT_LAYER_RESIDUAL, 3, 3, 1, 1, 1, &li),
+                     NNINIT_ERR_PARAM);
+    assert_int_equal(nninit_layer_preset_init(NNINIT_NN_PRESET_KERAS, NNINIT_LAYER_DENSE, 0, 5, 1, 1, 1, &li),
+                     NNINIT_ERR_SHAPE);
+    assert_int_equal(nninit_layer_preset_init(NNINIT_NN_PRESET_FLAX, NNINIT_LAYER_CONV2D, 4, 6, 3, 3, 4, &li),
+                     NNINIT_ERR_GROUPS);
+}
+
+/* bias=kaiming_uniform (any fan-based scheme) is drawn on the layer's weight's fans. */
+static void test_fan_based_bias(void **state) {
+    (void)state;
+    parse_ok("1x6x6 -> conv 4 3 bias=xavier_normal -> res conv relu bias=kaiming_uniform -> flatten -> "
+             "dense 16 init=kaiming_uniform bias=kaiming_uniform -> dense 3 bias=variance_scaling",
+             A);
+    assert_int_equal(A->layers[3].init.bias.scheme, NNINIT_KAIMING_UNIFORM); /* kept as given */
+    nninit_layer_init_info *inf = calloc((size_t)A->n_layers, sizeof *inf);
+    assert_non_null(inf);
+    assert_int_equal(nninit_arch_inits(A, NULL, inf), NNINIT_OK);
+    /* dense 16 on 4*4*4 = 64 inputs: the bias's bound is the weight's, sqrt(6 / 64) */
+    nninit_info wi;
+    assert_int_equal(inf[3].weight.ndim, 2);
+    assert_int_equal(inf[3].weight.shape[0], 16);
+    assert_int_equal(inf[3].weight.shape[1], 64);
+    assert_int_equal(nninit_explain(&inf[3].init[0].weight, &inf[3].weight, &wi), NNINIT_OK);
+    assert_true(wi.bound == sqrt(3.0) * (sqrt(2.0) / sqrt(64.0)));
+    expect_spec(&inf[3].init[0].bias, uniform_pm(wi.bound));
+    /* conv 4 3 on 1 channel: xavier_normal std sqrt(2 / (9 + 36)) */
+    assert_int_equal(inf[0].init[0].bias.scheme, NNINIT_NORMAL);
+    assert_true(inf[0].init[0].bias.std == sqrt(2.0 / 45.0));
+    assert_int_equal(inf[0].source, NNINIT_INIT_FROM_LAYER);
+    /* res conv, both inner layers (4, 4, 3, 3): fan_in 36 */
+    assert_int_equal(inf[1].weight.ndim, 4);
+    expect_spec(&inf[1].init[0].bias, uniform_pm(sqrt(3.0) * (sqrt(2.0) / sqrt(36.0))));
+    expect_spec(&inf[1].init[1].bias, uniform_pm(sqrt(3.0) * (sqrt(2.0) / sqrt(36.0))));
+    /* variance_scaling (truncated normal) on (3, 16): an absolute truncated normal */
+    assert_int_equal(inf[4].init[0].bias.scheme, NNINIT_TRUNC_NORMAL);
+    assert_true(inf[4].init[0].bias.std == sqrt(1.0 / 16.0) / 0.87962566103423978);
+    assert_int_equal(inf[2].source, NNINIT_INIT_FROM_NONE);
+    assert_int_equal(inf[2].weight.ndim, 0);
+
+    /* The engine draws exactly that: the bias's key, the resolved spec. */
+    nninit_net *net = NULL;
+    assert_int_equal(nninit_net_create(A, 2, NULL, 7, &net), NNINIT_OK);
+    nninit_layer_view v;
+    assert_int_equal(nninit_net_layer(net, 3, &v), NNINIT_OK);
+    float want[16];
+    nninit_tensor bt = nninit_tensor_make(1, (const int64_t[]){16}, NNINIT_F32);
+    assert_int_equal(nninit_fill(&inf[3].init[0].bias, &bt, nninit_key_from_name(7, "layers.3.bias"), want), NNINIT_OK);
+    assert_memory_equal(v.b, want, sizeof want);
+    nninit_net_free(net);
+    free(inf);
+}
+
+/* Where each layer's init comes from; PyTorch's default is preset=torch, bit for bit. */
+static void test_arch_inits(void **state) {
+    (void)state;
+    const char *text = "1x8x8 -> conv 4 3 relu -> flatten -> dense 16 relu -> res dense he-zero -> res dense -> "
+                       "dense 10";
+    parse_ok(text, A);
+    nninit_layer_init_info *x = calloc((size_t)A->n_layers, sizeof *x), *y = calloc((size_t)A->n_layers, sizeof *y);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_int_equal(nninit_arch_inits(A, NULL, x), NNINIT_OK);
+    const nninit_init_source src[6] = {NNINIT_INIT_FROM_PYTORCH, NNINIT_INIT_FROM_NONE,    NNINIT_INIT_FROM_PYTORCH,
+                                       NNINIT_INIT_FROM_RULE,    NNINIT_INIT_FROM_PYTORCH, NNINIT_INIT_FROM_PYTORCH};
+    for (int i = 0; i < 6; i++) assert_int_equal(x[i].source, src[i]);
+    assert_int_equal(x[3].init[1].weight.scheme, NNINIT_ZEROS); /* he-zero: inner 1 zeros */
+    nninit_layer_init def = {nninit_spec_default(NNINIT_XAVIER_UNIFORM), nninit_spec_default(NNINIT_ZEROS)};
+    assert_int_equal(nninit_arch_inits(A, &def, y), NNINIT_OK);
+    assert_int_equal(y[0].source, NNINIT_INIT_FROM_DEFAULT);
+    assert_int_equal(y[0].init[0].weight.scheme, NNINIT_XAVIER_UNIFORM);
+
+    memcpy(B, A, sizeof *A);
+    assert_int_equal(nninit_arch_set_preset(B, NNINIT_NN_PRESET_TORCH), NNINIT_OK);
+    assert_int_equal(nninit_arch_inits(B, NULL, y), NNINIT_OK);
+    for (int i = 0; i < 6; i++) {
+        if (x[i].source != NNINIT_INIT_FROM_PYTORCH) continue;
+        assert_int_equal(y[i].source, NNINIT_INIT_FROM_PRESET);
+        assert_int_equal(y[i].preset, NNINIT_NN_PRESET_TORCH);
+        for (int k = 0; k < 2; k++) {
+            expect_spec(&y[i].init[k].weight, x[i].init[k].weight);
+            expect_spec(&y[i].init[k].bias, x[i].init[k].bias);
+        }
+    }
+    nninit_net *n1 = NULL, *n2 = NULL;
+    assert_int_equal(nninit_net_create(A, 2, NULL, 3, &n1), NNINIT_OK);
+    assert_int_equal(nninit_net_create(B, 2, NULL, 3, &n2), NNINIT_OK);
+    for (int i = 0; i < 6; i++) {
+        nninit_layer_view u, w;
+        assert_int_equal(nninit_net_layer(n1, i, &u), NNINIT_OK);
+        assert_int_equal(nninit_net_layer(n2, i, &w), NNINIT_OK);
+        if (!u.w) continue;
+        assert_memory_equal(u.w, w.w, (size_t)(u.w_rows * u.w_cols) * sizeof(float));
+        assert_memory_equal(u.b, w.b, (size_t)u.w_rows * sizeof(float));
+    }
+    nninit_net_free(n1);
+    nninit_net_free(n2);
+    assert_int_equal(nninit_arch_inits(NULL, NULL, x), NNINIT_ERR_NULL);
+    assert_int_equal(nninit_arch_inits(A, NULL, NULL), NNINIT_ERR_NULL);
+    free(x);
+    free(y);
+}
+
 /* One scheme as text, outside any architecture: the same grammar as init=,
  * positions counted in the text itself, no tensor to fill. */
 static void test_spec_parse(void **state) {
@@ -732,7 +971,8 @@ int main(void) {
         cmocka_unit_test(test_syntax_errors),    cmocka_unit_test(test_failure_leaves_arch_untouched),
         cmocka_unit_test(test_json_equals_text), cmocka_unit_test(test_json_errors),
         cmocka_unit_test(test_mutations),        cmocka_unit_test(test_engine_accepts),
-        cmocka_unit_test(test_spec_parse),
+        cmocka_unit_test(test_spec_parse),       cmocka_unit_test(test_presets),
+        cmocka_unit_test(test_fan_based_bias),   cmocka_unit_test(test_arch_inits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -362,6 +362,133 @@ static void test_fmt_num_and_digits(void **state) {
     assert_string_equal(cli_resolved_name(NNINIT_RESOLVED_STRUCTURED), "structured");
 }
 
+/* ---- nninit_spec_resolve_fans: a bias drawn on its weight's fans ---------- */
+
+/* Every field equal (bit for bit; the padding aside). */
+static int spec_eq(const nninit_spec *x, const nninit_spec *y) {
+    return x->scheme == y->scheme && !memcmp(&x->value, &y->value, sizeof x->value) && !memcmp(&x->a, &y->a, 8) &&
+           !memcmp(&x->b, &y->b, 8) && !memcmp(&x->mean, &y->mean, 8) && !memcmp(&x->std, &y->std, 8) &&
+           !memcmp(&x->gain, &y->gain, 8) && !memcmp(&x->slope, &y->slope, 8) && x->mode == y->mode &&
+           x->nonlinearity == y->nonlinearity && !memcmp(&x->scale, &y->scale, 8) &&
+           x->distribution == y->distribution && !memcmp(&x->sparsity, &y->sparsity, 8) && x->groups == y->groups;
+}
+
+typedef struct {
+    nninit_spec spec;
+    nninit_scheme kind; /* the plain scheme it resolves to */
+    double p1, p2;      /* uniform: the bound; normal: the std; trunc: std, bound */
+} resolve_case;
+
+static void test_resolve_fans_every_scheme(void **state) {
+    (void)state;
+    /* A conv weight (out 64, in 3, 7x7), groups 1: fan_in 147, fan_out 3136. */
+    nninit_tensor w = OIHW(64, 3, 7, 7);
+    const double fi = 147, fo = 3136, avg = (fi + fo) / 2;
+    nninit_spec xu = nninit_spec_default(NNINIT_XAVIER_UNIFORM), xn = nninit_spec_default(NNINIT_XAVIER_NORMAL);
+    xu.gain = xn.gain = 0.5;
+    nninit_spec ku = nninit_spec_default(NNINIT_KAIMING_UNIFORM), kn = nninit_spec_default(NNINIT_KAIMING_NORMAL);
+    ku.slope = 0.2, ku.mode = NNINIT_FAN_OUT;
+    kn.nonlinearity = NNINIT_NL_TANH;
+    nninit_spec vu = nninit_spec_default(NNINIT_VARIANCE_SCALING), vn = vu, vt = vu;
+    vu.distribution = NNINIT_DIST_UNIFORM, vu.scale = 2, vu.mode = NNINIT_FAN_AVG;
+    vn.distribution = NNINIT_DIST_NORMAL, vn.mode = NNINIT_FAN_GEO_AVG;
+    vt.scale = 3;
+    const double lg = sqrt(2.0 / (1 + 0.2 * 0.2)); /* leaky_relu(0.2)'s gain */
+    const double vts = sqrt(3 / fi) / 0.87962566103423978;
+    const resolve_case cases[] = {
+        {xu, NNINIT_UNIFORM, sqrt(3.0) * (0.5 * sqrt(2.0 / (fi + fo))), 0},
+        {xn, NNINIT_NORMAL, 0.5 * sqrt(2.0 / (fi + fo)), 0},
+        {ku, NNINIT_UNIFORM, sqrt(3.0) * (lg / sqrt(fo)), 0},
+        {kn, NNINIT_NORMAL, (5.0 / 3.0) / sqrt(fi), 0},
+        {nninit_spec_default(NNINIT_LECUN_UNIFORM), NNINIT_UNIFORM, sqrt(3.0) * (1.0 / sqrt(fi)), 0},
+        {nninit_spec_default(NNINIT_LECUN_NORMAL), NNINIT_NORMAL, 1.0 / sqrt(fi), 0},
+        {vu, NNINIT_UNIFORM, sqrt(3.0) * sqrt(2 / avg), 0},
+        {vn, NNINIT_NORMAL, sqrt(1 / sqrt(fi * fo)), 0},
+        {vt, NNINIT_TRUNC_NORMAL, vts, 2 * vts},
+    };
+    int seen[NNINIT_SCHEME_COUNT] = {0};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const resolve_case *c = &cases[k];
+        nninit_spec r;
+        memset(&r, 0x5a, sizeof r);
+        assert_int_equal(nninit_spec_resolve_fans(&c->spec, &w, &r), NNINIT_OK);
+        seen[c->spec.scheme] = 1;
+        assert_int_equal(r.scheme, c->kind);
+        nninit_spec want = nninit_spec_default(c->kind);
+        if (c->kind == NNINIT_UNIFORM) want.a = -c->p1, want.b = c->p1;
+        else if (c->kind == NNINIT_NORMAL) want.std = c->p1;
+        else want.std = c->p1, want.a = -c->p2, want.b = c->p2;
+        if (fabs(r.a - want.a) > 1e-15 || fabs(r.b - want.b) > 1e-15 || fabs(r.std - want.std) > 1e-15 || r.mean != 0)
+            print_error("%s: a %.17g b %.17g std %.17g mean %g; want a %.17g b %.17g std %.17g\n",
+                        nninit_scheme_name(c->spec.scheme), r.a, r.b, r.std, r.mean, want.a, want.b, want.std);
+        assert_true(fabs(r.a - want.a) <= 1e-15 && fabs(r.b - want.b) <= 1e-15 && fabs(r.std - want.std) <= 1e-15);
+        assert_true(r.mean == 0.0);
+        /* Exactly the distribution nninit_explain gives on the weight, and it fills a 1-D bias. */
+        nninit_info on_w, on_b;
+        nninit_tensor bias = tensor(NNINIT_LAYOUT_OIHW, 1, 64, 1, 1, 1);
+        assert_int_equal(nninit_explain(&c->spec, &w, &on_w), NNINIT_OK);
+        assert_int_equal(nninit_explain(&c->spec, &bias, &on_b), NNINIT_ERR_DIMS); /* no fans of its own */
+        assert_int_equal(nninit_explain(&r, &bias, &on_b), NNINIT_OK);
+        assert_true(on_b.lo == on_w.lo && on_b.hi == on_w.hi && on_b.variance == on_w.variance);
+        assert_true(c->kind == NNINIT_UNIFORM ? on_b.bound == on_w.bound : on_b.std == on_w.std);
+        /* out may be the spec itself */
+        nninit_spec in_place = c->spec;
+        assert_int_equal(nninit_spec_resolve_fans(&in_place, &w, &in_place), NNINIT_OK);
+        assert_true(spec_eq(&in_place, &r));
+    }
+    for (int sc = 0; sc < NNINIT_SCHEME_COUNT; sc++) assert_int_equal(seen[sc], nninit_scheme_uses_fans(sc));
+
+    /* A zero bound (gain 0) is a constant. */
+    xu.gain = 0;
+    nninit_spec r;
+    assert_int_equal(nninit_spec_resolve_fans(&xu, &w, &r), NNINIT_OK);
+    assert_int_equal(r.scheme, NNINIT_CONSTANT);
+    assert_true(r.value == 0.0);
+    /* The weight's layout and groups count: HWIO (7, 7, 3, 64) is the same layer. */
+    nninit_tensor h = HWIO(7, 7, 3, 64);
+    nninit_spec r2;
+    assert_int_equal(nninit_spec_resolve_fans(&cases[2].spec, &h, &r2), NNINIT_OK);
+    assert_int_equal(nninit_spec_resolve_fans(&cases[2].spec, &w, &r), NNINIT_OK);
+    assert_true(spec_eq(&r, &r2));
+}
+
+static void test_resolve_fans_passes_others_and_errors(void **state) {
+    (void)state;
+    nninit_tensor w = MAT(NNINIT_LAYOUT_OIHW, 256, 784), v = tensor(NNINIT_LAYOUT_OIHW, 1, 256, 1, 1, 1);
+    for (int sc = 0; sc < NNINIT_SCHEME_COUNT; sc++) {
+        if (nninit_scheme_uses_fans(sc)) continue;
+        nninit_spec in = nninit_spec_default(sc), out;
+        in.std = 0.25, in.a = -3, in.value = 7; /* whatever it holds comes back */
+        memset(&out, 0, sizeof out);
+        assert_int_equal(nninit_spec_resolve_fans(&in, &w, &out), NNINIT_OK);
+        assert_true(spec_eq(&in, &out));
+        assert_int_equal(nninit_spec_resolve_fans(&in, &v, &out), NNINIT_OK); /* fans_of not read */
+        assert_true(spec_eq(&in, &out));
+    }
+    nninit_spec k = nninit_spec_default(NNINIT_KAIMING_UNIFORM), out, keep;
+    memset(&out, 0x33, sizeof out);
+    keep = out;
+    assert_int_equal(nninit_spec_resolve_fans(NULL, &w, &out), NNINIT_ERR_NULL);
+    assert_int_equal(nninit_spec_resolve_fans(&k, NULL, &out), NNINIT_ERR_NULL);
+    assert_int_equal(nninit_spec_resolve_fans(&k, &w, NULL), NNINIT_ERR_NULL);
+    assert_int_equal(nninit_spec_resolve_fans(&k, &v, &out), NNINIT_ERR_DIMS); /* a 1-D tensor has no fans */
+    assert_non_null(strstr(nninit_last_error(), "fewer than 2 dimensions"));
+    nninit_spec bad = nninit_spec_default(NNINIT_XAVIER_NORMAL);
+    bad.gain = -1;
+    assert_int_equal(nninit_spec_resolve_fans(&bad, &w, &out), NNINIT_ERR_PARAM);
+    bad = nninit_spec_default(NNINIT_VARIANCE_SCALING);
+    bad.scale = 0;
+    assert_int_equal(nninit_spec_resolve_fans(&bad, &w, &out), NNINIT_ERR_PARAM);
+    bad = nninit_spec_default(NNINIT_KAIMING_NORMAL);
+    bad.nonlinearity = NNINIT_NL_COUNT;
+    assert_int_equal(nninit_spec_resolve_fans(&bad, &w, &out), NNINIT_ERR_NONLINEARITY);
+    bad.scheme = NNINIT_SCHEME_COUNT;
+    assert_int_equal(nninit_spec_resolve_fans(&bad, &w, &out), NNINIT_ERR_PARAM);
+    nninit_tensor zero = MAT(NNINIT_LAYOUT_OIHW, 0, 4);
+    assert_int_equal(nninit_spec_resolve_fans(&k, &zero, &out), NNINIT_ERR_SHAPE);
+    assert_memory_equal(&out, &keep, sizeof out); /* untouched on every error */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kaiming_normal_relu_conv),
@@ -379,6 +506,8 @@ int main(void) {
         cmocka_unit_test(test_truncates_to_cap),
         cmocka_unit_test(test_fmt_py),
         cmocka_unit_test(test_fmt_num_and_digits),
+        cmocka_unit_test(test_resolve_fans_every_scheme),
+        cmocka_unit_test(test_resolve_fans_passes_others_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

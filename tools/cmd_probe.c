@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "explain.h"
 #include "json.h"
 #include "opt.h"
 #include "nninit_probe.h"
@@ -29,7 +30,13 @@ static const char probe_usage[] =
     "  --init SCHEME       weight init of layers without their own, e.g. xavier_normal,\n"
     "                      'kaiming_normal(nonlinearity=leaky_relu,a=0.2)', 'normal(std=0.01)',\n"
     "                      zeros (default: PyTorch's nn.Linear default)\n"
-    "  --bias SCHEME       bias init (default zeros when --init is given)\n"
+    "  --bias SCHEME       bias init (default zeros when --init is given); a fan-based scheme\n"
+    "                      (kaiming_uniform, ...) takes its fans from the layer's weight\n"
+    "  --preset NAME       torch, keras or flax: every dense and conv layer without its own\n"
+    "                      init gets that framework's layer init on its sizes (torch.Linear /\n"
+    "                      torch.Conv2d, keras.Dense / keras.Conv2D, flax.Dense / flax.Conv);\n"
+    "                      not with --init/--bias. The init of every layer is printed\n"
+    "                      (--json: \"init\" per layer)\n"
     "  --input KIND        gaussian (default) or fashion (Fashion-MNIST, Debian's\n"
     "                      dataset-fashion-mnist)\n"
     "  --data DIR          Fashion-MNIST directory\n"
@@ -39,7 +46,8 @@ static const char probe_usage[] =
     "  --corr C            correlation of the two probe inputs (0)\n"
     "  --seed N            seed of weights and inputs (0)\n"
     "  --threads N         OpenBLAS threads (default: OpenBLAS's own choice)\n"
-    "  --lsuv              LSUV (orthogonal pre-init, unit variance per layer) first\n"
+    "  --lsuv              LSUV (orthogonal pre-init unless --init or --preset, unit variance\n"
+    "                      per layer) first\n"
     "  --wide              every column (default: the table fits 100 columns)\n"
     "  --json              one JSON object on stdout\n"
     "  --html FILE         a self-contained HTML report (inline SVG)\n"
@@ -71,6 +79,7 @@ enum {
     P_ARCH_JSON,
     P_INIT,
     P_BIAS,
+    P_PRESET,
     P_INPUT,
     P_DATA,
     P_BATCH,
@@ -86,23 +95,15 @@ enum {
     P_HIST_AXES
 };
 static const cli_opt probe_opts[] = {
-    {"--arch", NULL, P_ARCH, CLI_OPT_VALUE},
-    {"--arch-json", NULL, P_ARCH_JSON, CLI_OPT_VALUE},
-    {"--init", NULL, P_INIT, CLI_OPT_VALUE},
-    {"--bias", NULL, P_BIAS, CLI_OPT_VALUE},
-    {"--input", NULL, P_INPUT, CLI_OPT_VALUE},
-    {"--data", NULL, P_DATA, CLI_OPT_VALUE},
-    {"--batch", NULL, P_BATCH, CLI_OPT_VALUE},
-    {"--lr", NULL, P_LR, CLI_OPT_VALUE},
-    {"--steps", NULL, P_STEPS, CLI_OPT_VALUE},
-    {"--corr", NULL, P_CORR, CLI_OPT_VALUE},
-    {"--seed", NULL, P_SEED, CLI_OPT_VALUE},
-    {"--threads", NULL, P_THREADS, CLI_OPT_VALUE},
-    {"--lsuv", NULL, P_LSUV, CLI_OPT_FLAG},
-    {"--wide", NULL, P_WIDE, CLI_OPT_FLAG},
-    {"--json", NULL, P_JSON, CLI_OPT_FLAG},
-    {"--html", NULL, P_HTML, CLI_OPT_VALUE},
-    {"--hist-axes", NULL, P_HIST_AXES, CLI_OPT_VALUE},
+    {"--arch", NULL, P_ARCH, CLI_OPT_VALUE},       {"--arch-json", NULL, P_ARCH_JSON, CLI_OPT_VALUE},
+    {"--init", NULL, P_INIT, CLI_OPT_VALUE},       {"--bias", NULL, P_BIAS, CLI_OPT_VALUE},
+    {"--preset", NULL, P_PRESET, CLI_OPT_VALUE},   {"--input", NULL, P_INPUT, CLI_OPT_VALUE},
+    {"--data", NULL, P_DATA, CLI_OPT_VALUE},       {"--batch", NULL, P_BATCH, CLI_OPT_VALUE},
+    {"--lr", NULL, P_LR, CLI_OPT_VALUE},           {"--steps", NULL, P_STEPS, CLI_OPT_VALUE},
+    {"--corr", NULL, P_CORR, CLI_OPT_VALUE},       {"--seed", NULL, P_SEED, CLI_OPT_VALUE},
+    {"--threads", NULL, P_THREADS, CLI_OPT_VALUE}, {"--lsuv", NULL, P_LSUV, CLI_OPT_FLAG},
+    {"--wide", NULL, P_WIDE, CLI_OPT_FLAG},        {"--json", NULL, P_JSON, CLI_OPT_FLAG},
+    {"--html", NULL, P_HTML, CLI_OPT_VALUE},       {"--hist-axes", NULL, P_HIST_AXES, CLI_OPT_VALUE},
 };
 
 /* ---- output ------------------------------------------------------------- */
@@ -131,10 +132,12 @@ static void act_label(char *b, size_t n, const nninit_probe_layer *p, int with_k
 
 /* One JSON object: the options, the report's scalars, the mean field, a
  * record per layer and the findings. 0, or -1 with errno. */
-static int print_json(FILE *f, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o) {
+static int print_json(FILE *f, const nninit_probe_report *r, const char *arch, const nninit_probe_opts *o,
+                      const nninit_arch *a, const nninit_layer_init_info *inits) {
     cli_json j;
     cli_json_init(&j);
     cli_json_str(&j, NULL, "arch", arch);
+    cli_json_str(&j, NULL, "preset", a->preset ? nninit_nn_preset_name(a->preset) : NULL);
     cli_json_int(&j, NULL, "batch", o->batch);
     cli_json_u64(&j, NULL, "seed", o->seed);
     cli_json_float(&j, NULL, "lr", o->lr);
@@ -212,6 +215,7 @@ static int print_json(FILE *f, const nninit_probe_report *r, const char *arch, c
         cli_json_int(&j, y, "distinct_rows_init", p->distinct_rows_init);
         cli_json_int(&j, y, "distinct_units_init", p->distinct_units_init);
         cli_json_int(&j, y, "distinct_units_after", p->distinct_units_after);
+        if (l < a->n_layers) cli_layer_init_json(&j, y, "init", &a->layers[l], &inits[l]);
         if (o->lsuv) {
             cli_json_int(&j, y, "lsuv_iters", p->lsuv_iters);
             cli_json_num(&j, y, "lsuv_var", p->lsuv_var);
@@ -296,7 +300,8 @@ static void put_wrapped(FILE *f, const char *s, int col, int ind) {
     fputc('\n', f);
 }
 
-static void print_table(FILE *f, const nninit_probe_report *r, const nninit_probe_opts *o, int wide) {
+static void print_table(FILE *f, const nninit_probe_report *r, const nninit_probe_opts *o, int wide,
+                        const nninit_arch *a, const nninit_layer_init_info *inits) {
     double gl = r->layers[r->n_layers - 1].grad_std;
     if (wide)
         fprintf(f, "%5s %-9s %-20s %6s %8s %8s %8s %8s %8s %8s %5s %5s %8s %8s %8s %11s %7s %7s\n", "layer", "kind",
@@ -367,6 +372,7 @@ static void print_table(FILE *f, const nninit_probe_report *r, const nninit_prob
             if (r->layers[l].lsuv_iters || isfinite(r->layers[l].lsuv_var)) fprintf(f, " %d", r->layers[l].lsuv_iters);
         fprintf(f, "\n");
     }
+    cli_arch_inits_print(f, a, inits, "init: ", wide ? 0 : 100);
     fprintf(f,
             "seed %llu, batch %d: loss at init %.6g (ln %d = %.4g)\nbuilding and initializing took %.2f s, the probe "
             "%.2f s\n\n",
@@ -406,7 +412,8 @@ static void on_progress(void *ctx, const char *stage, int done, int total) {
 
 
 int cmd_probe(int argc, char **argv) {
-    const char *arch_text = NULL, *arch_json = NULL, *init = NULL, *bias = NULL, *html = NULL;
+    const char *arch_text = NULL, *arch_json = NULL, *init = NULL, *bias = NULL, *html = NULL, *preset = NULL;
+    nninit_nn_preset pr = NNINIT_NN_PRESET_NONE;
     int json = 0, wide = 0, per_layer_axes = 0;
     nninit_probe_opts o = nninit_probe_opts_default();
     probe_progress pg;
@@ -435,6 +442,10 @@ int cmd_probe(int argc, char **argv) {
         case P_ARCH_JSON: arch_json = v; break;
         case P_INIT: init = v; break;
         case P_BIAS: bias = v; break;
+        case P_PRESET:
+            if (nninit_nn_preset_parse(v, &pr)) return bad("--preset '%s': expected torch, keras or flax", v);
+            preset = v;
+            break;
         case P_HTML: html = v; break;
         case P_DATA: o.data_dir = v; break;
         case P_HIST_AXES:
@@ -475,6 +486,7 @@ int cmd_probe(int argc, char **argv) {
             break;
         }
     }
+    if (preset && (init || bias)) return bad("--preset %s: give --preset or --init/--bias, not both", preset);
     if (html && cli_check_output(html) != 0) { /* before the run, not after it */
         if (errno == EEXIST)
             fprintf(stderr, "nninit probe: --html '%s' exists and is not a regular file: refusing to replace it\n",
@@ -487,27 +499,42 @@ int cmd_probe(int argc, char **argv) {
     const nninit_layer_init *dflt;
     int rc = cli_load_arch("probe", arch_text, arch_json, init, bias, &arch, &li, &dflt);
     if (rc) return rc;
-    if (o.lsuv && !init) {
+    nninit_status st = preset ? nninit_arch_set_preset(arch, pr) : NNINIT_OK;
+    if (st) {
+        fprintf(stderr, "nninit probe: --preset %s: %s\n", preset, nninit_last_error());
+        free(arch);
+        return cli_exit_status(st);
+    }
+    if (o.lsuv && !init && !preset) {
         li.weight = nninit_spec_default(NNINIT_ORTHOGONAL);
         li.bias = nninit_spec_default(NNINIT_ZEROS);
         dflt = &li;
     }
+    /* what every layer is filled with, for the report (the net's own resolution) */
+    nninit_layer_init_info *inits = malloc((size_t)arch->n_layers * sizeof *inits);
+    if (!inits) {
+        fprintf(stderr, "nninit probe: out of memory\n");
+        free(arch);
+        return CLI_EXIT_FAIL;
+    }
+    st = nninit_arch_inits(arch, dflt, inits); /* the shape errors net_create would give */
     nninit_probe_report rep;
-    nninit_status st = nninit_probe_run(arch, dflt, &o, &rep);
+    if (st == NNINIT_OK) st = nninit_probe_run(arch, dflt, &o, &rep);
     if (pg.shown) fputs("\n", stderr);
-    free(arch);
     if (st) {
         fprintf(stderr, "nninit probe: %s\n", nninit_last_error());
+        free(inits);
+        free(arch);
         return cli_exit_status(st);
     }
     const char *atext = arch_text ? arch_text : arch_json;
     if (json) {
-        if (print_json(stdout, &rep, atext, &o) != 0) {
+        if (print_json(stdout, &rep, atext, &o, arch, inits) != 0) {
             fprintf(stderr, "nninit probe: cannot write the JSON: %s\n", strerror(errno));
             rc = CLI_EXIT_FAIL;
         }
     } else {
-        print_table(stdout, &rep, &o, wide);
+        print_table(stdout, &rep, &o, wide, arch, inits);
     }
     if (html && cli_probe_html(html, &rep, atext, &o, per_layer_axes)) {
         fprintf(stderr, "nninit probe: cannot write '%s': %s\n", html, strerror(errno));
@@ -516,5 +543,7 @@ int cmd_probe(int argc, char **argv) {
         printf("wrote %s\n", html);
     }
     nninit_probe_report_free(&rep);
+    free(inits);
+    free(arch);
     return rc;
 }

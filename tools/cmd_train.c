@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "explain.h"
 #include "json.h"
 #include "opt.h"
 #include "lab.h"
@@ -32,7 +33,13 @@ static const char train_usage[] =
     "  --arch-json FILE     architecture as JSON\n"
     "  --init SCHEME        weight init of layers without their own (default: PyTorch's\n"
     "                       nn.Linear / nn.Conv2d default)\n"
-    "  --bias SCHEME        bias init (default zeros when --init is given)\n"
+    "  --bias SCHEME        bias init (default zeros when --init is given); a fan-based scheme\n"
+    "                       (kaiming_uniform, ...) takes its fans from the layer's weight\n"
+    "  --preset NAME        torch, keras or flax: every dense and conv layer without its own\n"
+    "                       init gets that framework's layer init on its sizes (torch.Linear /\n"
+    "                       torch.Conv2d, keras.Dense / keras.Conv2D, flax.Dense / flax.Conv);\n"
+    "                       not with --init/--bias. The init of every layer is printed on\n"
+    "                       stderr (unless --quiet) and in --json (\"init\")\n"
     "  --optim NAME         sgd (default) or adam\n"
     "  --lr X               learning rate (0.01)\n"
     "  --momentum X         SGD momentum (0)\n"
@@ -65,6 +72,7 @@ enum {
     T_ARCH_JSON,
     T_INIT,
     T_BIAS,
+    T_PRESET,
     T_OPTIM,
     T_LR,
     T_MOMENTUM,
@@ -93,6 +101,7 @@ static const cli_opt train_opts[] = {
     {"--arch-json", NULL, T_ARCH_JSON, CLI_OPT_VALUE},
     {"--init", NULL, T_INIT, CLI_OPT_VALUE},
     {"--bias", NULL, T_BIAS, CLI_OPT_VALUE},
+    {"--preset", NULL, T_PRESET, CLI_OPT_VALUE},
     {"--optim", NULL, T_OPTIM, CLI_OPT_VALUE},
     {"--lr", NULL, T_LR, CLI_OPT_VALUE},
     {"--momentum", NULL, T_MOMENTUM, CLI_OPT_VALUE},
@@ -188,10 +197,14 @@ static int on_progress(const nninit_train_progress *pr, void *user) {
 /* The run as one JSON object: the options, the outcome, the curve. 0, or -1
  * with errno. */
 static int print_json(FILE *f, const char *arch, const nninit_train_opts *o, int n_train, int n_test,
-                      const nninit_train_report *r, const exploding *x, const char *error) {
+                      const nninit_train_report *r, const exploding *x, const char *error, const nninit_arch *a,
+                      const nninit_layer_init_info *inits) {
     cli_json j;
     cli_json_init(&j);
     cli_json_str(&j, NULL, "arch", arch);
+    cli_json_str(&j, NULL, "preset", a->preset ? nninit_nn_preset_name(a->preset) : NULL);
+    cJSON *in = cli_json_arr(&j, NULL, "init"); /* per layer: what it was filled with */
+    for (int l = 0; l < a->n_layers; l++) cli_layer_init_json(&j, in, NULL, &a->layers[l], &inits[l]);
     cli_json_str(&j, NULL, "optim", nninit_optim_name(o->optim));
     cli_json_num(&j, NULL, "lr", o->lr);
     cli_json_num(&j, NULL, "momentum", o->momentum);
@@ -291,7 +304,8 @@ static void print_table(FILE *f, const nninit_train_report *r, int has_test, int
 }
 
 int cmd_train(int argc, char **argv) {
-    const char *arch_text = NULL, *arch_json = NULL, *init = NULL, *bias = NULL, *data_dir = NULL;
+    const char *arch_text = NULL, *arch_json = NULL, *init = NULL, *bias = NULL, *data_dir = NULL, *preset = NULL;
+    nninit_nn_preset pr = NNINIT_NN_PRESET_NONE;
     int json = 0, quiet = 0, no_eval = 0, subset = 0, test_subset = 0;
     nninit_train_opts o = nninit_train_opts_default();
     cli_opt_iter it;
@@ -313,6 +327,10 @@ int cmd_train(int argc, char **argv) {
         case T_ARCH_JSON: arch_json = v; break;
         case T_INIT: init = v; break;
         case T_BIAS: bias = v; break;
+        case T_PRESET:
+            if (nninit_nn_preset_parse(v, &pr)) return bad("--preset '%s': expected torch, keras or flax", v);
+            preset = v;
+            break;
         case T_DATA: data_dir = v; break;
         case T_OPTIM:
             if (nninit_optim_parse(v, &o.optim)) return bad("--optim '%s': expected sgd or adam", v);
@@ -361,6 +379,7 @@ int cmd_train(int argc, char **argv) {
         }
     }
     if (o.nesterov && o.momentum <= 0) return bad("%s", "--nesterov needs --momentum > 0");
+    if (preset && (init || bias)) return bad("--preset %s: give --preset or --init/--bias, not both", preset);
     nninit_arch *arch;
     nninit_layer_init li;
     const nninit_layer_init *dflt;
@@ -372,35 +391,55 @@ int cmd_train(int argc, char **argv) {
         free(arch);
         return CLI_EXIT_USAGE;
     }
+    /* what every layer is filled with, for the report (the net's own resolution) */
+    nninit_layer_init_info *inits = malloc((size_t)arch->n_layers * sizeof *inits);
+    if (!inits) {
+        fprintf(stderr, "nninit train: out of memory\n");
+        free(arch);
+        return CLI_EXIT_FAIL;
+    }
+    nninit_status st = preset ? nninit_arch_set_preset(arch, pr) : NNINIT_OK;
+    if (st) fprintf(stderr, "nninit train: --preset %s: %s\n", preset, nninit_last_error());
+    else if ((st = nninit_arch_inits(arch, dflt, inits))) fprintf(stderr, "nninit train: %s\n", nninit_last_error());
+    if (st) {
+        free(inits);
+        free(arch);
+        return cli_exit_status(st);
+    }
 
     lab_data data;
-    nninit_status st = lab_data_load(data_dir, subset, test_subset, o.seed, &data);
+    st = lab_data_load(data_dir, subset, test_subset, o.seed, &data);
     if (st) {
         fprintf(stderr, "nninit train: %s\n", lab_error());
+        free(inits);
         free(arch);
         return cli_exit_status(st);
     }
     if (o.batch > data.n_train) {
         fprintf(stderr, "nninit train: --batch %d is larger than the training set (%d)\n", o.batch, data.n_train);
         lab_data_free(&data);
+        free(inits);
         free(arch);
         return CLI_EXIT_USAGE;
     }
     nninit_net *net;
     st = nninit_net_create(arch, o.batch > 1000 ? o.batch : 1000, dflt, o.seed, &net);
-    free(arch);
     if (st) {
         fprintf(stderr, "nninit train: %s\n", nninit_last_error());
         lab_data_free(&data);
+        free(inits);
+        free(arch);
         return cli_exit_status(st);
     }
     nninit_dataset tr = lab_train_set(&data, 0), te = lab_test_set(&data);
     if (no_eval) o.evals_per_epoch = 0, o.eval_train_at_init = 0;
     exploding ex = {-1, NAN, -1, NAN, EXPLODE_FACTOR * log((double)nninit_net_output_size(net))};
     progress pg = {isatty(2), quiet, 0, 0.0, data.n_train / o.batch, &ex};
-    if (!quiet)
+    if (!quiet) {
         fprintf(stderr, "training on %d examples, testing on %d; %d epoch%s of %d steps; seed %llu\n", data.n_train,
                 data.n_test, o.epochs, o.epochs == 1 ? "" : "s", data.n_train / o.batch, (unsigned long long)o.seed);
+        cli_arch_inits_print(stderr, arch, inits, "init: ", 100);
+    }
     nninit_train_report rep;
     st = nninit_train_run(net, &o, &tr, no_eval ? NULL : &te, on_progress, &pg, &rep);
     clear_line(&pg);
@@ -418,7 +457,8 @@ int cmd_train(int argc, char **argv) {
         }
         rc = cli_exit_status(st); /* NNINIT_ERR_DIVERGED: 1 */
         if (json) {
-            if (print_json(stdout, atext, &o, data.n_train, no_eval ? 0 : data.n_test, &rep, &ex, err) != 0) {
+            if (print_json(stdout, atext, &o, data.n_train, no_eval ? 0 : data.n_test, &rep, &ex, err, arch, inits) !=
+                0) {
                 fprintf(stderr, "nninit train: cannot write the JSON: %s\n", strerror(errno));
                 rc = CLI_EXIT_FAIL;
             }
@@ -447,5 +487,7 @@ int cmd_train(int argc, char **argv) {
     nninit_train_report_free(&rep);
     nninit_net_free(net);
     lab_data_free(&data);
+    free(inits);
+    free(arch);
     return rc;
 }

@@ -1,11 +1,13 @@
 /*
  * nninit.c -- the command-line tool: main, help, and the commands schemes,
- * explain and fill. Links the library like any user would: only <nninit.h>
+ * presets, explain and fill. Links the library like any user would: only <nninit.h>
  * and the tools' helpers (tools/util/), never the internals.
  *
- *   nninit schemes [--json]
- *   nninit explain SCHEME --shape 64,3,7,7 [options] [--json]
+ *   nninit schemes | presets [--json]
+ *   nninit explain SCHEME --shape 64,3,7,7 [--fans-of SHAPE] [options] [--json]
+ *   nninit explain --preset "torch.Conv2d(in=3, out=64, kernel=7)" [--json]
  *   nninit fill SCHEME --shape ... -o out.npy [--seed N] [--threads N] [options] [--stats] [--json]
+ *   nninit fill --preset TEXT [--name PREFIX] [--seed N] -o out.safetensors [--json]
  *   nninit probe | train | lab ...   (cmd_probe.c, cmd_train.c, cmd_lab.c)
  *   nninit help [COMMAND]            (the same as nninit COMMAND --help)
  *
@@ -28,6 +30,8 @@
 #include <string.h>
 
 #include "nninit.h"
+#include "nninit_checkpoint.h"
+#include "nninit_presets.h"
 #include "common.h"
 #include "explain.h"
 #include "json.h"
@@ -73,9 +77,13 @@ static const char HELP_MAIN[] = "usage: nninit COMMAND [ARGS]\n"
                                 "\n"
                                 "commands:\n"
                                 "  schemes   list every scheme with its formula\n"
+                                "  presets   list the layer presets (torch.Linear, torch.Conv2d, keras.Dense,\n"
+                                "            flax.Dense, ...): a framework layer's weight and bias init\n"
                                 "  explain   resolve a scheme on a shape: fans, gain, std, bound, support,\n"
-                                "            and the equivalent PyTorch, Keras and JAX calls\n"
-                                "  fill      fill a tensor and write it as a .npy file\n"
+                                "            and the equivalent PyTorch, Keras and JAX calls; --preset: every\n"
+                                "            parameter of a framework layer\n"
+                                "  fill      fill a tensor and write it as a .npy file; --preset: a layer's\n"
+                                "            parameters as one safetensors file\n"
                                 "  checkpoint  write a whole model's initialized checkpoint (safetensors) from a\n"
                                 "            recipe (gpt2, llama-hf, ...) or a spec file; explain --recipe or\n"
                                 "            --spec shows every tensor's rule first\n"
@@ -107,6 +115,10 @@ static const char HELP_SCHEMES[] = "usage: nninit schemes [--json]\n"
     "  --in-axis I --out-axis O           custom layout (axes may be negative)\n"                                      \
     "  --groups G            convolution groups (fans; dirac's groups)\n"                                              \
     "  --grouped-fan-out     divide fan_out by groups (oihw, hwio)\n"                                                  \
+    "  --fans-of D0,D1,...   a fan-based scheme takes its fans from a tensor of this\n"                                \
+    "                        shape instead (the layer's weight; the layout options above\n"                            \
+    "                        then describe it): a bias drawn like its weight, e.g.\n"                                  \
+    "                        kaiming_uniform --shape 256 --fans-of 256,784\n"                                          \
     "\n"                                                                                                               \
     "scheme parameters (an option the scheme does not read is an error):\n"                                            \
     "  --a X                 kaiming_*: negative slope (PyTorch's a);\n"                                               \
@@ -125,8 +137,14 @@ static const char HELP_SCHEMES[] = "usage: nninit schemes [--json]\n"
     "  --sparsity X          sparse: fraction of zeros per column, in [0, 1]\n"
 
 static const char HELP_EXPLAIN[] = "usage: nninit explain SCHEME --shape D0,D1,... [options] [--json]\n"
+                                   "       nninit explain SCHEME --shape 256 --fans-of 256,784 [options] [--json]\n"
+                                   "       nninit explain --preset TEXT [--json]\n"
                                    "       nninit explain (--recipe NAME [--set K=V ...] | --spec FILE) [--like FILE]\n"
                                    "                      [--dtype D] [--json]\n"
+                                   "\n"
+                                   "--preset: every parameter of one framework layer, e.g. \"torch.Conv2d(in=3,\n"
+                                   "out=64, kernel=7)\" (see 'nninit explain --preset --help'; 'nninit presets'\n"
+                                   "lists them).\n"
                                    "\n"
                                    "The second form prints every tensor of a whole model: the rule it matched,\n"
                                    "fans, std, parameters and bytes, then the totals and the rules (see\n"
@@ -141,6 +159,11 @@ static const char HELP_EXPLAIN[] = "usage: nninit explain SCHEME --shape D0,D1,.
                                    "  --json                one JSON object; null for what does not apply\n";
 
 static const char HELP_FILL[] = "usage: nninit fill SCHEME --shape D0,D1,... -o OUT.npy [--seed N] [options]\n"
+                                "       nninit fill --preset TEXT [--name PREFIX] [--seed N] -o OUT.safetensors\n"
+                                "\n"
+                                "--preset: every parameter of one framework layer (\"torch.Linear(in=784,\n"
+                                "out=256)\") into one safetensors file, named PREFIX.weight, PREFIX.bias, ...\n"
+                                "(see 'nninit fill --preset --help').\n"
                                 "\n"
                                 "Fill a tensor and write it atomically as a NumPy .npy file (bf16 as '<u2' bit\n"
                                 "patterns). The values are a pure function of (seed, key, element index).\n"
@@ -240,24 +263,26 @@ static int parse_threads(const char *cmd, const char *what, const char *s, int64
     return r;
 }
 
-/* "64,3,7,7": 1..8 positive decimal integers, no empty items, no spaces. */
-static int parse_shape(const char *cmd, const char *s, int *ndim, int64_t *shape) {
+/* "64,3,7,7": 1..8 positive decimal integers, no empty items, no spaces
+ * (--shape, --fans-of: opt names the option in messages). */
+static int parse_shape(const char *cmd, const char *opt, const char *s, int *ndim, int64_t *shape) {
     int n = 0;
     const char *p = s;
-    if (!*s) return fail(EXIT_USAGE, cmd, "--shape: empty shape");
+    if (!*s) return fail(EXIT_USAGE, cmd, "%s: empty shape", opt);
     for (;;) {
         const char *q = p;
         while (*q && *q != ',') q++;
-        if (q == p) return fail(EXIT_USAGE, cmd, "--shape '%s': empty dimension", s);
+        if (q == p) return fail(EXIT_USAGE, cmd, "%s '%s': empty dimension", opt, s);
         if (n == NNINIT_MAX_DIMS)
-            return fail(EXIT_USAGE, cmd, "--shape '%s': more than %d dimensions", s, NNINIT_MAX_DIMS);
+            return fail(EXIT_USAGE, cmd, "%s '%s': more than %d dimensions", opt, s, NNINIT_MAX_DIMS);
         for (const char *r = p; r < q; r++)
             if (!isdigit((unsigned char)*r))
-                return fail(EXIT_USAGE, cmd, "--shape '%s': '%.*s' is not a positive integer", s, (int)(q - p), p);
+                return fail(EXIT_USAGE, cmd, "%s '%s': '%.*s' is not a positive integer (dimensions: D0,D1,...)", opt,
+                            s, (int)(q - p), p);
         errno = 0;
         long long v = strtoll(p, NULL, 10);
-        if (errno == ERANGE) return fail(EXIT_USAGE, cmd, "--shape '%s': '%.*s' is too large", s, (int)(q - p), p);
-        if (v < 1) return fail(EXIT_USAGE, cmd, "--shape '%s': dimension %d is %lld, must be >= 1", s, n, v);
+        if (errno == ERANGE) return fail(EXIT_USAGE, cmd, "%s '%s': '%.*s' is too large", opt, s, (int)(q - p), p);
+        if (v < 1) return fail(EXIT_USAGE, cmd, "%s '%s': dimension %d is %lld, must be >= 1", opt, s, n, v);
         shape[n++] = (int64_t)v;
         if (!*q) break;
         p = q + 1;
@@ -299,6 +324,7 @@ typedef enum {
     O_OUT_AXIS,
     O_GROUPS,
     O_GROUPED_FAN_OUT,
+    O_FANS_OF,
     O_A,
     O_B,
     O_SLOPE,
@@ -329,6 +355,7 @@ static const cli_opt OPTIONS[] = {
     {"--out-axis", NULL, O_OUT_AXIS, CLI_OPT_VALUE},
     {"--groups", NULL, O_GROUPS, CLI_OPT_VALUE},
     {"--grouped-fan-out", NULL, O_GROUPED_FAN_OUT, CLI_OPT_FLAG},
+    {"--fans-of", NULL, O_FANS_OF, CLI_OPT_VALUE},
     {"--a", NULL, O_A, CLI_OPT_VALUE},
     {"--b", NULL, O_B, CLI_OPT_VALUE},
     {"--slope", NULL, O_SLOPE, CLI_OPT_VALUE},
@@ -388,6 +415,9 @@ typedef struct {
     int64_t in_axis, out_axis;
     int64_t groups;
     int have_groups, grouped_fan_out;
+    int have_fans_of; /* --fans-of: the fans come from this tensor (the layer's weight) */
+    int fo_ndim;
+    int64_t fo_shape[NNINIT_MAX_DIMS];
 
     unsigned given;             /* P_* bits of the scheme options given */
     const char *given_name[12]; /* option spelling, per P_* bit, for messages */
@@ -426,8 +456,12 @@ static int set_option(cli_args *a, opt_id id, const char *name, const char *v) {
     double x = 0;
     switch (id) {
     case O_SHAPE:
-        r = parse_shape(cmd, v, &a->ndim, a->shape);
+        r = parse_shape(cmd, name, v, &a->ndim, a->shape);
         a->have_shape = (r == 0);
+        return r;
+    case O_FANS_OF:
+        r = parse_shape(cmd, name, v, &a->fo_ndim, a->fo_shape);
+        a->have_fans_of = (r == 0);
         return r;
     case O_DTYPE: return parse_enum_option(cmd, name, v, nninit_dtype_parse(v, &a->dtype), "dtype");
     case O_LAYOUT:
@@ -536,16 +570,22 @@ static int parse_args(const char *cmd, int command, int argc, char **argv, cli_a
             return fail(EXIT_USAGE, cmd, "option %s does not apply to scheme %s", opt, nninit_scheme_name(a->scheme));
     }
     if ((a->given & P_A) && (a->given & P_SLOPE)) return fail(EXIT_USAGE, cmd, "give --a or --slope, not both");
+    if (a->have_fans_of && !nninit_scheme_uses_fans(a->scheme))
+        return fail(EXIT_USAGE, cmd,
+                    "--fans-of: %s does not use fans (xavier_*, kaiming_*, lecun_* and variance_scaling do)",
+                    nninit_scheme_name(a->scheme));
 
+    /* The layout options describe the tensor whose fans are used: --fans-of's, else --shape's. */
+    int fan_ndim = a->have_fans_of ? a->fo_ndim : a->ndim;
     if (a->have_in_axis != a->have_out_axis) return fail(EXIT_USAGE, cmd, "--in-axis and --out-axis go together");
     if (a->have_in_axis) {
         if (a->have_layout && a->layout != NNINIT_LAYOUT_CUSTOM)
             return fail(EXIT_USAGE, cmd, "--in-axis/--out-axis set a custom layout; drop --layout");
         a->layout = NNINIT_LAYOUT_CUSTOM;
-        if (a->in_axis < 0) a->in_axis += a->ndim;
-        if (a->out_axis < 0) a->out_axis += a->ndim;
-        if (a->in_axis < 0 || a->in_axis >= a->ndim || a->out_axis < 0 || a->out_axis >= a->ndim)
-            return fail(EXIT_USAGE, cmd, "--in-axis/--out-axis outside the %d dimensions", a->ndim);
+        if (a->in_axis < 0) a->in_axis += fan_ndim;
+        if (a->out_axis < 0) a->out_axis += fan_ndim;
+        if (a->in_axis < 0 || a->in_axis >= fan_ndim || a->out_axis < 0 || a->out_axis >= fan_ndim)
+            return fail(EXIT_USAGE, cmd, "--in-axis/--out-axis outside the %d dimensions", fan_ndim);
     } else if (a->layout == NNINIT_LAYOUT_CUSTOM) {
         return fail(EXIT_USAGE, cmd, "a custom layout needs --in-axis and --out-axis");
     }
@@ -592,8 +632,11 @@ static int check_groups(const cli_args *a, const nninit_spec *s) {
                 (long long)a->groups, nninit_scheme_name(s->scheme));
 }
 
-static nninit_tensor make_tensor(const cli_args *a) {
-    nninit_tensor t = nninit_tensor_make(a->ndim, a->shape, a->dtype);
+/* The tensor whose fans the scheme reads: --fans-of's when given (the layout
+ * options describe it), else the filled tensor's. */
+static nninit_tensor make_fans_tensor(const cli_args *a) {
+    nninit_tensor t =
+        nninit_tensor_make(a->have_fans_of ? a->fo_ndim : a->ndim, a->have_fans_of ? a->fo_shape : a->shape, a->dtype);
     t.layout = a->layout;
     if (a->layout == NNINIT_LAYOUT_CUSTOM) {
         t.in_axis = (int)a->in_axis;
@@ -658,10 +701,11 @@ static void print_shape(FILE *f, int ndim, const int64_t *shape) {
     for (int i = 0; i < ndim; i++) fprintf(f, i ? ",%lld" : "%lld", (long long)shape[i]);
 }
 
-/* The start of explain and fill: options, the spec and the tensor they
- * describe. 0, or -1 after printing the help, or an exit status. */
+/* The start of explain and fill: options, the spec as given, the tensor its
+ * fans come from (fo) and the tensor filled (t; the same one unless
+ * --fans-of). 0, or -1 after printing the help, or an exit status. */
 static int prepare(const char *cmd, int command, const char *help_text, int argc, char **argv, cli_args *a,
-                   nninit_spec *spec, nninit_tensor *t) {
+                   nninit_spec *spec, nninit_tensor *fo, nninit_tensor *t) {
     int help;
     int r = parse_args(cmd, command, argc, argv, a, &help);
     if (r) return r;
@@ -671,19 +715,34 @@ static int prepare(const char *cmd, int command, const char *help_text, int argc
     }
     *spec = make_spec(a);
     if ((r = check_groups(a, spec))) return r;
-    *t = make_tensor(a);
+    *fo = make_fans_tensor(a);
+    *t = a->have_fans_of ? nninit_tensor_make(a->ndim, a->shape, a->dtype) : *fo;
     return 0;
+}
+
+/* The spec filled: spec itself, or with --fans-of the plain spec it amounts
+ * to on fo (nninit_spec_resolve_fans), with fo's fans and gain in *finfo. */
+static nninit_status filled_spec(const cli_args *a, const nninit_spec *spec, const nninit_tensor *fo, nninit_spec *out,
+                                 nninit_info *finfo) {
+    *out = *spec;
+    if (!a->have_fans_of) return NNINIT_OK;
+    nninit_status s = nninit_explain(spec, fo, finfo);
+    return s ? s : nninit_spec_resolve_fans(spec, fo, out);
 }
 
 static int cmd_explain(int argc, char **argv) {
     cli_args a;
-    nninit_spec spec;
-    nninit_tensor t;
-    int r = prepare("explain", CMD_EXPLAIN, HELP_EXPLAIN, argc, argv, &a, &spec, &t);
+    nninit_spec given, spec;
+    nninit_tensor fo, t;
+    int r = prepare("explain", CMD_EXPLAIN, HELP_EXPLAIN, argc, argv, &a, &given, &fo, &t);
     if (r) return r < 0 ? EXIT_OK : r;
-    nninit_info info;
-    nninit_status s = nninit_explain(&spec, &t, &info);
+    nninit_info info, finfo;
+    nninit_status s = filled_spec(&a, &given, &fo, &spec, &finfo);
+    if (s == NNINIT_OK) s = nninit_explain(&spec, &t, &info);
     if (s != NNINIT_OK) return lib_fail("explain", s);
+    if (!a.have_fans_of) finfo = info;
+    char resolved[NNINIT_SPEC_TEXT_MAX] = "";
+    if (a.have_fans_of && nninit_spec_format(&spec, resolved, sizeof resolved)) resolved[0] = '\0';
 
     char torch[512], keras[512], jax[512];
     cli_equivalent_call(CLI_FW_TORCH, &spec, &t, &info, torch, sizeof torch);
@@ -697,13 +756,21 @@ static int cmd_explain(int argc, char **argv) {
         cli_json_str(&j, NULL, "scheme", nninit_scheme_name(a.scheme));
         cli_json_str(&j, NULL, "formula", nninit_scheme_formula(a.scheme));
         json_shape(&j, a.ndim, a.shape);
-        cli_json_str(&j, NULL, "layout", nninit_layout_name(t.layout));
+        if (a.have_fans_of) {
+            cJSON *fs = cli_json_arr(&j, NULL, "fans_of");
+            for (int i = 0; i < fo.ndim; i++) cli_json_int(&j, fs, NULL, fo.shape[i]);
+            cli_json_str(&j, NULL, "resolved", resolved);
+        } else {
+            cli_json_null(&j, NULL, "fans_of");
+            cli_json_null(&j, NULL, "resolved");
+        }
+        cli_json_str(&j, NULL, "layout", nninit_layout_name(fo.layout));
         cli_json_str(&j, NULL, "dtype", nninit_dtype_name(t.dtype));
-        cli_json_int(&j, NULL, "groups", t.groups);
-        cli_json_num(&j, NULL, "fan_in", info.has_fans ? info.fan_in : nan);
-        cli_json_num(&j, NULL, "fan_out", info.has_fans ? info.fan_out : nan);
-        cli_json_num(&j, NULL, "fan", info.fan);
-        cli_json_num(&j, NULL, "gain", info.gain);
+        cli_json_int(&j, NULL, "groups", fo.groups);
+        cli_json_num(&j, NULL, "fan_in", finfo.has_fans ? finfo.fan_in : nan);
+        cli_json_num(&j, NULL, "fan_out", finfo.has_fans ? finfo.fan_out : nan);
+        cli_json_num(&j, NULL, "fan", finfo.fan);
+        cli_json_num(&j, NULL, "gain", finfo.gain);
         cli_json_num(&j, NULL, "std", info.std);
         cli_json_num(&j, NULL, "bound", info.bound);
         cli_json_num(&j, NULL, "mean", info.mean);
@@ -722,14 +789,19 @@ static int cmd_explain(int argc, char **argv) {
     printf("formula       %s\n", nninit_scheme_formula(a.scheme));
     printf("tensor        ");
     print_shape(stdout, a.ndim, a.shape);
-    printf("  %s %s", nninit_layout_name(t.layout), nninit_dtype_name(t.dtype));
-    if (t.groups > 1) printf(" groups %lld", (long long)t.groups);
-    if (t.flags & NNINIT_LAYOUT_GROUPED_FAN_OUT) printf(" grouped-fan-out");
+    if (a.have_fans_of) {
+        printf("  %s\nfans of       ", nninit_dtype_name(t.dtype));
+        print_shape(stdout, fo.ndim, fo.shape);
+    }
+    printf("  %s %s", nninit_layout_name(fo.layout), nninit_dtype_name(fo.dtype));
+    if (fo.groups > 1) printf(" groups %lld", (long long)fo.groups);
+    if (fo.flags & NNINIT_LAYOUT_GROUPED_FAN_OUT) printf(" grouped-fan-out");
     printf("\n");
-    printf("fan_in        %s\n", cli_fmt_num(b1, sizeof b1, info.has_fans ? info.fan_in : nan));
-    printf("fan_out       %s\n", cli_fmt_num(b1, sizeof b1, info.has_fans ? info.fan_out : nan));
-    printf("fan           %s\n", cli_fmt_num(b1, sizeof b1, info.fan));
-    printf("gain          %s\n", cli_fmt_num(b1, sizeof b1, info.gain));
+    if (a.have_fans_of) printf("resolved      %s\n", resolved);
+    printf("fan_in        %s\n", cli_fmt_num(b1, sizeof b1, finfo.has_fans ? finfo.fan_in : nan));
+    printf("fan_out       %s\n", cli_fmt_num(b1, sizeof b1, finfo.has_fans ? finfo.fan_out : nan));
+    printf("fan           %s\n", cli_fmt_num(b1, sizeof b1, finfo.fan));
+    printf("gain          %s\n", cli_fmt_num(b1, sizeof b1, finfo.gain));
     printf("distribution  %s\n", cli_resolved_name(info.kind));
     printf("mean          %s\n", cli_fmt_num(b1, sizeof b1, info.mean));
     printf("std           %s\n", cli_fmt_num(b1, sizeof b1, info.std));
@@ -821,10 +893,13 @@ static nninit_status fill_with_progress(const nninit_spec *spec, const nninit_te
 
 static int cmd_fill(int argc, char **argv) {
     cli_args a;
-    nninit_spec spec;
-    nninit_tensor t;
-    int r = prepare("fill", CMD_FILL, HELP_FILL, argc, argv, &a, &spec, &t);
+    nninit_spec given, spec;
+    nninit_tensor fo, t;
+    int r = prepare("fill", CMD_FILL, HELP_FILL, argc, argv, &a, &given, &fo, &t);
     if (r) return r < 0 ? EXIT_OK : r;
+    nninit_info finfo;
+    nninit_status fs = filled_spec(&a, &given, &fo, &spec, &finfo);
+    if (fs != NNINIT_OK) return lib_fail("fill", fs);
 
     /* Validate everything before allocating: a bad parameter on a huge shape
      * is bad input (2), not out of memory (1); so is a shape that needs more
@@ -866,6 +941,12 @@ static int cmd_fill(int argc, char **argv) {
         cli_json_str(&j, NULL, "path", a.out_path);
         cli_json_str(&j, NULL, "scheme", nninit_scheme_name(a.scheme));
         json_shape(&j, a.ndim, a.shape);
+        if (a.have_fans_of) {
+            char text[NNINIT_SPEC_TEXT_MAX];
+            cJSON *fa = cli_json_arr(&j, NULL, "fans_of");
+            for (int i = 0; i < fo.ndim; i++) cli_json_int(&j, fa, NULL, fo.shape[i]);
+            cli_json_str(&j, NULL, "resolved", nninit_spec_format(&spec, text, sizeof text) ? NULL : text);
+        }
         cli_json_str(&j, NULL, "dtype", nninit_dtype_name(t.dtype));
         cli_json_u64(&j, NULL, "seed", a.seed);
         if (key_name) cli_json_str(&j, NULL, "key", key_name);
@@ -886,6 +967,11 @@ static int cmd_fill(int argc, char **argv) {
     }
 
     printf("wrote %s: %s ", a.out_path, nninit_scheme_name(a.scheme));
+    if (a.have_fans_of) {
+        printf("on the fans of ");
+        print_shape(stdout, fo.ndim, fo.shape);
+        printf(", ");
+    }
     print_shape(stdout, a.ndim, a.shape);
     printf(" %s, seed %llu, key ", nninit_dtype_name(t.dtype), (unsigned long long)a.seed);
     if (key_name) printf("'%s' (id 0x%016llx)\n", key_name, (unsigned long long)key.id);
@@ -908,9 +994,377 @@ static int cmd_fill(int argc, char **argv) {
     return EXIT_OK;
 }
 
-int cmd_probe(int argc, char **argv); /* cmd_probe.c */
-int cmd_train(int argc, char **argv); /* cmd_train.c */
-int cmd_lab(int argc, char **argv);   /* cmd_lab.c */
+/* ------------------------------------------------------------------------- */
+/* Layer presets: presets, explain --preset, fill --preset                   */
+/* ------------------------------------------------------------------------- */
+
+/* The nninit_layer fields a preset text may set, in nninit_presets.h's order. */
+static const char *const PRESET_KEYS[] = {"in",          "out",        "kernel",        "groups",
+                                          "bias",        "num_layers", "bidirectional", "proj_size",
+                                          "padding_idx", "num_heads",  "add_bias_kv",   "dtype"};
+#define N_PRESET_KEYS ((int)(sizeof PRESET_KEYS / sizeof PRESET_KEYS[0]))
+
+/* 1 if preset reads key: the library's parser, asked with a valid value. */
+static int preset_takes(const char *preset, const char *key) {
+    char text[96];
+    const char *name;
+    nninit_layer l;
+    snprintf(text, sizeof text, "%s(%s=%s)", preset, key, strcmp(key, "dtype") ? "1" : "f32");
+    return nninit_preset_parse(text, &name, &l) == NNINIT_OK;
+}
+
+static const char HELP_PRESETS[] =
+    "usage: nninit presets [--json]\n"
+    "       nninit explain --preset list [--json]   (the same)\n"
+    "\n"
+    "List every layer preset: a framework's layer constructor (torch.Conv2d, keras.Dense,\n"
+    "flax.Dense, ...) whose parameters nninit initializes as that framework does, the\n"
+    "sizes it takes and what it draws. 'nninit explain --preset TEXT' shows one layer,\n"
+    "'nninit fill --preset TEXT' writes its parameters.\n"
+    "  --json   print one JSON array of {\"name\", \"keys\", \"summary\"}\n";
+
+static int list_presets(int json) {
+    if (json) {
+        cli_json j;
+        cli_json_init(&j);
+        cJSON *arr = cli_json_arr(&j, NULL, "presets");
+        for (int i = 0; i < nninit_preset_count(); i++) {
+            const char *name = nninit_preset_name(i);
+            cJSON *o = cli_json_obj(&j, arr, NULL);
+            cli_json_str(&j, o, "name", name);
+            cJSON *k = cli_json_arr(&j, o, "keys");
+            for (int f = 0; f < N_PRESET_KEYS; f++)
+                if (preset_takes(name, PRESET_KEYS[f])) cli_json_str(&j, k, NULL, PRESET_KEYS[f]);
+            cli_json_str(&j, o, "summary", cli_preset_summary(name));
+        }
+        char *text = j.failed ? NULL : cJSON_Print(arr);
+        int ok = text && printf("%s\n", text) >= 0 && fflush(stdout) == 0;
+        int e = text ? errno : ENOMEM;
+        cJSON_free(text);
+        cli_json_free(&j);
+        return ok ? EXIT_OK : fail(EXIT_FAIL, "presets", "cannot write the JSON output: %s", strerror(e));
+    }
+    for (int i = 0; i < nninit_preset_count(); i++) {
+        const char *name = nninit_preset_name(i);
+        printf("%-26s %s\n%-26s (", name, cli_preset_summary(name), "");
+        for (int f = 0, n = 0; f < N_PRESET_KEYS; f++)
+            if (preset_takes(name, PRESET_KEYS[f])) printf("%s%s", n++ ? ", " : "", PRESET_KEYS[f]);
+        printf(")\n");
+    }
+    return EXIT_OK;
+}
+
+static int cmd_presets(int argc, char **argv) {
+    static const cli_opt opts[] = {{"--json", NULL, 0, CLI_OPT_FLAG}};
+    int json = 0;
+    cli_opt_iter it;
+    cli_opt_init(&it, "presets", opts, 1, argc, argv);
+    const char *v;
+    int id;
+    while ((id = cli_opt_next(&it, &v)) != CLI_OPT_DONE) {
+        switch (id) {
+        case CLI_OPT_HELP: fputs(HELP_PRESETS, stdout); return EXIT_OK;
+        case CLI_OPT_ERROR: return EXIT_USAGE;
+        case CLI_OPT_POSITIONAL:
+            return fail(EXIT_USAGE, "presets", "unexpected argument '%s' (see 'nninit help presets')", v);
+        default: json = 1; break;
+        }
+    }
+    return list_presets(json);
+}
+
+/* "--preset" before any "--": explain and fill of a layer preset. */
+static int has_preset_option(int argc, char **argv) {
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strncmp(argv[i], "--preset", 8) && (argv[i][8] == 0 || argv[i][8] == '=')) return 1;
+    return 0;
+}
+
+/* A preset text the library refuses: its message, and under a syntax error
+ * ("preset: at 14: ...") the text with a caret at that column. */
+static int preset_fail(const char *cmd, const char *text, nninit_status s) {
+    const char *msg = nninit_last_error();
+    int r = fail(cli_exit_status(s), cmd, "--preset '%s': %s", text, msg);
+    const char *at = strstr(msg, "at ");
+    long col = at ? strtol(at + 3, NULL, 10) : 0;
+    if (col >= 1 && (size_t)col <= strlen(text) + 1) fprintf(stderr, "  %s\n  %*s^\n", text, (int)col - 1, "");
+    return r;
+}
+
+/* The layer of a preset text, its parameters and their count. 0 or an exit status. */
+static int preset_layer(const char *cmd, const char *text, const char **name, nninit_layer *l, nninit_param *p,
+                        int *n) {
+    nninit_status s = nninit_preset_parse(text, name, l);
+    if (s == NNINIT_ERR_UNKNOWN_NAME) {
+        fail(EXIT_USAGE, cmd, "--preset '%s': %s (see 'nninit presets')", text, nninit_last_error());
+        return EXIT_USAGE;
+    }
+    if (s == NNINIT_OK) s = nninit_preset_params(*name, l, p, NNINIT_PRESET_MAX_PARAMS, n);
+    return s ? preset_fail(cmd, text, s) : 0;
+}
+
+static const char HELP_EXPLAIN_PRESET[] =
+    "usage: nninit explain --preset TEXT [--json]\n"
+    "       nninit explain --preset list [--json]\n"
+    "\n"
+    "Every parameter of one layer as its framework's constructor creates it: name,\n"
+    "shape, layout, the distribution drawn (bound or std), fans, count, and the call\n"
+    "of that framework it reproduces. TEXT is a preset and the layer's sizes,\n"
+    "    torch.Conv2d(in=3, out=64, kernel=7)    keras.Dense(in=784, out=256)\n"
+    "    torch.LSTM(in=16, out=32, num_layers=2, proj_size=8)    flax.Conv(in=3, out=8, kernel=3x3)\n"
+    "(keys: in, out, kernel (N, AxB, AxBxC), groups, bias, num_layers, bidirectional,\n"
+    "proj_size, padding_idx, num_heads, add_bias_kv, dtype; each preset takes its own,\n"
+    "'nninit presets' lists them). 'list' lists the presets.\n"
+    "  --json   one JSON object: preset, module, count, parameters [{name, shape,\n"
+    "           layout, dtype, scheme, distribution, mean, std, bound, lo, hi,\n"
+    "           variance, fan_in, fan_out, count, zero_row, call}]\n";
+
+static int cmd_explain_preset(int argc, char **argv) {
+    enum {
+        E_PRESET,
+        E_JSON
+    };
+    static const cli_opt opts[] = {{"--preset", NULL, E_PRESET, CLI_OPT_VALUE}, {"--json", NULL, E_JSON, CLI_OPT_FLAG}};
+    const char *text = NULL, *v;
+    int json = 0, id;
+    cli_opt_iter it;
+    cli_opt_init(&it, "explain", opts, 2, argc, argv);
+    while ((id = cli_opt_next(&it, &v)) != CLI_OPT_DONE) {
+        switch (id) {
+        case CLI_OPT_HELP: fputs(HELP_EXPLAIN_PRESET, stdout); return EXIT_OK;
+        case CLI_OPT_ERROR: return EXIT_USAGE;
+        case CLI_OPT_POSITIONAL:
+            return fail(EXIT_USAGE, "explain", "unexpected argument '%s' with --preset (the preset is the layer)", v);
+        case E_JSON: json = 1; break;
+        default: text = v; break;
+        }
+    }
+    if (!strcmp(text, "list")) return list_presets(json);
+    const char *name;
+    nninit_layer l;
+    nninit_param p[NNINIT_PRESET_MAX_PARAMS];
+    int n = 0, r = preset_layer("explain", text, &name, &l, p, &n);
+    if (r) return r;
+    char module[256];
+    cli_preset_module(name, &l, module, sizeof module);
+    int64_t total = 0, numel[NNINIT_PRESET_MAX_PARAMS];
+    nninit_info info[NNINIT_PRESET_MAX_PARAMS];
+    for (int i = 0; i < n; i++) {
+        nninit_status s = nninit_tensor_numel(&p[i].tensor, &numel[i]);
+        if (s == NNINIT_OK) s = nninit_explain(&p[i].spec, &p[i].tensor, &info[i]);
+        if (s) return lib_fail("explain", s);
+        total += numel[i];
+    }
+    double nan = NAN;
+    if (json) {
+        cli_json j;
+        cli_json_init(&j);
+        cli_json_str(&j, NULL, "preset", name);
+        cli_json_str(&j, NULL, "text", text);
+        cli_json_str(&j, NULL, "module", module);
+        cli_json_int(&j, NULL, "count", total);
+        cJSON *arr = cli_json_arr(&j, NULL, "parameters");
+        for (int i = 0; i < n; i++) {
+            char st[NNINIT_SPEC_TEXT_MAX], call[256];
+            const nninit_info *in = &info[i];
+            cJSON *o = cli_json_obj(&j, arr, NULL);
+            cli_json_str(&j, o, "name", p[i].name);
+            cJSON *sh = cli_json_arr(&j, o, "shape");
+            for (int d = 0; d < p[i].tensor.ndim; d++) cli_json_int(&j, sh, NULL, p[i].tensor.shape[d]);
+            cli_json_str(&j, o, "layout", nninit_layout_name(p[i].tensor.layout));
+            cli_json_str(&j, o, "dtype", nninit_dtype_name(p[i].tensor.dtype));
+            cli_json_str(&j, o, "scheme", nninit_spec_format(&p[i].spec, st, sizeof st) ? NULL : st);
+            cli_json_str(&j, o, "distribution", cli_resolved_name(in->kind));
+            cli_json_num(&j, o, "mean", in->mean);
+            cli_json_num(&j, o, "std", in->std);
+            cli_json_num(&j, o, "bound", in->bound);
+            cli_json_num(&j, o, "lo", in->lo);
+            cli_json_num(&j, o, "hi", in->hi);
+            cli_json_num(&j, o, "variance", in->variance);
+            cli_json_num(&j, o, "fan_in", in->has_fans ? in->fan_in : nan);
+            cli_json_num(&j, o, "fan_out", in->has_fans ? in->fan_out : nan);
+            cli_json_int(&j, o, "count", numel[i]);
+            if (p[i].zero_row >= 0) cli_json_int(&j, o, "zero_row", p[i].zero_row);
+            else cli_json_null(&j, o, "zero_row");
+            cli_preset_call(name, &p[i], call, sizeof call);
+            cli_json_str(&j, o, "call", *call ? call : NULL);
+        }
+        return json_finish(&j, "explain");
+    }
+    char b1[64], b2[64];
+    printf("preset        %s\n", name);
+    printf("module        %s\n", module);
+    printf("parameters    %d, %lld values\n", n, (long long)total);
+    for (int i = 0; i < n; i++) {
+        const nninit_info *in = &info[i];
+        char st[NNINIT_SPEC_TEXT_MAX], call[256];
+        cli_preset_call(name, &p[i], call, sizeof call);
+        printf("\n%s\n", p[i].name);
+        printf("  shape         ");
+        print_shape(stdout, p[i].tensor.ndim, p[i].tensor.shape);
+        printf("  %s %s\n", nninit_layout_name(p[i].tensor.layout), nninit_dtype_name(p[i].tensor.dtype));
+        printf("  scheme        %s\n", nninit_spec_format(&p[i].spec, st, sizeof st) ? "?" : st);
+        printf("  distribution  %s", cli_resolved_name(in->kind));
+        if (in->kind == NNINIT_RESOLVED_UNIFORM && isfinite(in->bound))
+            printf(", bound %s", cli_fmt_num(b1, sizeof b1, in->bound));
+        if (in->kind == NNINIT_RESOLVED_CONSTANT) printf(" %s", cli_fmt_num(b1, sizeof b1, in->lo));
+        if (in->kind == NNINIT_RESOLVED_NORMAL || in->kind == NNINIT_RESOLVED_TRUNC_NORMAL)
+            printf(", std %s", cli_fmt_num(b1, sizeof b1, in->std));
+        if (in->kind == NNINIT_RESOLVED_TRUNC_NORMAL)
+            printf(" on [%s, %s]", cli_fmt_num(b1, sizeof b1, in->lo), cli_fmt_num(b2, sizeof b2, in->hi));
+        printf("\n");
+        if (in->has_fans)
+            printf("  fans          fan_in %s, fan_out %s\n", cli_fmt_num(b1, sizeof b1, in->fan_in),
+                   cli_fmt_num(b2, sizeof b2, in->fan_out));
+        else printf("  fans          n/a (1-D)\n");
+        printf("  count         %lld\n", (long long)numel[i]);
+        if (p[i].zero_row >= 0) printf("  zero row      %lld\n", (long long)p[i].zero_row);
+        printf("  call          %s\n", *call ? call : "none");
+    }
+    return EXIT_OK;
+}
+
+static const char HELP_FILL_PRESET[] =
+    "usage: nninit fill --preset TEXT [--name PREFIX] [--seed N] -o OUT.safetensors [--json]\n"
+    "\n"
+    "Fill every parameter of one layer as its framework's constructor initializes it\n"
+    "(TEXT as in 'nninit explain --preset', e.g. \"torch.Conv2d(in=3, out=64, kernel=7)\")\n"
+    "and write them, in the framework's order, as one safetensors file (atomically: a\n"
+    "temporary renamed into place, never a partial file).\n"
+    "  --name PREFIX   tensor names PREFIX.weight, PREFIX.bias, ... (default: the bare\n"
+    "                  names, weight, bias, ... as in the layer's own state_dict)\n"
+    "  --seed N        unsigned 64-bit seed (default 0); each tensor's key is\n"
+    "                  nninit_key_from_name(seed, its full name)\n"
+    "  -o, --output PATH   the .safetensors file (required)\n"
+    "  --json          one JSON object: path, preset, seed, count, bytes, tensors [{name,\n"
+    "                  shape, dtype, scheme, key_id, count}]\n";
+
+static int cmd_fill_preset(int argc, char **argv) {
+    enum {
+        F_PRESET,
+        F_NAME,
+        F_SEED,
+        F_OUTPUT,
+        F_JSON
+    };
+    static const cli_opt opts[] = {{"--preset", NULL, F_PRESET, CLI_OPT_VALUE},
+                                   {"--name", NULL, F_NAME, CLI_OPT_VALUE},
+                                   {"--seed", NULL, F_SEED, CLI_OPT_VALUE},
+                                   {"--output", "-o", F_OUTPUT, CLI_OPT_VALUE},
+                                   {"--json", NULL, F_JSON, CLI_OPT_FLAG}};
+    const char *text = NULL, *prefix = NULL, *out = NULL, *v;
+    uint64_t seed = 0;
+    int json = 0, id, r;
+    cli_opt_iter it;
+    cli_opt_init(&it, "fill", opts, 5, argc, argv);
+    while ((id = cli_opt_next(&it, &v)) != CLI_OPT_DONE) {
+        switch (id) {
+        case CLI_OPT_HELP: fputs(HELP_FILL_PRESET, stdout); return EXIT_OK;
+        case CLI_OPT_ERROR: return EXIT_USAGE;
+        case CLI_OPT_POSITIONAL:
+            return fail(EXIT_USAGE, "fill", "unexpected argument '%s' with --preset (the preset is the layer)", v);
+        case F_PRESET: text = v; break;
+        case F_NAME:
+            if (!*v) return fail(EXIT_USAGE, "fill", "--name: empty prefix");
+            prefix = v;
+            break;
+        case F_SEED:
+            if ((r = parse_u64("fill", "--seed", v, &seed))) return r;
+            break;
+        case F_OUTPUT:
+            if (!*v) return fail(EXIT_USAGE, "fill", "-o: empty path");
+            out = v;
+            break;
+        default: json = 1; break;
+        }
+    }
+    if (!out) return fail(EXIT_USAGE, "fill", "missing -o OUT.safetensors");
+    const char *name;
+    nninit_layer l;
+    nninit_param p[NNINIT_PRESET_MAX_PARAMS];
+    int n = 0;
+    if ((r = preset_layer("fill", text, &name, &l, p, &n))) return r;
+    if (n == 0) return fail(EXIT_USAGE, "fill", "--preset '%s': the layer has no parameters", text);
+
+    nninit_st_tensor ts[NNINIT_PRESET_MAX_PARAMS];
+    char full[NNINIT_PRESET_MAX_PARAMS][NNINIT_ST_MAX_NAME];
+    int64_t numel[NNINIT_PRESET_MAX_PARAMS];
+    uint64_t bytes[NNINIT_PRESET_MAX_PARAMS], total = 0, largest = 0, phys = 0;
+    for (int i = 0; i < n; i++) {
+        int k = prefix ? snprintf(full[i], sizeof full[i], "%s.%s", prefix, p[i].name)
+                       : snprintf(full[i], sizeof full[i], "%s", p[i].name);
+        if (k < 0 || (size_t)k >= sizeof full[i])
+            return fail(EXIT_USAGE, "fill", "--name: the tensor names would exceed %d bytes", NNINIT_ST_MAX_NAME - 1);
+        nninit_status s = nninit_tensor_numel(&p[i].tensor, &numel[i]);
+        if (s) return lib_fail("fill", s);
+        bytes[i] = (uint64_t)numel[i] * nninit_dtype_size(p[i].tensor.dtype);
+        if (bytes[i] > largest) largest = bytes[i];
+        total += bytes[i];
+        memset(&ts[i], 0, sizeof ts[i]);
+        ts[i].name = full[i];
+        ts[i].dtype = nninit_st_dtype_of(p[i].tensor.dtype);
+        ts[i].ndim = p[i].tensor.ndim;
+        memcpy(ts[i].shape, p[i].tensor.shape, sizeof ts[i].shape);
+    }
+    if (cli_check_alloc(largest, &phys))
+        return fail(EXIT_USAGE, "fill", "a tensor needs %llu bytes, more than this machine's %llu bytes of memory",
+                    (unsigned long long)largest, (unsigned long long)phys);
+    char seed_text[24];
+    snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)seed);
+    const nninit_st_meta meta[2] = {{"nninit.preset", text}, {"nninit.seed", seed_text}};
+    void *buf = cli_big_alloc((size_t)largest);
+    if (!buf) return fail(EXIT_FAIL, "fill", "out of memory allocating %llu bytes", (unsigned long long)largest);
+    nninit_st_writer *w = NULL;
+    nninit_status s = nninit_st_writer_open(&w, out, ts, (size_t)n, meta, 2);
+    /* one tensor at a time: memory is the largest tensor, whatever the layer */
+    for (int i = 0; s == NNINIT_OK && i < n; i++) {
+        s = nninit_param_fill(&p[i], nninit_key_from_name(seed, full[i]), buf);
+        if (s == NNINIT_OK) s = nninit_st_writer_append(w, buf, (size_t)bytes[i]);
+    }
+    if (s == NNINIT_OK) s = nninit_st_writer_commit(w);
+    else nninit_st_writer_abort(w);
+    cli_big_free(buf, (size_t)largest);
+    if (s) return lib_fail("fill", s);
+
+    if (json) {
+        cli_json j;
+        cli_json_init(&j);
+        cli_json_str(&j, NULL, "path", out);
+        cli_json_str(&j, NULL, "preset", name);
+        cli_json_str(&j, NULL, "text", text);
+        cli_json_u64(&j, NULL, "seed", seed);
+        int64_t count = 0;
+        for (int i = 0; i < n; i++) count += numel[i];
+        cli_json_int(&j, NULL, "count", count);
+        cli_json_u64(&j, NULL, "bytes", total);
+        cJSON *arr = cli_json_arr(&j, NULL, "tensors");
+        for (int i = 0; i < n; i++) {
+            char st[NNINIT_SPEC_TEXT_MAX];
+            cJSON *o = cli_json_obj(&j, arr, NULL);
+            cli_json_str(&j, o, "name", full[i]);
+            cJSON *sh = cli_json_arr(&j, o, "shape");
+            for (int d = 0; d < p[i].tensor.ndim; d++) cli_json_int(&j, sh, NULL, p[i].tensor.shape[d]);
+            cli_json_str(&j, o, "dtype", nninit_dtype_name(p[i].tensor.dtype));
+            cli_json_str(&j, o, "scheme", nninit_spec_format(&p[i].spec, st, sizeof st) ? NULL : st);
+            cli_json_u64(&j, o, "key_id", nninit_hash_name(full[i]));
+            cli_json_int(&j, o, "count", numel[i]);
+        }
+        return json_finish(&j, "fill");
+    }
+    printf("wrote %s: %s, %d tensors, seed %llu\n", out, name, n, (unsigned long long)seed);
+    for (int i = 0; i < n; i++) {
+        char st[NNINIT_SPEC_TEXT_MAX];
+        printf("  %-24s ", full[i]);
+        print_shape(stdout, p[i].tensor.ndim, p[i].tensor.shape);
+        printf("  %s  key 0x%016llx  %s\n", nninit_dtype_name(p[i].tensor.dtype),
+               (unsigned long long)nninit_hash_name(full[i]), nninit_spec_format(&p[i].spec, st, sizeof st) ? "?" : st);
+    }
+    return EXIT_OK;
+}
+
+int cmd_probe(int argc, char **argv);         /* cmd_probe.c */
+int cmd_train(int argc, char **argv);         /* cmd_train.c */
+int cmd_lab(int argc, char **argv);           /* cmd_lab.c */
 int cmd_checkpoint(int argc, char **argv);    /* cmd_checkpoint.c */
 int cmd_model_explain(int argc, char **argv); /* cmd_checkpoint.c: explain --recipe / --spec */
 int cmd_verify(int argc, char **argv);        /* cmd_checkpoint.c */
@@ -928,9 +1382,13 @@ static int is_model_explain(int argc, char **argv) {
 /* Every command, called with argv[0] = its name. */
 static int dispatch(const char *cmd, int argc, char **argv) {
     if (!strcmp(cmd, "schemes")) return cmd_schemes(argc - 1, argv + 1);
+    if (!strcmp(cmd, "presets")) return cmd_presets(argc - 1, argv + 1);
     if (!strcmp(cmd, "explain"))
-        return is_model_explain(argc, argv) ? cmd_model_explain(argc, argv) : cmd_explain(argc - 1, argv + 1);
-    if (!strcmp(cmd, "fill")) return cmd_fill(argc - 1, argv + 1);
+        return is_model_explain(argc, argv)    ? cmd_model_explain(argc, argv)
+               : has_preset_option(argc, argv) ? cmd_explain_preset(argc - 1, argv + 1)
+                                               : cmd_explain(argc - 1, argv + 1);
+    if (!strcmp(cmd, "fill"))
+        return has_preset_option(argc, argv) ? cmd_fill_preset(argc - 1, argv + 1) : cmd_fill(argc - 1, argv + 1);
     if (!strcmp(cmd, "probe")) return cmd_probe(argc, argv);
     if (!strcmp(cmd, "train")) return cmd_train(argc, argv);
     if (!strcmp(cmd, "lab")) return cmd_lab(argc, argv);

@@ -29,6 +29,7 @@
 
 #include "internal.h"
 #include "nninit_nn.h"
+#include "nninit_presets.h"
 
 #define WHERE_LEN  96
 #define NAME_LEN   48
@@ -54,6 +55,61 @@ static const char *act_list(char *buf, size_t cap) {
     for (int a = 0; a < NNINIT_ACT_COUNT && n < cap; a++)
         n += (size_t)snprintf(buf + n, cap - n, "%s%s", a ? ", " : "", nninit_act_name((nninit_act)a));
     return buf;
+}
+
+/* ---- presets: a framework's layer constructors ---------------------------- */
+
+static const char *const preset_names[NNINIT_NN_PRESET_COUNT] = {"none", "torch", "keras", "flax"};
+/* [preset][0]: dense, [1]: conv2d; as in include/nninit_presets.h */
+static const char *const preset_layers[NNINIT_NN_PRESET_COUNT][2] = {
+    {NULL, NULL}, {"torch.Linear", "torch.Conv2d"}, {"keras.Dense", "keras.Conv2D"}, {"flax.Dense", "flax.Conv"}};
+
+const char *nninit_nn_preset_name(nninit_nn_preset p) {
+    return (unsigned)p < NNINIT_NN_PRESET_COUNT ? preset_names[p] : NULL;
+}
+
+nninit_status nninit_nn_preset_parse(const char *name, nninit_nn_preset *out) {
+    if (!name || !out) return nninit__err(NNINIT_ERR_NULL, "preset: NULL argument");
+    for (int p = NNINIT_NN_PRESET_TORCH; p < NNINIT_NN_PRESET_COUNT; p++)
+        if (strcmp(name, preset_names[p]) == 0) {
+            *out = (nninit_nn_preset)p;
+            return NNINIT_OK;
+        }
+    return nninit__err(NNINIT_ERR_UNKNOWN_NAME, "unknown preset '%.40s' (presets: torch, keras, flax)", name);
+}
+
+const char *nninit_nn_preset_layer(nninit_nn_preset p, nninit_layer_kind kind) {
+    if (p <= NNINIT_NN_PRESET_NONE || p >= NNINIT_NN_PRESET_COUNT) return NULL;
+    if (kind == NNINIT_LAYER_DENSE) return preset_layers[p][0];
+    if (kind == NNINIT_LAYER_CONV2D) return preset_layers[p][1];
+    return NULL;
+}
+
+nninit_status nninit_layer_preset_init(nninit_nn_preset p, nninit_layer_kind kind, int out, int in, int kh, int kw,
+                                       int groups, nninit_layer_init *init) {
+    if (!init) return nninit__err(NNINIT_ERR_NULL, "layer_preset_init: NULL init");
+    const char *name = nninit_nn_preset_layer(p, kind);
+    if (!name)
+        return nninit__err(NNINIT_ERR_PARAM, "layer_preset_init: preset %d has no layer of kind %d (dense or conv2d)",
+                           (int)p, (int)kind);
+    nninit_layer l = nninit_layer_default();
+    l.in = in;
+    l.out = out;
+    if (kind == NNINIT_LAYER_CONV2D) {
+        l.kernel[0] = kh;
+        l.kernel[1] = kw;
+        l.groups = groups;
+    }
+    nninit_param prm[2];
+    int n = 0;
+    nninit_status st = nninit_preset_params(name, &l, prm, 2, &n);
+    if (st) return st;
+    if (n != 2) /* weight and bias, in that order, for every preset used here */
+        return nninit__err(NNINIT_ERR_PARAM, "layer_preset_init: %s has %d parameters, not a weight and a bias", name,
+                           n);
+    init->weight = prm[0].spec;
+    init->bias = prm[1].spec;
+    return NNINIT_OK;
 }
 
 /* ---- the builder: shapes, limits, derived fields ------------------------- */
@@ -82,6 +138,7 @@ static nninit_layer_spec layer_defaults(nninit_layer_kind kind) {
     L.res_rule = NNINIT_RES_RULE_NONE;
     L.res_inner_act = NNINIT_ACT_IDENTITY;
     L.alpha = 1.0;
+    L.preset = NNINIT_NN_PRESET_NONE;
     return L;
 }
 
@@ -116,8 +173,29 @@ static nninit_status check_init(const nninit_layer_spec *L, int out, int in, int
     else snprintf(sh, sizeof sh, "(%d, %d)", out, in);
     if (nninit_explain(&L->init.weight, &wt, &info) != NNINIT_OK)
         return fail(where, "the weight init cannot fill a %s weight: %s", sh, nninit_last_error());
-    if (nninit_explain(&L->init.bias, &bt, &info) != NNINIT_OK)
+    /* A fan-based bias (bias=kaiming_uniform) is drawn as on the weight, as the engine does. */
+    nninit_spec bs;
+    if (nninit_spec_resolve_fans(&L->init.bias, &wt, &bs) != NNINIT_OK)
+        return fail(where, "the bias init cannot fill a (%d) bias on the fans of the %s weight: %s", out, sh,
+                    nninit_last_error());
+    if (nninit_explain(&bs, &bt, &info) != NNINIT_OK)
         return fail(where, "the bias init cannot fill a (%d) bias: %s", out, nninit_last_error());
+    return NNINIT_OK;
+}
+
+/* The network's default preset reaches every layer without an init of its
+ * own or a rule; a preset, the layer's or the network's, becomes the init of
+ * the framework's layer of these sizes, for every copy of a repeat. */
+static nninit_status apply_preset(const build *b, nninit_layer_spec *L, nninit_layer_kind kind, int out, int in, int kh,
+                                  int kw, int groups, const char *where) {
+    int rule = L->kind == NNINIT_LAYER_RESIDUAL && L->res_rule != NNINIT_RES_RULE_NONE;
+    if (b->arch.preset != NNINIT_NN_PRESET_NONE && !L->has_init && !rule) {
+        L->preset = b->arch.preset;
+        L->has_init = 1;
+    }
+    if (L->preset == NNINIT_NN_PRESET_NONE) return NNINIT_OK;
+    if (nninit_layer_preset_init(L->preset, kind, out, in, kh, kw, groups, &L->init) != NNINIT_OK)
+        return fail(where, "preset=%s: %s", nninit_nn_preset_name(L->preset), nninit_last_error());
     return NNINIT_OK;
 }
 
@@ -128,8 +206,8 @@ static nninit_status shape_step(build *b, nninit_layer_spec *L, int inferred_wid
     switch (L->kind) {
     case NNINIT_LAYER_DENSE: {
         /* On a CxHxW input dense reads the flat C*H*W vector, as after 'flatten'. */
-        nninit_status st = check_init(L, L->units, b->c * b->h * b->w, 1, 1, 1, where);
-        if (st) return st;
+        nninit_status st = apply_preset(b, L, NNINIT_LAYER_DENSE, L->units, b->c * b->h * b->w, 1, 1, 1, where);
+        if (st || (st = check_init(L, L->units, b->c * b->h * b->w, 1, 1, 1, where))) return st;
         b->c = L->units;
         b->h = b->w = 1;
         b->flat = 1;
@@ -152,8 +230,8 @@ static nninit_status shape_step(build *b, nninit_layer_spec *L, int inferred_wid
         size = (int64_t)L->units * oh * ow;
         if (size > INT_MAX)
             return fail(where, "the output %dx%lldx%lld is too large", L->units, (long long)oh, (long long)ow);
-        nninit_status st = check_init(L, L->units, b->c, L->kh, L->kw, L->groups, where);
-        if (st) return st;
+        nninit_status st = apply_preset(b, L, NNINIT_LAYER_CONV2D, L->units, b->c, L->kh, L->kw, L->groups, where);
+        if (st || (st = check_init(L, L->units, b->c, L->kh, L->kw, L->groups, where))) return st;
         b->c = L->units;
         b->h = (int)oh;
         b->w = (int)ow;
@@ -177,7 +255,8 @@ static nninit_status shape_step(build *b, nninit_layer_spec *L, int inferred_wid
         else if (L->units != b->c)
             return fail(where, "res %s %d does not match its input's %d %s (a residual block keeps the shape)",
                         conv ? "conv" : "dense", L->units, b->c, conv ? "channels" : "features");
-        return check_init(L, L->units, L->units, L->kh, L->kw, 1, where);
+        nninit_status st = apply_preset(b, L, L->res_kind, L->units, L->units, L->kh, L->kw, 1, where);
+        return st ? st : check_init(L, L->units, L->units, L->kh, L->kw, 1, where);
     }
     }
     return fail(where, "unknown layer kind %d", (int)L->kind);
@@ -390,6 +469,16 @@ static nninit_status parse_act(tp *p, nninit_act *act, double *param) {
     return parse_act_at(p, at, name, act, param);
 }
 
+/* preset = "torch" | "keras" | "flax" */
+static nninit_status parse_preset(tp *p, nninit_nn_preset *out) {
+    size_t at = p->i;
+    char name[NAME_LEN], buf[48];
+    read_word(p, name, sizeof name);
+    if (nninit_nn_preset_parse(name, out) != NNINIT_OK)
+        return tfail(p, at, "expected a preset (torch, keras, flax) but found %s", tok_desc(p->s, at, buf, sizeof buf));
+    return NNINIT_OK;
+}
+
 /* scheme = name [ "(" [ key "=" value { "," key "=" value } ] ")" ], by the
  * initializer's parser; its messages point into this text, as ours do. */
 static nninit_status parse_scheme(tp *p, nninit_spec *out) {
@@ -410,12 +499,14 @@ static int conv_attr(const char *w) {
 static nninit_status parse_attrs(tp *p, nninit_layer_spec *L, double *inner_param) {
     int conv = L->kind == NNINIT_LAYER_CONV2D, res = L->kind == NNINIT_LAYER_RESIDUAL;
     int seen_act = 0, seen_s = 0, seen_p = 0, seen_g = 0, seen_rule = 0, seen_out = 0, seen_alpha = 0, seen_init = 0,
-        seen_bias = 0;
+        seen_bias = 0, seen_preset = 0;
     char list[160];
-    const char *expect = conv  ? "an activation, 'sN', 'pN', 'gN', 'init=', 'bias=', '->' or end of input"
+    const char *expect = conv  ? "an activation, 'sN', 'pN', 'gN', 'init=', 'bias=', 'preset=', '->' or end of input"
                          : res ? "an inner activation, 'he-zero', 'he-he', 'out=', 'alpha=', 'init=', 'bias=', "
-                                 "'->' or end of input"
-                               : "an activation, 'init=', 'bias=', '->' or end of input";
+                                 "'preset=', '->' or end of input"
+                               : "an activation, 'init=', 'bias=', 'preset=', '->' or end of input";
+    static const char excl[] = "preset= sets both the weight's and the bias's init: give preset= or init=/bias=, "
+                               "not both";
     for (;;) {
         nninit_status st;
         if (at_stop(p)) return NNINIT_OK;
@@ -432,8 +523,15 @@ static nninit_status parse_attrs(tp *p, nninit_layer_spec *L, double *inner_para
                 int bias = w[0] == 'b';
                 seen = bias ? &seen_bias : &seen_init;
                 if (*seen) return tfail(p, at, "'%s=' given twice", w);
+                if (seen_preset) return tfail(p, at, "%s", excl);
                 if ((st = parse_scheme(p, bias ? &L->init.bias : &L->init.weight)) != NNINIT_OK) return st;
                 L->has_init = 1;
+            } else if (strcmp(w, "preset") == 0) {
+                seen = &seen_preset;
+                if (*seen) return tfail(p, at, "'preset=' given twice");
+                if (seen_init || seen_bias) return tfail(p, at, "%s", excl);
+                if ((st = parse_preset(p, &L->preset)) != NNINIT_OK) return st;
+                L->has_init = 1; /* the specs follow from the sizes (apply_preset) */
             } else if (res && strcmp(w, "out") == 0) {
                 seen = &seen_out;
                 if (*seen) return tfail(p, at, "'out=' given twice");
@@ -555,7 +653,8 @@ static nninit_status parse_layer(tp *p) {
     double inner_param = NAN;
     if ((st = parse_attrs(p, &L, &inner_param))) return st;
     if (L.kind == NNINIT_LAYER_RESIDUAL && L.res_rule != NNINIT_RES_RULE_NONE && L.has_init)
-        return tfail(p, at, "a residual block takes either a rule (he-zero, he-he) or init=/bias=, not both");
+        return tfail(p, at, "a residual block takes either a rule (he-zero, he-he) or %s, not both",
+                     L.preset ? "preset=" : "init=/bias=");
     if ((st = res_param(&L, inner_param, where))) return st;
     return push(p->b, &L, inferred, where, where);
 }
@@ -630,6 +729,19 @@ static nninit_status parse_text(build *b, const char *text) {
     skip_ws(&p);
     if ((st = parse_input(&p))) return st;
     skip_ws(&p);
+    size_t at = p.i;
+    char w[NAME_LEN];
+    if (read_word(&p, w, sizeof w) && strcmp(w, "preset") == 0) {
+        /* the network's default: "784 preset=keras -> ..." */
+        skip_ws(&p);
+        if (p.s[p.i] != '=') return texpect(&p, "'=' and a preset (torch, keras, flax) after 'preset'");
+        p.i++;
+        skip_ws(&p);
+        if ((st = parse_preset(&p, &b->arch.preset)) || (st = need_boundary(&p))) return st;
+        skip_ws(&p);
+    } else {
+        p.i = at;
+    }
     if (!is_arrow(p.s + p.i)) return texpect(&p, "'->' and the first layer");
     p.i += 2;
     if ((st = parse_items(&p))) return st;
@@ -773,12 +885,12 @@ static nninit_status json_scheme(build *b, const cJSON *it, const char *path, nn
 static nninit_status json_items(build *b, const cJSON *arr, const char *path, int depth);
 
 static nninit_status json_layer(build *b, const cJSON *o, const char *path, int depth) {
-    static const char *const k_dense[] = {"type", "units", "act", "init", "bias", "repeat", NULL};
-    static const char *const k_conv[] = {"type", "units", "kernel", "stride", "pad", "groups",
-                                         "act",  "init",  "bias",   "repeat", NULL};
+    static const char *const k_dense[] = {"type", "units", "act", "init", "bias", "preset", "repeat", NULL};
+    static const char *const k_conv[] = {"type", "units", "kernel", "stride", "pad",    "groups",
+                                         "act",  "init",  "bias",   "preset", "repeat", NULL};
     static const char *const k_flatten[] = {"type", "repeat", NULL};
-    static const char *const k_res[] = {"type", "block", "units", "act",    "out", "alpha",
-                                        "rule", "init",  "bias",  "repeat", NULL};
+    static const char *const k_res[] = {"type", "block", "units", "act",    "out",    "alpha",
+                                        "rule", "init",  "bias",  "preset", "repeat", NULL};
     static const char *const k_group[] = {"type", "layers", "repeat", NULL};
     char buf[64], kp[WHERE_LEN];
     nninit_status st;
@@ -911,8 +1023,20 @@ static nninit_status json_layer(build *b, const cJSON *o, const char *path, int 
         if ((st = json_scheme(b, it, kp, k ? &L.init.bias : &L.init.weight))) return st;
         L.has_init = 1;
     }
+    it = cJSON_GetObjectItemCaseSensitive(o, "preset");
+    if (it) {
+        path_key(kp, sizeof kp, path, "preset");
+        if (L.has_init)
+            return fail(kp, "\"preset\" sets both the weight's and the bias's init: give \"preset\" or "
+                            "\"init\"/\"bias\", not both");
+        if (!cJSON_IsString(it) || nninit_nn_preset_parse(it->valuestring, &L.preset) != NNINIT_OK)
+            return fail(kp, "expected a preset (\"torch\", \"keras\", \"flax\") but found %s",
+                        json_desc(it, buf, sizeof buf));
+        L.has_init = 1;
+    }
     if (keys == k_res && L.res_rule != NNINIT_RES_RULE_NONE && L.has_init)
-        return fail(path, "a residual block takes either a rule (he-zero, he-he) or init/bias, not both");
+        return fail(path, "a residual block takes either a rule (he-zero, he-he) or %s, not both",
+                    L.preset ? "preset" : "init/bias");
     if ((st = res_param(&L, inner_param, path))) return st;
     if ((st = push(b, &L, inferred, path, path))) return st;
     return repeat(b, start, count, path);
@@ -933,7 +1057,7 @@ static nninit_status json_items(build *b, const cJSON *arr, const char *path, in
 }
 
 static nninit_status parse_json(build *b, const char *json) {
-    static const char *const k_top[] = {"input", "layers", NULL};
+    static const char *const k_top[] = {"input", "preset", "layers", NULL};
     const char *end = NULL;
     char buf[64];
     cJSON *root = cJSON_ParseWithOpts(json, &end, 1);
@@ -967,6 +1091,12 @@ static nninit_status parse_json(build *b, const char *json) {
         goto done;
     }
     if ((st = set_input(b, d[0], d[1], d[2], n == 1, "input"))) goto done;
+    const cJSON *pr = cJSON_GetObjectItemCaseSensitive(root, "preset");
+    if (pr && (!cJSON_IsString(pr) || nninit_nn_preset_parse(pr->valuestring, &b->arch.preset) != NNINIT_OK)) {
+        st = fail("preset", "expected a preset (\"torch\", \"keras\", \"flax\") but found %s",
+                  json_desc(pr, buf, sizeof buf));
+        goto done;
+    }
     st = json_items(b, cJSON_GetObjectItemCaseSensitive(root, "layers"), "layers", 0);
 done:
     cJSON_Delete(root);
@@ -993,5 +1123,37 @@ static nninit_status parse_into(const char *src, nninit_arch *arch, int json) {
 }
 
 nninit_status nninit_arch_parse(const char *text, nninit_arch *arch) { return parse_into(text, arch, 0); }
+
+/* The layers pushed again, one by one, with the network's default preset
+ * set: the builder applies it and checks every layer as the parsers do. */
+nninit_status nninit_arch_set_preset(nninit_arch *arch, nninit_nn_preset p) {
+    if (!arch) return nninit__err(NNINIT_ERR_NULL, "arch: NULL argument");
+    if (p <= NNINIT_NN_PRESET_NONE || p >= NNINIT_NN_PRESET_COUNT)
+        return nninit__err(NNINIT_ERR_PARAM, "arch: preset %d is not torch, keras or flax", (int)p);
+    if (arch->preset != NNINIT_NN_PRESET_NONE && arch->preset != p)
+        return nninit__err(NNINIT_ERR_PARAM, "arch: the network's preset is %s already; it cannot also be %s",
+                           nninit_nn_preset_name(arch->preset) ? nninit_nn_preset_name(arch->preset) : "unknown",
+                           nninit_nn_preset_name(p));
+    if (arch->n_layers < 1 || arch->n_layers > NNINIT_ARCH_MAX_LAYERS)
+        return nninit__err(NNINIT_ERR_PARAM, "arch: %d layers, need 1..%d", arch->n_layers, NNINIT_ARCH_MAX_LAYERS);
+    if (arch->in_c < 1 || arch->in_h < 1 || arch->in_w < 1)
+        return nninit__err(NNINIT_ERR_PARAM, "arch: input %dx%dx%d", arch->in_c, arch->in_h, arch->in_w);
+    build *b = malloc(sizeof *b);
+    if (!b) return nninit__err(NNINIT_ERR_NOMEM, "arch: out of memory");
+    memset(&b->arch, 0, offsetof(nninit_arch, layers));
+    nninit_status st = set_input(b, arch->in_c, arch->in_h, arch->in_w, 0, "input");
+    b->arch.preset = p;
+    for (int i = 0; !st && i < arch->n_layers; i++) {
+        char where[WHERE_LEN];
+        snprintf(where, sizeof where, "layers[%d]", i);
+        st = push(b, &arch->layers[i], 0, where, where);
+    }
+    if (st == NNINIT_OK) {
+        memcpy(arch->layers, b->arch.layers, (size_t)arch->n_layers * sizeof(nninit_layer_spec));
+        arch->preset = p;
+    }
+    free(b);
+    return st;
+}
 
 nninit_status nninit_arch_parse_json(const char *json, nninit_arch *arch) { return parse_into(json, arch, 1); }

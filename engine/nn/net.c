@@ -283,60 +283,19 @@ static nninit_status named(nninit_status st, const char *name) {
     return nninit__err(st, "%s: %s", name, nninit_last_error());
 }
 
-/* Fill weight w (tensor wt) and bias b (wt->shape[0] values) under keys
- * "<prefix>.weight" / "<prefix>.bias". ini NULL: PyTorch's nn.Linear /
- * nn.Conv2d reset_parameters, i.e. kaiming_uniform(a = sqrt 5) on the weight
- * (bound 1/sqrt(fan_in)) and U(-1/sqrt(fan_in), 1/sqrt(fan_in)) on the bias.
- * A bias scheme that needs fans (xavier, kaiming, lecun, variance_scaling)
- * has none of its own (1-D), so it is resolved on the weight's fans, the
- * same distribution the weight would get, and drawn with the bias's key. */
-static nninit_status init_affine(const nninit_layer_init *ini, const nninit_tensor *wt, float *w, float *b,
-                                 uint64_t seed, const char *prefix) {
-    char name[64];
-    nninit_status st;
-    nninit_spec ws, bs;
-    nninit_tensor bt = nninit_tensor_2d(wt->shape[0], 1, NNINIT_F32);
-    bt.ndim = 1;
-    if (ini) {
-        ws = ini->weight, bs = ini->bias;
-    } else {
-        double fan_in, fan_out;
-        ws = nninit_spec_default(NNINIT_KAIMING_UNIFORM);
-        ws.slope = sqrt(5.0);
-        ws.nonlinearity = NNINIT_NL_LEAKY_RELU;
-        ws.mode = NNINIT_FAN_IN;
-        if ((st = nninit_fans(wt, &fan_in, &fan_out))) return named(st, prefix);
-        bs = nninit_spec_default(NNINIT_UNIFORM);
-        bs.a = -1.0 / sqrt(fan_in), bs.b = 1.0 / sqrt(fan_in);
-    }
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    if ((st = nninit_fill(&ws, wt, nninit_key_from_name(seed, name), w))) return named(st, name);
-    snprintf(name, sizeof name, "%s.bias", prefix);
-    if (nninit_scheme_uses_fans(bs.scheme)) {
-        nninit_info info;
-        if ((st = nninit_explain(&bs, wt, &info))) return named(st, name);
-        nninit_spec e;
-        switch (info.kind) {
-        case NNINIT_RESOLVED_UNIFORM:
-            e = nninit_spec_default(NNINIT_UNIFORM);
-            e.a = info.lo, e.b = info.hi;
-            break;
-        case NNINIT_RESOLVED_NORMAL:
-            e = nninit_spec_default(NNINIT_NORMAL);
-            e.mean = info.mean, e.std = info.std;
-            break;
-        case NNINIT_RESOLVED_TRUNC_NORMAL: /* fan schemes are zero-centred: the mean is the normal's */
-            e = nninit_spec_default(NNINIT_TRUNC_NORMAL);
-            e.mean = info.mean, e.std = info.std, e.a = info.lo, e.b = info.hi;
-            break;
-        default:
-            e = nninit_spec_default(NNINIT_CONSTANT);
-            e.value = info.lo;
-            break;
-        }
-        bs = e;
-    }
-    if ((st = nninit_fill(&bs, &bt, nninit_key_from_name(seed, name), b))) return named(st, name);
+/* PyTorch's nn.Linear / nn.Conv2d reset_parameters on weight wt:
+ * kaiming_uniform(a = sqrt 5) on the weight (bound 1/sqrt(fan_in)) and
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) on the bias. */
+static nninit_status pytorch_default(const nninit_tensor *wt, nninit_layer_init *ini) {
+    double fan_in, fan_out;
+    nninit_status st = nninit_fans(wt, &fan_in, &fan_out);
+    if (st) return st;
+    ini->weight = nninit_spec_default(NNINIT_KAIMING_UNIFORM);
+    ini->weight.slope = sqrt(5.0);
+    ini->weight.nonlinearity = NNINIT_NL_LEAKY_RELU;
+    ini->weight.mode = NNINIT_FAN_IN;
+    ini->bias = nninit_spec_default(NNINIT_UNIFORM);
+    ini->bias.a = -1.0 / sqrt(fan_in), ini->bias.b = 1.0 / sqrt(fan_in);
     return NNINIT_OK;
 }
 
@@ -349,29 +308,107 @@ static nninit_tensor weight_tensor(const layer *L) {
     return t;
 }
 
+/* What layer i (spec s, planned as L) is filled with: the rule of a
+ * residual block, else the layer's init, else default_init, else PyTorch's.
+ * A bias scheme that needs fans (xavier, kaiming, lecun, variance_scaling)
+ * has none of its own (1-D), so it is resolved on the weight's fans
+ * (nninit_spec_resolve_fans): the same distribution the weight gets, drawn
+ * with the bias's key. */
+static nninit_status layer_inits(const nninit_layer_spec *s, int i, const layer *L,
+                                 const nninit_layer_init *default_init, nninit_layer_init_info *out) {
+    nninit_layer_init_info r;
+    memset(&r, 0, sizeof r);
+    if (L->kind == NNINIT_LAYER_FLATTEN) {
+        *out = r;
+        return NNINIT_OK;
+    }
+    nninit_status st;
+    char name[64];
+    int res = L->kind == NNINIT_LAYER_RESIDUAL;
+    r.weight = weight_tensor(L);
+    if (res && L->res_rule != NNINIT_RES_RULE_NONE) {
+        /* he-zero: F(x) = 0 at init, so the block starts as the identity (Goyal
+         * et al. 2017, zero-init of the last layer of each residual branch). */
+        nninit_layer_init he = {nninit_spec_default(NNINIT_KAIMING_NORMAL), nninit_spec_default(NNINIT_ZEROS)};
+        he.weight.nonlinearity = NNINIT_NL_RELU;
+        he.weight.mode = NNINIT_FAN_IN;
+        nninit_layer_init zero = {nninit_spec_default(NNINIT_ZEROS), nninit_spec_default(NNINIT_ZEROS)};
+        r.source = NNINIT_INIT_FROM_RULE;
+        r.init[0] = he;
+        r.init[1] = L->res_rule == NNINIT_RES_RULE_HE_ZERO ? zero : he;
+    } else {
+        if (s->has_init) {
+            r.source = s->preset != NNINIT_NN_PRESET_NONE ? NNINIT_INIT_FROM_PRESET : NNINIT_INIT_FROM_LAYER;
+            r.preset = s->preset;
+            r.init[0] = s->init;
+        } else if (default_init) {
+            r.source = NNINIT_INIT_FROM_DEFAULT;
+            r.init[0] = *default_init;
+        } else {
+            r.source = NNINIT_INIT_FROM_PYTORCH;
+            snprintf(name, sizeof name, "layers.%d", i);
+            if ((st = pytorch_default(&r.weight, &r.init[0]))) return named(st, name);
+        }
+        r.init[1] = r.init[0];
+    }
+    for (int k = 0; k < 2; k++) {
+        if (res) snprintf(name, sizeof name, "layers.%d.%d.bias", i, k);
+        else snprintf(name, sizeof name, "layers.%d.bias", i);
+        if ((st = nninit_spec_resolve_fans(&r.init[k].bias, &r.weight, &r.init[k].bias))) return named(st, name);
+    }
+    *out = r;
+    return NNINIT_OK;
+}
+
+/* Fill weight w (tensor wt) and bias b (wt->shape[0] values) with ini under
+ * keys "<prefix>.weight" / "<prefix>.bias". */
+static nninit_status init_affine(const nninit_layer_init *ini, const nninit_tensor *wt, float *w, float *b,
+                                 uint64_t seed, const char *prefix) {
+    char name[64];
+    nninit_status st;
+    nninit_tensor bt = nninit_tensor_2d(wt->shape[0], 1, NNINIT_F32);
+    bt.ndim = 1;
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    if ((st = nninit_fill(&ini->weight, wt, nninit_key_from_name(seed, name), w))) return named(st, name);
+    snprintf(name, sizeof name, "%s.bias", prefix);
+    if ((st = nninit_fill(&ini->bias, &bt, nninit_key_from_name(seed, name), b))) return named(st, name);
+    return NNINIT_OK;
+}
+
 static nninit_status init_layer(const nninit_layer_spec *s, int i, layer *L, const nninit_layer_init *default_init,
                                 uint64_t seed) {
     char prefix[48];
     nninit_status st;
-    const nninit_layer_init *ini = s->has_init ? &s->init : default_init;
-    nninit_tensor wt = weight_tensor(L);
+    nninit_layer_init_info r;
+    if ((st = layer_inits(s, i, L, default_init, &r))) return st;
     if (L->kind != NNINIT_LAYER_RESIDUAL) {
         snprintf(prefix, sizeof prefix, "layers.%d", i);
-        return init_affine(ini, &wt, L->w, L->b, seed, prefix);
+        return init_affine(&r.init[0], &r.weight, L->w, L->b, seed, prefix);
     }
-    /* he-zero: F(x) = 0 at init, so the block starts as the identity (Goyal
-     * et al. 2017, zero-init of the last layer of each residual branch). */
-    nninit_layer_init he = {nninit_spec_default(NNINIT_KAIMING_NORMAL), nninit_spec_default(NNINIT_ZEROS)};
-    he.weight.nonlinearity = NNINIT_NL_RELU;
-    he.weight.mode = NNINIT_FAN_IN;
-    nninit_layer_init zero = {nninit_spec_default(NNINIT_ZEROS), nninit_spec_default(NNINIT_ZEROS)};
-    const nninit_layer_init *i0 = ini, *i1 = ini;
-    if (L->res_rule == NNINIT_RES_RULE_HE_ZERO) i0 = &he, i1 = &zero;
-    if (L->res_rule == NNINIT_RES_RULE_HE_HE) i0 = &he, i1 = &he;
     snprintf(prefix, sizeof prefix, "layers.%d.0", i);
-    if ((st = init_affine(i0, &wt, L->w, L->b, seed, prefix))) return st;
+    if ((st = init_affine(&r.init[0], &r.weight, L->w, L->b, seed, prefix))) return st;
     snprintf(prefix, sizeof prefix, "layers.%d.1", i);
-    return init_affine(i1, &wt, L->w2, L->b2, seed, prefix);
+    return init_affine(&r.init[1], &r.weight, L->w2, L->b2, seed, prefix);
+}
+
+nninit_status nninit_arch_inits(const nninit_arch *arch, const nninit_layer_init *default_init,
+                                nninit_layer_init_info *out) {
+    if (!arch || !out) return nninit__err(NNINIT_ERR_NULL, "arch_inits: NULL argument");
+    if (arch->n_layers < 1 || arch->n_layers > NNINIT_ARCH_MAX_LAYERS)
+        return nninit__err(NNINIT_ERR_PARAM, "arch_inits: %d layers, need 1..%d", arch->n_layers,
+                           NNINIT_ARCH_MAX_LAYERS);
+    if (arch->in_c < 1 || arch->in_h < 1 || arch->in_w < 1)
+        return nninit__err(NNINIT_ERR_SHAPE, "arch_inits: input shape %dx%dx%d", arch->in_c, arch->in_h, arch->in_w);
+    int c = arch->in_c, h = arch->in_h, w = arch->in_w;
+    nninit_status st;
+    for (int i = 0; i < arch->n_layers; i++) {
+        layer L;
+        memset(&L, 0, sizeof L);
+        if ((st = plan_layer(&arch->layers[i], i, c, h, w, &L))) return st;
+        if ((st = layer_inits(&arch->layers[i], i, &L, default_init, &out[i]))) return st;
+        c = L.out_c, h = L.out_h, w = L.out_w;
+    }
+    return NNINIT_OK;
 }
 
 /* ------------------------------------------------------------------------- */

@@ -131,3 +131,45 @@ nninit_status nninit_calculate_gain(nninit_nonlinearity nl, double param, double
     }
     return nninit__err(NNINIT_ERR_NONLINEARITY, "calculate_gain: unsupported nonlinearity %d", (int)nl);
 }
+
+/* A bias of a fan-based rule has no fans of its own (1-D): it is drawn from
+ * the distribution the rule gives on its layer's weight, as the plain spec
+ * below. The fields are those nninit_explain resolved, so the bias's values
+ * follow the weight's formula exactly (PyTorch's bound = sqrt(3) * std and
+ * the rest, schemes.c). */
+nninit_status nninit_spec_resolve_fans(const nninit_spec *spec, const nninit_tensor *fans_of, nninit_spec *out) {
+    if (!spec || !fans_of || !out) return nninit__err(NNINIT_ERR_NULL, "spec_resolve_fans: NULL argument");
+    if ((unsigned)spec->scheme >= NNINIT_SCHEME_COUNT)
+        return nninit__err(NNINIT_ERR_PARAM, "spec_resolve_fans: unknown scheme %d", (int)spec->scheme);
+    if (!nninit_scheme_uses_fans(spec->scheme)) {
+        *out = *spec;
+        return NNINIT_OK;
+    }
+    nninit_info info;
+    nninit_status st = nninit_explain(spec, fans_of, &info);
+    if (st) return st;
+    nninit_spec e;
+    switch (info.kind) {
+    case NNINIT_RESOLVED_UNIFORM:
+        e = nninit_spec_default(NNINIT_UNIFORM);
+        e.a = info.lo, e.b = info.hi;
+        break;
+    case NNINIT_RESOLVED_NORMAL:
+        e = nninit_spec_default(NNINIT_NORMAL);
+        e.mean = info.mean, e.std = info.std;
+        break;
+    case NNINIT_RESOLVED_TRUNC_NORMAL: /* fan schemes are zero-centred: the mean is the normal's */
+        e = nninit_spec_default(NNINIT_TRUNC_NORMAL);
+        e.mean = info.mean, e.std = info.std, e.a = info.lo, e.b = info.hi;
+        break;
+    case NNINIT_RESOLVED_CONSTANT: /* a zero bound (gain 0) */
+        e = nninit_spec_default(NNINIT_CONSTANT);
+        e.value = info.lo;
+        break;
+    default:
+        return nninit__err(NNINIT_ERR_PARAM, "spec_resolve_fans: %s resolved to a structured fill",
+                           nninit_scheme_name(spec->scheme));
+    }
+    *out = e;
+    return NNINIT_OK;
+}

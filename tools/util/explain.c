@@ -447,3 +447,352 @@ const char *cli_resolved_name(nninit_resolved k) {
     }
     return "unknown";
 }
+
+/* ------------------------------------------------------------------------- */
+/* Layer presets: the framework's layer and the calls that draw its params   */
+/* ------------------------------------------------------------------------- */
+
+static const struct {
+    const char *name, *summary;
+} PRESET_SUMMARY[] = {
+    {"torch.Linear", "weight kaiming_uniform_(a=sqrt(5)) = U(+-1/sqrt(in)), bias U(+-1/sqrt(in))"},
+    {"torch.Conv", "weight kaiming_uniform_(a=sqrt(5)) = U(+-1/sqrt(fan_in)), bias U(+-1/sqrt(fan_in)); "
+                   "fan_in = in/groups * prod(kernel)"},
+    {"torch.ConvTranspose", "weight (in, out/groups, k...) kaiming_uniform_(a=sqrt(5)), bias U(+-1/sqrt(fan_in)); "
+                            "fan_in = out/groups * prod(kernel), PyTorch's rule on that weight"},
+    {"torch.Embedding", "weight N(0, 1), row padding_idx zero"},
+    {"torch.RNN", "every weight and bias U(+-1/sqrt(hidden_size))"},
+    {"torch.LSTM", "every weight and bias U(+-1/sqrt(hidden_size)); 4 gates, proj_size"},
+    {"torch.GRU", "every weight and bias U(+-1/sqrt(hidden_size)); 3 gates"},
+    {"torch.LayerNorm", "weight ones, bias zeros (elementwise_affine)"},
+    {"torch.BatchNorm", "weight ones, bias zeros (affine)"},
+    {"torch.MultiheadAttention", "in_proj_weight xavier_uniform_, in_proj_bias zeros, bias_k/v xavier_normal_, "
+                                 "out_proj as torch.Linear with bias zeros"},
+    {"keras.Dense", "kernel (in, out) glorot_uniform = U(+-sqrt(6/(in+out))), bias zeros"},
+    {"keras.Conv", "kernel (k..., in/groups, out) glorot_uniform = U(+-sqrt(6/(fan_in+fan_out))), bias zeros"},
+    {"flax.Dense", "kernel (in, out) lecun_normal: truncated N, std sqrt(1/in)/.8796 on +-2 std (float32), bias "
+                   "zeros"},
+    {"flax.Conv", "kernel (k..., in/groups, out) lecun_normal: truncated N, std sqrt(1/fan_in)/.8796 on +-2 std "
+                  "(float32), bias zeros"},
+};
+
+/* The entry of PRESET_SUMMARY for name: an exact name, else the family
+ * ("torch.Conv2d" -> "torch.Conv", "keras.Conv1D" -> "keras.Conv"). */
+const char *cli_preset_summary(const char *preset) {
+    const char *best = "";
+    size_t best_n = 0;
+    for (size_t i = 0; preset && i < sizeof PRESET_SUMMARY / sizeof PRESET_SUMMARY[0]; i++) {
+        size_t n = strlen(PRESET_SUMMARY[i].name);
+        if (strncmp(preset, PRESET_SUMMARY[i].name, n) || n <= best_n) continue;
+        /* the family's name is followed by nothing, "Nd", "ND" or a digit */
+        const char *rest = preset + n;
+        if (*rest && !isdigit((unsigned char)*rest)) continue;
+        best = PRESET_SUMMARY[i].summary, best_n = n;
+    }
+    return best;
+}
+
+static int starts(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+/* The spatial rank of a conv preset: the digit in its name, or (flax.Conv)
+ * the leading kernel entries >= 1. */
+static int conv_rank(const char *preset, const nninit_layer *l) {
+    for (const char *c = preset; *c; c++)
+        if (*c >= '1' && *c <= '3') return *c - '0';
+    int r = 0;
+    while (r < 3 && l->kernel[r] >= 1) r++;
+    return r;
+}
+
+/* "(7, 7)" */
+static void tuple(char *b, size_t cap, const int64_t *v, int n) {
+    size_t k = (size_t)snprintf(b, cap, "(");
+    for (int i = 0; i < n && k < cap; i++)
+        k += (size_t)snprintf(b + k, cap - k, "%s%lld", i ? ", " : "", (long long)v[i]);
+    if (k < cap) snprintf(b + k, cap - k, n == 1 ? ",)" : ")");
+}
+
+static const char *torch_dtype(nninit_dtype d) {
+    switch (d) {
+    case NNINIT_F64: return "torch.float64";
+    case NNINIT_BF16: return "torch.bfloat16";
+    case NNINIT_F16: return "torch.float16";
+    default: return NULL;
+    }
+}
+
+void cli_preset_module(const char *preset, const nninit_layer *l, char *buf, size_t cap) {
+    char k[96] = "", extra[160] = "";
+    size_t e = 0;
+    const char *dt = nninit_dtype_name(l->dtype);
+    long long in = (long long)l->in, out = (long long)l->out;
+    buf[0] = '\0';
+#define EXTRA(...) (e += (size_t)snprintf(extra + e, e < sizeof extra ? sizeof extra - e : 0, __VA_ARGS__))
+    if (starts(preset, "torch.")) {
+        const char *m = preset + 6, *td = torch_dtype(l->dtype);
+        if (starts(m, "Conv")) {
+            tuple(k, sizeof k, l->kernel, conv_rank(preset, l));
+            if (l->groups != 1) EXTRA(", groups=%lld", (long long)l->groups);
+            if (!l->bias) EXTRA(", bias=False");
+            if (td) EXTRA(", dtype=%s", td);
+            snprintf(buf, cap, "torch.nn.%s(%lld, %lld, kernel_size=%s%s)", m, in, out, k, extra);
+            return;
+        }
+        if (!strcmp(m, "Linear") || !strcmp(m, "Embedding")) {
+            if (!l->bias && m[0] == 'L') EXTRA(", bias=False");
+            if (m[0] == 'E' && l->padding_idx != NNINIT_NO_PADDING_IDX)
+                EXTRA(", padding_idx=%lld", (long long)l->padding_idx);
+        } else if (!strcmp(m, "RNN") || !strcmp(m, "LSTM") || !strcmp(m, "GRU")) {
+            if (l->num_layers != 1) EXTRA(", num_layers=%d", l->num_layers);
+            if (!l->bias) EXTRA(", bias=False");
+            if (l->bidirectional) EXTRA(", bidirectional=True");
+            if (l->proj_size) EXTRA(", proj_size=%lld", (long long)l->proj_size);
+        } else {
+            if (!strcmp(m, "LayerNorm")) {
+                if (!l->bias) EXTRA(", elementwise_affine=False");
+            } else if (!strcmp(m, "MultiheadAttention")) {
+                EXTRA(", %lld", (long long)l->num_heads);
+                if (!l->bias) EXTRA(", bias=False");
+                if (l->add_bias_kv) EXTRA(", add_bias_kv=True");
+            } else if (!l->bias) {
+                EXTRA(", affine=False");
+            }
+            if (td) EXTRA(", dtype=%s", td);
+            snprintf(buf, cap, "torch.nn.%s(%lld%s)", m, out, extra);
+            return;
+        }
+        if (td) EXTRA(", dtype=%s", td);
+        snprintf(buf, cap, "torch.nn.%s(%lld, %lld%s)", m, in, out, extra);
+    } else if (starts(preset, "keras.")) {
+        const char *m = preset + 6;
+        if (starts(m, "Conv")) {
+            tuple(k, sizeof k, l->kernel, conv_rank(preset, l));
+            if (l->groups != 1) EXTRA(", groups=%lld", (long long)l->groups);
+        }
+        if (!l->bias) EXTRA(", use_bias=False");
+        if (l->dtype != NNINIT_F32)
+            EXTRA(", dtype='%s'", !strcmp(dt, "f64") ? "float64" : !strcmp(dt, "f16") ? "float16" : "bfloat16");
+        snprintf(buf, cap, "keras.layers.%s(%lld%s%s%s)  # on %lld input %s", m, out, *k ? ", " : "", k, extra, in,
+                 starts(m, "Conv") ? "channels" : "features");
+    } else if (starts(preset, "flax.")) {
+        const char *m = preset + 5;
+        if (starts(m, "Conv")) {
+            tuple(k, sizeof k, l->kernel, conv_rank(preset, l));
+            EXTRA(", kernel_size=%s", k);
+            if (l->groups != 1) EXTRA(", feature_group_count=%lld", (long long)l->groups);
+        }
+        if (!l->bias) EXTRA(", use_bias=False");
+        if (l->dtype != NNINIT_F32)
+            EXTRA(", param_dtype=jnp.%s", !strcmp(dt, "f64") ? "float64" : !strcmp(dt, "f16") ? "float16" : "bfloat16");
+        snprintf(buf, cap, "flax.linen.%s(features=%lld%s)  # on %lld input %s", m, out, extra, in,
+                 starts(m, "Conv") ? "channels" : "features");
+    }
+#undef EXTRA
+}
+
+/* "1/math.sqrt(147)" when b is that number exactly (PyTorch's own
+ * arithmetic for the bound), else b's digits. */
+static void inv_sqrt(char *out, size_t cap, double b) {
+    double f = b > 0 ? floor(1.0 / (b * b) + 0.5) : 0;
+    if (f >= 1 && f < 9007199254740992.0 && 1.0 / sqrt(f) == b) snprintf(out, cap, "1/math.sqrt(%.0f)", f);
+    else cli_fmt_py(out, cap, b);
+}
+
+void cli_preset_call(const char *preset, const nninit_param *p, char *buf, size_t cap) {
+    const nninit_spec *s = &p->spec;
+    const char *n = p->name;
+    char v[64];
+    buf[0] = '\0';
+    if (starts(preset, "torch.")) {
+        switch (s->scheme) {
+        case NNINIT_KAIMING_UNIFORM:
+            if (s->slope == sqrt(5.0)) snprintf(v, sizeof v, "math.sqrt(5)");
+            else cli_fmt_py(v, sizeof v, s->slope);
+            snprintf(buf, cap, "torch.nn.init.kaiming_uniform_(%s, a=%s)", n, v);
+            break;
+        case NNINIT_UNIFORM:
+            inv_sqrt(v, sizeof v, s->b);
+            snprintf(buf, cap, "torch.nn.init.uniform_(%s, -%s, %s)", n, v, v);
+            break;
+        case NNINIT_NORMAL:
+            if (p->zero_row >= 0)
+                snprintf(buf, cap, "torch.nn.init.normal_(%s); %s[%lld].zero_()", n, n, (long long)p->zero_row);
+            else snprintf(buf, cap, "torch.nn.init.normal_(%s)", n);
+            break;
+        case NNINIT_ONES: snprintf(buf, cap, "torch.nn.init.ones_(%s)", n); break;
+        case NNINIT_ZEROS: snprintf(buf, cap, "torch.nn.init.zeros_(%s)", n); break;
+        case NNINIT_XAVIER_UNIFORM: snprintf(buf, cap, "torch.nn.init.xavier_uniform_(%s)", n); break;
+        case NNINIT_XAVIER_NORMAL: snprintf(buf, cap, "torch.nn.init.xavier_normal_(%s)", n); break;
+        default: break;
+        }
+    } else if (starts(preset, "keras.")) {
+        if (s->scheme == NNINIT_UNIFORM) snprintf(buf, cap, "keras.initializers.GlorotUniform()");
+        else if (s->scheme == NNINIT_ZEROS) snprintf(buf, cap, "keras.initializers.Zeros()");
+    } else if (starts(preset, "flax.")) {
+        if (s->scheme == NNINIT_TRUNC_NORMAL_STD) snprintf(buf, cap, "flax.linen.initializers.lecun_normal()");
+        else if (s->scheme == NNINIT_ZEROS) snprintf(buf, cap, "flax.linen.initializers.zeros_init()");
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* The init of each layer of a network                                       */
+/* ------------------------------------------------------------------------- */
+
+static const char *source_name(nninit_init_source s) {
+    switch (s) {
+    case NNINIT_INIT_FROM_LAYER: return "layer";
+    case NNINIT_INIT_FROM_PRESET: return "preset";
+    case NNINIT_INIT_FROM_DEFAULT: return "default";
+    case NNINIT_INIT_FROM_PYTORCH: return "pytorch";
+    case NNINIT_INIT_FROM_RULE: return "rule";
+    default: return NULL;
+    }
+}
+
+/* The framework layer an init reproduces: the preset's, or PyTorch's for its defaults. */
+static const char *init_framework(const nninit_layer_spec *L, const nninit_layer_init_info *in) {
+    nninit_layer_kind k = L->kind == NNINIT_LAYER_RESIDUAL ? L->res_kind : L->kind;
+    if (in->source == NNINIT_INIT_FROM_PRESET) return nninit_nn_preset_layer(in->preset, k);
+    if (in->source == NNINIT_INIT_FROM_PYTORCH) return nninit_nn_preset_layer(NNINIT_NN_PRESET_TORCH, k);
+    return NULL;
+}
+
+/* The (out) bias of weight w. */
+static nninit_tensor bias_of(const nninit_tensor *w) {
+    nninit_tensor b = nninit_tensor_make(1, w->shape, NNINIT_F32);
+    return b;
+}
+
+static void param_json(cli_json *j, cJSON *parent, const char *key, const nninit_spec *s, const nninit_tensor *t) {
+    cJSON *o = cli_json_obj(j, parent, key);
+    cJSON *sh = cli_json_arr(j, o, "shape");
+    for (int i = 0; i < t->ndim; i++) cli_json_int(j, sh, NULL, t->shape[i]);
+    char text[NNINIT_SPEC_TEXT_MAX];
+    cli_json_str(j, o, "scheme", nninit_spec_format(s, text, sizeof text) == NNINIT_OK ? text : NULL);
+    nninit_info in;
+    if (nninit_explain(s, t, &in) != NNINIT_OK) return;
+    cli_json_str(j, o, "distribution", cli_resolved_name(in.kind));
+    cli_json_num(j, o, "mean", in.mean);
+    cli_json_num(j, o, "std", in.std);
+    cli_json_num(j, o, "bound", in.bound);
+    cli_json_num(j, o, "lo", in.lo);
+    cli_json_num(j, o, "hi", in.hi);
+}
+
+void cli_layer_init_json(cli_json *j, cJSON *parent, const char *key, const nninit_layer_spec *L,
+                         const nninit_layer_init_info *in) {
+    if (in->source == NNINIT_INIT_FROM_NONE) {
+        cli_json_null(j, parent, key);
+        return;
+    }
+    cJSON *o = cli_json_obj(j, parent, key);
+    cli_json_str(j, o, "source", source_name(in->source));
+    cli_json_str(j, o, "preset", in->source == NNINIT_INIT_FROM_PRESET ? nninit_nn_preset_name(in->preset) : NULL);
+    cli_json_str(j, o, "framework", init_framework(L, in));
+    nninit_tensor b = bias_of(&in->weight);
+    param_json(j, o, "weight", &in->init[0].weight, &in->weight);
+    param_json(j, o, "bias", &in->init[0].bias, &b);
+    if (L->kind == NNINIT_LAYER_RESIDUAL) {
+        param_json(j, o, "weight2", &in->init[1].weight, &in->weight);
+        param_json(j, o, "bias2", &in->init[1].bias, &b);
+    }
+}
+
+/* "U(-0.0357, 0.0357)", "N(0, 0.05)", "TN(0, 0.1; -0.2, 0.2)", "0", or the
+ * scheme's name for a structured fill. */
+static void dist_text(char *buf, size_t cap, const nninit_spec *s, const nninit_tensor *t) {
+    nninit_info in;
+    if (nninit_explain(s, t, &in) != NNINIT_OK) {
+        snprintf(buf, cap, "?");
+        return;
+    }
+    switch (in.kind) {
+    case NNINIT_RESOLVED_CONSTANT: snprintf(buf, cap, "%.4g", in.lo); break;
+    case NNINIT_RESOLVED_UNIFORM: snprintf(buf, cap, "U(%.4g, %.4g)", in.lo, in.hi); break;
+    case NNINIT_RESOLVED_NORMAL: snprintf(buf, cap, "N(%.4g, %.4g)", in.mean, in.std); break;
+    case NNINIT_RESOLVED_TRUNC_NORMAL:
+        snprintf(buf, cap, "TN(%.4g, %.4g; %.4g, %.4g)", s->scheme == NNINIT_TRUNC_NORMAL ? s->mean : in.mean, in.std,
+                 in.lo, in.hi);
+        break;
+    default: snprintf(buf, cap, "%s", nninit_scheme_name(s->scheme)); break;
+    }
+}
+
+/* "weight kaiming_uniform(a=2.23606797749979) ~ U(-0.0357, 0.0357), bias ~ U(-0.0357, 0.0357)" */
+static void pair_text(char *buf, size_t cap, const nninit_layer_init *ini, const nninit_tensor *w) {
+    char ws[NNINIT_SPEC_TEXT_MAX], wd[96], bd[96];
+    nninit_tensor b = bias_of(w);
+    if (nninit_spec_format(&ini->weight, ws, sizeof ws)) snprintf(ws, sizeof ws, "?");
+    dist_text(wd, sizeof wd, &ini->weight, w);
+    dist_text(bd, sizeof bd, &ini->bias, &b);
+    if (nninit_scheme_uses_fans(ini->weight.scheme)) snprintf(buf, cap, "weight %s ~ %s, bias ~ %s", ws, wd, bd);
+    else snprintf(buf, cap, "weight ~ %s, bias ~ %s", wd, bd);
+}
+
+static void layer_init_text(char *buf, size_t cap, const nninit_layer_spec *L, const nninit_layer_init_info *in) {
+    char who[64], a[512], b[512];
+    const char *fw = init_framework(L, in);
+    switch (in->source) {
+    case NNINIT_INIT_FROM_PRESET:
+        snprintf(who, sizeof who, "preset %s (%s)", nninit_nn_preset_name(in->preset), fw);
+        break;
+    case NNINIT_INIT_FROM_PYTORCH: snprintf(who, sizeof who, "PyTorch's default (%s)", fw); break;
+    case NNINIT_INIT_FROM_DEFAULT: snprintf(who, sizeof who, "--init/--bias"); break;
+    case NNINIT_INIT_FROM_RULE:
+        snprintf(who, sizeof who, "%s", L->res_rule == NNINIT_RES_RULE_HE_ZERO ? "he-zero" : "he-he");
+        break;
+    default: snprintf(who, sizeof who, "init=/bias="); break;
+    }
+    pair_text(a, sizeof a, &in->init[0], &in->weight);
+    if (L->kind != NNINIT_LAYER_RESIDUAL) {
+        snprintf(buf, cap, "%s: %s", who, a);
+        return;
+    }
+    pair_text(b, sizeof b, &in->init[1], &in->weight);
+    if (!strcmp(a, b)) snprintf(buf, cap, "%s: both inner layers %s", who, a);
+    else snprintf(buf, cap, "%s: inner 0 %s; inner 1 %s", who, a, b);
+}
+
+/* line on f in lines of at most width characters (0: one line; a longer
+ * word stands alone), broken at spaces, continuation lines indented by ind. */
+static void put_wrapped(FILE *f, const char *line, int width, int ind) {
+    int col = 0, fresh = 1;
+    for (const char *w = line; *w;) {
+        const char *e = w;
+        while (*e && *e != ' ') e++;
+        int n = (int)(e - w);
+        if (width > 0 && !fresh && col + 1 + n > width) {
+            fprintf(f, "\n%*s", ind, "");
+            col = ind, fresh = 1;
+        }
+        if (!fresh) fputc(' ', f), col++;
+        fwrite(w, 1, (size_t)n, f);
+        col += n, fresh = 0;
+        w = *e ? e + 1 : e;
+    }
+    fputc('\n', f);
+}
+
+void cli_arch_inits_print(FILE *f, const nninit_arch *arch, const nninit_layer_init_info *inits, const char *prefix,
+                          int width) {
+    char cur[1200], next[1200], line[1400];
+    int start = -1, last = -1; /* the run: layers start..last, flatten layers between them included */
+    int ind = (int)strlen(prefix) + 2;
+    for (int i = 0; i <= arch->n_layers; i++) {
+        int done = i == arch->n_layers;
+        if (!done && inits[i].source == NNINIT_INIT_FROM_NONE) continue;
+        if (!done) layer_init_text(next, sizeof next, &arch->layers[i], &inits[i]);
+        if (start >= 0 && (done || strcmp(cur, next))) {
+            if (last > start) snprintf(line, sizeof line, "%slayers %d-%d: %s", prefix, start + 1, last + 1, cur);
+            else snprintf(line, sizeof line, "%slayer %d: %s", prefix, start + 1, cur);
+            put_wrapped(f, line, width, ind);
+            start = -1;
+        }
+        if (done) break;
+        if (start < 0) {
+            start = i;
+            memcpy(cur, next, sizeof cur);
+        }
+        last = i;
+    }
+}
