@@ -221,20 +221,16 @@ static int load_like(const char *cmd, nninit_model *m, const char *path) {
     nninit_model_clear_tensors(m);
     for (size_t i = 0; i < n && !rc; i++) {
         const nninit_st_tensor *t = nninit_st_tensor_at(f, i);
-        nninit_dtype d;
-        if (nninit_st_fill_dtype(t->dtype, &d)) {
+        if (!nninit_model_dtype_name(t->dtype)) { /* F8: no values nninit makes */
             rc = say(CLI_EXIT_USAGE, cmd, "--like %s: tensor '%s' is %s, which nninit does not fill", path, t->name,
                      nninit_st_dtype_name(t->dtype));
-            break;
-        }
-        if (t->ndim == 0) {
-            rc = say(CLI_EXIT_USAGE, cmd, "--like %s: tensor '%s' is a scalar (0 dims)", path, t->name);
             break;
         }
         nninit_layout lay = NNINIT_LAYOUT_OIHW;
         for (size_t k = 0; k < nold; k++)
             if (old[k].name && strcmp(old[k].name, t->name) == 0) lay = old[k].layout;
-        s = nninit_model_add_tensor(m, t->name, t->ndim, t->shape, d, lay);
+        /* integers (I64 buffers) and scalars too: resolve checks their rules */
+        s = nninit_model_add_tensor_st(m, t->name, t->ndim, t->shape, t->dtype, lay);
         if (s) rc = lib_error(cmd, s);
     }
     for (size_t i = 0; i < nold; i++) free(old[i].name);
@@ -272,20 +268,10 @@ static int build_model(const char *cmd, const ck_args *a, nninit_model **out) {
     return 0;
 }
 
-static uint64_t bytes_of(const nninit_model_tensor *e) {
-    uint64_t n = nninit_dtype_size(e->tensor.dtype);
-    for (int d = 0; d < e->tensor.ndim; d++) n *= (uint64_t)e->tensor.shape[d];
-    return n;
-}
-
-static int64_t numel_of(const nninit_model_tensor *e) {
-    int64_t n = 1;
-    for (int d = 0; d < e->tensor.ndim; d++) n *= e->tensor.shape[d];
-    return n;
-}
 
 static void shape_text(char *buf, size_t cap, const nninit_tensor *t) {
     size_t k = 0;
+    snprintf(buf, cap, "()"); /* a scalar */
     for (int d = 0; d < t->ndim && k < cap; d++)
         k += (size_t)snprintf(buf + k, cap - k, d ? ",%lld" : "%lld", (long long)t->shape[d]);
 }
@@ -336,7 +322,7 @@ int cmd_model_explain(int argc, char **argv) {
     for (size_t i = 0; i < n; i++) {
         const nninit_model_tensor *e = nninit_model_tensor_at(m, i);
         nninit_info info;
-        nninit_status s = nninit_explain(&e->spec, &e->tensor, &info);
+        nninit_status s = nninit_model_explain(m, i, &info);
         if (s) {
             nninit_model_free(m);
             if (a.json) cli_json_free(&j);
@@ -345,14 +331,14 @@ int cmd_model_explain(int argc, char **argv) {
         char sh[96];
         shape_text(sh, sizeof sh, &e->tensor);
         const double sd = info.variance >= 0 ? sqrt(info.variance) : NAN;
-        bytes += bytes_of(e);
-        params += numel_of(e);
+        bytes += nninit_model_tensor_bytes(e);
+        params += nninit_model_tensor_numel(e);
         if (a.json) {
             cJSON *o = cli_json_obj(&j, arr, NULL);
             cli_json_str(&j, o, "name", e->name);
             cJSON *shp = cli_json_arr(&j, o, "shape");
             for (int d = 0; d < e->tensor.ndim; d++) cli_json_int(&j, shp, NULL, e->tensor.shape[d]);
-            cli_json_str(&j, o, "dtype", nninit_dtype_name(e->tensor.dtype));
+            cli_json_str(&j, o, "dtype", nninit_model_dtype_name(e->dtype));
             cli_json_str(&j, o, "layout", nninit_layout_name(e->tensor.layout));
             cli_json_str(&j, o, "init", e->init);
             const nninit_model_rule *r = nninit_model_rule_at(m, (size_t)e->rule);
@@ -367,16 +353,16 @@ int cmd_model_explain(int argc, char **argv) {
             cli_json_num(&j, o, "std", sd);
             cli_json_num(&j, o, "lo", info.lo);
             cli_json_num(&j, o, "hi", info.hi);
-            cli_json_int(&j, o, "params", numel_of(e));
-            cli_json_u64(&j, o, "bytes", bytes_of(e));
+            cli_json_int(&j, o, "params", nninit_model_tensor_numel(e));
+            cli_json_u64(&j, o, "bytes", nninit_model_tensor_bytes(e));
         } else {
             char fi[16] = "-", fo[16] = "-";
             if (info.has_fans) {
                 snprintf(fi, sizeof fi, "%.0f", info.fan_in);
                 snprintf(fo, sizeof fo, "%.0f", info.fan_out);
             }
-            printf("%-48s %-16s %-5s %-40s %9s %9s %11.5g %12lld\n", e->name, sh, nninit_dtype_name(e->tensor.dtype),
-                   e->init, fi, fo, sd, (long long)numel_of(e));
+            printf("%-48s %-16s %-5s %-40s %9s %9s %11.5g %12lld\n", e->name, sh, nninit_model_dtype_name(e->dtype),
+                   e->init, fi, fo, sd, (long long)nninit_model_tensor_numel(e));
         }
     }
     if (a.json) {
@@ -491,18 +477,18 @@ static int verify_tensor(nninit_st_file *f, const nninit_st_tensor *t, const cJS
     const cJSON *layout = cJSON_GetObjectItemCaseSensitive(me, "layout");
     const cJSON *pad = cJSON_GetObjectItemCaseSensitive(me, "padding_idx");
     nninit_layout lay = NNINIT_LAYOUT_OIHW;
-    nninit_dtype d;
     if (!cJSON_IsString(init) ||
         (layout && (!cJSON_IsString(layout) || nninit_layout_parse(layout->valuestring, &lay))) ||
         (pad && !cJSON_IsNumber(pad)))
         return say(CLI_EXIT_USAGE, "verify", "%s: the manifest entry of '%s' is malformed", file, t->name);
-    if (nninit_st_fill_dtype(t->dtype, &d) || t->ndim == 0)
+    if (!nninit_model_dtype_name(t->dtype))
         return say(CLI_EXIT_USAGE, "verify", "%s: tensor '%s' (%s) is not one nninit writes", file, t->name,
                    nninit_st_dtype_name(t->dtype));
     nninit_model *m = NULL;
     char *g = glob_literal(t->name);
     nninit_status s = g ? nninit_model_new(&m) : NNINIT_ERR_NOMEM;
-    if (!s) s = nninit_model_add_tensor(m, t->name, t->ndim, t->shape, d, lay);
+    /* the stored dtype (integers too) and rank (0: a scalar) */
+    if (!s) s = nninit_model_add_tensor_st(m, t->name, t->ndim, t->shape, t->dtype, lay);
     if (!s) s = nninit_model_add_rule(m, g, init->valuestring, NULL, pad ? (int64_t)pad->valuedouble : -1);
     if (!s) s = nninit_model_resolve(m);
     free(g);
@@ -510,7 +496,7 @@ static int verify_tensor(nninit_st_file *f, const nninit_st_tensor *t, const cJS
         nninit_model_free(m);
         return say(cli_exit_status(s), "verify", "%s: '%s': %s", file, t->name, nninit_last_error());
     }
-    const size_t es = nninit_dtype_size(d), chunk = (size_t)16 << 20;
+    const size_t es = nninit_st_dtype_size(t->dtype), chunk = (size_t)16 << 20;
     const int64_t numel = (int64_t)((t->end - t->begin) / es), per = (int64_t)(chunk / es);
     unsigned char *want = malloc(chunk), *got = malloc(chunk);
     int same = 1, rc = 0;

@@ -4,7 +4,9 @@
  * the file (and function) it reproduces; docs/CHECKPOINT.md lists them.
  *
  * Settings are "key=value": integers, or decimals where the source uses one
- * (ffn_dim_multiplier), plus dtype=f32|f64|bf16|f16 for every tensor. */
+ * (ffn_dim_multiplier, initializer_range, mlp_ratio), plus
+ * dtype=f32|f64|bf16|f16 for every floating-point tensor (integer buffers,
+ * such as BatchNorm's num_batches_tracked, stay int64, as Module.to). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -31,7 +33,7 @@ struct recipe {
     setting s[MAX_SETTINGS];
     nninit_status (*build)(nninit_model *m, const double *v);
     nninit_dtype dtype; /* default dtype of every tensor */
-    char settings_text[256];
+    char settings_text[512];
 };
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -46,6 +48,32 @@ static nninit_status add(nninit_model *m, nninit_layout lay, int ndim, int64_t d
     va_end(ap);
     const int64_t shape[2] = {d0, d1};
     return nninit_model_add_tensor(m, name, ndim, shape, NNINIT_F32, lay);
+}
+
+/* A tensor of any rank (0: a scalar) and stored dtype. */
+static nninit_status addn(nninit_model *m, nninit_st_dtype dt, nninit_layout lay, int ndim, const int64_t *shape,
+                          const char *fmt, ...) NNINIT_PRINTF(6, 7);
+static nninit_status addn(nninit_model *m, nninit_st_dtype dt, nninit_layout lay, int ndim, const int64_t *shape,
+                          const char *fmt, ...) {
+    char name[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    return nninit_model_add_tensor_st(m, name, ndim, shape, dt, lay);
+}
+
+/* A rule with padding_idx (-1: none) and fans_of (NULL: none). */
+static nninit_status rule_ex(nninit_model *m, const char *match, int64_t pad, const char *fans_of, const char *src,
+                             const char *fmt, ...) NNINIT_PRINTF(6, 7);
+static nninit_status rule_ex(nninit_model *m, const char *match, int64_t pad, const char *fans_of, const char *src,
+                             const char *fmt, ...) {
+    char init[NNINIT_SPEC_TEXT_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(init, sizeof init, fmt, ap);
+    va_end(ap);
+    return nninit_model_add_rule_fans_of(m, match, init, src, pad, fans_of);
 }
 
 static nninit_status rule(nninit_model *m, const char *match, const char *src, const char *fmt, ...)
@@ -210,6 +238,246 @@ static nninit_status build_llama_titan(nninit_model *m, const double *v) {
     return NNINIT_OK;
 }
 
+/* ---- BERT (Hugging Face transformers) ---------------------------------------
+ * transformers/models/bert/modeling_bert.py, BertPreTrainedModel._init_weights:
+ * Linear weight normal(0, initializer_range = 0.02), bias zeros; Embedding
+ * normal(0, 0.02), then row padding_idx zero (word_embeddings only: it is
+ * the one built with padding_idx=config.pad_token_id, 0 in BertConfig);
+ * LayerNorm weight 1, bias 0. Names as BertModel's state dict (the pooler
+ * included: add_pooling_layer=True). BertEmbeddings registers position_ids
+ * and token_type_ids with persistent=False (transformers since 4.31, PR
+ * #24505), so neither is in the state dict, nor here. */
+#define SRC_BERT "transformers/models/bert/modeling_bert.py BertPreTrainedModel._init_weights"
+
+static nninit_status build_bert(nninit_model *m, const double *v) {
+    const int64_t V = (int64_t)v[0], E = (int64_t)v[1], L = (int64_t)v[2], H = (int64_t)v[3], I = (int64_t)v[4],
+                  P = (int64_t)v[5], T = (int64_t)v[6], pad = (int64_t)v[7];
+    const double R = v[8];
+    const int pooler = v[9] != 0;
+    if (E % H)
+        return nninit__err(NNINIT_ERR_PARAM,
+                           "recipe bert: hidden_size (%lld) must be a multiple of num_attention_heads (%lld)",
+                           (long long)E, (long long)H);
+    if (pad >= V)
+        return nninit__err(NNINIT_ERR_PARAM, "recipe bert: pad_token_id (%lld) must be below vocab_size (%lld)",
+                           (long long)pad, (long long)V);
+    TRY(add(m, NNINIT_LAYOUT_EMBEDDING, 2, V, E, "embeddings.word_embeddings.weight"));
+    TRY(add(m, NNINIT_LAYOUT_EMBEDDING, 2, P, E, "embeddings.position_embeddings.weight"));
+    TRY(add(m, NNINIT_LAYOUT_EMBEDDING, 2, T, E, "embeddings.token_type_embeddings.weight"));
+    TRY(add(m, NNINIT_LAYOUT_OIHW, 1, E, 0, "embeddings.LayerNorm.weight"));
+    TRY(add(m, NNINIT_LAYOUT_OIHW, 1, E, 0, "embeddings.LayerNorm.bias"));
+    for (int64_t i = 0; i < L; i++) {
+        const long long k = (long long)i;
+        static const char *const qkv[] = {"query", "key", "value"};
+        for (int j = 0; j < 3; j++) {
+            TRY(add(m, NNINIT_LAYOUT_OIHW, 2, E, E, "encoder.layer.%lld.attention.self.%s.weight", k, qkv[j]));
+            TRY(add(m, NNINIT_LAYOUT_OIHW, 1, E, 0, "encoder.layer.%lld.attention.self.%s.bias", k, qkv[j]));
+        }
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 2, E, E, "encoder.layer.%lld.attention.output.dense.weight", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, E, 0, "encoder.layer.%lld.attention.output.dense.bias", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, E, 0, "encoder.layer.%lld.attention.output.LayerNorm.weight", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, E, 0, "encoder.layer.%lld.attention.output.LayerNorm.bias", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 2, I, E, "encoder.layer.%lld.intermediate.dense.weight", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, I, 0, "encoder.layer.%lld.intermediate.dense.bias", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 2, E, I, "encoder.layer.%lld.output.dense.weight", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, E, 0, "encoder.layer.%lld.output.dense.bias", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, E, 0, "encoder.layer.%lld.output.LayerNorm.weight", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, E, 0, "encoder.layer.%lld.output.LayerNorm.bias", k));
+    }
+    if (pooler) {
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 2, E, E, "pooler.dense.weight"));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, E, 0, "pooler.dense.bias"));
+    }
+    TRY(rule(m, "*LayerNorm.weight", SRC_BERT ": LayerNorm weight 1", "ones"));
+    TRY(rule(m, "*LayerNorm.bias", SRC_BERT ": LayerNorm bias 0", "zeros"));
+    TRY(rule_ex(m, "embeddings.word_embeddings.weight", pad, NULL,
+                SRC_BERT ": Embedding normal(0, initializer_range), row padding_idx (pad_token_id) zero",
+                "normal(std=" G ")", R));
+    TRY(rule(m, "*.bias", SRC_BERT ": Linear bias 0", "zeros"));
+    TRY(rule(m, "*.weight", SRC_BERT ": Linear and Embedding weight normal(0, initializer_range)", "normal(std=" G ")",
+             R));
+    return NNINIT_OK;
+}
+
+/* ---- ViT (timm) --------------------------------------------------------------
+ * timm/models/vision_transformer.py (commit 9456764), VisionTransformer with
+ * weight_init '' (the default): init_weights() gives pos_embed
+ * trunc_normal_(std=.02) (timm/layers/weight_init.py: bounds a=-2, b=2,
+ * absolute, as torch's), cls_token normal_(std=1e-6), then
+ * named_apply(init_weights_vit_timm): every nn.Linear trunc_normal_(std=.02),
+ * bias zeros. init_weights_vit_timm touches nothing else (modules without
+ * an init_weights method), so the rest keep PyTorch's constructor init:
+ * patch_embed.proj, an nn.Conv2d, kaiming_uniform_(a=sqrt 5) and bias
+ * U(+-1/sqrt(fan_in)) (torch/nn/modules/conv.py _ConvNd.reset_parameters);
+ * LayerNorm weight 1, bias 0 (torch/nn/modules/normalization.py). Names as
+ * timm's state dict; class token, pos_embed over it (no_embed_class False),
+ * global_pool 'token', final norm. */
+#define SRC_VIT  "timm/models/vision_transformer.py"
+#define SRC_CONV "torch/nn/modules/conv.py _ConvNd.reset_parameters"
+#define SRC_LIN  "torch/nn/modules/linear.py Linear.reset_parameters"
+
+static nninit_status build_vit(nninit_model *m, const double *v) {
+    const int64_t img = (int64_t)v[0], p = (int64_t)v[1], C = (int64_t)v[2], K = (int64_t)v[3], D = (int64_t)v[4],
+                  L = (int64_t)v[5], H = (int64_t)v[6];
+    const int64_t F = (int64_t)((double)D * v[7]); /* Block: int(dim * mlp_ratio) */
+    const int qkv_bias = v[8] != 0;
+    if (D % H)
+        return nninit__err(NNINIT_ERR_PARAM, "recipe vit: embed_dim (%lld) must be a multiple of num_heads (%lld)",
+                           (long long)D, (long long)H);
+    if (p > img || F < 1)
+        return nninit__err(NNINIT_ERR_PARAM,
+                           "recipe vit: patch_size (%lld) must be at most img_size (%lld), mlp hidden (%lld) >= 1",
+                           (long long)p, (long long)img, (long long)F);
+    const int64_t grid = img / p, n_tok = grid * grid + 1;
+    const int64_t s_cls[3] = {1, 1, D}, s_pos[3] = {1, n_tok, D}, s_patch[4] = {D, C, p, p};
+    TRY(addn(m, NNINIT_ST_F32, NNINIT_LAYOUT_OIHW, 3, s_cls, "cls_token"));
+    TRY(addn(m, NNINIT_ST_F32, NNINIT_LAYOUT_OIHW, 3, s_pos, "pos_embed"));
+    TRY(addn(m, NNINIT_ST_F32, NNINIT_LAYOUT_OIHW, 4, s_patch, "patch_embed.proj.weight"));
+    TRY(add(m, NNINIT_LAYOUT_OIHW, 1, D, 0, "patch_embed.proj.bias"));
+    for (int64_t i = 0; i < L; i++) {
+        const long long k = (long long)i;
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, D, 0, "blocks.%lld.norm1.weight", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, D, 0, "blocks.%lld.norm1.bias", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 2, 3 * D, D, "blocks.%lld.attn.qkv.weight", k));
+        if (qkv_bias) TRY(add(m, NNINIT_LAYOUT_OIHW, 1, 3 * D, 0, "blocks.%lld.attn.qkv.bias", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 2, D, D, "blocks.%lld.attn.proj.weight", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, D, 0, "blocks.%lld.attn.proj.bias", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, D, 0, "blocks.%lld.norm2.weight", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, D, 0, "blocks.%lld.norm2.bias", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 2, F, D, "blocks.%lld.mlp.fc1.weight", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, F, 0, "blocks.%lld.mlp.fc1.bias", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 2, D, F, "blocks.%lld.mlp.fc2.weight", k));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, D, 0, "blocks.%lld.mlp.fc2.bias", k));
+    }
+    TRY(add(m, NNINIT_LAYOUT_OIHW, 1, D, 0, "norm.weight"));
+    TRY(add(m, NNINIT_LAYOUT_OIHW, 1, D, 0, "norm.bias"));
+    if (K > 0) { /* num_classes 0: head is nn.Identity */
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 2, K, D, "head.weight"));
+        TRY(add(m, NNINIT_LAYOUT_OIHW, 1, K, 0, "head.bias"));
+    }
+    const double a5 = sqrt(5.0);
+    TRY(rule(m, "cls_token", SRC_VIT " VisionTransformer.init_weights: nn.init.normal_(cls_token, std=1e-6)",
+             "normal(std=1e-06)"));
+    TRY(rule(m, "pos_embed", SRC_VIT " VisionTransformer.init_weights: trunc_normal_(pos_embed, std=.02), a=-2, b=2",
+             "trunc_normal(std=0.02)"));
+    TRY(rule(m, "patch_embed.proj.weight", SRC_CONV ": Conv2d weight kaiming_uniform_(a=sqrt(5))",
+             "kaiming_uniform(a=" G ")", a5));
+    TRY(rule_ex(m, "patch_embed.proj.bias", -1, "weight", SRC_CONV ": Conv2d bias U(+-1/sqrt(fan_in of the weight))",
+                "kaiming_uniform(a=" G ")", a5));
+    TRY(rule(m, "*norm*.weight", "torch/nn/modules/normalization.py LayerNorm.reset_parameters: weight 1", "ones"));
+    TRY(rule(m, "*norm*.bias", "torch/nn/modules/normalization.py LayerNorm.reset_parameters: bias 0", "zeros"));
+    TRY(rule(m, "*.bias", SRC_VIT " init_weights_vit_timm: Linear bias zeros", "zeros"));
+    TRY(rule(m, "*.weight", SRC_VIT " init_weights_vit_timm: Linear weight trunc_normal_(std=.02), a=-2, b=2",
+             "trunc_normal(std=0.02)"));
+    return NNINIT_OK;
+}
+
+/* ---- ResNet (torchvision) -----------------------------------------------------
+ * torchvision/models/resnet.py, ResNet.__init__: every nn.Conv2d
+ * kaiming_normal_(mode="fan_out", nonlinearity="relu"); BatchNorm2d weight 1,
+ * bias 0; with zero_init_residual the last BN of each block (bn2 of a
+ * BasicBlock, bn3 of a Bottleneck) weight 0. fc keeps nn.Linear's own init
+ * (torch/nn/modules/linear.py reset_parameters): weight
+ * kaiming_uniform_(a=sqrt 5) = U(+-1/sqrt(fan_in)), bias U(+-1/sqrt(fan_in)).
+ * BatchNorm's buffers (torch/nn/modules/batchnorm.py _NormBase): running_mean
+ * 0, running_var 1, num_batches_tracked an int64 scalar 0. Names and order
+ * as torchvision.models.resnetNN().state_dict(); depth 18, 34 (BasicBlock),
+ * 50, 101, 152 (Bottleneck, stride on the 3x3: "ResNet V1.5"); groups and
+ * width_per_group as resnext50_32x4d (32, 4) or wide_resnet50_2 (1, 128). */
+#define SRC_RESNET "torchvision/models/resnet.py ResNet.__init__"
+#define SRC_BN     "torch/nn/modules/batchnorm.py _NormBase.reset_running_stats"
+
+/* BatchNorm2d(c) named prefix: weight, bias, running_mean, running_var, num_batches_tracked. */
+static nninit_status add_bn(nninit_model *m, int64_t c, const char *prefix) {
+    TRY(add(m, NNINIT_LAYOUT_OIHW, 1, c, 0, "%s.weight", prefix));
+    TRY(add(m, NNINIT_LAYOUT_OIHW, 1, c, 0, "%s.bias", prefix));
+    TRY(add(m, NNINIT_LAYOUT_OIHW, 1, c, 0, "%s.running_mean", prefix));
+    TRY(add(m, NNINIT_LAYOUT_OIHW, 1, c, 0, "%s.running_var", prefix));
+    return addn(m, NNINIT_ST_I64, NNINIT_LAYOUT_OIHW, 0, NULL, "%s.num_batches_tracked", prefix);
+}
+
+static nninit_status add_conv(nninit_model *m, int64_t o, int64_t i, int64_t k, const char *name) {
+    const int64_t s[4] = {o, i, k, k};
+    return addn(m, NNINIT_ST_F32, NNINIT_LAYOUT_OIHW, 4, s, "%s", name);
+}
+
+static nninit_status build_resnet(nninit_model *m, const double *v) {
+    const int depth = (int)v[0];
+    const int64_t K = (int64_t)v[1], groups = (int64_t)v[3], base = (int64_t)v[4];
+    const int zero_res = v[2] != 0;
+    static const struct {
+        int depth, bottleneck, blocks[4];
+    } CFG[] = {{18, 0, {2, 2, 2, 2}},
+               {34, 0, {3, 4, 6, 3}},
+               {50, 1, {3, 4, 6, 3}},
+               {101, 1, {3, 4, 23, 3}},
+               {152, 1, {3, 8, 36, 3}}};
+    int c = -1;
+    for (int k = 0; k < 5; k++)
+        if (CFG[k].depth == depth) c = k;
+    if (c < 0)
+        return nninit__err(NNINIT_ERR_PARAM, "recipe resnet: depth must be 18, 34, 50, 101 or 152, not %d", depth);
+    const int bott = CFG[c].bottleneck;
+    const int64_t exp = bott ? 4 : 1;
+    if (!bott && (groups != 1 || base != 64))
+        return nninit__err(NNINIT_ERR_PARAM,
+                           "recipe resnet: BasicBlock (depth %d) only supports groups=1 and "
+                           "width_per_group=64",
+                           depth);
+    char pre[96], name[128];
+    TRY(add_conv(m, 64, 3, 7, "conv1.weight"));
+    TRY(add_bn(m, 64, "bn1"));
+    int64_t inplanes = 64;
+    for (int l = 0; l < 4; l++) {
+        const int64_t planes = (int64_t)64 << l;
+        const int64_t width = (int64_t)((double)planes * ((double)base / 64.0)) * groups;
+        for (int b = 0; b < CFG[c].blocks[l]; b++) {
+            const int stride = l > 0 && b == 0 ? 2 : 1;
+            snprintf(pre, sizeof pre, "layer%d.%d", l + 1, b);
+#define SUB(s) (snprintf(name, sizeof name, "%s.%s", pre, s), name)
+            if (bott) {
+                TRY(add_conv(m, width, inplanes, 1, SUB("conv1.weight")));
+                TRY(add_bn(m, width, SUB("bn1")));
+                TRY(add_conv(m, width, width / groups, 3, SUB("conv2.weight")));
+                TRY(add_bn(m, width, SUB("bn2")));
+                TRY(add_conv(m, planes * exp, width, 1, SUB("conv3.weight")));
+                TRY(add_bn(m, planes * exp, SUB("bn3")));
+            } else {
+                TRY(add_conv(m, planes, inplanes, 3, SUB("conv1.weight")));
+                TRY(add_bn(m, planes, SUB("bn1")));
+                TRY(add_conv(m, planes, planes, 3, SUB("conv2.weight")));
+                TRY(add_bn(m, planes, SUB("bn2")));
+            }
+            if (b == 0 && (stride != 1 || inplanes != planes * exp)) { /* _make_layer's downsample */
+                TRY(add_conv(m, planes * exp, inplanes, 1, SUB("downsample.0.weight")));
+                TRY(add_bn(m, planes * exp, SUB("downsample.1")));
+            }
+#undef SUB
+            inplanes = planes * exp;
+        }
+    }
+    TRY(add(m, NNINIT_LAYOUT_OIHW, 2, K, 512 * exp, "fc.weight"));
+    TRY(add(m, NNINIT_LAYOUT_OIHW, 1, K, 0, "fc.bias"));
+    const double a5 = sqrt(5.0);
+    TRY(rule(m, "*.num_batches_tracked", SRC_BN ": num_batches_tracked 0 (int64 scalar)", "zeros"));
+    TRY(rule(m, "*.running_mean", SRC_BN ": running_mean 0", "zeros"));
+    TRY(rule(m, "*.running_var", SRC_BN ": running_var 1", "ones"));
+    if (zero_res)
+        TRY(rule(m, bott ? "layer*.bn3.weight" : "layer*.bn2.weight",
+                 SRC_RESNET ": zero_init_residual, the last BN of each block weight 0", "zeros"));
+    TRY(rule(m, "*bn[0-9].weight", SRC_RESNET ": BatchNorm2d weight 1", "ones"));
+    TRY(rule(m, "*downsample.1.weight", SRC_RESNET ": BatchNorm2d weight 1", "ones"));
+    TRY(rule(m, "*bn[0-9].bias", SRC_RESNET ": BatchNorm2d bias 0", "zeros"));
+    TRY(rule(m, "*downsample.1.bias", SRC_RESNET ": BatchNorm2d bias 0", "zeros"));
+    TRY(rule(m, "fc.weight", SRC_LIN ": kaiming_uniform_(a=sqrt(5)) = U(+-1/sqrt(fan_in))", "kaiming_uniform(a=" G ")",
+             a5));
+    TRY(rule_ex(m, "fc.bias", -1, "weight", SRC_LIN ": bias U(+-1/sqrt(fan_in of the weight))",
+                "kaiming_uniform(a=" G ")", a5));
+    TRY(rule(m, "*.weight", SRC_RESNET ": Conv2d kaiming_normal_(mode=\"fan_out\", nonlinearity=\"relu\")",
+             "kaiming_normal(mode=fan_out, nonlinearity=relu)"));
+    return NNINIT_OK;
+}
+
 /* ---- the table ------------------------------------------------------------- */
 
 static recipe RECIPES[] = {
@@ -247,6 +515,50 @@ static recipe RECIPES[] = {
       {"multiple_of", 1024, 1, 1 << 20, 1},
       {"ffn_dim_multiplier", 1.3, 0, 64, 0}},
      build_llama_titan,
+     NNINIT_F32,
+     ""},
+    {"bert",
+     "BERT (Hugging Face BertModel names, pooler included; Linear and Embedding normal(0, initializer_range), "
+     "word_embeddings row pad_token_id zero, LayerNorm 1/0; position_ids and token_type_ids are non-persistent "
+     "buffers, not stored; defaults: bert-base-uncased), " SRC_BERT,
+     {{"vocab_size", 30522, 1, 1 << 24, 1},
+      {"hidden_size", 768, 1, 1 << 20, 1},
+      {"num_hidden_layers", 12, 1, 1000, 1},
+      {"num_attention_heads", 12, 1, 1 << 16, 1},
+      {"intermediate_size", 3072, 1, 1 << 24, 1},
+      {"max_position_embeddings", 512, 1, 1 << 24, 1},
+      {"type_vocab_size", 2, 1, 1 << 16, 1},
+      {"pad_token_id", 0, -1, 1 << 24, 1},
+      {"initializer_range", 0.02, 0, 10, 0},
+      {"add_pooling_layer", 1, 0, 1, 1}},
+     build_bert,
+     NNINIT_F32,
+     ""},
+    {"vit",
+     "Vision Transformer (timm VisionTransformer names, weight_init ''; Linear trunc_normal 0.02, pos_embed "
+     "trunc_normal 0.02, cls_token normal 1e-6, patch_embed Conv2d and LayerNorm PyTorch's defaults; defaults: "
+     "vit_base_patch16_224), " SRC_VIT,
+     {{"img_size", 224, 1, 1 << 16, 1},
+      {"patch_size", 16, 1, 1 << 16, 1},
+      {"in_chans", 3, 1, 1 << 16, 1},
+      {"num_classes", 1000, 0, 1 << 24, 1},
+      {"embed_dim", 768, 1, 1 << 20, 1},
+      {"depth", 12, 1, 1000, 1},
+      {"num_heads", 12, 1, 1 << 16, 1},
+      {"mlp_ratio", 4, 0, 64, 0},
+      {"qkv_bias", 1, 0, 1, 1}},
+     build_vit,
+     NNINIT_F32,
+     ""},
+    {"resnet",
+     "ResNet (torchvision resnetNN() state dict names, BatchNorm buffers included, num_batches_tracked int64; "
+     "conv kaiming_normal fan_out relu, BN 1/0, fc nn.Linear's default; depth 18, 34, 50, 101, 152), " SRC_RESNET,
+     {{"depth", 50, 18, 152, 1},
+      {"num_classes", 1000, 1, 1 << 24, 1},
+      {"zero_init_residual", 0, 0, 1, 1},
+      {"groups", 1, 1, 1 << 16, 1},
+      {"width_per_group", 64, 1, 1 << 16, 1}},
+     build_resnet,
      NNINIT_F32,
      ""},
 };
