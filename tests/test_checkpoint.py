@@ -259,7 +259,10 @@ class Checkpoint(unittest.TestCase):
         self.bad(2, "must be an integer", "checkpoint", "--recipe", "gpt2", "--set", "n_layer=x", "-o", o)
         self.bad(2, "unexpected argument", "checkpoint", "gpt2", "-o", o)
         os.mkdir(self.p("dir.safetensors"))
-        self.bad(2, "", "checkpoint", "--recipe", "gpt2", *SMALL, "-o", self.p("dir.safetensors"))
+        # an output that cannot be written: exit 1 (as fill -o, probe --html), said before the work
+        self.bad(1, "exists and is not a regular file", "checkpoint", "--recipe", "gpt2", *SMALL, "-o",
+                 self.p("dir.safetensors"))
+        self.bad(1, "cannot write there", "checkpoint", "--recipe", "gpt2", *SMALL, "-o", self.p("no/m.safetensors"))
         self.assertEqual(os.listdir(self.p("dir.safetensors")), [])
         self.assertFalse(os.path.exists(o))
         self.assertIn("usage: nninit checkpoint", self.ok("help", "checkpoint").stdout)

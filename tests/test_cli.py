@@ -135,7 +135,7 @@ class TestHelp(Case):
 
     def test_version(self):
         r = self.ok("--version")
-        self.assertRegex(r.stdout.strip(), r"^nninit \d+\.\d+\.\d+ \(fill kernels: (avx512|avx2|scalar|portable)\)$")
+        self.assertRegex(r.stdout.strip(), r"^nninit \d+\.\d+\.\d+ \(fill kernels: (avx512|avx2|scalar|portable)\) \(MPI: [^()]+\)$")
 
     def test_no_arguments_is_usage_error(self):
         r = run()

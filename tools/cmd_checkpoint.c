@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint_mpi.h"
 #include "common.h"
 #include "json.h"
 #include "nninit.h"
@@ -405,23 +406,42 @@ int cmd_checkpoint(int argc, char **argv) {
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
     if (a.list) return list_recipes(a.json);
     if (!a.out) return say(CLI_EXIT_USAGE, "checkpoint", "-o PATH is required (see 'nninit help checkpoint')");
-    if (cli_check_output(a.out)) return CLI_EXIT_USAGE; /* it printed why */
+    if (cli_check_output(a.out)) { /* before the work, as probe --html; an output problem: exit 1 */
+        if (errno == EEXIST)
+            return say(CLI_EXIT_FAIL, "checkpoint", "-o '%s' exists and is not a regular file: refusing to replace it",
+                       a.out);
+        return say(CLI_EXIT_FAIL, "checkpoint", "-o '%s': cannot write there: %s", a.out, strerror(errno));
+    }
     nninit_model *m;
     if ((rc = build_model("checkpoint", &a, &m))) return rc;
+    /* Under mpirun the ranks write the file together, each its chunks of
+     * every round, and only rank 0 prints (docs/MPI.md). */
+    cli_mpi *mp;
+    if ((rc = cli_mpi_start("checkpoint", &mp))) {
+        nninit_model_free(m);
+        return rc;
+    }
+    const int rank0 = cli_mpi_rank(mp) == 0;
     cli_progress pg;
     cli_progress_start(&pg, "nninit checkpoint: writing", 1.0);
     nninit_model_write_opts o = {
-        .max_shard_bytes = a.shard, .threads = a.threads, .progress = on_progress, .progress_ctx = &pg};
+        .max_shard_bytes = a.shard, .threads = a.threads, .progress = rank0 ? on_progress : NULL, .progress_ctx = &pg};
+    if (mp) cli_mpi_write_opts(mp, &o);
     uint64_t bytes = 0;
     nninit_status s = nninit_model_write(m, a.seed, a.out, &o, &bytes);
+    if (mp) s = cli_mpi_agree(mp, s);
     cli_progress_done(&pg);
     const double secs = cli_seconds() - pg.t0;
     if (s) {
+        rc = mp ? cli_mpi_report(mp, "checkpoint") : lib_error("checkpoint", s);
+        cli_mpi_end(mp);
         nninit_model_free(m);
-        return lib_error("checkpoint", s);
+        return rc;
     }
     const size_t n = nninit_model_count(m);
-    if (a.json) {
+    if (!rank0) {
+        /* rank 0 reports the run */
+    } else if (a.json) {
         cli_json j;
         cli_json_init(&j);
         cli_json_str(&j, NULL, "path", a.out);
@@ -438,13 +458,17 @@ int cmd_checkpoint(int argc, char **argv) {
         cli_json_u64(&j, NULL, "bytes", bytes);
         cli_json_num(&j, NULL, "seconds", secs);
         cli_json_str(&j, NULL, "arch", nninit_arch_name());
+        if (mp) cli_json_int(&j, NULL, "mpi_ranks", cli_mpi_size(mp));
         rc = cli_json_print(&j, stdout) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
         cli_json_free(&j);
     } else {
-        printf("wrote %s%s: %zu tensors, %llu bytes, seed %llu, %.2f s (%.0f MB/s)\n", a.out,
+        char by[48] = "";
+        if (mp) snprintf(by, sizeof by, ", %d MPI rank%s", cli_mpi_size(mp), cli_mpi_size(mp) > 1 ? "s" : "");
+        printf("wrote %s%s: %zu tensors, %llu bytes, seed %llu, %.2f s (%.0f MB/s)%s\n", a.out,
                a.shard ? " (shards and .index.json)" : "", n, (unsigned long long)bytes, (unsigned long long)a.seed,
-               secs, secs > 0 ? (double)bytes / 1e6 / secs : 0.0);
+               secs, secs > 0 ? (double)bytes / 1e6 / secs : 0.0, by);
     }
+    cli_mpi_end(mp);
     nninit_model_free(m);
     return rc;
 }

@@ -32,6 +32,7 @@
 #include "nninit.h"
 #include "nninit_checkpoint.h"
 #include "nninit_presets.h"
+#include "checkpoint_mpi.h"
 #include "common.h"
 #include "explain.h"
 #include "json.h"
@@ -1415,7 +1416,7 @@ static int cmd_help(int argc, char **argv) {
 static int print_version(void) {
     const char *arch = nninit_arch_name();
     if (!arch) return fail(EXIT_USAGE, NULL, "%s", nninit_last_error());
-    printf("nninit %s (fill kernels: %s)\n", nninit_version_string(), arch);
+    printf("nninit %s (fill kernels: %s) (%s)\n", nninit_version_string(), arch, cli_mpi_about());
     return EXIT_OK;
 }
 
