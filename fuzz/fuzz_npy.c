@@ -1,6 +1,16 @@
-/* fuzz_npy.c -- the .npy writer, nninit_npy_write() (src/io/npy.c).
+/* fuzz_npy.c -- the .npy writer and reader (src/io/npy.c): nninit_npy_write,
+ * nninit_npy_parse, nninit_npy_open / _read, nninit_npy_header.
  *
- * The input picks the call: byte 0 the dtype (one value out of range), byte 1
+ * An input that begins with the magic "\x93NUMPY" is a file for the reader:
+ * a refusal is FORMAT or DTYPE and leaves the caller's info alone, and a
+ * buffer holding only the first 12 + NNINIT_NPY_MAX_HEADER bytes gives the
+ * same verdict; an accepted file keeps the promises of nninit_checkpoint.h
+ * (a dtype of the four, 0..8 dimensions >= 0, numel their product, the data
+ * exactly the rest of the file), reads the same through nninit_npy_open and
+ * _read, and, written again with nninit_npy_header's header in front of its
+ * data, parses to the same array.
+ *
+ * Any other input picks a call of the writer: byte 0 the dtype (one value out of range), byte 1
  * ndim (0..9, so 0 and 9 are refused), byte 2 what is at the path already
  * (nothing, a regular file to replace, a directory that must be refused),
  * then one byte per dimension (0..16, or -1, or sizes whose product
@@ -15,6 +25,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+
+#include "nninit_checkpoint.h"
 
 #define MAX_BYTES ((size_t)1 << 20)
 
@@ -121,11 +133,102 @@ static void check_npy(const char *path, const char *descr, int ndim, const int64
     FUZZ_CHECK(seen_descr && seen_fortran && seen_shape, "dict lacks a key");
 }
 
+static size_t elem_size(nninit_dtype d) { return d == NNINIT_F64 ? 8 : d == NNINIT_F32 ? 4 : 2; }
+
+/* The file at path reads back through nninit_npy_open / _read as want says,
+ * with exactly data[0, nbytes). */
+static void check_open(const char *path, const nninit_npy_info *want, const unsigned char *data, size_t nbytes) {
+    nninit_npy_file *f = NULL;
+    nninit_status st = nninit_npy_open(path, &f);
+    FUZZ_CHECK(st == NNINIT_OK, "npy_open of a file npy_parse accepted: %s", nninit_status_str(st));
+    const nninit_npy_info *i = nninit_npy_file_info(f);
+    FUZZ_CHECK(i->dtype == want->dtype && i->ndim == want->ndim && i->numel == want->numel &&
+                   i->header_bytes == want->header_bytes && i->data_bytes == want->data_bytes &&
+                   i->fortran_order == want->fortran_order && i->version == want->version,
+               "npy_open's header differs from npy_parse's");
+    for (int k = 0; k < i->ndim; k++) FUZZ_CHECK(i->shape[k] == want->shape[k], "shape[%d]", k);
+    FUZZ_CHECK(i->data_bytes == nbytes, "data bytes %llu, expected %zu", (unsigned long long)i->data_bytes, nbytes);
+    unsigned char *back = malloc(nbytes + 1);
+    if (!back) abort();
+    size_t cut = nbytes / 3;
+    FUZZ_CHECK(nninit_npy_read(f, cut, nbytes - cut, back + cut) == NNINIT_OK, "npy_read");
+    FUZZ_CHECK(nninit_npy_read(f, 0, cut, back) == NNINIT_OK, "npy_read");
+    FUZZ_CHECK(memcmp(back, data, nbytes) == 0, "npy_read returned other bytes");
+    FUZZ_CHECK(nninit_npy_read(f, nbytes, 1, back) == NNINIT_ERR_SLICE, "a read past the data");
+    free(back);
+    nninit_npy_close(f);
+}
+
+/* An input that is a file for the reader. */
+static void fuzz_reader(const uint8_t *data, size_t size, const char *path) {
+    nninit_npy_info info, sentinel;
+    memset(&info, 0xa5, sizeof info);
+    memcpy(&sentinel, &info, sizeof info);
+    nninit_status st = nninit_npy_parse(data, size, size, &info);
+    size_t head = size < 12 + NNINIT_NPY_MAX_HEADER ? size : 12 + NNINIT_NPY_MAX_HEADER;
+    nninit_npy_info info2;
+    nninit_status st2 = nninit_npy_parse(data, head, size, &info2);
+    FUZZ_CHECK(st == st2, "the header alone gives %s, the whole file %s", nninit_status_str(st2),
+               nninit_status_str(st));
+    if (st != NNINIT_OK) {
+        FUZZ_CHECK(st == NNINIT_ERR_FORMAT || st == NNINIT_ERR_DTYPE, "parse failed with %s", nninit_status_str(st));
+        FUZZ_CHECK(memcmp(&info, &sentinel, sizeof info) == 0, "a failed parse changed *info");
+        return;
+    }
+    static const char *descrs[4] = {"<f4", "<f8", "<u2", "<f2"}; /* F32, F64, BF16, F16 */
+    FUZZ_CHECK((unsigned)info.dtype < 4 && !strcmp(info.descr, descrs[info.dtype]), "dtype %d, descr '%.4s'",
+               (int)info.dtype, info.descr);
+    FUZZ_CHECK(info.version >= 1 && info.version <= 3, "version %d", info.version);
+    FUZZ_CHECK(info.fortran_order == 0 || info.fortran_order == 1, "fortran_order %d", info.fortran_order);
+    FUZZ_CHECK(info.ndim >= 0 && info.ndim <= NNINIT_MAX_DIMS, "ndim %d", info.ndim);
+    double numel = 1;
+    for (int k = 0; k < info.ndim; k++) {
+        FUZZ_CHECK(info.shape[k] >= 0, "shape[%d] < 0", k);
+        numel *= (double)info.shape[k];
+    }
+    FUZZ_CHECK(numel == (double)info.numel, "numel %llu", (unsigned long long)info.numel);
+    FUZZ_CHECK(info.data_bytes == info.numel * elem_size(info.dtype), "data bytes");
+    FUZZ_CHECK(info.header_bytes + info.data_bytes == size, "header %llu + data %llu != file %zu",
+               (unsigned long long)info.header_bytes, (unsigned long long)info.data_bytes, size);
+    const unsigned char *payload = data + info.header_bytes;
+    size_t nbytes = (size_t)info.data_bytes;
+
+    fuzz_write_file(path, data, size);
+    check_open(path, &info, payload, nbytes);
+    unlink(path);
+
+    /* nninit's own header in front of the same data reads as the same array */
+    unsigned char h[NNINIT_NPY_HEADER_MAX];
+    size_t hl;
+    uint64_t db;
+    st = nninit_npy_header(info.dtype, info.ndim, info.shape, h, sizeof h, &hl, &db);
+    FUZZ_CHECK(st == NNINIT_OK, "npy_header of a parsed array: %s", nninit_status_str(st));
+    FUZZ_CHECK(db == info.data_bytes && hl % 64 == 0, "npy_header: %llu data bytes, header %zu", (unsigned long long)db,
+               hl);
+    unsigned char *again = malloc(hl + nbytes + 1);
+    if (!again) abort();
+    memcpy(again, h, hl);
+    memcpy(again + hl, payload, nbytes);
+    nninit_npy_info back;
+    st = nninit_npy_parse(again, hl + nbytes, hl + nbytes, &back);
+    FUZZ_CHECK(st == NNINIT_OK, "npy_header's file refused: %s", nninit_last_error());
+    FUZZ_CHECK(back.dtype == info.dtype && back.ndim == info.ndim && back.numel == info.numel && back.version == 1 &&
+                   back.fortran_order == 0 && back.header_bytes == hl,
+               "npy_header's file reads as another array");
+    for (int k = 0; k < info.ndim; k++) FUZZ_CHECK(back.shape[k] == info.shape[k], "shape[%d]", k);
+    free(again);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const char *descrs[4] = {"<f4", "<f8", "<u2", "<f2"}; /* F32, F64, BF16, F16 */
     static const size_t esizes[4] = {4, 8, 2, 2};
     static char path[300];
     if (!path[0]) snprintf(path, sizeof path, "%s/out.npy", fuzz_dir());
+    if (size >= 6 && memcmp(data, "\x93NUMPY", 6) == 0) {
+        fuzz_reader(data, size, path);
+        FUZZ_CHECK(fuzz_dir_entries() == 0, "a file was left behind");
+        return 0;
+    }
     if (size < 3) return 0;
     int dt = data[0] % 5; /* 4: not a dtype */
     int ndim = data[1] % 10;
@@ -157,6 +260,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                dt, ndim, existing);
     if (st == NNINIT_OK) {
         check_npy(path, descrs[dt], ndim, shape, buf, nbytes);
+        /* and nninit's own reader reads it back */
+        nninit_npy_info want;
+        memset(&want, 0, sizeof want);
+        want.dtype = (nninit_dtype)dt;
+        want.version = 1;
+        want.ndim = ndim;
+        want.numel = 1;
+        for (int i = 0; i < ndim; i++) want.shape[i] = shape[i], want.numel *= (uint64_t)shape[i];
+        want.data_bytes = nbytes;
+        struct stat sb;
+        FUZZ_CHECK(stat(path, &sb) == 0, "stat");
+        want.header_bytes = (uint64_t)sb.st_size - nbytes;
+        check_open(path, &want, buf, nbytes);
         FUZZ_CHECK(fuzz_dir_entries() == 1, "a temporary file was left behind");
         unlink(path);
     } else {

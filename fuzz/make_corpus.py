@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """Writes the seed corpora fuzz/corpus/<harness>/ (committed; run again only to
 change them). Text seeds come from docs/GRAMMAR.md and tests/test_arch.c, valid
-and not; binary seeds are tiny IDX files (gzipped, cut, bombs), .npy calls
-in fuzz_npy.c's encoding and safetensors files, valid and broken.
-Deterministic: gzip with mtime 0. `make_corpus.py fuzz_npy ...` writes only
-the corpora named."""
+and not, and spec files from docs/CHECKPOINT.md and tests/test_model.c; binary
+seeds are tiny IDX files (gzipped, cut, bombs), .npy calls in fuzz_npy.c's
+encoding and .npy files, .npz archives (stored, deflated, ZIP64, data
+descriptors) and safetensors files, valid and broken.
+Deterministic: gzip with mtime 0, zip members dated 1980-01-01.
+`make_corpus.py fuzz_npy ...` writes only the corpora named."""
 import gzip
 import json
 import os
 import struct
 import sys
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -142,7 +145,190 @@ def npy_seeds():
         "refuse-overflow": npy(1, [0xfe]),
         "refuse-overflow-2": npy(2, [0xfd, 0xfd]),
         "refuse-dtype": npy(4, [2]),
+        **npy_file_seeds(),
     }
+
+
+def npy_file(dict_text, data=b"", version=1, pad=True):
+    """A .npy file: magic, version, header length, the dict padded to 64 with '\n' (or as given), data."""
+    text = dict_text.encode()
+    pre = 10 if version == 1 else 12
+    if pad:
+        text += b" " * (-(pre + len(text) + 1) % 64) + b"\n"
+    length = struct.pack("<H" if version == 1 else "<I", len(text))
+    return b"\x93NUMPY" + bytes([version, 0]) + length + text + data
+
+
+def npy_dict(descr, shape, fortran=False):
+    return "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (descr, fortran, repr(tuple(shape)))
+
+
+def npy_file_seeds():
+    f4 = struct.pack("<6f", 1, -2, 0.5, 0, 3, -0.0)
+    return {
+        "read-f32-2x3": npy_file(npy_dict("<f4", (2, 3)), f4),
+        "read-f64-scalar": npy_file(npy_dict("<f8", ()), struct.pack("<d", 2.5)),
+        "read-f16-empty": npy_file(npy_dict("<f2", (0, 3)), b""),
+        "read-bf16-vector": npy_file(npy_dict("<u2", (3,)), b"\x80\x3f\x00\x40\x80\xbf"),
+        "read-fortran": npy_file(npy_dict("<f4", (3, 2), True), f4),
+        "read-v2": npy_file(npy_dict("<f4", (6,)), f4, version=2),
+        "read-v3": npy_file(npy_dict("<f4", (1, 6)), f4, version=3),
+        "read-numpy-growth-padding": npy_file(npy_dict("<f4", (2, 3)) + " " * 20, f4),
+        "read-compact-quotes": npy_file('{"shape":(2,3),"descr":"<f4","fortran_order":False}', f4),
+        "read-8-dims": npy_file(npy_dict("<f2", (1, 2, 1, 1, 1, 1, 1, 1)), b"\x00\x3c\x00\xbc"),
+        "read-bad-truncated": npy_file(npy_dict("<f4", (2, 3)), f4[:-1]),
+        "read-bad-trailing": npy_file(npy_dict("<f4", (2, 3)), f4 + b"\0"),
+        "read-bad-header-length": b"\x93NUMPY\x01\x00\xff\x00{'descr': '<f4'}\n",
+        "read-bad-version": npy_file(npy_dict("<f4", ()), f4[:4], version=4),
+        "read-bad-unknown-key": npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (), 'x': 1}", f4[:4]),
+        "read-bad-duplicate-key": npy_file("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': ()}",
+                                           f4[:4]),
+        "read-bad-int64": npy_file(npy_dict("<i8", (1,)), bytes(8)),
+        "read-bad-big-endian": npy_file(npy_dict(">f4", (1,)), bytes(4)),
+        "read-bad-structured": npy_file("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }",
+                                        bytes(4)),
+        "read-bad-huge-shape": npy_file(npy_dict("<f8", (4294967296, 4294967296)), bytes(8)),
+        "read-bad-negative": npy_file(npy_dict("<f4", (-1,)), b""),
+        "read-bad-not-tuple": npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (6), }", f4),
+        "read-bad-9-dims": npy_file(npy_dict("<f4", (1,) * 9), bytes(4)),
+        "read-bad-no-newline": npy_file(npy_dict("<f4", ()) + "   ", bytes(4), pad=False),
+    }
+
+
+class Zip:
+    """A minimal ZIP writer (APPNOTE.TXT) for seeds valid and broken: members
+    stored or deflated, ZIP64 records on request (zip64="all": every local
+    header, directory entry and the end; "local": local headers only, as
+    np.savez writes them), data descriptors, a comment."""
+
+    def __init__(self, zip64=None, comment=b""):
+        self.zip64, self.comment, self.members = zip64, comment, []
+
+    def add(self, name, data, method=0, descriptor=False, flags=0, crc=None, lie=0):
+        self.members.append((name.encode() if isinstance(name, str) else name, data, method, descriptor, flags,
+                             zlib.crc32(data) if crc is None else crc, lie))
+        return self
+
+    def bytes(self):
+        out, cd = b"", b""
+        for name, data, method, desc, flags, crc, lie in self.members:
+            if method == 8:
+                c = zlib.compressobj(6, zlib.DEFLATED, -15)
+                body = c.compress(data) + c.flush()
+            else:
+                body = data
+            usize, csize = len(data) + lie, len(body) + lie
+            off = len(out)
+            big = self.zip64 in ("all", "local")
+            flags |= 8 if desc else 0
+            lcrc, lc, lu = (0, 0, 0) if desc else (crc, csize, usize)
+            extra = struct.pack("<HHQQ", 1, 16, lu, lc) if big else b""
+            out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 45 if big else 20, flags, method, 0, 0x21, lcrc,
+                               0xFFFFFFFF if big else lc, 0xFFFFFFFF if big else lu, len(name), len(extra))
+            out += name + extra + body
+            if desc:
+                out += struct.pack("<IIII", 0x08074B50, crc, csize, usize)
+            every = self.zip64 == "all"
+            cextra = struct.pack("<HHQQQ", 1, 24, usize, csize, off) if every else b""
+            cd += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 0x0314, 45 if every else 20, flags, method, 0, 0x21,
+                              crc, 0xFFFFFFFF if every else csize, 0xFFFFFFFF if every else usize, len(name),
+                              len(cextra), 0, 0, 0, 0o100644 << 16, 0xFFFFFFFF if every else off)
+            cd += name + cextra
+        n, cd_off = len(self.members), len(out)
+        out += cd
+        if self.zip64 == "all":
+            e64 = len(out)
+            out += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 0x032D, 45, 0, 0, n, n, len(cd), cd_off)
+            out += struct.pack("<IIQI", 0x07064B50, 0, e64, 1)
+            out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF,
+                               len(self.comment))
+        else:
+            out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, len(cd), cd_off, len(self.comment))
+        return out + self.comment
+
+
+def npz_seeds():
+    a = npy_file(npy_dict("<f4", (2, 3)), struct.pack("<6f", 1, 2, 3, 4, 5, 6))
+    b = npy_file(npy_dict("<f8", ()), struct.pack("<d", -1))
+    z = npy_file(npy_dict("<f2", (64, 4)), bytes(512))  # deflates well
+    i8 = npy_file(npy_dict("<i8", (1,)), bytes(8))
+    huge = npy_file(npy_dict("<f4", (4294967296, 4294967296)), bytes(8))
+    overlap = Zip().add("a.npy", a).add("b.npy", b).bytes()
+    # a's sizes grow by 8 in both headers: its data run over b's local header
+    ob = bytearray(overlap)
+    for at in (18, 22):
+        struct.pack_into("<I", ob, at, len(a) + 8)
+    cd = overlap.index(b"PK\x01\x02")
+    for at in (cd + 20, cd + 24):
+        struct.pack_into("<I", ob, at, len(a) + 8)
+    mismatch = bytearray(Zip("all").add("w.npy", a).bytes())
+    struct.pack_into("<H", mismatch, len(mismatch) - 12, 2)  # the end record's count: 2, the ZIP64 record's 1
+    return {
+        "npz-stored-two": Zip().add("a.npy", a).add("b.npy", b).bytes(),
+        "npz-deflated": Zip().add("z.npy", z, method=8).add("b.npy", b, method=8).bytes(),
+        "npz-zip64-everywhere": Zip("all").add("a.npy", a).add("b.npy", b).bytes(),
+        "npz-zip64-local-like-np-savez": Zip("local").add("a.npy", a).add("z.npy", z, method=8).bytes(),
+        "npz-data-descriptors": Zip().add("a.npy", a, descriptor=True).add("z.npy", z, 8, descriptor=True).bytes(),
+        "npz-empty": Zip().bytes(),
+        "npz-comment-utf8-name": Zip(comment=b"nninit").add("gewicht_\xc3\xa4.npy".encode("latin1"), b,
+                                                             flags=0x800).bytes(),
+        "npz-bad-crc": Zip().add("a.npy", a, crc=0x12345678).bytes(),
+        "npz-bad-truncated": Zip().add("a.npy", a).bytes()[:-5],
+        "npz-bad-duplicate": Zip().add("a.npy", a).add("a.npy", b).bytes(),
+        "npz-bad-overlap": bytes(ob),
+        "npz-bad-sizes": Zip().add("a.npy", a, lie=4).bytes(),
+        "npz-bad-dtype": Zip().add("i.npy", i8).bytes(),
+        "npz-bad-huge-shape": Zip().add("h.npy", huge).bytes(),
+        "npz-bad-not-npy": Zip().add("readme.txt", b"hello").bytes(),
+        "npz-bad-method-bzip2": Zip().add("a.npy", a, method=12).bytes(),
+        "npz-bad-encrypted": Zip().add("a.npy", a, flags=1).bytes(),
+        "npz-bad-zip64-counts": bytes(mismatch),
+    }
+
+
+MODEL_SPEC = [
+    {"format": "nninit-spec/1", "dtype": "bf16",
+     "tensors": [{"name": "embed.weight", "shape": [32, 8], "layout": "embedding"},
+                 {"name": "layers.0.attn.q.weight", "shape": [8, 8]},
+                 {"name": "layers.0.norm.weight", "shape": [8], "dtype": "f32"}],
+     "rules": [{"match": "*norm.weight", "init": "ones"},
+               {"match": "embed.weight", "init": "normal(std=0.02)", "padding_idx": 0},
+               {"match": "*.weight", "init": "trunc_normal(std=0.02, a=-0.04, b=0.04)",
+                "source": "my_model.py init_weights"}]},
+    {"format": "nninit-spec/1", "dtype": "bf16",
+     "tensors": [{"name": "e", "shape": [10, 4], "layout": "embedding"}, {"name": "w", "shape": [4, 4], "dtype": "f64"}],
+     "rules": [{"match": "e", "init": "normal(std=0.02)", "padding_idx": 0, "source": "here"},
+               {"match": "*", "init": "kaiming_uniform(a=2.23606797749979)"}]},
+    {"dtype": "i32", "tensors": [{"name": "step", "shape": [], "dtype": "i64"}, {"name": "ids", "shape": [4]},
+                                 {"name": "x", "shape": [2], "dtype": "f16"}],
+     "rules": [{"match": "step", "init": "zeros"}, {"match": "ids", "init": "constant(value=3)"},
+               {"match": "x", "init": "normal"}]},
+    {"tensors": [{"name": "l.weight", "shape": [3, 16]}, {"name": "l.bias", "shape": [3]}],
+     "rules": [{"match": "*.bias", "init": "kaiming_uniform(a=2.23606797749979)", "fans_of": "weight"},
+               {"match": "*", "init": "kaiming_uniform(a=2.23606797749979)"}]},
+    {"tensors": [{"name": "c.weight", "shape": [8, 4, 3, 3], "layout": "oihw"},
+                 {"name": "k.kernel", "shape": [3, 3, 4, 8], "layout": "hwio"},
+                 {"name": "o.weight", "shape": [6, 6]}, {"name": "s.weight", "shape": [6, 6]},
+                 {"name": "d.weight", "shape": [4, 4, 3, 3]}],
+     "rules": [{"match": "c.*", "init": "kaiming_normal(mode=fan_out, nonlinearity=relu)"},
+               {"match": "k.*", "init": "variance_scaling(scale=2, mode=fan_avg, distribution=uniform)"},
+               {"match": "o.*", "init": "orthogonal(gain=1.4142)"}, {"match": "s.*", "init": "sparse(sparsity=0.1)"},
+               {"match": "d.*", "init": "dirac"}]},
+    {"rules": [{"match": "*", "init": "zeros"}]},
+    {"tensors": [{"name": "a", "shape": [2]}, {"name": "a", "shape": [2]}], "rules": [{"match": "a", "init": "zeros"}]},
+    {"tensors": [{"name": "a", "shape": [2]}], "rules": [{"match": "b", "init": "zeros"}]},
+    {"tensors": [{"name": "a", "shape": [2]}], "rules": [{"match": "a", "init": "zeros", "padding_idx": 5}]},
+    {"tensors": [{"name": "a", "shape": [2]}], "rules": [{"match": "a", "init": "xavier_normal"}]},
+    {"tensors": [{"name": "a", "shape": [2], "dtype": "i64"}], "rules": [{"match": "a", "init": "normal"}]},
+    {"tensors": [{"name": "a", "shape": [2], "w": 1}], "rules": []},
+    {"tensors": [{"name": "a[1]", "shape": [2]}], "rules": [{"match": "a\\[1]", "init": "uniform(a=-1, b=1)"}]},
+]
+MODEL_SPEC_RAW = [
+    '{"rules": [',
+    '{"tensors": [{"name": "a", "shape": [2.5]}], "rules": []}',
+    '{"tensors": [{"name": "a", "shape": [1,1,1,1,1,1,1,1,1]}], "rules": []}',
+    '{"tensors": [{"name": "a", "shape": [2]}], "rules": [{"match": "a", "init": "normal(std=0.1"}]}',
+]
 
 
 def st_file(header, data=b"", pad=True, raw=None):
@@ -194,6 +380,12 @@ def st_seeds():
     }
 
 
+def model_spec_seeds():
+    seeds = {"spec-%02d.json" % i: json.dumps(j, indent=1) for i, j in enumerate(MODEL_SPEC)}
+    seeds.update({"raw-%02d.json" % i: s for i, s in enumerate(MODEL_SPEC_RAW)})
+    return seeds
+
+
 def write(harness, files):
     d = os.path.join(HERE, "corpus", harness)
     os.makedirs(d, exist_ok=True)
@@ -205,7 +397,8 @@ def write(harness, files):
 def main():
     only = set(sys.argv[1:])
     if only:
-        corpora = {"fuzz_idx": idx_seeds, "fuzz_npy": npy_seeds, "fuzz_safetensors": st_seeds}
+        corpora = {"fuzz_idx": idx_seeds, "fuzz_npy": npy_seeds, "fuzz_npz": npz_seeds, "fuzz_safetensors": st_seeds,
+                   "fuzz_model_spec": model_spec_seeds}
         for h in only:
             if h not in corpora:
                 sys.exit("make_corpus.py: no binary corpus '%s' (%s)" % (h, ", ".join(sorted(corpora))))
@@ -218,7 +411,9 @@ def main():
     write("fuzz_spec", {"spec-%02d" % i: s for i, s in enumerate(SPEC)})
     write("fuzz_idx", idx_seeds())
     write("fuzz_npy", npy_seeds())
+    write("fuzz_npz", npz_seeds())
     write("fuzz_safetensors", st_seeds())
+    write("fuzz_model_spec", model_spec_seeds())
     return 0
 
 

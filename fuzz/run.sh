@@ -15,7 +15,7 @@ set -uo pipefail
 build=${1:?usage: fuzz/run.sh BUILD_DIR [SECONDS]}
 secs=${2:-${FUZZ_SECONDS:-60}}
 here=$(cd "$(dirname "$0")" && pwd)
-harnesses=${FUZZ_HARNESSES:-"fuzz_arch fuzz_arch_json fuzz_spec fuzz_idx fuzz_npy fuzz_safetensors"}
+harnesses=${FUZZ_HARNESSES:-"fuzz_arch fuzz_arch_json fuzz_spec fuzz_idx fuzz_npy fuzz_npz fuzz_safetensors fuzz_model_spec"}
 artifacts=${FUZZ_ARTIFACTS:-$build/fuzz-artifacts}
 work=$(mktemp -d "${TMPDIR:-/tmp}/nninit-fuzz-run.XXXXXX")
 trap 'rm -rf "$work"' EXIT

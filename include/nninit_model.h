@@ -76,7 +76,8 @@ NNINIT_API void nninit_model_free(nninit_model *m);
 
 /*! nninit_model_add_tensor() : append a tensor (name copied; layout as in
  *  nninit_tensor; ndim 0 .. NNINIT_MAX_DIMS, 0 a scalar). Errors: NULL,
- *  FORMAT (empty name, longer than 1024 bytes), SHAPE, DTYPE, LAYOUT, NOMEM.
+ *  FORMAT (empty name, longer than 1024 bytes), SHAPE, OVERFLOW (the byte
+ *  count), DTYPE, LAYOUT, NOMEM.
  *  A duplicate name is reported by resolve. */
 NNINIT_API nninit_status nninit_model_add_tensor(nninit_model *m, const char *name, int ndim, const int64_t *shape,
                                                  nninit_dtype dtype, nninit_layout layout);

@@ -138,6 +138,23 @@ void nninit__sync_parent_dir(const char *path) {
     }
 }
 
+int nninit__pread_all(int fd, void *buf, size_t n, uint64_t off) {
+    unsigned char *p = buf;
+    while (n > 0) {
+        if (off > (uint64_t)INT64_MAX) return EOVERFLOW;
+        ssize_t r = pread(fd, p, n, (off_t)off);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (r == 0) return EIO;
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
 int nninit__write_all(int fd, const void *p, size_t n) {
     const unsigned char *c = p;
     while (n > 0) {

@@ -12,6 +12,7 @@
 #define NNINIT_IO_ATOMIC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "internal.h"
 
@@ -38,6 +39,9 @@ void nninit__sync_parent_dir(const char *path);
 
 /* write(2) until all n bytes are written (EINTR retried): 0, or the errno. */
 int nninit__write_all(int fd, const void *p, size_t n);
+/* pread until n bytes at off: 0, or the errno (EIO for a file that ends
+ * early, EOVERFLOW for an offset past off_t). The readers' one copy. */
+int nninit__pread_all(int fd, void *buf, size_t n, uint64_t off);
 
 /* The whole sequence for a writer that holds a descriptor: */
 typedef struct {

@@ -920,25 +920,6 @@ nninit_status nninit_st_parse(const unsigned char *buf, size_t len, uint64_t fil
     return NNINIT_OK;
 }
 
-/* pread until n bytes or the end of the file: 0, or the errno (EIO for
- * a file that ends early). */
-static int pread_all(int fd, void *buf, size_t n, uint64_t off) {
-    unsigned char *p = buf;
-    while (n > 0) {
-        if (off > (uint64_t)INT64_MAX) return EOVERFLOW;
-        ssize_t r = pread(fd, p, n, (off_t)off);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        if (r == 0) return EIO;
-        p += r;
-        n -= (size_t)r;
-        off += (uint64_t)r;
-    }
-    return 0;
-}
-
 nninit_status nninit_st_open(const char *path, nninit_st_file **out) {
     if (!path || !out) return nninit__err(NNINIT_ERR_NULL, "st_open: %s is NULL", !path ? "path" : "f");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -957,13 +938,13 @@ nninit_status nninit_st_open(const char *path, nninit_st_file **out) {
     } else if (st.st_size < 8) {
         s = nninit__err(NNINIT_ERR_FORMAT, "st_open: %s: %lld bytes, not even the 8-byte header length: truncated",
                         path, (long long)st.st_size);
-    } else if ((e = pread_all(fd, p8, 8, 0)) != 0) {
+    } else if ((e = nninit__pread_all(fd, p8, 8, 0)) != 0) {
         s = nninit__err(NNINIT_ERR_IO, "st_open: read %s: %s", path, strerror(e));
     } else if ((s = header_length(p8, (uint64_t)st.st_size, &hlen)) != NNINIT_OK) {
         nninit__err(s, "st_open: %s: %s", path, nninit_last_error());
     } else if (!(json = malloc(hlen ? (size_t)hlen : 1)) || !(f = file_new())) {
         s = nninit__err(NNINIT_ERR_NOMEM, "st_open: %s: out of memory", path);
-    } else if ((e = pread_all(fd, json, (size_t)hlen, 8)) != 0) {
+    } else if ((e = nninit__pread_all(fd, json, (size_t)hlen, 8)) != 0) {
         s = nninit__err(NNINIT_ERR_IO, "st_open: read %s: %s", path, e == EIO ? "the file shrank" : strerror(e));
     } else {
         f->data_start = 8 + hlen;
@@ -1030,7 +1011,7 @@ nninit_status nninit_st_read(const nninit_st_file *f, const nninit_st_tensor *t,
     if (f->fd < 0)
         return nninit__err(NNINIT_ERR_IO, "st_read: '%s': the file was parsed from memory, not opened", t->name);
     if (bytes == 0) return NNINIT_OK;
-    int e = pread_all(f->fd, out, bytes, f->data_start + t->begin + off);
+    int e = nninit__pread_all(f->fd, out, bytes, f->data_start + t->begin + off);
     if (e) return nninit__err(NNINIT_ERR_IO, "st_read: '%s': %s", t->name, e == EIO ? "the file shrank" : strerror(e));
     return NNINIT_OK;
 }
@@ -1209,7 +1190,7 @@ nninit_status nninit_st_index_open(const char *path, nninit_st_index **out) {
                         (long long)st.st_size, (unsigned long long)ST_INDEX_MAX);
     else if (!(text = malloc(st.st_size ? (size_t)st.st_size : 1)) || !(ix = calloc(1, sizeof *ix)))
         s = nninit__err(NNINIT_ERR_NOMEM, "st_index_open: %s: out of memory", path);
-    else if ((e = pread_all(fd, text, (size_t)st.st_size, 0)) != 0)
+    else if ((e = nninit__pread_all(fd, text, (size_t)st.st_size, 0)) != 0)
         s = nninit__err(NNINIT_ERR_IO, "st_index_open: read %s: %s", path, e == EIO ? "the file shrank" : strerror(e));
     else if ((s = index_parse(text, (size_t)st.st_size, ix)) != NNINIT_OK)
         nninit__err(s, "st_index_open: %s: %s", path, nninit_last_error());
