@@ -247,6 +247,48 @@ class Checkpoint(unittest.TestCase):
             f.write(struct.pack("<Q", 1 << 40) + b"{}")
         self.bad(2, "", "checkpoint", "--recipe", "gpt2", "--like", bad_like, "-o", self.p("x.safetensors"))
 
+    def test_npz_output(self):
+        """-o X.npz: np.load gives every tensor, the same values as the safetensors file,
+        in every float dtype; shards, integer tensors and a refused path leave nothing."""
+        for dt in ("f32", "bf16", "f16"):
+            st, nz = self.p("m-%s.safetensors" % dt), self.p("m-%s.npz" % dt)
+            self.ok("checkpoint", "--recipe", "gpt2", *SMALL, "--set", "dtype=" + dt, "--seed", "5", "-o", st)
+            self.ok("checkpoint", "--recipe", "gpt2", *SMALL, "--set", "dtype=" + dt, "--seed", "5", "-o", nz)
+            head, _, want = read_st(st)
+            with np.load(nz, allow_pickle=False) as z:
+                self.assertEqual(sorted(z.files), sorted(want))
+                for name, v in want.items():
+                    a = z[name]
+                    self.assertEqual(list(a.shape), head[name]["shape"], name)
+                    if dt == "bf16":  # '<u2' bit patterns, as .npy
+                        self.assertEqual(a.dtype, np.uint16)
+                        a = (a.astype(np.uint32) << 16).view(np.float32)
+                    np.testing.assert_array_equal(a.astype(np.float64), v, err_msg=name)
+        self.bad(2, "no shards", "checkpoint", "--recipe", "gpt2", *SMALL, "--max-shard-size", "1MB",
+                 "-o", self.p("s.npz"))
+        self.bad(2, "is i64: .npz holds", "checkpoint", "--recipe", "resnet", "--set", "depth=18",
+                 "-o", self.p("r.npz"))
+        self.assertEqual(sorted(f for f in os.listdir(self.d) if not f.startswith("m-")), [])
+        # --like an .npz NumPy wrote (stored and deflated): its names, shapes and dtypes
+        for save in (np.savez, np.savez_compressed):
+            like = self.p("like.npz")
+            save(like, **{"fc.weight": np.zeros((16, 8), np.float16), "fc.bias": np.zeros(16, np.float32)})
+            spec = self.p("rules.json")
+            with open(spec, "w") as f:
+                json.dump({"format": "nninit-spec/1", "rules": [
+                    {"match": "*.weight", "init": "normal(std=0.5)"}, {"match": "*.bias", "init": "zeros"}]}, f)
+            out = self.p("l.safetensors")
+            self.ok("checkpoint", "--spec", spec, "--like", like, "-o", out)
+            head, _, got = read_st(out)
+            self.assertEqual(list(head), ["fc.weight", "fc.bias"])
+            self.assertEqual((head["fc.weight"]["dtype"], head["fc.weight"]["shape"]), ("F16", [16, 8]))
+            self.assertEqual((head["fc.bias"]["dtype"], head["fc.bias"]["shape"]), ("F32", [16]))
+            self.assertTrue(np.all(got["fc.bias"] == 0) and got["fc.weight"].std() > 0.3)
+            os.unlink(out)
+        with open(like, "r+b") as f:  # a broken archive: exit 2, said
+            f.truncate(100)
+        self.bad(2, "npz", "checkpoint", "--spec", spec, "--like", like, "-o", out)
+
     def test_bad_usage(self):
         o = self.p("o.safetensors")
         self.bad(2, "-o PATH is required", "checkpoint", "--recipe", "gpt2")

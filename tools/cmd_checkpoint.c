@@ -31,7 +31,7 @@ static const char checkpoint_usage[] =
     "                         -o PATH [--seed N] [--dtype D] [--threads N] [--max-shard-size SIZE] [--json]\n"
     "       nninit checkpoint --list [--json]\n"
     "\n"
-    "Write a randomly initialized checkpoint (safetensors) of a whole model: every tensor\n"
+    "Write a randomly initialized checkpoint (safetensors or .npz) of a whole model: every tensor\n"
     "named as the model's own checkpoints name it, initialized as its reference code does.\n"
     "\n"
     "the model:\n"
@@ -39,8 +39,8 @@ static const char checkpoint_usage[] =
     "  --set KEY=VALUE       a recipe setting (repeatable): --set n_layer=24 --set dtype=bf16\n"
     "  --spec FILE           a spec file: tensors and rules (docs/CHECKPOINT.md)\n"
     "  --like FILE           take the tensors' names, shapes and dtypes from an existing\n"
-    "                        .safetensors file's header, and initialize each by the rules\n"
-    "                        of --recipe or --spec\n"
+    "                        .safetensors file's header (or an .npz's members), and\n"
+    "                        initialize each by the rules of --recipe or --spec\n"
     "  --dtype D             every tensor's dtype: f32, f64, bf16, f16\n"
     "\n"
     "the values:\n"
@@ -50,8 +50,10 @@ static const char checkpoint_usage[] =
     "  --threads N           fill threads, 0 = one per core (default; NNINIT_THREADS)\n"
     "\n"
     "the files:\n"
-    "  -o, --output PATH     the .safetensors file; never left partial (a temporary, fsync,\n"
-    "                        rename), and never replaces what is not a regular file\n"
+    "  -o, --output PATH     the .safetensors file (or .npz: one .npy member per tensor, no\n"
+    "                        shards, no manifest, float dtypes only); never left partial (a\n"
+    "                        temporary, fsync, rename), never replaces what is not a regular\n"
+    "                        file. Under mpirun the ranks write it together (docs/MPI.md)\n"
     "  --max-shard-size SIZE shards of at most SIZE bytes of data (5GB, 500MB, 2GiB, or bytes):\n"
     "                        PATH's stem + -00001-of-0000N.safetensors, then PATH.index.json\n"
     "  --json                one JSON object on stdout: files, tensors, bytes, seconds\n"
@@ -196,10 +198,32 @@ static int parse_args(const char *cmd, int argc, char **argv, ck_args *a, const 
 /* The tensors of an existing checkpoint into m (its own tensors cleared);
  * each keeps the layout m gave a tensor of the same name, else oihw. */
 static int load_like(const char *cmd, nninit_model *m, const char *path) {
-    nninit_st_file *f;
-    nninit_status s = nninit_st_open(path, &f);
-    if (s) return lib_error(cmd, s);
-    size_t n = nninit_st_count(f), nold = nninit_model_count(m);
+    /* the names, dtypes and shapes of a .safetensors or (np.savez) .npz */
+    nninit_st_file *f = NULL;
+    nninit_npz_file *z = NULL;
+    nninit_st_tensor *zt = NULL;
+    size_t n;
+    const size_t plen = strlen(path);
+    nninit_status s;
+    if (plen > 4 && strcmp(path + plen - 4, ".npz") == 0) {
+        if ((s = nninit_npz_open(path, &z))) return lib_error(cmd, s);
+        n = nninit_npz_count(z);
+        if (!(zt = calloc(n ? n : 1, sizeof *zt))) {
+            nninit_npz_close(z);
+            return say(CLI_EXIT_FAIL, cmd, "out of memory");
+        }
+        for (size_t i = 0; i < n; i++) {
+            const nninit_npz_member *e = nninit_npz_member_at(z, i);
+            zt[i].name = e->name;
+            zt[i].dtype = nninit_st_dtype_of(e->npy.dtype);
+            zt[i].ndim = e->npy.ndim;
+            memcpy(zt[i].shape, e->npy.shape, sizeof zt[i].shape);
+        }
+    } else {
+        if ((s = nninit_st_open(path, &f))) return lib_error(cmd, s);
+        n = nninit_st_count(f);
+    }
+    size_t nold = nninit_model_count(m);
     /* the recipe's layouts, by name (a linear search per tensor: fine for
      * the tens of thousands of tensors of the largest models) */
     typedef struct {
@@ -209,6 +233,8 @@ static int load_like(const char *cmd, nninit_model *m, const char *path) {
     lay_t *old = calloc(nold ? nold : 1, sizeof *old);
     if (!old) {
         nninit_st_close(f);
+        nninit_npz_close(z);
+        free(zt);
         return say(CLI_EXIT_FAIL, cmd, "out of memory");
     }
     int rc = 0;
@@ -221,7 +247,7 @@ static int load_like(const char *cmd, nninit_model *m, const char *path) {
     }
     nninit_model_clear_tensors(m);
     for (size_t i = 0; i < n && !rc; i++) {
-        const nninit_st_tensor *t = nninit_st_tensor_at(f, i);
+        const nninit_st_tensor *t = z ? &zt[i] : nninit_st_tensor_at(f, i);
         if (!nninit_model_dtype_name(t->dtype)) { /* F8: no values nninit makes */
             rc = say(CLI_EXIT_USAGE, cmd, "--like %s: tensor '%s' is %s, which nninit does not fill", path, t->name,
                      nninit_st_dtype_name(t->dtype));
@@ -237,6 +263,8 @@ static int load_like(const char *cmd, nninit_model *m, const char *path) {
     for (size_t i = 0; i < nold; i++) free(old[i].name);
     free(old);
     nninit_st_close(f);
+    nninit_npz_close(z);
+    free(zt);
     return rc;
 }
 

@@ -100,10 +100,25 @@ static void progress(write_ctx *c, uint64_t bytes) {
 
 /* ---- local files: a writer thread appends chunk k while chunk k+1 fills --- */
 
+/* A local file being written: a safetensors or an .npz writer. */
+typedef struct {
+    void *w;
+    nninit_status (*append)(void *w, const void *data, size_t bytes);
+    nninit_status (*commit)(void *w);
+    void (*abort)(void *w);
+} out_file;
+
+static nninit_status st_append(void *w, const void *d, size_t n) { return nninit_st_writer_append(w, d, n); }
+static nninit_status st_commit(void *w) { return nninit_st_writer_commit(w); }
+static void st_abort(void *w) { nninit_st_writer_abort(w); }
+static nninit_status npz_append(void *w, const void *d, size_t n) { return nninit_npz_writer_append(w, d, n); }
+static nninit_status npz_commit(void *w) { return nninit_npz_writer_commit(w); }
+static void npz_abort(void *w) { nninit_npz_writer_abort(w); }
+
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    nninit_st_writer *w;
+    const out_file *f;
     const void *data; /* the chunk to append; NULL: none pending */
     size_t len;
     int quit;
@@ -120,7 +135,7 @@ static void *append_loop(void *arg) {
         const void *d = a->data;
         size_t len = a->len;
         pthread_mutex_unlock(&a->mu);
-        nninit_status st = a->st ? a->st : nninit_st_writer_append(a->w, d, len);
+        nninit_status st = a->st ? a->st : a->f->append(a->f->w, d, len);
         pthread_mutex_lock(&a->mu);
         if (st && !a->st) {
             a->st = st;
@@ -149,19 +164,18 @@ static void append_post(appender *a, const void *data, size_t len) {
     pthread_mutex_unlock(&a->mu);
 }
 
-static nninit_status write_local(const nninit_model *m, uint64_t seed, const char *path, const nninit_st_tensor *ts,
-                                 size_t lo, size_t hi, const nninit_st_meta *meta, write_ctx *c) {
-    nninit_st_writer *w = NULL;
-    nninit_status st = nninit_st_writer_open(&w, path, ts, hi - lo, meta, 2);
-    if (st) return st;
+/* Tensors [lo, hi) into the open file f, committed (or aborted on error). */
+static nninit_status write_local(const nninit_model *m, uint64_t seed, const out_file *f, size_t lo, size_t hi,
+                                 write_ctx *c) {
+    nninit_status st = NNINIT_OK;
     const size_t nk = count_chunks(m, lo, hi, c->cap);
     chunk *k = malloc((nk ? nk : 1) * sizeof *k);
     if (!k) {
-        nninit_st_writer_abort(w);
+        f->abort(f->w);
         return nninit__err(NNINIT_ERR_NOMEM, "checkpoint: out of memory");
     }
     list_chunks(m, lo, hi, c->cap, k);
-    appender a = {.w = w};
+    appender a = {.f = f};
     pthread_t th;
     int threaded = pthread_mutex_init(&a.mu, NULL) == 0;
     if (threaded && pthread_cond_init(&a.cv, NULL) != 0) {
@@ -185,7 +199,7 @@ static nninit_status write_local(const nninit_model *m, uint64_t seed, const cha
         }
         if ((st = fill_chunk(m, seed, &k[j], buf, c))) break;
         if (threaded) append_post(&a, buf, chunk_bytes(m, &k[j]));
-        else st = nninit_st_writer_append(w, buf, chunk_bytes(m, &k[j]));
+        else st = f->append(f->w, buf, chunk_bytes(m, &k[j]));
         progress(c, chunk_bytes(m, &k[j]));
     }
     if (threaded) {
@@ -201,10 +215,10 @@ static nninit_status write_local(const nninit_model *m, uint64_t seed, const cha
     }
     free(k);
     if (st) {
-        nninit_st_writer_abort(w);
+        f->abort(f->w);
         return st;
     }
-    return nninit_st_writer_commit(w);
+    return f->commit(f->w);
 }
 
 /* ---- a sink: rounds of `parts` chunks, one per part ----------------------- */
@@ -264,11 +278,53 @@ static nninit_status write_file(const nninit_model *m, uint64_t seed, const char
         memcpy(ts[i].shape, e->tensor.shape, sizeof ts[i].shape);
     }
     const nninit_st_meta meta[2] = {{"format", "pt"}, {"nninit", man}};
-    nninit_status st =
-        c->o->sink ? write_sink(m, seed, path, ts, lo, hi, meta, c) : write_local(m, seed, path, ts, lo, hi, meta, c);
+    nninit_status st;
+    if (c->o->sink) {
+        st = write_sink(m, seed, path, ts, lo, hi, meta, c);
+    } else {
+        nninit_st_writer *w = NULL;
+        st = nninit_st_writer_open(&w, path, ts, n, meta, 2);
+        const out_file f = {w, st_append, st_commit, st_abort};
+        if (!st) st = write_local(m, seed, &f, lo, hi, c);
+    }
     free(ts);
     free(man);
     return st;
+}
+
+/* The model as one .npz: a member "<name>.npy" per tensor (np.load(path)[name]),
+ * float dtypes only (bf16 as '<u2' bits, as .npy), no manifest (a zip has no
+ * metadata; nninit verify reads safetensors). */
+static nninit_status write_npz(const nninit_model *m, uint64_t seed, const char *path, write_ctx *c) {
+    nninit_npz_array *arr = calloc(m->nt ? m->nt : 1, sizeof *arr);
+    if (!arr) return nninit__err(NNINIT_ERR_NOMEM, "checkpoint: out of memory");
+    nninit_status st = NNINIT_OK;
+    for (size_t i = 0; i < m->nt && !st; i++) {
+        const nninit_model_tensor *e = &m->t[i];
+        nninit_dtype d;
+        if (nninit_st_fill_dtype(nninit__model_st_dtype(e), &d) != NNINIT_OK) {
+            st =
+                nninit__err(NNINIT_ERR_FORMAT,
+                            "checkpoint: tensor '%s' is %s: .npz holds f32, f64, f16 and bf16 here; write .safetensors",
+                            e->name, nninit_model_dtype_name(e->dtype));
+            break;
+        }
+        arr[i].name = e->name;
+        arr[i].dtype = d;
+        arr[i].ndim = e->tensor.ndim;
+        memcpy(arr[i].shape, e->tensor.shape, sizeof arr[i].shape);
+    }
+    nninit_npz_writer *w = NULL;
+    if (!st) st = nninit_npz_writer_open(&w, path, arr, m->nt, NULL);
+    free(arr);
+    if (st) return st;
+    const out_file f = {w, npz_append, npz_commit, npz_abort};
+    return write_local(m, seed, &f, 0, m->nt, c);
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
 nninit_status nninit_model_write(const nninit_model *m, uint64_t seed, const char *path,
@@ -297,6 +353,13 @@ nninit_status nninit_model_write(const nninit_model *m, uint64_t seed, const cha
     }
 
     nninit_status st = NNINIT_OK;
+    if (ends_with(path, ".npz")) {
+        if (o->max_shard_bytes || o->sink)
+            st =
+                nninit__err(NNINIT_ERR_PARAM, "checkpoint: an .npz is one local file: no shards, no sink ('%s')", path);
+        else st = write_npz(m, seed, path, &c);
+        goto done;
+    }
     if (o->max_shard_bytes == 0) {
         st = write_file(m, seed, path, 0, m->nt, &c);
         goto done;
