@@ -10,7 +10,8 @@
 #   gpt2       --recipe gpt2 (GPT-2 small, f32, 498 MB), in D and in /dev/shm
 #   llama7b    --recipe llama-hf --set dtype=bf16 (Llama-2-7B, 13.5 GB), in D
 # Reported: best and median seconds, MB/s, and nninit's speed over dd's
-# (the goal for llama7b is >= 0.8). D defaults to the build directory (a
+# (the goal for llama7b is >= 0.8), and the peak resident set of one more
+# nninit run (GNU time's %M). D defaults to the build directory (a
 # disk, not tmpfs); it needs 2 x 13.5 GB free for llama7b (--no-7b skips it).
 # Builds the CLI if needed (BUILD_DIR, default "build"). --save writes the
 # table to bench/checkpoint-results.md. Nothing fails when a goal is missed.
@@ -43,6 +44,12 @@ shm=$(mktemp -d /dev/shm/nninit-bench.XXXXXX)
 trap 'rm -rf "$work" "$shm"' EXIT
 
 now() { date +%s.%N; }
+# rss CMD...: CMD's peak resident set in MB (GNU time), "n/a" without it
+rss() {
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -f %M -o "$work/rss" "$@" >/dev/null 2>&1 && echo "$(( $(tail -1 "$work/rss") / 1024 ))"
+    else echo n/a; fi
+}
 # secs CMD...: wall seconds of CMD (stdout and stderr dropped)
 secs() { local t0 t1; sync; t0=$(now); "$@" >/dev/null 2>&1; t1=$(now); echo "$t1 - $t0" | bc -l; }
 stats() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%.3f %.3f", a[1], (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -62,6 +69,9 @@ run_case() {
         nt+=("$(secs "$cli" checkpoint "$@" -o "$out")")
         rm -f "$out"
     done
+    local peak
+    peak=$(rss "$cli" checkpoint "$@" -o "$out")
+    rm -f "$out"
     local ddbytes=$(( count << 26 ))
     read -r nb nm <<<"$(stats "${nt[@]}")"
     read -r db dm <<<"$(stats "${dt[@]}")"
@@ -69,7 +79,7 @@ run_case() {
     nmbs=$(echo "$bytes / $nm / 1000000" | bc -l)
     dmbs=$(echo "$ddbytes / $dm / 1000000" | bc -l)
     ratio=$(echo "$nmbs / $dmbs" | bc -l)
-    rows+=("$(printf '| %s | %s | %d | %.3f | %.3f | %.0f | %.3f | %.0f | %.2f |' "$name" "$(df -T "$d" | awk 'NR==2 {print $2}')" "$bytes" "$nb" "$nm" "$nmbs" "$dm" "$dmbs" "$ratio")")
+    rows+=("$(printf '| %s | %s | %d | %.3f | %.3f | %.0f | %.3f | %.0f | %.2f | %s |' "$name" "$(df -T "$d" | awk 'NR==2 {print $2}')" "$bytes" "$nb" "$nm" "$nmbs" "$dm" "$dmbs" "$ratio" "$peak")")
     printf '%s: nninit best %.3f s median %.3f s (%.0f MB/s); dd median %.3f s (%.0f MB/s); speed ratio %.2f\n' \
         "$name" "$nb" "$nm" "$nmbs" "$dm" "$dmbs" "$ratio" >&2
 }
@@ -86,10 +96,10 @@ table=$(
     echo "\`bash bench/bench_checkpoint.sh --repeats $repeats$([ "$big" = 1 ] || echo ' --no-7b')\` on $(date -u +%Y-%m-%d),"
     echo "$cpu, $(nproc) CPUs, $("$cli" --version), output on $fs ($dir) and tmpfs (/dev/shm)."
     echo "Wall seconds of R=$repeats alternating runs after \`sync\`; dd writes the bytes rounded up to 64 MiB with conv=fsync;"
-    echo "ratio = nninit MB/s / dd MB/s (medians)."
+    echo "ratio = nninit MB/s / dd MB/s (medians); peak RSS of one more nninit run (GNU time); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
-    echo "| case | dir | bytes | nninit best s | nninit median s | nninit MB/s | dd median s | dd MB/s | ratio |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| case | dir | bytes | nninit best s | nninit median s | nninit MB/s | dd median s | dd MB/s | ratio | nninit peak RSS MB |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${rows[@]}"
 )
 echo "$table"
