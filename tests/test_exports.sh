@@ -26,7 +26,7 @@ check() { # library, its headers...
     echo "$lib: $(echo "$exp" | wc -l) exported, $(echo "$dec" | wc -l) declared"
 }
 check libnninit.so "$src/include/nninit.h" "$src/include/nninit_checkpoint.h" "$src/include/nninit_model.h" \
-    "$src/include/nninit_presets.h"
+    "$src/include/nninit_presets.h" "$src/include/nninit_torch.h"
 check libnninit_engine.so "$src/include/nninit_nn.h" "$src/include/nninit_probe.h" "$src/include/nninit_train.h" \
       "$src/include/nninit_data.h" "$src/include/nninit_meanfield.h"
 # The installed headers are exactly include/*.h (what CMake installs).

@@ -14,7 +14,7 @@ prefix=/opt/nninit-test
 DESTDIR="$tmp/stage" cmake --install "$build" --prefix "$prefix" >/dev/null
 root="$tmp/stage$prefix"
 libdir=$(find "$root" -name 'libnninit.so' -printf '%h\n' | head -1)
-for f in include/nninit.h include/nninit_nn.h include/nninit_probe.h include/nninit_train.h \
+for f in include/nninit.h include/nninit_torch.h include/nninit_nn.h include/nninit_probe.h include/nninit_train.h \
          include/nninit_data.h include/nninit_meanfield.h bin/nninit; do
     test -e "$root/$f" || { echo "not installed: $f"; exit 1; }
 done

@@ -27,6 +27,7 @@ build preloads its runtimes for this test).
 """
 import inspect
 import math
+import random
 import os
 import subprocess
 import sys
@@ -254,6 +255,14 @@ class TorchSignatures(unittest.TestCase):
             for param in (None, 0, 0.2, 1, 3.5, -0.3):
                 with self.subTest(nl=nl, param=param):
                     self.assertEqual(nninit.calculate_gain(nl, param), tinit.calculate_gain(nl, param))
+        # slopes where negative_slope ** 2 (libm's pow) and s * s give different gains: a
+        # compiler folding pow(s, 2.0) into s * s would fail here
+        rng = random.Random(1)
+        slopes = [s for s in (rng.uniform(0, 10) for _ in range(100000))
+                  if math.sqrt(2 / (1 + s ** 2)) != math.sqrt(2 / (1 + s * s))]
+        self.assertGreater(len(slopes), 3)
+        for s in slopes:
+            self.assertEqual(nninit.calculate_gain("leaky_relu", s), tinit.calculate_gain("leaky_relu", s), s)
 
     def test_same_distribution_as_torch(self):
         # the bound / std torch computes: the extremes and moments of large fills
