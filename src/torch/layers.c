@@ -8,24 +8,11 @@
 
 #include "torch/torch_internal.h"
 
-/* calculate_gain(nonlinearity, param) with param given (kaiming_* pass a). */
+/* calculate_gain(nonlinearity, param) with param given (kaiming_* pass a):
+ * the library's own, whose slope ** 2 is libm's pow as in Python. */
 static nninit_status gain_of(const char *op, nninit_nonlinearity nl, double param, double *gain) {
-    switch (nl) {
-    case NNINIT_NL_LINEAR:
-    case NNINIT_NL_CONV1D:
-    case NNINIT_NL_CONV2D:
-    case NNINIT_NL_CONV3D:
-    case NNINIT_NL_CONV_TRANSPOSE1D:
-    case NNINIT_NL_CONV_TRANSPOSE2D:
-    case NNINIT_NL_CONV_TRANSPOSE3D:
-    case NNINIT_NL_SIGMOID: *gain = 1; return NNINIT_OK;
-    case NNINIT_NL_TANH: *gain = 5.0 / 3; return NNINIT_OK;
-    case NNINIT_NL_RELU: *gain = sqrt(2.0); return NNINIT_OK;
-    case NNINIT_NL_LEAKY_RELU: *gain = sqrt(2.0 / (1 + nninit__pow(param, 2.0))); return NNINIT_OK;
-    case NNINIT_NL_SELU: *gain = 3.0 / 4; return NNINIT_OK;
-    default: break;
-    }
-    return nninit__err(NNINIT_ERR_NONLINEARITY, "%s: unknown nonlinearity %d", op, (int)nl);
+    nninit_status st = nninit_calculate_gain(nl, param, gain);
+    return st ? nninit__err(st, "%s: %s", op, nninit_last_error()) : NNINIT_OK;
 }
 
 /* _calculate_fan_in_and_fan_out, with the shape checked; *numel too. */
