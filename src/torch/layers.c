@@ -37,7 +37,7 @@ static nninit_status fans_of(const char *op, int ndim, const int64_t *shape, int
 
 static nninit_status kaiming_std(const char *op, int ndim, const int64_t *shape, double a, nninit_mode mode,
                                  nninit_nonlinearity nl, int64_t *numel, double *std) {
-    int64_t fi, fo;
+    int64_t fi = 0, fo = 0;
     nninit_status st = fans_of(op, ndim, shape, &fi, &fo, numel);
     if (st) return st;
     if (mode != NNINIT_FAN_IN && mode != NNINIT_FAN_OUT)
@@ -52,8 +52,8 @@ static nninit_status kaiming_std(const char *op, int ndim, const int64_t *shape,
 nninit_status nninit_torch_kaiming_uniform(nninit_torch_gen *g, nninit_dtype dtype, void *data, int ndim,
                                            const int64_t *shape, double a, nninit_mode mode,
                                            nninit_nonlinearity nonlinearity) {
-    int64_t n;
-    double std;
+    int64_t n = 0;
+    double std = 0;
     nninit_status st = nninit__torch_check("torch_kaiming_uniform", g, dtype, data, 1);
     if (!st) st = kaiming_std("torch_kaiming_uniform", ndim, shape, a, mode, nonlinearity, &n, &std);
     if (st) return st;
@@ -64,8 +64,8 @@ nninit_status nninit_torch_kaiming_uniform(nninit_torch_gen *g, nninit_dtype dty
 nninit_status nninit_torch_kaiming_normal(nninit_torch_gen *g, nninit_dtype dtype, void *data, int ndim,
                                           const int64_t *shape, double a, nninit_mode mode,
                                           nninit_nonlinearity nonlinearity) {
-    int64_t n;
-    double std;
+    int64_t n = 0;
+    double std = 0;
     nninit_status st = nninit__torch_check("torch_kaiming_normal", g, dtype, data, 1);
     if (!st) st = kaiming_std("torch_kaiming_normal", ndim, shape, a, mode, nonlinearity, &n, &std);
     if (st) return st;
@@ -74,7 +74,7 @@ nninit_status nninit_torch_kaiming_normal(nninit_torch_gen *g, nninit_dtype dtyp
 
 static nninit_status xavier_std(const char *op, int ndim, const int64_t *shape, double gain, int64_t *numel,
                                 double *std) {
-    int64_t fi, fo;
+    int64_t fi = 0, fo = 0;
     nninit_status st = fans_of(op, ndim, shape, &fi, &fo, numel);
     if (st) return st;
     if (!isfinite(gain)) return nninit__err(NNINIT_ERR_PARAM, "%s: gain (%g) must be finite", op, gain);
@@ -84,8 +84,8 @@ static nninit_status xavier_std(const char *op, int ndim, const int64_t *shape, 
 
 nninit_status nninit_torch_xavier_uniform(nninit_torch_gen *g, nninit_dtype dtype, void *data, int ndim,
                                           const int64_t *shape, double gain) {
-    int64_t n;
-    double std;
+    int64_t n = 0;
+    double std = 0;
     nninit_status st = nninit__torch_check("torch_xavier_uniform", g, dtype, data, 1);
     if (!st) st = xavier_std("torch_xavier_uniform", ndim, shape, gain, &n, &std);
     if (st) return st;
@@ -95,8 +95,8 @@ nninit_status nninit_torch_xavier_uniform(nninit_torch_gen *g, nninit_dtype dtyp
 
 nninit_status nninit_torch_xavier_normal(nninit_torch_gen *g, nninit_dtype dtype, void *data, int ndim,
                                          const int64_t *shape, double gain) {
-    int64_t n;
-    double std;
+    int64_t n = 0;
+    double std = 0;
     nninit_status st = nninit__torch_check("torch_xavier_normal", g, dtype, data, 1);
     if (!st) st = xavier_std("torch_xavier_normal", ndim, shape, gain, &n, &std);
     if (st) return st;
@@ -111,8 +111,8 @@ static nninit_status module(const char *op, nninit_torch_gen *g, nninit_dtype dt
     nninit_status st = nninit__torch_check(op, g, dtype, weight, 1);
     if (st) return st;
     if (has_bias && !bias) return nninit__err(NNINIT_ERR_NULL, "%s: NULL bias", op);
-    int64_t n, fi, fo;
-    double std;
+    int64_t n = 0, fi = 0, fo = 0;
+    double std = 0;
     if ((st = kaiming_std(op, ndim, shape, sqrt(5), NNINIT_FAN_IN, NNINIT_NL_LEAKY_RELU, &n, &std))) return st;
     if ((st = fans_of(op, ndim, shape, &fi, &fo, &n))) return st;
     double wb = sqrt(3.0) * std, bb = 1 / sqrt((double)fi);
