@@ -14,8 +14,10 @@ GIL while they fill.
 Modules (everything but nninit.torch is re-exported here): nninit.init
 (torch.nn.init's functions and more), nninit.shard (boxes, DTensor-style
 shards), nninit.layers (layer presets), nninit.files (safetensors, recipes,
-checkpoints), nninit.torch (init_module_; imports torch). The library is found as nninit._lib describes ($NNINIT_LIBRARY
-first); nninit.library_path says which was loaded.
+checkpoints), nninit.torch (init_module_; imports torch), nninit.torch_stream
+(torch's own CPU random stream, bit for bit: Generator(seed).normal_(x) is
+torch.manual_seed(seed); x.normal_()). The library is found as nninit._lib
+describes ($NNINIT_LIBRARY first); nninit.library_path says which was loaded.
 """
 from . import _lib
 from ._lib import Error
@@ -26,6 +28,7 @@ from .init import (calculate_gain, constant_, dirac_, explain, eye_, fill_, kaim
                    trunc_normal_std_, uniform_, variance_scaling_, xavier_normal_, xavier_uniform_, zeros_)
 from .layers import preset, preset_, preset_params, presets
 from .shard import chunk_range, dtensor_shard, fill_dtensor_shard_, fill_shard_, shard_box
+from . import torch_stream  # nninit.torch_stream.Generator: PyTorch's CPU generator, bit for bit
 
 __version__ = "0.1.0"
 
@@ -57,5 +60,5 @@ __all__ = ["Error", "arch", "calculate_gain", "checkpoint", "chunk_range", "cons
            "lecun_normal_", "lecun_uniform_", "library_path", "library_version", "load_safetensors", "normal_",
            "ones_", "orthogonal_", "preset", "preset_", "preset_params", "presets", "recipe", "recipe_tensors",
            "recipes", "safetensors_metadata", "save_safetensors", "schemes", "shard_box", "sparse_",
-           "trunc_normal_", "trunc_normal_std_", "uniform_", "variance_scaling_", "xavier_normal_",
+           "torch_stream", "trunc_normal_", "trunc_normal_std_", "uniform_", "variance_scaling_", "xavier_normal_",
            "xavier_uniform_", "zeros_"]

@@ -148,6 +148,19 @@ class ModelWriteOpts(ctypes.Structure):
                 ("sink_ctx", ctypes.c_void_p), ("part", ctypes.c_int), ("parts", ctypes.c_int)]
 
 
+# include/nninit_torch.h: PyTorch's CPU generator (the torch stream).
+TORCH_STATE_SIZE = 5056  # NNINIT_TORCH_STATE_SIZE: bytes of torch.get_rng_state()
+TORCH_CPU_AVX2, TORCH_CPU_DEFAULT = 0, 1  # nninit_torch_cpu
+
+
+class TorchGen(ctypes.Structure):
+    """nninit_torch_gen (2536 bytes, fixed layout)."""
+    _fields_ = [("seed", ctypes.c_uint64), ("next_double_normal", ctypes.c_double), ("state", ctypes.c_uint32 * 624),
+                ("left", ctypes.c_uint32), ("next", ctypes.c_uint32), ("has_next_double_normal", ctypes.c_int32),
+                ("next_float_normal", ctypes.c_float), ("has_next_float_normal", ctypes.c_int32),
+                ("cpu", ctypes.c_int32)]
+
+
 # --- finding the library ---
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -287,6 +300,26 @@ _PROTOTYPES = {
                                      _c.c_int]),
     "nninit_model_write": (_c.c_int, [_c.c_void_p, _c.c_uint64, _c.c_char_p, _P(ModelWriteOpts),
                                       _P(_c.c_uint64)]),
+    # include/nninit_torch.h
+    "nninit_torch_gen_init": (_c.c_int, [_P(TorchGen), _c.c_uint64]),
+    "nninit_torch_gen_set_cpu": (_c.c_int, [_P(TorchGen), _c.c_int]),
+    "nninit_torch_gen_get_state": (_c.c_int, [_P(TorchGen), _c.c_void_p, _c.c_size_t]),
+    "nninit_torch_gen_set_state": (_c.c_int, [_P(TorchGen), _c.c_void_p, _c.c_size_t]),
+    "nninit_torch_random": (_c.c_int, [_P(TorchGen), _c.c_void_p, _c.c_int64]),
+    "nninit_torch_uniform": (_c.c_int, [_P(TorchGen), _c.c_int, _c.c_void_p, _c.c_int64, _c.c_double, _c.c_double]),
+    "nninit_torch_normal": (_c.c_int, [_P(TorchGen), _c.c_int, _c.c_void_p, _c.c_int64, _c.c_double, _c.c_double]),
+    "nninit_torch_trunc_normal": (_c.c_int, [_P(TorchGen), _c.c_int, _c.c_void_p, _c.c_int64, _c.c_double,
+                                             _c.c_double, _c.c_double, _c.c_double]),
+    "nninit_torch_kaiming_uniform": (_c.c_int, [_P(TorchGen), _c.c_int, _c.c_void_p, _c.c_int, _i64p, _c.c_double,
+                                                _c.c_int, _c.c_int]),
+    "nninit_torch_kaiming_normal": (_c.c_int, [_P(TorchGen), _c.c_int, _c.c_void_p, _c.c_int, _i64p, _c.c_double,
+                                               _c.c_int, _c.c_int]),
+    "nninit_torch_xavier_uniform": (_c.c_int, [_P(TorchGen), _c.c_int, _c.c_void_p, _c.c_int, _i64p, _c.c_double]),
+    "nninit_torch_xavier_normal": (_c.c_int, [_P(TorchGen), _c.c_int, _c.c_void_p, _c.c_int, _i64p, _c.c_double]),
+    "nninit_torch_linear": (_c.c_int, [_P(TorchGen), _c.c_int, _c.c_int64, _c.c_int64, _c.c_int, _c.c_void_p,
+                                       _c.c_void_p]),
+    "nninit_torch_conv": (_c.c_int, [_P(TorchGen), _c.c_int, _c.c_int64, _c.c_int64, _c.c_int64, _c.c_int, _i64p,
+                                     _c.c_int, _c.c_void_p, _c.c_void_p]),
 }
 for _name, (_res, _args) in _PROTOTYPES.items():
     _f = getattr(lib, _name)
