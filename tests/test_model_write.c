@@ -249,11 +249,55 @@ static void test_sink_errors(void **state) {
     nninit_model_free(m);
 }
 
+/* A scheme that fills whole tensors only (orthogonal, sparse) is one chunk
+ * whatever the chunk size: its bytes are those of the whole fill. */
+static void test_whole_tensor_schemes(void **state) {
+    (void)state;
+    nninit_model *m;
+    assert_int_equal(nninit_model_new(&m), NNINIT_OK);
+    const int64_t sq[2] = {96, 64}, sp[2] = {80, 40};
+    assert_int_equal(nninit_model_add_tensor(m, "q", 2, sq, NNINIT_F32, NNINIT_LAYOUT_OIHW), NNINIT_OK);
+    assert_int_equal(nninit_model_add_tensor(m, "s", 2, sp, NNINIT_F32, NNINIT_LAYOUT_OIHW), NNINIT_OK);
+    assert_int_equal(nninit_model_add_rule(m, "q", "orthogonal", NULL, -1), NNINIT_OK);
+    assert_int_equal(nninit_model_add_rule(m, "s", "sparse(sparsity=0.5)", NULL, -1), NNINIT_OK);
+    assert_int_equal(nninit_model_resolve(m), NNINIT_OK);
+    size_t n0, n;
+    unsigned char *ref = write_local(m, 0, 0, "w0.safetensors", &n0);
+    unsigned char *small = write_local(m, 256, 0, "w1.safetensors", &n); /* 256 B: far less than a tensor */
+    assert_int_equal(n, n0);
+    assert_memory_equal(small, ref, n);
+    /* the values are the whole fill's */
+    float *q = malloc(96 * 64 * sizeof *q);
+    assert_non_null(q);
+    assert_int_equal(nninit_model_fill(m, 0, 7, 0, 96 * 64, q, 1), NNINIT_OK);
+    uint64_t hlen;
+    memcpy(&hlen, ref, 8);
+    assert_memory_equal(ref + 8 + hlen, q, 96 * 64 * sizeof *q);
+    free(q);
+    /* and through a sink in parts */
+    image_sink s = {0};
+    for (int p = 0; p < 3; p++) {
+        s.part = p;
+        char path[128];
+        snprintf(path, sizeof path, "%s/w2.safetensors", dir);
+        nninit_model_write_opts o = {.chunk_bytes = 256, .sink = &sink, .sink_ctx = &s, .part = p, .parts = 3};
+        assert_int_equal(nninit_model_write(m, 7, path, &o, NULL), NNINIT_OK);
+    }
+    assert_int_equal(s.size[0], n0);
+    assert_memory_equal(s.img[0], ref, n0);
+    free(s.img[0]);
+    free(s.owner[0]);
+    free(ref);
+    free(small);
+    nninit_model_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_local_chunking_invisible),
         cmocka_unit_test(test_sink_parts),
         cmocka_unit_test(test_sink_errors),
+        cmocka_unit_test(test_whole_tensor_schemes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -342,7 +342,8 @@ static void sync_dir_of(const char *path) {
  * target (still not a non-regular file) and syncs the directory. */
 static nninit_status s_commit(void *ctx) {
     cli_mpi *mp = ctx;
-    if (agree(mp, 0)) {
+    int none = 0; /* the shape of s_write's and s_abort's step: a failing rank's abort matches it */
+    if (agree_ext(mp, 0, &none, 1)) {
         discard(mp);
         return FAILED;
     }
@@ -371,7 +372,10 @@ static void s_abort(void *ctx) {
     cli_mpi *mp = ctx;
     if (!mp->failed) {
         if (!mp->why[0]) snprintf(mp->why, sizeof mp->why, "%s", nninit_last_error());
-        agree(mp, CLI_EXIT_FAIL);
+        /* the others are in this round's write (or, past the last round, in
+         * commit): the same one-extra step, so the failure reaches them */
+        int none = 0;
+        agree_ext(mp, CLI_EXIT_FAIL, &none, 1);
     }
     discard(mp);
 }

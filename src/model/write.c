@@ -63,10 +63,27 @@ typedef struct {
     int part, parts;
 } write_ctx;
 
+/* Chunks cut each tensor into pieces of at most cap bytes, except a tensor
+ * whose scheme fills whole tensors only (orthogonal, sparse): one chunk, as
+ * big as the tensor (whole_bytes gives the buffers that room). */
+static int64_t chunk_elems(const nninit_model_tensor *e, size_t cap) {
+    const int64_t numel = (int64_t)(tensor_bytes(e) / nninit__model_elem_size(e));
+    if (!nninit_scheme_is_elementwise(e->spec.scheme)) return numel > 0 ? numel : 1;
+    return (int64_t)(cap / nninit__model_elem_size(e));
+}
+
+static uint64_t whole_bytes(const nninit_model *m) {
+    uint64_t most = 0;
+    for (size_t i = 0; i < m->nt; i++)
+        if (!nninit_scheme_is_elementwise(m->t[i].spec.scheme) && tensor_bytes(&m->t[i]) > most)
+            most = tensor_bytes(&m->t[i]);
+    return most;
+}
+
 static size_t count_chunks(const nninit_model *m, size_t lo, size_t hi, size_t cap) {
     size_t n = 0;
     for (size_t i = lo; i < hi; i++) {
-        const uint64_t per = cap / nninit__model_elem_size(&m->t[i]),
+        const uint64_t per = (uint64_t)chunk_elems(&m->t[i], cap),
                        numel = tensor_bytes(&m->t[i]) / nninit__model_elem_size(&m->t[i]);
         n += (size_t)((numel + per - 1) / per);
     }
@@ -77,7 +94,7 @@ static void list_chunks(const nninit_model *m, size_t lo, size_t hi, size_t cap,
     uint64_t off = 0;
     for (size_t i = lo; i < hi; i++) {
         const size_t es = nninit__model_elem_size(&m->t[i]);
-        const int64_t numel = (int64_t)(tensor_bytes(&m->t[i]) / es), per = (int64_t)(cap / es);
+        const int64_t numel = (int64_t)(tensor_bytes(&m->t[i]) / es), per = chunk_elems(&m->t[i], cap);
         for (int64_t b = 0; b < numel; b += per, c++) {
             *c = (chunk){i, b, numel - b < per ? numel : b + per, off};
             off += (uint64_t)(c->e - c->b) * es;
@@ -191,13 +208,13 @@ static nninit_status write_local(const nninit_model *m, uint64_t seed, const out
      * line: the bytes are the same, only the overlap is lost. */
     for (size_t j = 0; j < nk && !st; j++) {
         void *buf = c->buf[j & 1];
-        /* buf was posted two chunks ago: the appender is done with it once
-         * it holds nothing, as it takes one chunk at a time */
+        /* buf held chunk j-2, appended before chunk j-1 was posted: fill it
+         * while the appender writes chunk j-1, then wait for that */
+        if ((st = fill_chunk(m, seed, &k[j], buf, c))) break;
         if (threaded && (st = append_wait(&a))) {
             st = nninit__err(st, "%s", a.why);
             break;
         }
-        if ((st = fill_chunk(m, seed, &k[j], buf, c))) break;
         if (threaded) append_post(&a, buf, chunk_bytes(m, &k[j]));
         else st = f->append(f->w, buf, chunk_bytes(m, &k[j]));
         progress(c, chunk_bytes(m, &k[j]));
@@ -344,12 +361,20 @@ nninit_status nninit_model_write(const nninit_model *m, uint64_t seed, const cha
     if (c.cap < 64) c.cap = 64;
     c.cap -= c.cap % 64; /* whole cache lines of every dtype */
     for (size_t i = 0; i < m->nt; i++) c.total += tensor_bytes(&m->t[i]);
-    c.buf[0] = malloc(c.cap);
-    c.buf[1] = o->sink ? NULL : malloc(c.cap);
+    /* room for the largest whole-tensor chunk (orthogonal, sparse) too */
+    const uint64_t room = whole_bytes(m) > c.cap ? whole_bytes(m) : c.cap;
+#if SIZE_MAX < UINT64_MAX
+    if (room > SIZE_MAX)
+        return nninit__err(NNINIT_ERR_NOMEM, "checkpoint: a %llu-byte tensor does not fit in memory",
+                           (unsigned long long)room);
+#endif
+    c.buf[0] = malloc((size_t)room);
+    c.buf[1] = o->sink ? NULL : malloc((size_t)room);
     if (!c.buf[0] || (!o->sink && !c.buf[1])) {
         free(c.buf[0]);
         free(c.buf[1]);
-        return nninit__err(NNINIT_ERR_NOMEM, "checkpoint: cannot allocate two %zu-byte chunks", c.cap);
+        return nninit__err(NNINIT_ERR_NOMEM, "checkpoint: cannot allocate two %llu-byte chunks",
+                           (unsigned long long)room);
     }
 
     nninit_status st = NNINIT_OK;
