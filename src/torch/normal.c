@@ -25,26 +25,17 @@
 #include <math.h>
 #include <string.h>
 
+#include "rng/transform.h" /* nninit__f32_bits, nninit__f32_from */
 #include "torch/torch_internal.h"
 
-static float bits_f32(uint32_t u) {
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-static uint32_t f32_bits(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
 
 /* log256_ps, one lane: "natural logarithm computed for 8 simultaneous float". */
 float nninit__torch_log_lane(float x) {
     const float one = 1.0f;
     uint32_t invalid = x <= 0.0f ? 0xffffffffu : 0u;
     x = x > FLT_MIN ? x : FLT_MIN; /* _mm256_max_ps(x, min_norm_pos) */
-    int32_t imm0 = (int32_t)(f32_bits(x) >> 23) - 0x7f;
-    x = bits_f32((f32_bits(x) & ~0x7f800000u) | f32_bits(0.5f));
+    int32_t imm0 = (int32_t)(nninit__f32_bits(x) >> 23) - 0x7f;
+    x = nninit__f32_from((nninit__f32_bits(x) & ~0x7f800000u) | nninit__f32_bits(0.5f));
     float e = (float)imm0 + one;
     /* if (x < SQRTHF) { e -= 1; x = x + x - 1 } else x = x - 1, with masks */
     int lt = x < (float)0.707106781186547524;
@@ -67,14 +58,14 @@ float nninit__torch_log_lane(float x) {
     y = fmaf(-z, 0.5f, y);                     /* y - z * 0.5 */
     x = x + y;
     x = fmaf(e, (float)0.693359375, x); /* x + e * q2 */
-    return bits_f32(f32_bits(x) | invalid);
+    return nninit__f32_from(nninit__f32_bits(x) | invalid);
 }
 
 /* sincos256_ps, one lane (Cephes sinf/cosf: reduction by pi/4 in three
  * parts, two polynomials, both computed, one selected by masks). */
 void nninit__torch_sincos_lane(float x, float *s, float *c) {
-    uint32_t sign_sin = f32_bits(x) & 0x80000000u;
-    x = bits_f32(f32_bits(x) & 0x7fffffffu);
+    uint32_t sign_sin = nninit__f32_bits(x) & 0x80000000u;
+    x = nninit__f32_from(nninit__f32_bits(x) & 0x7fffffffu);
     float y = x * (float)1.27323954473516; /* 4 / pi */
     int32_t j = (int32_t)y;                /* cvttps: truncation; |x| <= 2 pi here */
     j = (j + 1) & ~1;
@@ -101,8 +92,8 @@ void nninit__torch_sincos_lane(float x, float *s, float *c) {
     ys = ys - ysin2;
     yc = yc - ysin1;
     float sn = ysin1 + ysin2, cs = yc + ys;
-    *s = bits_f32(f32_bits(sn) ^ sign_sin);
-    *c = bits_f32(f32_bits(cs) ^ sign_cos);
+    *s = nninit__f32_from(nninit__f32_bits(sn) ^ sign_sin);
+    *c = nninit__f32_from(nninit__f32_bits(cs) ^ sign_cos);
 }
 
 /* normal_fill_16_AVX2 in C: 16 uniforms at d become 16 normals. */
