@@ -33,7 +33,7 @@ def machine(default_meta):
         info["cpuinfo_mhz"] = float(m.group(1)) if m else None
         flags = set(re.search(r"^flags\s*:\s*(.*)$", txt, re.M).group(1).split())
         info["flags"] = {f: f in flags for f in ("avx2", "fma", "avx512f", "avx512dq", "avx512bw",
-                                                   "avx512vl", "constant_tsc", "nonstop_tsc")}
+                                                   "avx512vl", "avx512_bf16", "constant_tsc", "nonstop_tsc")}
     except (OSError, AttributeError):
         pass
     E = os.environ
@@ -119,7 +119,7 @@ def arch_ok(res, a):
 
 
 def best_arch(res):
-    for a in ("avx512", "avx2", "scalar", "portable"):
+    for a in ("avx512bf16", "avx512", "avx2", "scalar", "portable"):
         if arch_ok(res, a):
             return a
     return None
@@ -140,13 +140,13 @@ def analysis(res):
         r = g(a, op, "f32", 1)
         return r.get("cycles_per_elem") if r and "median_s" in r else None
 
-    for a, lim in (("avx512", 1.5), ("avx2", 3.0)):
+    for a, lim in (("avx512bf16", 1.5), ("avx512", 1.5), ("avx2", 3.0)):
         v, w = cyc(a, "philox_l1_uniform_cpu"), cyc(a, "philox_l1_uniform")
         goal(f"Philox per core, {a}: <= {lim} cycles/word", v, lim, None if v is None else v <= lim,
              "uniform f32 into a 4096-element L1-resident buffer, 1 thread, TSC cycles per 32-bit word "
              f"from the thread's CPU time (wall clock: {fmt(w)}); includes the u->float transform and the "
              "store: an upper bound")
-    for a, lim in (("avx512", 2.5), ("avx2", 5.0)):
+    for a, lim in (("avx512bf16", 2.5), ("avx512", 2.5), ("avx2", 5.0)):
         v, w, fv = cyc(a, "normal_l1_cpu"), cyc(a, "normal_l1"), cyc(a, "normal")
         goal(f"normal f32, {a}: <= {lim} cycles/element", v, lim, None if v is None else v <= lim,
              "1 thread, 4096-element L1-resident buffer (compute per core), TSC cycles from the thread's "
@@ -350,7 +350,8 @@ def machine_lines(res):
         f"- date: {res['date']}; command: `{res['command']}` ({res['seconds']} s in all)",
         f"- CPU: {m.get('cpu_model')} (/proc/cpuinfo), {m.get('cores')} cores (nproc); "
         f"avx2 {'yes' if fl.get('avx2') else 'no'}, avx512f/dq/bw/vl "
-        f"{'yes' if all(fl.get(f) for f in ('avx512f', 'avx512dq', 'avx512bw', 'avx512vl')) else 'no'}; "
+        f"{'yes' if all(fl.get(f) for f in ('avx512f', 'avx512dq', 'avx512bw', 'avx512vl')) else 'no'}, "
+        f"avx512_bf16 {'yes' if fl.get('avx512_bf16') else 'no'}; "
         f"TSC {m['tsc_hz'] / 1e6 if m.get('tsc_hz') else 0:.1f} MHz, {m.get('tsc_source')} "
         f"(/proc/cpuinfo cpu MHz says {m.get('cpuinfo_mhz')}); constant_tsc "
         f"{'yes' if fl.get('constant_tsc') else 'no'}",
@@ -386,7 +387,8 @@ EXPLAIN = """\
   defaults), orthogonal on 4096 x 4096 (Householder reflectors from the
   normal stream, Q formed by LAPACK's dorgqr in double: OpenBLAS, whose pool
   is sized by OPENBLAS_NUM_THREADS, set to the thread count of the run).
-  It runs once per kernel path (NNINIT_ARCH=avx512, avx2, scalar, portable);
+  It runs once per kernel path (NNINIT_ARCH=avx512bf16, avx512, avx2, scalar,
+  portable);
   a path the CPU or build lacks makes every fill fail with NNINIT_ERR_ARCH and
   is reported as not available.
 - The physical limit: `memset()` of the same buffer (with the byte 0x3f: zeros

@@ -14,7 +14,7 @@
 #                 the 13.5 GB set fits (touching 13.5 GB takes ~70 s on this VM)
 #   BENCH_7B_S    the 7B case stops repeating after this many seconds (default 30)
 #   BENCH_REPS    repetitions per case; the median is reported (default 5)
-#   BENCH_ARCHS   kernel paths to try (default "avx512 avx2 scalar portable")
+#   BENCH_ARCHS   kernel paths to try (default "avx512bf16 avx512 avx2 scalar portable")
 #   BENCH_ORTHO   orthogonal's side (default 4096; 0 skips it)
 #   BENCH_ORTHO_THREADS  thread counts for orthogonal, nninit and torch (default "1 all")
 #   BENCH_7B_TORCH_THREADS thread counts for torch's 7B extrapolation (default "1 all")
@@ -44,7 +44,7 @@ N=$(pow "${BENCH_N:-2^27}")
 N_MID=$(pow "${BENCH_N_MID:-$(( N < (1 << 24) ? N : (1 << 24) ))}")
 N_SLOW=$(pow "${BENCH_N_SLOW:-$(( N < (1 << 22) ? N : (1 << 22) ))}")
 REPS=${BENCH_REPS:-5}
-ARCHS=${BENCH_ARCHS:-avx512 avx2 scalar portable}
+ARCHS=${BENCH_ARCHS:-avx512bf16 avx512 avx2 scalar portable}
 ORTHO=${BENCH_ORTHO:-4096}
 BUDGET=${BENCH_BUDGET_S:-20}
 ALL=$(nproc)

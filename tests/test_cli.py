@@ -135,7 +135,7 @@ class TestHelp(Case):
 
     def test_version(self):
         r = self.ok("--version")
-        self.assertRegex(r.stdout.strip(), r"^nninit \d+\.\d+\.\d+ \(fill kernels: (avx512|avx2|scalar|portable)\) \(MPI: [^()]+\)$")
+        self.assertRegex(r.stdout.strip(), r"^nninit \d+\.\d+\.\d+ \(fill kernels: (avx512bf16|avx512|avx2|scalar|portable)\) \(MPI: [^()]+\)$")
 
     def test_no_arguments_is_usage_error(self):
         r = run()
@@ -495,7 +495,7 @@ class TestFill(Case):
         self.assertEqual(j["key"], "w")
         self.assertEqual(j["numel"], 20)
         self.assertEqual(j["threads"], 0)
-        self.assertIn(j["arch"], ("avx512", "avx2", "scalar", "portable"))
+        self.assertIn(j["arch"], ("avx512bf16", "avx512", "avx2", "scalar", "portable"))
         self.assertNotIn("mean", j)
         # FNV-1a 64 of "w"
         h = 0xcbf29ce484222325
@@ -637,14 +637,14 @@ class TestArchAndThreads(Case):
             self.assertIn(arch_of_version(r), (arch, "portable"))
         r = run("--version", env={"NNINIT_ARCH": ""})  # empty: as unset
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn(arch_of_version(r), ("avx512", "avx2", "scalar", "portable"))
+        self.assertIn(arch_of_version(r), ("avx512bf16", "avx512", "avx2", "scalar", "portable"))
 
     def test_bad_arch_exits_2(self):
         r = run("--version", env={"NNINIT_ARCH": "bogus"})
         self.assertEqual(r.returncode, 2)
         self.assertEqual(r.stdout, "")
         self.assertEqual(r.stderr, "nninit: NNINIT_ARCH=bogus: unknown kernel path (scalar, portable, avx2, "
-                                   "avx512)\n")
+                                   "avx512, avx512bf16)\n")
         out = self.path("x.npy")
         r = run("fill", "normal", "--shape", "4", "-o", out, env={"NNINIT_ARCH": "bogus"})
         self.assertEqual(r.returncode, 2)
@@ -652,7 +652,7 @@ class TestArchAndThreads(Case):
         self.assertIn("NNINIT_ERR_ARCH", r.stderr)
         self.assertEqual(os.listdir(self.dir), [])
         # a SIMD path the CPU lacks says which feature
-        for arch in ("avx2", "avx512"):
+        for arch in ("avx2", "avx512", "avx512bf16"):
             r = run("--version", env={"NNINIT_ARCH": arch})
             if r.returncode == 0:
                 self.assertEqual(arch_of_version(r), arch)
@@ -665,7 +665,7 @@ class TestArchAndThreads(Case):
         default = {}
         for scheme, shape, opts in self.CASES:
             default[scheme], j = self.bytes_of(scheme, shape, opts)
-        for arch in ("portable", "scalar", "avx2", "avx512"):
+        for arch in ("portable", "scalar", "avx2", "avx512", "avx512bf16"):
             if run("--version", env={"NNINIT_ARCH": arch}).returncode != 0:
                 continue  # this CPU lacks it (test_bad_arch_exits_2)
             for scheme, shape, opts in self.CASES:

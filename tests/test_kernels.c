@@ -78,7 +78,7 @@ typedef struct {
     int runs;
 } set_entry;
 
-static set_entry sets[4];
+static set_entry sets[5];
 static int n_sets;
 
 /* "scalar" is the FMA build of the reference C on x86 (see fill_kernels.c). */
@@ -97,12 +97,18 @@ static void find_sets(void) {
 #ifdef NNINIT_HAVE_X86_SETS
     sets[n_sets++] =
         (set_entry){&nninit__avx2_set, "avx2", __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")};
-    sets[n_sets++] = (set_entry){&nninit__avx512_set, "avx512",
-                                 __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-                                     __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")};
+    const int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    sets[n_sets++] = (set_entry){&nninit__avx512_set, "avx512", avx512};
+#ifdef NNINIT_HAVE_AVX512BF16_SET
+    sets[n_sets++] = (set_entry){&nninit__avx512bf16_set, "avx512bf16", avx512 && nninit__cpu_has_avx512bf16()};
+#else
+    sets[n_sets++] = (set_entry){NULL, "avx512bf16", 0};
+#endif
 #else
     sets[n_sets++] = (set_entry){NULL, "avx2", 0};
     sets[n_sets++] = (set_entry){NULL, "avx512", 0};
+    sets[n_sets++] = (set_entry){NULL, "avx512bf16", 0};
 #endif
 }
 
@@ -141,6 +147,13 @@ static const dist_case DISTS[] = {
     {"trunc(0.5, 2, [-1, 3.5])", D_TRUNC, 0.5, 2.0, -1.0, 3.5},      /* asymmetric */
     {"trunc(0, 0.02, [-0.04, 0.04])", D_TRUNC, 0.0, 0.02, -0.04, 0.04},
     {"trunc(1, 0.5, [1.6, 2.9])", D_TRUNC, 1.0, 0.5, 1.6, 2.9},
+    /* values an f32 holds only as subnormals, and past f16's range: the
+     * bf16/f16 stores' fix-ups (kernels_avx512.c) */
+    {"uniform(-1e-38, 1e-38)", D_UNIFORM, -1e-38, 1e-38, 0, 0},
+    {"normal(0, 3e-39)", D_NORMAL, 0.0, 3e-39, 0, 0},
+    {"uniform(-7e4, 7e4)", D_UNIFORM, -7e4, 7e4, 0, 0},
+    {"normal(0, 4e4)", D_NORMAL, 0.0, 4e4, 0, 0},
+    {"trunc(0, 1e-39, [-2e-39, 2e-39])", D_TRUNC, 0.0, 1e-39, -2e-39, 2e-39},
 };
 #define N_DISTS (sizeof DISTS / sizeof DISTS[0])
 

@@ -285,7 +285,7 @@ class Versions(unittest.TestCase):
         self.assertEqual(py, nninit.__version__)
         self.assertEqual(cm, nninit.__version__)
         self.assertEqual(nninit.library_version(), nninit.__version__)
-        self.assertIn(nninit.arch(), ("avx512", "avx2", "scalar", "portable"))
+        self.assertIn(nninit.arch(), ("avx512bf16", "avx512", "avx2", "scalar", "portable"))
 
 
 if __name__ == "__main__":

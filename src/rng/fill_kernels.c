@@ -270,8 +270,8 @@ const nninit__kernel_set nninit__scalar_set = {"scalar", portable_uniform, porta
 
 /* ---- which set runs -------------------------------------------------------
  * Chosen once per process (pthread_once): NNINIT_ARCH names a set (scalar,
- * portable, avx2, avx512) or, unset or empty, the widest this CPU runs:
- * avx512 > avx2 > scalar. A name this build or CPU cannot run is an error,
+ * portable, avx2, avx512, avx512bf16) or, unset or empty, the widest this
+ * CPU runs: avx512bf16 > avx512 > avx2 > scalar. A name this build or CPU cannot run is an error,
  * remembered with its reason: never a silent fallback, so that a test run
  * under NNINIT_ARCH=avx512 really ran the avx512 kernels.
  *
@@ -322,12 +322,26 @@ static const nninit__kernel_set *scalar_set(void) {
 #endif
 }
 
-/* The SIMD set named (avx2 or avx512) if this CPU and OS run it; else NULL
- * and the reason, after "NNINIT_ARCH=name: ", in why. */
+#ifdef NNINIT_HAVE_X86_SETS
+int nninit__cpu_has_avx512bf16(void) {
+    unsigned a, b, c, d;
+    return __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 5));
+}
+#endif
+
+/* The SIMD set named (avx2, avx512 or avx512bf16) if this CPU and OS run it;
+ * else NULL and the reason, after "NNINIT_ARCH=name: ", in why. */
 static const nninit__kernel_set *simd_set(const char *name, char *why, size_t cap) {
 #ifdef NNINIT_HAVE_X86_SETS
     __builtin_cpu_init();
-    const int avx512 = strcmp(name, "avx512") == 0;
+    const int bf16 = strcmp(name, "avx512bf16") == 0;
+    const int avx512 = bf16 || strcmp(name, "avx512") == 0;
+#ifndef NNINIT_HAVE_AVX512BF16_SET
+    if (bf16) {
+        snprintf(why, cap, "this build has no avx512bf16 kernels (its compiler lacks -mavx512bf16)");
+        return NULL;
+    }
+#endif
     const uint64_t need = avx512 ? XCR0_AVX512 : XCR0_YMM;
     if ((xcr0() & need) != need && cpu_has_base(avx512)) {
         snprintf(why, cap, "the operating system has not enabled the %s registers (XCR0)", avx512 ? "AVX-512" : "AVX");
@@ -345,6 +359,8 @@ static const nninit__kernel_set *simd_set(const char *name, char *why, size_t ca
         NEED("avx512dq", "AVX-512 DQ");
         NEED("avx512bw", "AVX-512 BW");
         NEED("avx512vl", "AVX-512 VL");
+        if (bf16 && !nninit__cpu_has_avx512bf16())
+            n += (size_t)snprintf(lacks + n, sizeof lacks - n, "%sAVX-512 BF16", n ? ", " : "");
     } else {
         NEED("avx2", "AVX2");
         NEED("fma", "FMA");
@@ -358,6 +374,9 @@ static const nninit__kernel_set *simd_set(const char *name, char *why, size_t ca
         snprintf(why, cap, "the operating system has not enabled the %s registers (XCR0)", avx512 ? "AVX-512" : "AVX");
         return NULL;
     }
+#ifdef NNINIT_HAVE_AVX512BF16_SET
+    if (bf16) return &nninit__avx512bf16_set;
+#endif
     return avx512 ? &nninit__avx512_set : &nninit__avx2_set;
 #else
     (void)name;
@@ -370,15 +389,17 @@ static void choose_set(void) {
     const char *env = getenv("NNINIT_ARCH");
     char why[128];
     if (!env || !*env) {
-        const nninit__kernel_set *k = simd_set("avx512", why, sizeof why);
+        const nninit__kernel_set *k = simd_set("avx512bf16", why, sizeof why);
+        if (!k) k = simd_set("avx512", why, sizeof why);
         if (!k) k = simd_set("avx2", why, sizeof why);
         choice = k ? k : scalar_set();
         return;
     }
     if (strcmp(env, "scalar") == 0) choice = scalar_set();
     else if (strcmp(env, "portable") == 0) choice = &nninit__portable_set;
-    else if (strcmp(env, "avx2") == 0 || strcmp(env, "avx512") == 0) choice = simd_set(env, why, sizeof why);
-    else snprintf(why, sizeof why, "unknown kernel path (scalar, portable, avx2, avx512)");
+    else if (strcmp(env, "avx2") == 0 || strcmp(env, "avx512") == 0 || strcmp(env, "avx512bf16") == 0)
+        choice = simd_set(env, why, sizeof why);
+    else snprintf(why, sizeof why, "unknown kernel path (scalar, portable, avx2, avx512, avx512bf16)");
     if (!choice) snprintf(choice_why, sizeof choice_why, "NNINIT_ARCH=%.24s: %s", env, why);
 }
 

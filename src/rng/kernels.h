@@ -3,14 +3,14 @@
  * A set fills [begin, end) of a tensor's flat index range into out[0 ..
  * end-begin), element i a function of (key, i) only, as docs/RNG.md defines
  * it. The scalar sets of fill_kernels.c are the definition; a SIMD set
- * (kernels_avx2.c, kernels_avx512.c: each its own translation unit, compiled
+ * (kernels_avx2.c, kernels_avx512.c, kernels_avx512bf16.c: each its own translation unit, compiled
  * with its own -m flags, called only after CPUID said yes) must give the same
  * bits for every dtype, range and cut, which tests/test_kernels.c proves. A
  * SIMD set may point any entry it does not vectorize at the scalar set's.
  *
  * Which set runs: nninit__kernels() (fill_kernels.c) picks once per process,
  * the widest this CPU and OS run (CPUID and XCR0), or the one NNINIT_ARCH
- * names (scalar, portable, avx2, avx512; one this CPU or build lacks is an
+ * names (scalar, portable, avx2, avx512, avx512bf16; one this CPU or build lacks is an
  * error, NNINIT_ERR_ARCH, never a silent fallback); nninit_arch_name() says
  * which. A set must not depend on where a range starts or on the output's
  * alignment: nninit_fill_range_threads cuts ranges on multiples of 64
@@ -24,7 +24,7 @@
 #include "internal.h"
 
 typedef struct nninit__kernel_set {
-    const char *name; /* "scalar", "portable", "avx2", "avx512" */
+    const char *name; /* "scalar", "portable", "avx2", "avx512", "avx512bf16" */
     /* U(lo, hi) as fma(u, hi - lo, lo) capped at hi (f32 family in float) */
     void (*uniform)(const uint32_t key[2], nninit_dtype d, double lo, double hi, int64_t begin, int64_t end, void *out);
     /* N(mean, std^2) by Box-Muller, fma(z, std, mean) */
@@ -47,6 +47,13 @@ extern const nninit__kernel_set nninit__portable_set;
 #define NNINIT_HAVE_X86_SETS 1
 extern const nninit__kernel_set nninit__avx2_set;   /* AVX2 + FMA */
 extern const nninit__kernel_set nninit__avx512_set; /* AVX-512 F, DQ, BW, VL */
+#ifndef NNINIT_NO_AVX512BF16
+#define NNINIT_HAVE_AVX512BF16_SET 1
+extern const nninit__kernel_set nninit__avx512bf16_set; /* the avx512 set + AVX-512 BF16 */
+#endif
+/* CPUID.(EAX=7, ECX=1):EAX bit 5, AVX512_BF16 (the builtins of gcc 12 and
+ * clang 14 do not agree on its name). */
+int nninit__cpu_has_avx512bf16(void);
 #endif
 
 /* The truncated normal's proposal, chosen once per call from the window

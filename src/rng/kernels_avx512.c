@@ -12,9 +12,15 @@
  * commutative and calls glibc's fminf(hi, v), which returns v). So hi == 0
  * takes the scalar set, whatever the compiler did there.
  *
- * bf16 and f16 are rounded in registers by the integer arithmetic of
- * nninit_f32_to_bf16 / nninit_f32_to_f16 (not vcvtps2ph or vcvtneps2bf16,
- * whose NaN handling differs from those functions).
+ * bf16 and f16 are rounded in registers. f16: vcvtps2ph with round to
+ * nearest even, which is nninit_f32_to_f16 for every input but NaN (its
+ * payload rule differs); bf16: the integer arithmetic of nninit_f32_to_bf16,
+ * or, in the avx512bf16 set (this file again, compiled by
+ * kernels_avx512bf16.c with NNINIT_AVX512_BF16 defined and -mavx512bf16),
+ * vcvtne2ps2bf16, which is that rounding for every input but subnormals
+ * (it flushes them to zero whatever MXCSR says) and NaN. A vector holding a
+ * NaN or a subnormal (vfpclassps says, one instruction) takes the integer
+ * arithmetic instead, so the bits never depend on the instruction.
  *
  * Philox state: 16 blocks as two halves of 8, each counter word in the low
  * dword of a 64-bit lane, so vpmuludq gives the whole 32x32->64 product with
@@ -294,6 +300,25 @@ AI __m512i to_bf16(__m512 x) {
     return _mm512_mask_or_epi32(r, nan, hi, _mm512_set1_epi32(0x0040));
 }
 
+#ifndef NNINIT_AVX512_BF16
+#define NNINIT_AVX512_BF16 0
+#endif
+
+/* vfpclassps categories: QNaN 0x01, SNaN 0x80, denormal 0x20. */
+#define FPCLASS_NAN      0x81
+#define FPCLASS_NAN_SUBN 0xa1
+
+/* 32 bf16 values (x0 then x1) in one vector. */
+AI __m512i to_bf16_x2(__m512 x0, __m512 x1) {
+    const __m512i lo16 = _mm512_set_epi16(62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32, 30, 28, 26,
+                                          24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+#if NNINIT_AVX512_BF16
+    if (!(_mm512_fpclass_ps_mask(x0, FPCLASS_NAN_SUBN) | _mm512_fpclass_ps_mask(x1, FPCLASS_NAN_SUBN)))
+        return (__m512i)_mm512_cvtne2ps_pbh(x1, x0); /* x0 in the low half */
+#endif
+    return _mm512_permutex2var_epi16(to_bf16(x0), lo16, to_bf16(x1));
+}
+
 AI __m512i to_f16(__m512 x) {
     __m512i u = _mm512_castps_si512(x);
     __m512i sign = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x8000));
@@ -317,25 +342,30 @@ AI __m512i to_f16(__m512 x) {
     return _mm512_or_si512(r, sign);
 }
 
+/* 16 f16 values; NaN lanes by the integer arithmetic. */
+AI __m256i to_f16_x1(__m512 x) {
+    if (_mm512_fpclass_ps_mask(x, FPCLASS_NAN)) return _mm512_cvtepi32_epi16(to_f16(x));
+    return _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
 /* ---- stores -------------------------------------------------------------- */
 
 /* 64 values (4 vectors, in order) to out as dtype d (a constant where
  * inlined). Narrow results: vpermt2w keeps the low halves of two vectors. */
 AI void store64(nninit_dtype d, void *out, const __m512 v[4]) {
-    const __m512i lo16 = _mm512_set_epi16(62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32, 30, 28, 26,
-                                          24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
 #pragma GCC unroll 4
     for (int m = 0; m < 4; m += 2) {
-        __m512i a, b;
         switch (d) {
         case NNINIT_F32:
             _mm512_storeu_ps((float *)out + 16 * m, v[m]);
             _mm512_storeu_ps((float *)out + 16 * m + 16, v[m + 1]);
-            continue;
-        case NNINIT_BF16: a = to_bf16(v[m]), b = to_bf16(v[m + 1]); break;
-        default: a = to_f16(v[m]), b = to_f16(v[m + 1]); break;
+            break;
+        case NNINIT_BF16: _mm512_storeu_si512((uint16_t *)out + 16 * m, to_bf16_x2(v[m], v[m + 1])); break;
+        default:
+            _mm256_storeu_si256((__m256i *)((uint16_t *)out + 16 * m), to_f16_x1(v[m]));
+            _mm256_storeu_si256((__m256i *)((uint16_t *)out + 16 * m + 16), to_f16_x1(v[m + 1]));
+            break;
         }
-        _mm512_storeu_si512((uint16_t *)out + 16 * m, _mm512_permutex2var_epi16(a, lo16, b));
     }
 }
 
@@ -590,8 +620,7 @@ AI void run_trunc(int mode, nninit_dtype d, const uint32_t key[2], const trunc_p
         default: {
             __m512 f = _mm512_insertf32x8(_mm512_castps256_ps512(f64_to_f32_odd(_mm512_load_pd(x))),
                                           f64_to_f32_odd(_mm512_load_pd(x + 8)), 1);
-            __m512i r = d == NNINIT_BF16 ? to_bf16(f) : to_f16(f);
-            _mm256_storeu_si256((__m256i *)dst, _mm512_cvtepi32_epi16(r));
+            _mm256_storeu_si256((__m256i *)dst, d == NNINIT_BF16 ? _mm512_cvtepi32_epi16(to_bf16(f)) : to_f16_x1(f));
             break;
         }
         }
@@ -620,7 +649,12 @@ static double avx512_trunc_normal_at(const uint32_t key[2], int64_t i, double me
     return nninit__scalar_set.trunc_normal_at(key, i, mean, std, za, zb, va, vb);
 }
 
+#if NNINIT_AVX512_BF16
+const nninit__kernel_set nninit__avx512bf16_set = {"avx512bf16", avx512_uniform, avx512_normal, avx512_trunc_normal,
+                                                   avx512_trunc_normal_at};
+#else
 const nninit__kernel_set nninit__avx512_set = {"avx512", avx512_uniform, avx512_normal, avx512_trunc_normal,
                                                avx512_trunc_normal_at};
+#endif
 
 #endif
