@@ -5,11 +5,22 @@
  * An experiment states a claim and who makes it, runs a setup, and records
  * checks: a prediction (a number compared with an operator) next to what was
  * measured. Verdicts are computed from the checks, never written by hand:
- *   a check holds when `measured OP threshold`; when the measurement is within
- *   its noise of the threshold (|measured - threshold| <= noise) and it does
- *   not hold, the check is inconclusive rather than failed;
+ *   a check holds when `measured OP threshold` holds beyond its noise: by
+ *   more than the noise (|measured - threshold| > noise) for <, <=, >, >=,
+ *   and within it for == (exactly, for noise 0); a measurement within its
+ *   noise of the threshold, on either side, is inconclusive; one that misses
+ *   by more is a failure, and so is NaN (nothing measured);
  *   an experiment is "not reproduced" if any check fails, else "inconclusive"
  *   if any check is, else "reproduced".
+ *
+ * Seeds: an experiment runs once per seed (lab_ctx.n_seeds, 3 in full mode)
+ * and each check is judged on the mean over the runs, its noise the run's
+ * own (the mean of the runs' noises, e.g. the test set's binomial error)
+ * combined with the spread over seeds: sqrt(noise^2 + (2 sd / sqrt(K))^2),
+ * two standard errors of the mean. Every run must make the same checks, in
+ * the same order, with the same tests; the report shows the mean, the
+ * spread and each seed's value. Curves, probes, plots, setup and notes are
+ * the first seed's.
  *
  * Scales: TINY runs every code path in seconds (CI smoke, verdicts computed
  * but not meaningful), QUICK the whole suite in minutes on subsets, FULL the
@@ -72,6 +83,7 @@ nninit_dataset lab_test_set(const lab_data *d);
 /* ---- results -------------------------------------------------------------- */
 
 #define LAB_MAX_CHECKS 24
+#define LAB_MAX_SEEDS  16
 #define LAB_MAX_CURVES 24
 #define LAB_MAX_PROBES 6
 #define LAB_MAX_SERIES 8
@@ -85,6 +97,11 @@ typedef struct {
     double measured;
     char unit[16];       /* "%", "", "x" ... for display */
     lab_verdict verdict; /* computed by lab_check */
+    /* over seeds (lab_run): measured is their mean, noise the combined
+     * noise; n_seeds 1 for a single run */
+    int n_seeds;
+    double spread; /* sample standard deviation over the seeds (0 for one) */
+    double per_seed[LAB_MAX_SEEDS];
 } lab_check_t;
 
 typedef struct {
@@ -132,7 +149,9 @@ typedef struct {
     int n_plots;
     lab_plot plots[LAB_MAX_PLOTS];
     lab_verdict verdict; /* computed by lab_finish */
-    double seconds;
+    int n_seeds;         /* runs aggregated (1: one seed) */
+    uint64_t seeds[LAB_MAX_SEEDS];
+    double seconds;       /* all runs */
     nninit_status status; /* NNINIT_OK, or the error that stopped it */
     char error[256];
 } lab_result;
@@ -151,6 +170,7 @@ typedef struct {
     /* Progress: called with a short line now and then (may be NULL). */
     void (*progress)(void *user, const char *line);
     void *progress_user;
+    int n_seeds; /* runs per experiment (<= 1: one); the k-th uses lab_seed_k(seed, k) */
 } lab_ctx;
 
 struct lab_experiment {
@@ -166,6 +186,23 @@ const lab_experiment *const *lab_experiments(int *n);
 const lab_experiment *lab_find(const char *name);
 
 /* ---- helpers for experiments ---------------------------------------------- */
+
+/* The seed of the k-th run of an experiment: seed itself for k = 0, then
+ * seed + k (the runs of `--seed 5 --seeds 3` are those of seeds 5, 6, 7). */
+uint64_t lab_seed_k(uint64_t seed, int k);
+
+/* The verdict of one check (the rule above). */
+lab_verdict lab_check_verdict(double measured, lab_op op, double threshold, double noise);
+
+/* What decides float32 rounding in the products: the CPU, the BLAS and the
+ * kernel it chose, its threads. Filled once per process. */
+typedef struct {
+    char cpu[128];      /* /proc/cpuinfo "model name", or "unknown" */
+    char blas[160];     /* openblas_get_config() */
+    char blas_core[48]; /* openblas_get_corename(): the sgemm kernel family */
+    int blas_threads;   /* openblas_get_num_threads() */
+} lab_machine;
+const lab_machine *lab_machine_info(void);
 
 /* tiny / quick / full pick. */
 int lab_pick(const lab_ctx *ctx, int tiny, int quick, int full);

@@ -2,6 +2,7 @@
  * probing helpers for experiments, running one experiment. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -148,13 +149,18 @@ static int holds(double m, lab_op op, double t) {
     return 0;
 }
 
+lab_verdict lab_check_verdict(double measured, lab_op op, double threshold, double noise) {
+    if (isnan(measured)) return LAB_NOT_REPRODUCED; /* nothing measured (e.g. diverged) cannot support a claim */
+    if (!(noise > 0)) return holds(measured, op, threshold) ? LAB_REPRODUCED : LAB_NOT_REPRODUCED;
+    const double d = fabs(measured - threshold);
+    if (op == LAB_EQ) return d <= noise ? LAB_REPRODUCED : LAB_NOT_REPRODUCED;
+    if (d <= noise) return LAB_INCONCLUSIVE; /* too close to call, on either side */
+    return holds(measured, op, threshold) ? LAB_REPRODUCED : LAB_NOT_REPRODUCED;
+}
+
 lab_verdict lab_check(lab_result *r, const char *name, const char *prediction, double measured, lab_op op,
                       double threshold, double noise, const char *unit) {
-    lab_verdict v;
-    if (isnan(measured)) v = LAB_NOT_REPRODUCED; /* nothing measured (e.g. diverged) cannot support a claim */
-    else if (holds(measured, op, threshold)) v = LAB_REPRODUCED;
-    else if (noise > 0 && fabs(measured - threshold) <= noise) v = LAB_INCONCLUSIVE;
-    else v = LAB_NOT_REPRODUCED;
+    lab_verdict v = lab_check_verdict(measured, op, threshold, noise);
     if (r->n_checks >= LAB_MAX_CHECKS) { /* no room to list it; the verdict still counts it */
         r->n_unlisted++;
         r->unlisted_failed += v == LAB_NOT_REPRODUCED;
@@ -167,8 +173,11 @@ lab_verdict lab_check(lab_result *r, const char *name, const char *prediction, d
     c->measured = measured, c->op = op, c->threshold = threshold, c->noise = noise;
     snprintf(c->unit, sizeof c->unit, "%s", unit ? unit : "");
     c->verdict = v;
+    c->n_seeds = 1, c->spread = 0, c->per_seed[0] = measured;
     return v;
 }
+
+uint64_t lab_seed_k(uint64_t seed, int k) { return seed + (uint64_t)k; }
 
 double lab_acc_noise(double p, int n, double k) {
     if (n < 1 || !isfinite(p)) return 0.0;
@@ -389,18 +398,96 @@ void lab_series_add(lab_plot *p, const char *label, const double *x, const doubl
 
 /* ---- running ------------------------------------------------------------ */
 
-void lab_run(const lab_experiment *e, const lab_ctx *ctx, lab_result *r) {
+static void run_once(const lab_experiment *e, const lab_ctx *ctx, lab_result *r) {
     memset(r, 0, sizeof *r);
     r->exp = e;
     lab_set_error("%s", "");
     double t0 = now();
     r->status = e->run(ctx, r);
     r->seconds = now() - t0;
+    r->n_seeds = 1, r->seeds[0] = ctx->seed;
     if (r->status) {
         const char *m = *lab_error() ? lab_error() : nninit_last_error();
         size_t n = strlen(m) < sizeof r->error - 1 ? strlen(m) : sizeof r->error - 1;
         memcpy(r->error, m, n);
         r->error[n] = 0;
+    }
+}
+
+/* Fold run `more` (seed k) into r: the checks' values, time, unlisted counts.
+ * 0 when its checks are not r's (then r gets an error). */
+static int fold_run(lab_result *r, const lab_result *more) {
+    r->seconds += more->seconds;
+    r->seeds[r->n_seeds++] = more->seeds[0];
+    if (more->n_checks != r->n_checks) return 0;
+    for (int i = 0; i < r->n_checks; i++) {
+        lab_check_t *c = &r->checks[i];
+        const lab_check_t *m = &more->checks[i];
+        if (strcmp(c->name, m->name) || c->op != m->op || c->threshold != m->threshold) return 0;
+        c->per_seed[c->n_seeds++] = m->measured;
+        c->noise += m->noise; /* a sum for now: the mean in seeds_finish */
+    }
+    r->n_unlisted = more->n_unlisted > r->n_unlisted ? more->n_unlisted : r->n_unlisted;
+    r->unlisted_failed += more->unlisted_failed;
+    r->unlisted_inconclusive += more->unlisted_inconclusive;
+    return 1;
+}
+
+/* Mean, spread and verdict of each check over its seeds (lab.h's rule). */
+static void seeds_finish(lab_result *r) {
+    for (int i = 0; i < r->n_checks; i++) {
+        lab_check_t *c = &r->checks[i];
+        const int k = c->n_seeds;
+        double mean = 0, ss = 0;
+        for (int j = 0; j < k; j++) mean += c->per_seed[j];
+        mean /= k;
+        for (int j = 0; j < k; j++) ss += (c->per_seed[j] - mean) * (c->per_seed[j] - mean);
+        c->spread = k > 1 ? sqrt(ss / (k - 1)) : 0; /* NaN if any seed is: then NaN is measured */
+        const double own = c->noise / k, sem2 = k > 1 ? 2 * c->spread / sqrt((double)k) : 0;
+        c->measured = mean;
+        c->noise = isnan(sem2) ? own : sqrt(own * own + sem2 * sem2);
+        c->verdict = lab_check_verdict(mean, c->op, c->threshold, c->noise);
+    }
+}
+
+void lab_run(const lab_experiment *e, const lab_ctx *ctx, lab_result *r) {
+    const int k = ctx->n_seeds <= 1 ? 1 : ctx->n_seeds < LAB_MAX_SEEDS ? ctx->n_seeds : LAB_MAX_SEEDS;
+    run_once(e, ctx, r);
+    for (int j = 1; j < k && r->status == NNINIT_OK; j++) {
+        lab_ctx cj = *ctx;
+        cj.seed = lab_seed_k(ctx->seed, j);
+        lab_result *more = malloc(sizeof *more);
+        if (!more) {
+            r->status = NNINIT_ERR_NOMEM;
+            snprintf(r->error, sizeof r->error, "out of memory for seed %d's result", j);
+            break;
+        }
+        if (ctx->progress) {
+            char line[96];
+            snprintf(line, sizeof line, "%s: seed %llu (%d of %d)", e->name, (unsigned long long)cj.seed, j + 1, k);
+            ctx->progress(ctx->progress_user, line);
+        }
+        run_once(e, &cj, more);
+        if (more->status != NNINIT_OK) {
+            r->status = more->status;
+            snprintf(r->error, sizeof r->error, "seed %llu: %.200s", (unsigned long long)cj.seed, more->error);
+        } else if (!fold_run(r, more)) {
+            r->status = NNINIT_ERR_PARAM;
+            snprintf(r->error, sizeof r->error,
+                     "seed %llu made other checks than seed %llu (the experiment's checks must not depend on the "
+                     "seed)",
+                     (unsigned long long)cj.seed, (unsigned long long)ctx->seed);
+        }
+        lab_result_free(more);
+        free(more);
+    }
+    if (k > 1 && r->status == NNINIT_OK) {
+        seeds_finish(r);
+        lab_note(r,
+                 " Checks: the mean over %d seeds (%llu to %llu), judged with the spread over seeds; curves, "
+                 "probes and plots are seed %llu's.",
+                 r->n_seeds, (unsigned long long)r->seeds[0], (unsigned long long)r->seeds[r->n_seeds - 1],
+                 (unsigned long long)r->seeds[0]);
     }
     lab_finish(r);
 }
@@ -412,4 +499,45 @@ void lab_result_free(lab_result *r) {
     for (int p = 0; p < r->n_plots; p++)
         for (int s = 0; s < r->plots[p].n_series; s++) free(r->plots[p].series[s].x), free(r->plots[p].series[s].y);
     memset(r, 0, sizeof *r);
+}
+
+/* ---- what decides rounding ------------------------------------------------- */
+
+/* OpenBLAS's own entry points (its cblas.h declares them too). */
+char *openblas_get_config(void);
+char *openblas_get_corename(void);
+int openblas_get_num_threads(void);
+
+static lab_machine machine;
+
+static void machine_fill(void) {
+    snprintf(machine.cpu, sizeof machine.cpu, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "model name", 10) != 0) continue;
+            const char *v = strchr(line, ':');
+            if (!v) break;
+            for (v++; *v == ' ' || *v == '\t'; v++) {}
+            size_t n = strcspn(v, "\n");
+            snprintf(machine.cpu, sizeof machine.cpu, "%.*s",
+                     (int)(n < sizeof machine.cpu ? n : sizeof machine.cpu - 1), v);
+            break;
+        }
+        fclose(f);
+    }
+    const char *cfg = openblas_get_config(), *core = openblas_get_corename();
+    snprintf(machine.blas, sizeof machine.blas, "%s", cfg ? cfg : "unknown");
+    size_t n = strlen(machine.blas);
+    while (n && machine.blas[n - 1] == ' ') machine.blas[--n] = 0;
+    snprintf(machine.blas_core, sizeof machine.blas_core, "%s", core ? core : "unknown");
+    machine.blas_threads = openblas_get_num_threads();
+}
+
+const lab_machine *lab_machine_info(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, machine_fill);
+    machine.blas_threads = openblas_get_num_threads(); /* --threads may have changed it */
+    return &machine;
 }

@@ -120,6 +120,43 @@ static const char *threads_text(const lab_ctx *ctx, char buf[32]) {
 }
 static const char *scale_flag(lab_scale s) { return s == LAB_TINY ? " --tiny" : s == LAB_QUICK ? " --quick" : ""; }
 
+/* lab.h's rule, as the report states it. */
+static const char rule_text[] =
+    "A check holds when the measurement passes its test by more than its noise (== within it); one within its noise "
+    "of the threshold, on either side, is inconclusive, and one that misses by more fails. Over several seeds the "
+    "measurement is the mean and the noise combines the run's own with two standard errors of the mean over seeds, "
+    "sqrt(noise^2 + (2 sd / sqrt(K))^2). An experiment is not reproduced if any check fails, else inconclusive if "
+    "any check is, else reproduced.";
+
+static int seeds_of(const lab_ctx *ctx) { return ctx && ctx->n_seeds > 1 ? ctx->n_seeds : 1; }
+
+/* "3 seeds (0 to 2)" or "seed 0 (one run)". */
+static const char *seeds_text(const lab_ctx *ctx, char buf[64]) {
+    const int k = seeds_of(ctx);
+    if (k == 1) snprintf(buf, 64, "seed %llu (one run)", (unsigned long long)ctx->seed);
+    else
+        snprintf(buf, 64, "%d seeds (%llu to %llu)", k, (unsigned long long)ctx->seed,
+                 (unsigned long long)lab_seed_k(ctx->seed, k - 1));
+    return buf;
+}
+
+/* What decides float32 rounding: one line. */
+static void machine_text(const lab_ctx *ctx, char *out, size_t cap) {
+    const lab_machine *m = lab_machine_info();
+    char tb[32];
+    snprintf(out, cap, "CPU %s; BLAS %s, sgemm kernels for core %s, %d thread%s (%s)", m->cpu, m->blas, m->blas_core,
+             m->blas_threads, m->blas_threads == 1 ? "" : "s", ctx ? threads_text(ctx, tb) : "default");
+}
+
+/* The mean and each seed's value: "0.81 ± 0.01 (0.80, 0.82, 0.81)". */
+static const char *seed_values(const lab_check_t *k, char *out, size_t cap) {
+    char nb[32];
+    size_t n = (size_t)snprintf(out, cap, "sd %s over %d seeds:", fmt_num(nb, k->spread), k->n_seeds);
+    for (int j = 0; j < k->n_seeds && j < LAB_MAX_SEEDS && n < cap; j++)
+        n += (size_t)snprintf(out + n, cap - n, "%s %s", j ? "," : "", fmt_num(nb, k->per_seed[j]));
+    return out;
+}
+
 /* The claim's first sentence, at most ~120 bytes (cut at a space). */
 static void short_claim(const char *claim, char *out, size_t cap) {
     size_t n = 0;
@@ -151,21 +188,20 @@ static void md_cell(FILE *f, const char *s) {
 static nninit_status md_body(FILE *f, const lab_result *res, int n, const lab_ctx *ctx, double total) {
     int counts[3], errors;
     count_verdicts(res, n, counts, &errors);
-    char nb[32], buf[64], name[32], claim[160], tb[32];
+    char nb[32], buf[64], name[32], claim[160], tb[32], sb[64], mach[512], sv[256];
     fprintf(f, "# nninit lab: results\n\n");
     if (ctx)
-        fprintf(f, "Run with `nninit lab%s` (scale %s: %s), seed %llu, %s; nninit %s.\n", scale_flag(ctx->scale),
-                lab_scale_name(ctx->scale), scale_note(ctx->scale), (unsigned long long)ctx->seed,
-                threads_text(ctx, tb), nninit_version_string());
+        fprintf(f, "Run with `nninit lab%s` (scale %s: %s), %s, %s; nninit %s.\n", scale_flag(ctx->scale),
+                lab_scale_name(ctx->scale), scale_note(ctx->scale), seeds_text(ctx, sb), threads_text(ctx, tb),
+                nninit_version_string());
     else fprintf(f, "nninit %s.\n", nninit_version_string());
+    machine_text(ctx, mach, sizeof mach);
+    fprintf(f, "\nWhat decides float32 rounding here: %s.\n\n", mach);
     fprintf(f, "%d experiments in %s s: %d %s, %d %s, %d %s", n, fmt_num(nb, total), counts[LAB_REPRODUCED],
             lab_verdict_name(LAB_REPRODUCED), counts[LAB_NOT_REPRODUCED], lab_verdict_name(LAB_NOT_REPRODUCED),
             counts[LAB_INCONCLUSIVE], lab_verdict_name(LAB_INCONCLUSIVE));
     if (errors) fprintf(f, " (%d stopped by an error)", errors);
-    fprintf(f,
-            ".\n\nA check holds when the measurement satisfies its test; one that misses its threshold by less than "
-            "its noise is inconclusive. An experiment is not reproduced if any check fails, else inconclusive if any "
-            "check is, else reproduced.\n\n");
+    fprintf(f, ".\n\n%s\n\n", rule_text);
 
     fprintf(f, "| experiment | claim | verdict | time |\n|---|---|---|---:|\n");
     for (int i = 0; i < n; i++) {
@@ -202,6 +238,11 @@ static nninit_status md_body(FILE *f, const lab_result *res, int n, const lab_ct
                 if (k->noise > 0) fprintf(f, " &plusmn; %s", fmt_num(nb, k->noise));
                 fprintf(f, ") | ");
                 md_cell(f, fmt_measure(buf, k->measured, k->unit));
+                if (k->n_seeds > 1) {
+                    fprintf(f, " (mean; ");
+                    md_cell(f, seed_values(k, sv, sizeof sv));
+                    fprintf(f, ")");
+                }
                 fprintf(f, " | %s |\n", lab_verdict_name(verdict_of(k->verdict)));
             }
             fputc('\n', f);
@@ -289,6 +330,10 @@ static void json_result(cli_json *b, cJSON *arr, const lab_result *r, int i) {
         cli_json_num(b, co, "threshold", k->threshold);
         cli_json_num(b, co, "noise", k->noise);
         cli_json_num(b, co, "measured", k->measured);
+        cli_json_int(b, co, "seeds", k->n_seeds);
+        cli_json_num(b, co, "spread", k->spread);
+        cJSON *ps = cli_json_arr(b, co, "per_seed");
+        for (int j = 0; j < k->n_seeds && j < LAB_MAX_SEEDS; j++) cli_json_num(b, ps, NULL, k->per_seed[j]);
         jstr(b, co, "unit", k->unit);
         jstr(b, co, "verdict", lab_verdict_name(verdict_of(k->verdict)));
     }
@@ -351,11 +396,22 @@ static nninit_status json_body(FILE *f, const lab_result *res, int n, const lab_
         jstr(&b, meta, "scale", lab_scale_name(ctx->scale));
         cli_json_u64(&b, meta, "seed", ctx->seed); /* exact: no trip through double */
         cli_json_int(&b, meta, "threads", ctx->threads);
+        cli_json_int(&b, meta, "seeds", seeds_of(ctx));
+        cli_json_int(&b, meta, "n_train", ctx->data ? ctx->data->n_train : 0);
+        cli_json_int(&b, meta, "n_test", ctx->data ? ctx->data->n_test : 0);
     } else {
         cli_json_null(&b, meta, "scale");
         cli_json_null(&b, meta, "seed");
         cli_json_null(&b, meta, "threads");
+        cli_json_null(&b, meta, "seeds");
     }
+    const lab_machine *m = lab_machine_info();
+    cJSON *mo = cli_json_obj(&b, meta, "machine");
+    jstr(&b, mo, "cpu", m->cpu);
+    jstr(&b, mo, "blas", m->blas);
+    jstr(&b, mo, "blas_core", m->blas_core);
+    cli_json_int(&b, mo, "blas_threads", m->blas_threads);
+    jstr(&b, meta, "rule", rule_text);
     cli_json_num(&b, meta, "total_seconds", total);
     cli_json_int(&b, meta, "experiments", n);
     int counts[3], errors;
@@ -597,6 +653,12 @@ static void html_section(FILE *f, const lab_result *r, int i) {
             if (k->noise > 0) fprintf(f, " (noise &plusmn;%s)", fmt_num(nb, k->noise));
             fputs("</td><td class=\"num\">", f);
             esc(f, fmt_measure(buf, k->measured, k->unit));
+            if (k->n_seeds > 1) {
+                char sv[256];
+                fputs("<br><span class=\"muted\">mean; ", f);
+                esc(f, seed_values(k, sv, sizeof sv));
+                fputs("</span>", f);
+            }
             fputs("</td><td>", f);
             badge(f, k->verdict, NULL);
             fputs("</td></tr>\n", f);
@@ -622,7 +684,7 @@ static void html_section(FILE *f, const lab_result *r, int i) {
 static nninit_status html_body(FILE *f, const lab_result *res, int n, const lab_ctx *ctx, double total) {
     int counts[3], errors;
     count_verdicts(res, n, counts, &errors);
-    char nb[32], text[48], tb[32];
+    char nb[32], text[48], tb[32], sb[64], mach[512];
     fprintf(f,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -630,9 +692,8 @@ static nninit_status html_body(FILE *f, const lab_result *res, int n, const lab_
             css);
     fputs("<p>Published claims about weight initialization, tested on Fashion-MNIST. ", f);
     if (ctx)
-        fprintf(f, "Run with <code>nninit lab%s</code>: scale <b>%s</b> (%s), seed %llu, %s, ", scale_flag(ctx->scale),
-                lab_scale_name(ctx->scale), scale_note(ctx->scale), (unsigned long long)ctx->seed,
-                threads_text(ctx, tb));
+        fprintf(f, "Run with <code>nninit lab%s</code>: scale <b>%s</b> (%s), %s, %s, ", scale_flag(ctx->scale),
+                lab_scale_name(ctx->scale), scale_note(ctx->scale), seeds_text(ctx, sb), threads_text(ctx, tb));
     fprintf(f, "%d experiments in %s s; nninit %s.</p>\n<p class=\"counts\">", n, fmt_num(nb, total),
             nninit_version_string());
     for (int v = 0; v < 3; v++) {
@@ -641,10 +702,12 @@ static nninit_status html_body(FILE *f, const lab_result *res, int n, const lab_
         fputs(" ", f);
     }
     if (errors) fprintf(f, "<span class=\"err\">%d stopped by an error</span>", errors);
-    fputs("</p>\n<p class=\"muted\">A check holds when the measurement passes its test; one that misses by less than "
-          "its noise is inconclusive. An experiment is not reproduced if any check fails, else inconclusive if any "
-          "check is, else reproduced. Verdicts are computed, never written by hand.</p>\n",
-          f);
+    machine_text(ctx, mach, sizeof mach);
+    fputs("</p>\n<p class=\"muted\">What decides float32 rounding here: ", f);
+    esc(f, mach);
+    fputs(".</p>\n<p class=\"muted\">", f);
+    esc(f, rule_text);
+    fputs(" Verdicts are computed, never written by hand.</p>\n", f);
     html_claims(f, res, n);
     for (int i = 0; i < n; i++) html_section(f, &res[i], i);
     fputs("</div></body></html>\n", f);

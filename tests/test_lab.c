@@ -27,7 +27,7 @@ static int teardown(void **state) {
 }
 
 static lab_ctx tiny_ctx(void) {
-    lab_ctx c = {LAB_TINY, 0, &data, 2, NULL, NULL, NULL};
+    lab_ctx c = {LAB_TINY, 0, &data, 2, NULL, NULL, NULL, 1};
     return c;
 }
 
@@ -82,6 +82,90 @@ static void test_data_subsets(void **state) {
     assert_true(fabs(m) < 0.05 && fabs(v - 1) < 0.1);
     assert_int_equal(lab_train_set(&data, 100).n, 100);
     assert_int_equal(lab_train_set(&data, 0).n, 2000);
+}
+
+/* The rule: beyond the noise holds, within it (either side) is
+ * inconclusive, == within it holds. */
+static void test_rule_beyond_noise(void **state) {
+    (void)state;
+    assert_int_equal(lab_check_verdict(51, LAB_GT, 50, 2), LAB_INCONCLUSIVE); /* holds, but within noise */
+    assert_int_equal(lab_check_verdict(49, LAB_GT, 50, 2), LAB_INCONCLUSIVE);
+    assert_int_equal(lab_check_verdict(53, LAB_GT, 50, 2), LAB_REPRODUCED);
+    assert_int_equal(lab_check_verdict(47, LAB_GT, 50, 2), LAB_NOT_REPRODUCED);
+    assert_int_equal(lab_check_verdict(0.1, LAB_LT, 0.2, 0.05), LAB_REPRODUCED);
+    assert_int_equal(lab_check_verdict(0.17, LAB_LE, 0.2, 0.05), LAB_INCONCLUSIVE);
+    assert_int_equal(lab_check_verdict(1.5, LAB_EQ, 1, 1), LAB_REPRODUCED); /* == within its noise */
+    assert_int_equal(lab_check_verdict(3, LAB_EQ, 1, 1), LAB_NOT_REPRODUCED);
+    assert_int_equal(lab_check_verdict(2, LAB_GE, 2, 0), LAB_REPRODUCED); /* noise 0: the plain test */
+    assert_int_equal(lab_check_verdict(NAN, LAB_GE, 2, 1), LAB_NOT_REPRODUCED);
+}
+
+/* A fake experiment whose measurement is its seed: seeds 0, 1, 2 give mean
+ * 1, sd 1, own noise 0.5, so the noise is sqrt(0.25 + (2 / sqrt 3)^2). */
+static nninit_status run_seed_is_value(const lab_ctx *ctx, lab_result *r) {
+    lab_setup(r, "seed %llu", (unsigned long long)ctx->seed);
+    lab_check(r, "value", "x > 0", (double)ctx->seed, LAB_GT, 0, 0.5, "");
+    lab_check(r, "exact", "x < 10", (double)ctx->seed, LAB_LT, 10, 0, "");
+    return NNINIT_OK;
+}
+static const lab_experiment exp_seed_is_value = {"fake-seeds", "fake", "a claim long enough to pass", "test",
+                                                 run_seed_is_value};
+
+/* A broken experiment: its check's name depends on the seed. */
+static nninit_status run_seed_dependent(const lab_ctx *ctx, lab_result *r) {
+    lab_check(r, ctx->seed ? "odd" : "even", "x > 0", 1, LAB_GT, 0, 0, "");
+    return NNINIT_OK;
+}
+static const lab_experiment exp_seed_dependent = {"fake-dependent", "fake", "a claim long enough to pass", "test",
+                                                  run_seed_dependent};
+
+static void test_seeds(void **state) {
+    (void)state;
+    lab_ctx ctx = tiny_ctx();
+    ctx.n_seeds = 3;
+    lab_result r;
+    lab_run(&exp_seed_is_value, &ctx, &r);
+    assert_int_equal(r.status, NNINIT_OK);
+    assert_int_equal(r.n_seeds, 3);
+    assert_true(r.seeds[0] == 0 && r.seeds[1] == 1 && r.seeds[2] == 2);
+    const lab_check_t *c = &r.checks[0];
+    assert_int_equal(c->n_seeds, 3);
+    assert_true(c->per_seed[0] == 0 && c->per_seed[1] == 1 && c->per_seed[2] == 2);
+    assert_true(fabs(c->measured - 1) < 1e-12 && fabs(c->spread - 1) < 1e-12);
+    assert_true(fabs(c->noise - sqrt(0.25 + 4.0 / 3)) < 1e-12);
+    assert_int_equal(c->verdict, LAB_INCONCLUSIVE); /* 1 > 0, but not beyond 1.26 */
+    /* noise 0 per run: the spread alone, 2 / sqrt 3, and 1 < 10 by far more */
+    assert_true(fabs(r.checks[1].noise - 2 / sqrt(3.0)) < 1e-12);
+    assert_int_equal(r.checks[1].verdict, LAB_REPRODUCED);
+    assert_int_equal(r.verdict, LAB_INCONCLUSIVE);
+    assert_non_null(strstr(r.setup, "seed 0")); /* the first seed's text */
+    assert_non_null(strstr(r.notes, "mean over 3 seeds (0 to 2)"));
+    lab_result_free(&r);
+    /* one seed: the run as it is */
+    ctx.n_seeds = 1;
+    ctx.seed = 4;
+    lab_run(&exp_seed_is_value, &ctx, &r);
+    assert_int_equal(r.checks[0].verdict, LAB_REPRODUCED);
+    assert_int_equal(r.checks[0].n_seeds, 1);
+    assert_true(r.checks[0].spread == 0 && r.checks[0].noise == 0.5);
+    lab_result_free(&r);
+    /* checks that differ between seeds are an error, not a verdict */
+    ctx.n_seeds = 2;
+    ctx.seed = 0;
+    lab_run(&exp_seed_dependent, &ctx, &r);
+    assert_int_equal(r.status, NNINIT_ERR_PARAM);
+    assert_non_null(strstr(r.error, "other checks"));
+    assert_int_equal(r.verdict, LAB_INCONCLUSIVE);
+    lab_result_free(&r);
+    /* a real experiment over 2 seeds: its own checks, per seed */
+    ctx.n_seeds = 2;
+    lab_run(lab_find("zero-init"), &ctx, &r);
+    assert_int_equal(r.status, NNINIT_OK);
+    for (int k = 0; k < r.n_checks; k++) assert_int_equal(r.checks[k].n_seeds, 2);
+    lab_result_free(&r);
+    /* the machine that decides rounding is known */
+    const lab_machine *m = lab_machine_info();
+    assert_true(strlen(m->cpu) > 0 && strlen(m->blas) > 0 && strlen(m->blas_core) > 0 && m->blas_threads >= 1);
 }
 
 /* Every experiment in the registry runs to the end on the tiny scale, with
@@ -143,6 +227,8 @@ static void test_failing_prediction_is_reported(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verdicts),
+        cmocka_unit_test(test_rule_beyond_noise),
+        cmocka_unit_test(test_seeds),
         cmocka_unit_test(test_data_subsets),
         cmocka_unit_test(test_failing_prediction_is_reported),
         cmocka_unit_test(test_every_experiment_runs),

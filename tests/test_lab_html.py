@@ -326,6 +326,36 @@ class LabOut(unittest.TestCase):
             self.assertEqual(r.returncode, 2, (args, r.stderr))
             self.assertIn(needle, r.stderr, args)
 
+    def test_seeds(self):
+        # --seeds K: every check over K runs, mean, spread and each value in the report
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "r")
+            r = subprocess.run([CLI, "lab", "--tiny", "zero-init", "--seed", "7", "--seeds", "2", "--out", out],
+                               capture_output=True, text=True, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            self.assertIn("nninit lab (tiny, seed 7, 2 seeds):", r.stderr)
+            self.assertIn("zero-init: seed 8 (2 of 2)", r.stderr)
+            with open(os.path.join(out, "results.json")) as f:
+                j = json.load(f)
+            self.assertEqual(j["meta"]["seeds"], 2)
+            self.assertIn("sqrt(noise^2", j["meta"]["rule"])
+            for key in ("cpu", "blas", "blas_core", "blas_threads"):
+                self.assertIn(key, j["meta"]["machine"])
+            self.assertIn("OpenBLAS", j["meta"]["machine"]["blas"])
+            for c in j["experiments"][0]["checks"]:
+                self.assertEqual(c["seeds"], 2)
+                self.assertEqual(len(c["per_seed"]), 2)
+                self.assertAlmostEqual(c["measured"], sum(c["per_seed"]) / 2)
+            with open(os.path.join(out, "results.md")) as f:
+                md = f.read()
+            self.assertIn("2 seeds (7 to 8)", md)
+            self.assertIn("over 2 seeds:", md)
+            self.assertIn("What decides float32 rounding here: CPU ", md)
+        for bad in ("0", "17", "x"):
+            r = subprocess.run([CLI, "lab", "--tiny", "--seeds", bad], capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 2, bad)
+            self.assertIn("bad option '--seeds %s'" % bad, r.stderr)
+
     def test_seed_is_printed(self):
         # the seed used, in the human output, results.json and the report's setup text
         with tempfile.TemporaryDirectory() as d:
@@ -333,7 +363,7 @@ class LabOut(unittest.TestCase):
             r = subprocess.run([CLI, "lab", "--tiny", "zero-init", "--seed", "18446744073709551615", "--out", out],
                                capture_output=True, text=True, timeout=300)
             self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-            self.assertIn("nninit lab (tiny, seed 18446744073709551615):", r.stderr)
+            self.assertIn("nninit lab (tiny, seed 18446744073709551615, 1 seed):", r.stderr)
             self.assertIn("(seed 18446744073709551615)", r.stdout)
             with open(os.path.join(out, "results.json")) as f:
                 text = f.read()

@@ -26,11 +26,14 @@ static const char lab_usage[] =
     "  --quick              the whole suite on subsets (12000/2000; about 2 minutes)\n"
     "  --tiny               every code path on a tiny subset (seconds; a smoke test:\n"
     "                       verdicts are computed but the sizes are too small to mean much)\n"
-    "  (default)            full sizes (60000/10000 images; about 11 minutes on 2 cores)\n"
+    "  (default)            full sizes (60000/10000 images), 3 seeds\n"
     "  --out DIR            report directory (lab-report): new, empty, or a previous report,\n"
     "                       which is replaced whole at the end (never a mix of two runs);\n"
     "                       a file, a symlink or a directory with other files is refused\n"
     "  --seed N             seed of weights, subsets and order (0)\n"
+    "  --seeds K            runs per experiment, seeds N .. N+K-1 (default 3 at full\n"
+    "                       scale, 1 with --quick or --tiny; at most 16); each check is\n"
+    "                       judged on the mean, its noise combined with the spread\n"
     "  --threads N          OpenBLAS threads (default: OpenBLAS's own choice)\n"
     "  --data DIR           Fashion-MNIST directory\n"
     "  --list               list the experiments and exit\n"
@@ -51,7 +54,8 @@ enum {
     L_SEED,
     L_THREADS,
     L_DATA,
-    L_OVERRIDE
+    L_OVERRIDE,
+    L_SEEDS
 };
 static const cli_opt lab_opts[] = {
     {"--quick", NULL, L_QUICK, CLI_OPT_FLAG},
@@ -63,6 +67,7 @@ static const cli_opt lab_opts[] = {
     {"--threads", NULL, L_THREADS, CLI_OPT_VALUE},
     {"--data", NULL, L_DATA, CLI_OPT_VALUE},
     {"--override-init", NULL, L_OVERRIDE, CLI_OPT_VALUE},
+    {"--seeds", NULL, L_SEEDS, CLI_OPT_VALUE},
 };
 
 static void on_progress(void *user, const char *line) {
@@ -73,7 +78,7 @@ static void on_progress(void *user, const char *line) {
 int cmd_lab(int argc, char **argv) {
     const char *out = "lab-report", *data_dir = NULL, *override = NULL;
     lab_scale scale = LAB_FULL;
-    int list = 0, threads = 0;
+    int list = 0, threads = 0, n_seeds = 0;
     uint64_t seed = 0;
     int n_all;
     const lab_experiment *const *all = lab_experiments(&n_all);
@@ -112,6 +117,10 @@ int cmd_lab(int argc, char **argv) {
         case L_DATA: data_dir = v; break;
         case L_OVERRIDE: override = v; break;
         case L_SEED: ok = !cli_parse_u64(v, &seed); break;
+        case L_SEEDS:
+            ok = !cli_parse_long(v, &n) && n >= 1 && n <= LAB_MAX_SEEDS;
+            if (ok) n_seeds = (int)n;
+            break;
         case L_THREADS:
             ok = !cli_parse_long(v, &n) && n >= 1 && n <= 1024;
             if (ok) threads = (int)n;
@@ -157,9 +166,11 @@ int cmd_lab(int argc, char **argv) {
         free(sel);
         return cli_exit_status(st);
     }
-    lab_ctx ctx = {scale, seed, &data, threads, override, on_progress, NULL};
-    fprintf(stderr, "nninit lab (%s, seed %llu): %d experiment%s, %d training and %d test examples\n",
-            lab_scale_name(scale), (unsigned long long)seed, n_sel, n_sel == 1 ? "" : "s", data.n_train, data.n_test);
+    if (!n_seeds) n_seeds = scale == LAB_FULL ? 3 : 1;
+    lab_ctx ctx = {scale, seed, &data, threads, override, on_progress, NULL, n_seeds};
+    fprintf(stderr, "nninit lab (%s, seed %llu, %d seed%s): %d experiment%s, %d training and %d test examples\n",
+            lab_scale_name(scale), (unsigned long long)seed, n_seeds, n_seeds == 1 ? "" : "s", n_sel,
+            n_sel == 1 ? "" : "s", data.n_train, data.n_test);
     lab_result *res = calloc((size_t)n_sel, sizeof *res);
     if (!res) {
         fprintf(stderr, "nninit lab: out of memory\n");
