@@ -213,6 +213,28 @@ NNINIT_API nninit_status nninit_net_set_output_grad(nninit_net *net, const float
 /*! nninit_net_sgd_step() : w -= lr * grad for every parameter. */
 NNINIT_API nninit_status nninit_net_sgd_step(nninit_net *net, float lr);
 
+/* The matrix product of a net's forward and backward (dense and conv). */
+typedef enum {
+    NNINIT_MATMUL_BLAS = 0,     /* OpenBLAS's sgemm (the default): fast; how
+                                   it rounds depends on the CPU and on where
+                                   an element falls in its blocking */
+    NNINIT_MATMUL_REFERENCE = 1 /* the engine's own plain-C product: every
+                                   element summed over k in order, one
+                                   rounding per multiply and add, so equal
+                                   inputs give bit-equal outputs (a constant-
+                                   initialized layer's units stay identical)
+                                   and the product's bits do not depend on
+                                   the CPU or compiler; single-threaded,
+                                   about a quarter of OpenBLAS's speed */
+} nninit_matmul;
+
+/*! nninit_net_set_matmul() : the product every later forward and backward of
+ *  net uses (LSUV, probes and training through this net included). Errors:
+ *  NULL, PARAM (m not an nninit_matmul). */
+NNINIT_API nninit_status nninit_net_set_matmul(nninit_net *net, nninit_matmul m);
+/*! nninit_net_matmul() : net's product; NNINIT_MATMUL_BLAS for NULL. */
+NNINIT_API nninit_matmul nninit_net_matmul(const nninit_net *net);
+
 /* Inspection: "units" are the layers that have parameters or activations.
  * For layer l (0-based, as in the arch): sizes and pointers into the
  * network's own buffers, valid until the next call that changes them.

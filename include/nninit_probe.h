@@ -56,6 +56,8 @@ typedef struct {
      * units of work), from the calling thread. NULL: no calls. */
     void (*progress)(void *ctx, const char *stage, int done, int total);
     void *progress_ctx;
+    nninit_matmul matmul; /* the net's product (nninit_net_set_matmul):
+                             NNINIT_MATMUL_BLAS (default) or _REFERENCE */
 } nninit_probe_opts;
 
 NNINIT_API nninit_probe_opts nninit_probe_opts_default(void);

@@ -247,6 +247,28 @@ class ProbeCli(unittest.TestCase):
         r = run("--help")
         self.assertEqual(r.returncode, 0)
         self.assertIn("--arch", r.stdout)
+        self.assertIn("--matmul KIND", r.stdout)
+
+    def test_matmul(self):
+        # the reference product keeps a constant init's units bit-identical (the probe
+        # counts distinct units within 1e-6, so this holds, to that tolerance, under BLAS
+        # on many CPUs too: it is the reference that must never fail it)
+        arch = "24 -> [dense 13 tanh] x2 -> dense 10"
+        args = ["--arch", arch, "--init", "constant(value=0.1)", "--json", "--batch", "16", "--steps", "3"]
+        r = run(*args, "--matmul", "reference")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ref = json.loads(r.stdout)
+        self.assertEqual(ref["matmul"], "reference")
+        for layer in ref["layers"][:-1]:
+            self.assertEqual((layer["distinct_units_init"], layer["distinct_units_after"]), (1, 1))
+        blas = json.loads(run(*args).stdout)
+        self.assertEqual(blas["matmul"], "blas")
+        self.assertAlmostEqual(ref["loss"], blas["loss"], places=5)  # the same net, rounded differently
+        self.assertEqual(json.loads(run(*args, "--matmul=blas").stdout)["matmul"], "blas")
+        for bad in ("BLAS", "ref", "", "openblas"):
+            r = run("--arch", arch, "--matmul", bad)
+            self.assertEqual(r.returncode, 2, (bad, r.stderr))
+            self.assertIn("--matmul '%s': expected blas or reference" % bad, r.stderr)
 
 
 if __name__ == "__main__":

@@ -161,6 +161,24 @@ class TrainCli(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         self.assertIn("--momentum", r.stdout)
 
+    def test_matmul(self):
+        args = [*SMALL, "--max-steps", "3", "--evals-per-epoch", "0", "--json", "--quiet"]
+        r = run(*args, "--matmul", "reference")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ref = json.loads(r.stdout)
+        self.assertEqual((ref["matmul"], ref["steps"]), ("reference", 3))
+        key = lambda rep: [(p["step"], p["train_loss"], p["test_loss"], p["test_acc"]) for p in rep["points"]]
+        self.assertEqual(key(json.loads(run(*args, "--matmul", "reference").stdout)), key(ref))
+        blas = json.loads(run(*args).stdout)
+        self.assertEqual(blas["matmul"], "blas")
+        # the same net and data: the loss at init agrees to float rounding
+        self.assertAlmostEqual(ref["points"][0]["train_loss"], blas["points"][0]["train_loss"], places=4)
+        for bad in ("reference2", "Reference", ""):
+            r = run("--arch", "784 -> dense 10", "--matmul", bad)
+            self.assertEqual(r.returncode, 2, (bad, r.stderr))
+            self.assertIn("--matmul '%s': expected blas or reference" % bad, r.stderr)
+        self.assertIn("--matmul KIND", run("--help").stdout)
+
     def test_arch_errors_exit_status(self):
         # one map from status to exit (tools/util/common.h): an unreadable --arch-json is an
         # I/O failure (1) with its errno text; a bad architecture is bad input (2)

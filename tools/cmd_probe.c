@@ -46,6 +46,9 @@ static const char probe_usage[] =
     "  --corr C            correlation of the two probe inputs (0)\n"
     "  --seed N            seed of weights and inputs (0)\n"
     "  --threads N         OpenBLAS threads (default: OpenBLAS's own choice)\n"
+    "  --matmul KIND       blas (default: OpenBLAS's sgemm) or reference (the engine's plain-C\n"
+    "                      product: each element summed over k in order, rounded the same on\n"
+    "                      every CPU, so a constant init's units stay bit-identical; slower)\n"
     "  --lsuv              LSUV (orthogonal pre-init unless --init or --preset, unit variance\n"
     "                      per layer) first\n"
     "  --wide              every column (default: the table fits 100 columns)\n"
@@ -92,7 +95,8 @@ enum {
     P_WIDE,
     P_JSON,
     P_HTML,
-    P_HIST_AXES
+    P_HIST_AXES,
+    P_MATMUL
 };
 static const cli_opt probe_opts[] = {
     {"--arch", NULL, P_ARCH, CLI_OPT_VALUE},       {"--arch-json", NULL, P_ARCH_JSON, CLI_OPT_VALUE},
@@ -104,6 +108,7 @@ static const cli_opt probe_opts[] = {
     {"--threads", NULL, P_THREADS, CLI_OPT_VALUE}, {"--lsuv", NULL, P_LSUV, CLI_OPT_FLAG},
     {"--wide", NULL, P_WIDE, CLI_OPT_FLAG},        {"--json", NULL, P_JSON, CLI_OPT_FLAG},
     {"--html", NULL, P_HTML, CLI_OPT_VALUE},       {"--hist-axes", NULL, P_HIST_AXES, CLI_OPT_VALUE},
+    {"--matmul", NULL, P_MATMUL, CLI_OPT_VALUE},
 };
 
 /* ---- output ------------------------------------------------------------- */
@@ -143,6 +148,7 @@ static int print_json(FILE *f, const nninit_probe_report *r, const char *arch, c
     cli_json_float(&j, NULL, "lr", o->lr);
     cli_json_int(&j, NULL, "sgd_steps", o->sgd_steps);
     cli_json_num(&j, NULL, "pair_corr", o->pair_corr);
+    cli_json_str(&j, NULL, "matmul", o->matmul == NNINIT_MATMUL_REFERENCE ? "reference" : "blas");
     struct {
         const char *k;
         double v;
@@ -452,6 +458,11 @@ int cmd_probe(int argc, char **argv) {
             if (!strcmp(v, "shared")) per_layer_axes = 0;
             else if (!strcmp(v, "layer")) per_layer_axes = 1;
             else return bad("--hist-axes '%s': expected shared or layer", v);
+            break;
+        case P_MATMUL:
+            if (!strcmp(v, "blas")) o.matmul = NNINIT_MATMUL_BLAS;
+            else if (!strcmp(v, "reference")) o.matmul = NNINIT_MATMUL_REFERENCE;
+            else return bad("--matmul '%s': expected blas or reference", v);
             break;
         case P_INPUT:
             if (!strcmp(v, "gaussian")) o.input = NNINIT_INPUT_GAUSSIAN;

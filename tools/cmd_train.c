@@ -57,12 +57,16 @@ static const char train_usage[] =
     "  --no-eval            no test evaluation at all (for timing)\n"
     "  --seed N             seed of the weights, the subset and the order (0)\n"
     "  --threads N          OpenBLAS threads (default: OpenBLAS's own choice)\n"
+    "  --matmul KIND        blas (default: OpenBLAS's sgemm) or reference (the engine's plain-C\n"
+    "                       product: each element summed over k in order, rounded the same\n"
+    "                       on every CPU; single-threaded, slower)\n"
     "  --data DIR           Fashion-MNIST directory\n"
     "  --json               the curves as one JSON object on stdout\n"
     "  --quiet              no progress bar\n"
     "\n"
     "The same seed, options and thread count give the same curve on the same machine\n"
-    "(the OpenBLAS build and CPU family also decide how sgemm rounds).\n";
+    "(the OpenBLAS build and CPU family also decide how sgemm rounds; not with\n"
+    "--matmul reference).\n";
 
 static int bad(const char *fmt, const char *a) { return cli_bad("train", fmt, a); }
 
@@ -92,6 +96,7 @@ enum {
     T_NO_EVAL,
     T_SEED,
     T_THREADS,
+    T_MATMUL,
     T_DATA,
     T_JSON,
     T_QUIET
@@ -121,6 +126,7 @@ static const cli_opt train_opts[] = {
     {"--no-eval", NULL, T_NO_EVAL, CLI_OPT_FLAG},
     {"--seed", NULL, T_SEED, CLI_OPT_VALUE},
     {"--threads", NULL, T_THREADS, CLI_OPT_VALUE},
+    {"--matmul", NULL, T_MATMUL, CLI_OPT_VALUE},
     {"--data", NULL, T_DATA, CLI_OPT_VALUE},
     {"--json", NULL, T_JSON, CLI_OPT_FLAG},
     {"--quiet", NULL, T_QUIET, CLI_OPT_FLAG},
@@ -196,9 +202,9 @@ static int on_progress(const nninit_train_progress *pr, void *user) {
 
 /* The run as one JSON object: the options, the outcome, the curve. 0, or -1
  * with errno. */
-static int print_json(FILE *f, const char *arch, const nninit_train_opts *o, int n_train, int n_test,
-                      const nninit_train_report *r, const exploding *x, const char *error, const nninit_arch *a,
-                      const nninit_layer_init_info *inits) {
+static int print_json(FILE *f, const char *arch, const nninit_train_opts *o, nninit_matmul matmul, int n_train,
+                      int n_test, const nninit_train_report *r, const exploding *x, const char *error,
+                      const nninit_arch *a, const nninit_layer_init_info *inits) {
     cli_json j;
     cli_json_init(&j);
     cli_json_str(&j, NULL, "arch", arch);
@@ -215,6 +221,7 @@ static int print_json(FILE *f, const char *arch, const nninit_train_opts *o, int
     cli_json_int(&j, NULL, "epochs", o->epochs);
     cli_json_u64(&j, NULL, "seed", o->seed);
     cli_json_int(&j, NULL, "threads", o->threads);
+    cli_json_str(&j, NULL, "matmul", matmul == NNINIT_MATMUL_REFERENCE ? "reference" : "blas");
     cli_json_int(&j, NULL, "n_train", n_train);
     cli_json_int(&j, NULL, "n_test", n_test);
     cli_json_int(&j, NULL, "steps", r->steps);
@@ -307,6 +314,7 @@ int cmd_train(int argc, char **argv) {
     const char *arch_text = NULL, *arch_json = NULL, *init = NULL, *bias = NULL, *data_dir = NULL, *preset = NULL;
     nninit_nn_preset pr = NNINIT_NN_PRESET_NONE;
     int json = 0, quiet = 0, no_eval = 0, subset = 0, test_subset = 0;
+    nninit_matmul matmul = NNINIT_MATMUL_BLAS;
     nninit_train_opts o = nninit_train_opts_default();
     cli_opt_iter it;
     cli_opt_init(&it, "train", train_opts, (int)(sizeof train_opts / sizeof train_opts[0]), argc - 1, argv + 1);
@@ -353,6 +361,11 @@ int cmd_train(int argc, char **argv) {
         case T_EPS:
             if (cli_parse_double(v, &d) || d <= 0) return bad("--eps '%s': expected a number > 0", v);
             o.eps = d;
+            break;
+        case T_MATMUL:
+            if (!strcmp(v, "blas")) matmul = NNINIT_MATMUL_BLAS;
+            else if (!strcmp(v, "reference")) matmul = NNINIT_MATMUL_REFERENCE;
+            else return bad("--matmul '%s': expected blas or reference", v);
             break;
         case T_SEED:
             if (cli_parse_u64(v, &o.seed)) return bad("--seed '%s': expected an integer in 0..18446744073709551615", v);
@@ -424,6 +437,7 @@ int cmd_train(int argc, char **argv) {
     }
     nninit_net *net;
     st = nninit_net_create(arch, o.batch > 1000 ? o.batch : 1000, dflt, o.seed, &net);
+    if (!st && (st = nninit_net_set_matmul(net, matmul))) nninit_net_free(net);
     if (st) {
         fprintf(stderr, "nninit train: %s\n", nninit_last_error());
         lab_data_free(&data);
@@ -457,8 +471,8 @@ int cmd_train(int argc, char **argv) {
         }
         rc = cli_exit_status(st); /* NNINIT_ERR_DIVERGED: 1 */
         if (json) {
-            if (print_json(stdout, atext, &o, data.n_train, no_eval ? 0 : data.n_test, &rep, &ex, err, arch, inits) !=
-                0) {
+            if (print_json(stdout, atext, &o, matmul, data.n_train, no_eval ? 0 : data.n_test, &rep, &ex, err, arch,
+                           inits) != 0) {
                 fprintf(stderr, "nninit train: cannot write the JSON: %s\n", strerror(errno));
                 rc = CLI_EXIT_FAIL;
             }

@@ -48,9 +48,9 @@
  * stride is 1 and ow == w a whole plane is one memcpy, then the columns that
  * fell outside the image are zeroed.
  */
-#include <cblas.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "nn_internal.h"
 
 /* Output columns (examples x oh ow) a chunk aims at; at least one example. */
@@ -232,8 +232,8 @@ void nninit__conv_forward(const nninit__conv_geom *g, int batch, const float *x,
             for (int o = 0; o < g->o; o++)
                 for (int p = 0; p < ohw; p++) yn[(size_t)o * ohw + p] = b[o];
             for (int gi = 0; gi < g->groups; gi++)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, og, ohw, k, 1.0f, w + (size_t)gi * og * k, k,
-                            x + n * in_size + (size_t)gi * k * ohw, ohw, 1.0f, yn + (size_t)gi * og * ohw, ohw);
+                nninit__sgemm(NNINIT__NO_TRANS, NNINIT__NO_TRANS, og, ohw, k, 1.0f, w + (size_t)gi * og * k, k,
+                              x + n * in_size + (size_t)gi * k * ohw, ohw, 1.0f, yn + (size_t)gi * og * ohw, ohw);
         }
         return;
     }
@@ -248,8 +248,8 @@ void nninit__conv_forward(const nninit__conv_geom *g, int batch, const float *x,
             for (int o = 0; o < g->o; o++)
                 for (int p = 0; p < ohw; p++) dst[(size_t)o * ohw + p] = b[o];
         for (int gi = 0; gi < g->groups; gi++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, og, (int)ld, k, 1.0f, w + (size_t)gi * og * k, k,
-                        col + (size_t)gi * k * ld, ld, m == 1 ? 1.0f : 0.0f, dst + (size_t)gi * og * ld, ld);
+            nninit__sgemm(NNINIT__NO_TRANS, NNINIT__NO_TRANS, og, (int)ld, k, 1.0f, w + (size_t)gi * og * k, k,
+                          col + (size_t)gi * k * ld, ld, m == 1 ? 1.0f : 0.0f, dst + (size_t)gi * og * ld, ld);
         for (int j = 0; j < m && m > 1; j++)
             for (int o = 0; o < g->o; o++) {
                 float *yo = y + (n0 + j) * out_size + (size_t)o * ohw;
@@ -293,10 +293,10 @@ static void backward_transposed(const nninit__conv_geom *g, int batch, const flo
         }
         for (int gi = 0; gi < g->groups; gi++) {
             const float *cgi = colt + (size_t)gi * kt * ld;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kt, cg, (int)ld, 1.0f, cgi, ld,
-                        xs + (size_t)gi * cg * ld, ld, n0 ? 1.0f : 0.0f, dwt + gi * wg, cg);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cg, (int)ld, kt, 1.0f, wt + gi * wg, kt, cgi, ld,
-                        m == 1 && accumulate ? 1.0f : 0.0f, dxs + (size_t)gi * cg * ld, ld);
+            nninit__sgemm(NNINIT__NO_TRANS, NNINIT__TRANS, kt, cg, (int)ld, 1.0f, cgi, ld, xs + (size_t)gi * cg * ld,
+                          ld, n0 ? 1.0f : 0.0f, dwt + gi * wg, cg);
+            nninit__sgemm(NNINIT__NO_TRANS, NNINIT__NO_TRANS, cg, (int)ld, kt, 1.0f, wt + gi * wg, kt, cgi, ld,
+                          m == 1 && accumulate ? 1.0f : 0.0f, dxs + (size_t)gi * cg * ld, ld);
         }
         for (int j = 0; j < m && m > 1; j++)
             for (int c = 0; c < g->c; c++) {
@@ -341,19 +341,20 @@ void nninit__conv_backward(const nninit__conv_geom *g, int batch, const float *x
         }
         for (int j = 0; j < m; j++) add_row_sums(g->o, (size_t)ohw, dy + (n0 + j) * out_size, db);
         for (int gi = 0; gi < g->groups; gi++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, og, (int)ld, 1.0f, cc + (size_t)gi * k * ld, ld,
-                        dc + (size_t)gi * og * ld, ld, n0 ? 1.0f : 0.0f, dwt + gi * wg, og);
+            nninit__sgemm(NNINIT__NO_TRANS, NNINIT__TRANS, k, og, (int)ld, 1.0f, cc + (size_t)gi * k * ld, ld,
+                          dc + (size_t)gi * og * ld, ld, n0 ? 1.0f : 0.0f, dwt + gi * wg, og);
         if (!dx) continue;
         if (pointwise) { /* dcol is dx itself */
             float *dxn = dx + n0 * in_size;
             for (int gi = 0; gi < g->groups; gi++)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, ohw, og, 1.0f, w + (size_t)gi * og * k, k,
-                            dc + (size_t)gi * og * ohw, ohw, accumulate ? 1.0f : 0.0f, dxn + (size_t)gi * k * ohw, ohw);
+                nninit__sgemm(NNINIT__TRANS, NNINIT__NO_TRANS, k, ohw, og, 1.0f, w + (size_t)gi * og * k, k,
+                              dc + (size_t)gi * og * ohw, ohw, accumulate ? 1.0f : 0.0f, dxn + (size_t)gi * k * ohw,
+                              ohw);
             continue;
         }
         for (int gi = 0; gi < g->groups; gi++)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, (int)ld, og, 1.0f, w + (size_t)gi * og * k, k,
-                        dc + (size_t)gi * og * ld, ld, 0.0f, dcol + (size_t)gi * k * ld, ld);
+            nninit__sgemm(NNINIT__TRANS, NNINIT__NO_TRANS, k, (int)ld, og, 1.0f, w + (size_t)gi * og * k, k,
+                          dc + (size_t)gi * og * ld, ld, 0.0f, dcol + (size_t)gi * k * ld, ld);
         for (int j = 0; j < m; j++) {
             float *dxn = dx + (n0 + j) * in_size;
             if (!accumulate) memset(dxn, 0, in_size * sizeof *dxn);

@@ -21,13 +21,13 @@
  * equivalents, 'same' padding, stride 1), pre = x + alpha f, post = act(pre).
  * The spec has one act_param: act_in and act share it.
  */
-#include <cblas.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "nn_internal.h"
 #include "nninit_train.h"
 
@@ -55,7 +55,8 @@ typedef struct {
 struct nninit_net {
     int n_layers, max_batch, batch, has_grad;
     int in_size, out_size;
-    int out_src; /* the layer whose post is the output */
+    int out_src;          /* the layer whose post is the output */
+    nninit_matmul matmul; /* every product of forward and backward (gemm.h) */
     layer *layers;
     float *input, *dout;
     float *conv_ws;   /* conv workspace, a chunk of examples */
@@ -68,7 +69,7 @@ struct nninit_net {
 /* ------------------------------------------------------------------------- */
 
 void nninit__dense_forward(int batch, int in, int out, const float *x, const float *w, const float *b, float *y) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
+    nninit__sgemm(NNINIT__NO_TRANS, NNINIT__TRANS, batch, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
     for (int n = 0; n < batch; n++) {
         float *yn = y + (size_t)n * out;
         for (int o = 0; o < out; o++) yn[o] += b[o];
@@ -77,15 +78,15 @@ void nninit__dense_forward(int batch, int in, int out, const float *x, const flo
 
 void nninit__dense_backward(int batch, int in, int out, const float *x, const float *w, const float *dy, float *dw,
                             float *db, float *dx, int accumulate) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, batch, 1.0f, dy, out, x, in, 0.0f, dw, in);
+    nninit__sgemm(NNINIT__TRANS, NNINIT__NO_TRANS, out, in, batch, 1.0f, dy, out, x, in, 0.0f, dw, in);
     memset(db, 0, (size_t)out * sizeof *db);
     for (int n = 0; n < batch; n++) {
         const float *dyn = dy + (size_t)n * out;
         for (int o = 0; o < out; o++) db[o] += dyn[o];
     }
     if (dx)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, in, out, 1.0f, dy, out, w, in,
-                    accumulate ? 1.0f : 0.0f, dx, in);
+        nninit__sgemm(NNINIT__NO_TRANS, NNINIT__NO_TRANS, batch, in, out, 1.0f, dy, out, w, in,
+                      accumulate ? 1.0f : 0.0f, dx, in);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -509,14 +510,15 @@ nninit_status nninit_net_forward(nninit_net *net, const float *x, int batch) {
         return nninit__err(NNINIT_ERR_PARAM, "net_forward: batch %d not in 1..%d (max_batch)", batch, net->max_batch);
     /* memmove: x may be a view of this very buffer (a leading flatten's post) */
     memmove(net->input, x, (size_t)batch * net->in_size * sizeof *x);
+    const nninit_matmul prev = nninit__matmul_use(net->matmul); /* for this call only */
     for (int i = 0; i < net->n_layers; i++) {
         layer *L = &net->layers[i];
         switch (L->kind) {
         case NNINIT_LAYER_DENSE: /* bias rows, sgemm accumulating onto them (as torch.addmm), activation */
             for (int n = 0; n < batch; n++)
                 memcpy(L->pre + (size_t)n * L->out_size, L->b, (size_t)L->out_size * sizeof *L->b);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, L->out_size, L->in_size, 1.0f, L->in,
-                        L->in_size, L->w, L->in_size, 1.0f, L->pre, L->out_size);
+            nninit__sgemm(NNINIT__NO_TRANS, NNINIT__TRANS, batch, L->out_size, L->in_size, 1.0f, L->in, L->in_size,
+                          L->w, L->in_size, 1.0f, L->pre, L->out_size);
             break;
         case NNINIT_LAYER_CONV2D: nninit__conv_forward(&L->g, batch, L->in, L->w, L->b, L->pre, net->conv_ws); break;
         case NNINIT_LAYER_RESIDUAL: forward_residual(L, batch, net->conv_ws); break;
@@ -524,6 +526,7 @@ nninit_status nninit_net_forward(nninit_net *net, const float *x, int batch) {
         }
         nninit__act_forward(L->act, L->ap, L->pre, L->post, (size_t)batch * L->out_size);
     }
+    nninit__matmul_use(prev);
     net->batch = batch;
     net->has_grad = 0;
     return NNINIT_OK;
@@ -597,6 +600,7 @@ nninit_status nninit_net_backward(nninit_net *net) {
     size_t no = (size_t)batch * O->out_size;
     memcpy(O->dpre, net->dout, no * sizeof *O->dpre);
     nninit__act_backward(O->act, O->ap, O->pre, O->post, O->dpre, no);
+    const nninit_matmul prev = nninit__matmul_use(net->matmul); /* for this call only */
     for (int i = net->out_src; i >= 0; i--) {
         layer *L = &net->layers[i];
         if (L->kind == NNINIT_LAYER_FLATTEN) continue;
@@ -614,8 +618,20 @@ nninit_status nninit_net_backward(nninit_net *net) {
         }
         if (S) nninit__act_backward(S->act, S->ap, S->pre, S->post, dx, (size_t)batch * S->out_size);
     }
+    nninit__matmul_use(prev);
     return NNINIT_OK;
 }
+
+nninit_status nninit_net_set_matmul(nninit_net *net, nninit_matmul m) {
+    if (!net) return nninit__err(NNINIT_ERR_NULL, "net_set_matmul: NULL net");
+    if (m != NNINIT_MATMUL_BLAS && m != NNINIT_MATMUL_REFERENCE)
+        return nninit__err(NNINIT_ERR_PARAM, "net_set_matmul: %d is not an nninit_matmul (0 blas, 1 reference)",
+                           (int)m);
+    net->matmul = m;
+    return NNINIT_OK;
+}
+
+nninit_matmul nninit_net_matmul(const nninit_net *net) { return net ? net->matmul : NNINIT_MATMUL_BLAS; }
 
 static void sgd(float *w, const float *g, size_t n, float lr) {
     for (size_t i = 0; i < n; i++) w[i] -= lr * g[i];

@@ -831,6 +831,7 @@ static nninit_status probe_run(const nninit_arch *arch, const nninit_layer_init 
 
     nninit_net *net = NULL;
     nninit_status st = nninit_net_create(arch, o.batch, default_init, o.seed, &net);
+    if (!st && (st = nninit_net_set_matmul(net, o.matmul))) nninit_net_free(net);
     if (st) return st;
     double t1 = now_s();
     rep->init_seconds = t1 - t0;
