@@ -22,7 +22,8 @@
  *     output buffers are untouched where the error is found before writing
  *     (always, for argument errors) and nninit_last_error() says why.
  *   - The library never prints, never exits and never allocates for element-wise
- *     schemes; orthogonal and sparse allocate a workspace (NNINIT_ERR_NOMEM).
+ *     schemes; orthogonal, delta_orthogonal and sparse allocate a workspace
+ *     (NNINIT_ERR_NOMEM).
  *   - Tensors are dense, row-major (C order). Element i is the i-th element of
  *     the flat buffer.
  *
@@ -229,6 +230,13 @@ typedef enum {
     NNINIT_SPARSE,           /* N(0, std^2), ceil(sparsity*rows) zeros per col */
     NNINIT_EYE,              /* 2-D identity (rectangular allowed) */
     NNINIT_DIRAC,            /* conv identity, 3-5-D, groups */
+    NNINIT_DELTA_ORTHOGONAL, /* JAX delta_orthogonal(scale=gain): 3-5-D conv
+                                kernel, in <= out (else ERR_SHAPE); the centre
+                                tap (k-1)//2 of every spatial dim holds gain *
+                                the (out, in) matrix ORTHOGONAL fills with the
+                                same key, the other taps 0; the channel axes
+                                are the layout's (embedding: ERR_LAYOUT),
+                                groups ignored; whole tensors only */
     NNINIT_SCHEME_COUNT
 } nninit_scheme;
 
@@ -268,7 +276,7 @@ typedef struct {
     double value;                     /* CONSTANT */
     double a, b;                      /* UNIFORM bounds; TRUNC_NORMAL bounds */
     double mean, std;                 /* NORMAL, TRUNC_NORMAL*, SPARSE (std) */
-    double gain;                      /* XAVIER_*, ORTHOGONAL */
+    double gain;                      /* XAVIER_*, ORTHOGONAL, DELTA_ORTHOGONAL */
     double slope;                     /* KAIMING_* 'a' (leaky_relu negative slope;
                                          PyTorch's default 0; NaN is rejected) */
     nninit_mode mode;                 /* KAIMING_*, VARIANCE_SCALING */
@@ -282,7 +290,8 @@ typedef struct {
 /*! nninit_spec_default() : the defaults of the scheme's reference:
  *  uniform a=0 b=1; normal mean=0 std=1; trunc_normal mean 0 std 1 a=-2 b=2;
  *  xavier gain 1; kaiming slope 0, fan_in, leaky_relu (=> gain sqrt(2));
- *  variance_scaling scale 1, fan_in, truncated_normal (Keras); orthogonal gain 1;
+ *  variance_scaling scale 1, fan_in, truncated_normal (Keras); orthogonal and
+ *  delta_orthogonal gain 1;
  *  sparse std 0.01, sparsity 0.1 (PyTorch has no default sparsity); dirac groups 1. */
 NNINIT_API nninit_spec nninit_spec_default(nninit_scheme s);
 
@@ -298,7 +307,7 @@ typedef enum {
     NNINIT_RESOLVED_UNIFORM = 1,      /* U(lo, hi) */
     NNINIT_RESOLVED_NORMAL = 2,       /* N(mean, std^2) */
     NNINIT_RESOLVED_TRUNC_NORMAL = 3, /* N(mean, std^2) restricted to [lo, hi] */
-    NNINIT_RESOLVED_STRUCTURED = 4    /* orthogonal, sparse, eye, dirac */
+    NNINIT_RESOLVED_STRUCTURED = 4    /* orthogonal, sparse, eye, dirac, delta_orthogonal */
 } nninit_resolved;
 
 typedef struct {
@@ -345,9 +354,9 @@ NNINIT_API nninit_status nninit_fill(const nninit_spec *spec, const nninit_tenso
 
 /*! nninit_fill_range() : fill elements [begin, end) of the flat tensor into
  *  out[0 .. end-begin). The values equal those of nninit_fill() at the same
- *  indices, bit for bit. Element-wise schemes only (everything but ORTHOGONAL
- *  and SPARSE, which return NNINIT_ERR_NOT_ELEMENTWISE unless the range is the
- *  whole tensor). Errors: as nninit_fill, plus SLICE. */
+ *  indices, bit for bit. Element-wise schemes only (everything but ORTHOGONAL,
+ *  SPARSE and DELTA_ORTHOGONAL, which return NNINIT_ERR_NOT_ELEMENTWISE unless
+ *  the range is the whole tensor). Errors: as nninit_fill, plus SLICE. */
 NNINIT_API nninit_status nninit_fill_range(const nninit_spec *spec, const nninit_tensor *t, nninit_key key,
                                            int64_t begin, int64_t end, void *out);
 
@@ -357,10 +366,10 @@ NNINIT_API nninit_status nninit_fill_range(const nninit_spec *spec, const nninit
  *  The range is cut into contiguous pieces of at least 65536 elements (a
  *  smaller fill stays on the calling thread), at most 256 threads; the split
  *  never changes a bit. The threads are created and joined inside the call.
- *  Orthogonal and sparse run on the calling thread. Errors: as nninit_fill /
- *  nninit_fill_range, plus PARAM for threads < 0 and NOMEM if a thread cannot
- *  be started (the threads already started are joined first; the output is
- *  then partly written). */
+ *  Orthogonal, sparse and delta_orthogonal run on the calling thread.
+ *  Errors: as nninit_fill / nninit_fill_range, plus PARAM for threads < 0 and
+ *  NOMEM if a thread cannot be started (the threads already started are
+ *  joined first; the output is then partly written). */
 NNINIT_API nninit_status nninit_fill_threads(const nninit_spec *spec, const nninit_tensor *t, nninit_key key,
                                              void *data, int threads);
 NNINIT_API nninit_status nninit_fill_range_threads(const nninit_spec *spec, const nninit_tensor *t, nninit_key key,
@@ -373,7 +382,7 @@ NNINIT_API nninit_status nninit_fill_range_threads(const nninit_spec *spec, cons
  *  The box is cut into runs of contiguous indices (the innermost dims it
  *  covers whole merge into one run), each filled by the kernels at the speed
  *  of a contiguous fill. Threads as nninit_fill_threads (0 = one per CPU).
- *  Element-wise schemes only: ORTHOGONAL and SPARSE return
+ *  Element-wise schemes only: ORTHOGONAL, SPARSE and DELTA_ORTHOGONAL return
  *  NNINIT_ERR_NOT_ELEMENTWISE unless the box is the whole tensor. Errors: as
  *  nninit_fill, plus NULL (lo, hi, out), SLICE (a dim with lo < 0, hi < lo or
  *  hi > shape) and PARAM (threads < 0). An empty box writes nothing. */

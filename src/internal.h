@@ -83,6 +83,11 @@ nninit_status nninit__fill_orthogonal(const nninit_spec *spec, const nninit_tens
                                       const uint32_t key[2], void *data);
 nninit_status nninit__fill_sparse(const nninit_spec *spec, const nninit_tensor *t, int64_t numel, const uint32_t key[2],
                                   void *data);
+/* src/init/delta_orthogonal.c: the kernel's out and in axes by its layout,
+ * after checking ndim 3..5, the layout and in <= out; and its fill. */
+nninit_status nninit__delta_orthogonal_axes(const nninit_tensor *t, int *out_ax, int *in_ax);
+nninit_status nninit__fill_delta_orthogonal(const nninit_spec *spec, const nninit_tensor *t, int64_t numel,
+                                            const uint32_t key[2], void *data);
 
 
 /* ---- a scheme resolved on a tensor (src/init/schemes.c) ------------------ */
@@ -94,8 +99,14 @@ typedef enum {
     NNINIT_K_EYE,
     NNINIT_K_DIRAC,
     NNINIT_K_ORTHOGONAL,
-    NNINIT_K_SPARSE
+    NNINIT_K_SPARSE,
+    NNINIT_K_DELTA_ORTHOGONAL
 } nninit__kernel;
+
+/* Orthogonal, sparse and delta_orthogonal fill whole tensors only. */
+static inline int nninit__kernel_is_whole(nninit__kernel k) {
+    return k == NNINIT_K_ORTHOGONAL || k == NNINIT_K_SPARSE || k == NNINIT_K_DELTA_ORTHOGONAL;
+}
 
 typedef struct {
     nninit__kernel kernel;

@@ -37,7 +37,7 @@ CLI = _cli_path()
 SCHEMES = [
     "zeros", "ones", "constant", "uniform", "normal", "trunc_normal", "trunc_normal_std",
     "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "lecun_uniform",
-    "lecun_normal", "variance_scaling", "orthogonal", "sparse", "eye", "dirac",
+    "lecun_normal", "variance_scaling", "orthogonal", "sparse", "eye", "dirac", "delta_orthogonal",
 ]
 
 EXPLAIN_KEYS = [
@@ -46,7 +46,7 @@ EXPLAIN_KEYS = [
 ]
 
 # A shape each scheme accepts.
-SHAPE_FOR = {"sparse": "10,20", "eye": "10,20", "dirac": "16,8,3,3"}
+SHAPE_FOR = {"sparse": "10,20", "eye": "10,20", "dirac": "16,8,3,3", "delta_orthogonal": "16,8,3,3"}
 
 
 # The caller's NNINIT_THREADS would change --json's "threads"; NNINIT_ARCH is
@@ -334,7 +334,8 @@ class TestExplain(Case):
             self.assertEqual(e["scheme"], s)
             self.assertIn(e["distribution"],
                           ("constant", "uniform", "normal", "trunc_normal", "structured"))
-            self.assertIsNotNone(e["torch"], s)
+            # delta_orthogonal is JAX's alone; PyTorch has every other scheme
+            self.assertIsNotNone(e["jax" if s == "delta_orthogonal" else "torch"], s)
 
     def test_human_output(self):
         out = self.ok("explain", "kaiming_normal", "--shape", "64,3,7,7").stdout

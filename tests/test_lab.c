@@ -224,6 +224,127 @@ static void test_failing_prediction_is_reported(void **state) {
     lab_result_free(&r);
 }
 
+/* The check of r whose name contains part (NULL when none). */
+static const lab_check_t *find_check(const lab_result *r, const char *part) {
+    for (int k = 0; k < r->n_checks; k++)
+        if (strstr(r->checks[k].name, part)) return &r->checks[k];
+    return NULL;
+}
+
+/* zero-bias with He weights in place of its zero weights: every layer gets a
+ * gradient at step 0, the first one included, and the verdict says so. */
+static void test_zero_bias_override_fails(void **state) {
+    (void)state;
+    lab_ctx ctx = tiny_ctx();
+    ctx.override_init = "kaiming_normal(nonlinearity=relu)";
+    lab_result r;
+    assert_non_null(lab_find("zero-bias"));
+    lab_run(lab_find("zero-bias"), &ctx, &r);
+    assert_int_equal(r.status, NNINIT_OK);
+    assert_int_equal(r.verdict, LAB_NOT_REPRODUCED);
+    const lab_check_t *c = find_check(&r, "only the last layer");
+    assert_non_null(c);
+    assert_int_equal(c->verdict, LAB_NOT_REPRODUCED);
+    assert_true(c->measured == 4); /* all four weight layers */
+    assert_non_null(c = find_check(&r, "reaches the first layer"));
+    assert_int_equal(c->verdict, LAB_NOT_REPRODUCED);
+    assert_true(c->measured == 0);
+    lab_result_free(&r);
+}
+
+/* lr-rescue with Xavier in place of N(0, 0.01^2): the two sweeps are the same
+ * runs (same weights, order, options), so every accuracy pairs up exactly and
+ * Xavier can beat "the bad init" at no learning rate. */
+static void test_lr_rescue_override_fails(void **state) {
+    (void)state;
+    lab_ctx ctx = tiny_ctx();
+    ctx.override_init = "xavier_normal";
+    lab_result r;
+    assert_non_null(lab_find("lr-rescue"));
+    lab_run(lab_find("lr-rescue"), &ctx, &r);
+    assert_int_equal(r.status, NNINIT_OK);
+    assert_int_equal(r.verdict, LAB_NOT_REPRODUCED);
+    assert_int_equal(r.n_curves, 22);
+    for (int i = 0; i < 11; i++) {
+        const lab_curve *a = &r.curves[i], *b = &r.curves[11 + i];
+        assert_int_equal(a->n, b->n);
+        assert_memory_equal(&a->points[a->n - 1].test_acc, &b->points[b->n - 1].test_acc, sizeof(double));
+    }
+    const lab_check_t *c = find_check(&r, "Xavier beats");
+    assert_non_null(c);
+    assert_true(c->measured == 0);
+    assert_int_equal(c->verdict, LAB_NOT_REPRODUCED);
+    lab_result_free(&r);
+}
+
+/* relu-explode: as published, both readings of N(0, 10) diverge within the
+ * epoch and, a ReLU net with zero biases being homogeneous, their per-layer
+ * activation factors deviate from the mean field exactly as He's does; with
+ * He in their place every prediction about them fails. */
+static void test_relu_explode(void **state) {
+    (void)state;
+    lab_ctx ctx = tiny_ctx();
+    lab_result r;
+    assert_non_null(lab_find("relu-explode"));
+    lab_run(lab_find("relu-explode"), &ctx, &r);
+    assert_int_equal(r.status, NNINIT_OK);
+    const lab_check_t *he = find_check(&r, "He: activation std"), *v10 = find_check(&r, "variance 10: activation"),
+                      *s10 = find_check(&r, "std 10: activation");
+    assert_non_null(he), assert_non_null(v10), assert_non_null(s10);
+    assert_true(fabs(v10->measured - he->measured) < 1e-3 * fabs(he->measured) + 1e-9);
+    assert_true(fabs(s10->measured - he->measured) < 1e-3 * fabs(he->measured) + 1e-9);
+    int diverged = 0;
+    for (int k = 0; k < r.n_checks; k++)
+        if (strstr(r.checks[k].name, "diverges")) {
+            diverged++;
+            assert_int_equal(r.checks[k].verdict, LAB_REPRODUCED);
+            assert_true(r.checks[k].measured >= 1 && r.checks[k].measured <= r.checks[k].threshold);
+        }
+    assert_int_equal(diverged, 2);
+    lab_result_free(&r);
+
+    ctx.override_init = "kaiming_normal(nonlinearity=relu)";
+    lab_run(lab_find("relu-explode"), &ctx, &r);
+    assert_int_equal(r.status, NNINIT_OK);
+    assert_int_equal(r.verdict, LAB_NOT_REPRODUCED);
+    int failed = 0;
+    for (int k = 0; k < r.n_checks; k++)
+        if (strstr(r.checks[k].name, "variance 10") || strstr(r.checks[k].name, "std 10")) {
+            failed++;
+            assert_int_equal(r.checks[k].verdict, LAB_NOT_REPRODUCED);
+        }
+    assert_int_equal(failed, 8);
+    const lab_check_t *d = find_check(&r, "variance 10: training diverges");
+    assert_non_null(d);
+    assert_true(d->measured == d->threshold + 1); /* no NaN: one step past the epoch */
+    lab_result_free(&r);
+}
+
+/* Runs with another seed must give the same checks (name, operator,
+ * threshold) in the same order: the lab aggregates them by position. */
+static void test_checks_do_not_depend_on_seed(void **state) {
+    (void)state;
+    static const char *const names[] = {"zero-bias", "relu-explode"};
+    for (int e = 0; e < 2; e++) {
+        lab_ctx ctx = tiny_ctx();
+        lab_result a, b;
+        lab_run(lab_find(names[e]), &ctx, &a);
+        ctx.seed = 7;
+        lab_run(lab_find(names[e]), &ctx, &b);
+        assert_int_equal(a.status, NNINIT_OK);
+        assert_int_equal(b.status, NNINIT_OK);
+        assert_int_equal(a.n_checks, b.n_checks);
+        for (int k = 0; k < a.n_checks; k++) {
+            assert_string_equal(a.checks[k].name, b.checks[k].name);
+            assert_string_equal(a.checks[k].prediction, b.checks[k].prediction);
+            assert_int_equal(a.checks[k].op, b.checks[k].op);
+            assert_true(a.checks[k].threshold == b.checks[k].threshold);
+        }
+        lab_result_free(&a);
+        lab_result_free(&b);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verdicts),
@@ -231,6 +352,10 @@ int main(void) {
         cmocka_unit_test(test_seeds),
         cmocka_unit_test(test_data_subsets),
         cmocka_unit_test(test_failing_prediction_is_reported),
+        cmocka_unit_test(test_zero_bias_override_fails),
+        cmocka_unit_test(test_lr_rescue_override_fails),
+        cmocka_unit_test(test_relu_explode),
+        cmocka_unit_test(test_checks_do_not_depend_on_seed),
         cmocka_unit_test(test_every_experiment_runs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

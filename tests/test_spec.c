@@ -228,7 +228,9 @@ static void test_format_errors(void **state) {
     assert_int_equal(nninit_spec_format(&sp, buf, sizeof buf), NNINIT_ERR_PARAM);
     sp.scheme = NNINIT_SCHEME_COUNT;
     assert_int_equal(nninit_spec_format(&sp, buf, sizeof buf), NNINIT_ERR_PARAM);
-    expect_msg("scheme", "unknown scheme 18");
+    char unknown[32];
+    snprintf(unknown, sizeof unknown, "unknown scheme %d", (int)NNINIT_SCHEME_COUNT);
+    expect_msg("scheme", unknown);
 }
 
 /* Every bad text fails with PARAM at the column of the offending token: alone
@@ -344,11 +346,14 @@ static const char *test_value(const char *name) {
     return NULL;
 }
 
-/* The tensor a scheme is tried on: dirac needs a conv weight (groups 2 fit
- * its 4 outputs), the others a non-square matrix (fan_in != fan_out). */
+/* dirac and delta_orthogonal fill conv kernels only. */
+static int conv_only(int s) { return s == NNINIT_DIRAC || s == NNINIT_DELTA_ORTHOGONAL; }
+
+/* The tensor a scheme is tried on: a conv weight for those (groups 2 fit
+ * dirac's 4 outputs), the others a non-square matrix (fan_in != fan_out). */
 static nninit_tensor test_tensor(nninit_scheme s) {
     static const int64_t conv[4] = {4, 2, 3, 3};
-    return s == NNINIT_DIRAC ? nninit_tensor_make(4, conv, NNINIT_F64) : nninit_tensor_2d(6, 3, NNINIT_F64);
+    return conv_only(s) ? nninit_tensor_make(4, conv, NNINIT_F64) : nninit_tensor_2d(6, 3, NNINIT_F64);
 }
 
 /* The table tells the truth: a parameter it says scheme s takes is accepted
@@ -389,11 +394,11 @@ static void test_table(void **state) {
             const char *q = strcmp(p, "mode") == 0 || strcmp(p, "nonlinearity") == 0 || strcmp(p, "distribution") == 0
                                 ? "\""
                                 : ""; /* a name: a JSON string */
-            const char *layer = s == NNINIT_DIRAC ? "\"type\": \"conv\", \"units\": 4, \"kernel\": 3"
-                                                  : "\"type\": \"dense\", \"units\": 6";
+            const char *layer =
+                conv_only(s) ? "\"type\": \"conv\", \"units\": 4, \"kernel\": 3" : "\"type\": \"dense\", \"units\": 6";
             snprintf(json, sizeof json,
                      "{\"input\": %s, \"layers\": [{%s, \"init\": {\"scheme\": \"%s\", \"%s\": %s%s%s}}]}",
-                     s == NNINIT_DIRAC ? "[2, 5, 5]" : "3", layer, sname, p, q, v, q);
+                     conv_only(s) ? "[2, 5, 5]" : "3", layer, sname, p, q, v, q);
             nninit_status st = nninit_spec_parse(text, &sp), sj = nninit_arch_parse_json(json, arch);
             if (!takes) {
                 if (st != NNINIT_ERR_PARAM)

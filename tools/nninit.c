@@ -128,7 +128,7 @@ static const char HELP_SCHEMES[] = "usage: nninit schemes [--json]\n"
     "  --b X                 upper bound (uniform, trunc_normal, trunc_normal_std)\n"                                  \
     "  --slope X             kaiming_*: same as --a\n"                                                                 \
     "  --mean X  --std X     normal, trunc_normal*; sparse: --std\n"                                                   \
-    "  --gain X              xavier_*, orthogonal\n"                                                                   \
+    "  --gain X              xavier_*, orthogonal, delta_orthogonal (JAX's scale)\n"                                   \
     "  --value X             constant\n"                                                                               \
     "  --nonlinearity NAME   kaiming_*: linear, conv1d..conv3d, conv_transpose1d..3d,\n"                               \
     "                        sigmoid, tanh, relu, leaky_relu, selu\n"                                                  \
@@ -179,7 +179,8 @@ static const char HELP_FILL[] = "usage: nninit fill SCHEME --shape D0,D1,... -o 
                                 "  --threads N           threads for the fill: 0 = one per core (default), 1 =\n"
                                 "                        this thread only; default from the NNINIT_THREADS\n"
                                 "                        environment variable when set. Fills under 131072\n"
-                                "                        elements, orthogonal and sparse use one thread\n"
+                                "                        elements, orthogonal, delta_orthogonal and sparse\n"
+                                "                        use one thread\n"
                                 "  NNINIT_ARCH=NAME      (environment) the fill kernels: scalar, portable, avx2,\n"
                                 "                        avx512; default the widest this CPU runs (nninit\n"
                                 "                        --version says which)\n"
@@ -865,8 +866,8 @@ static int tensor_bytes(const nninit_tensor *t, uint64_t *bytes) {
 /* The fill, timed into *seconds, with a progress bar on stderr once it has
  * run for a second (NNINIT_FILL_PROGRESS_AFTER=S changes that): element-wise
  * schemes are filled in about 64 pieces by nninit_fill_range_threads, which
- * gives the bits of one call whatever the cut; orthogonal and sparse are one
- * call. */
+ * gives the bits of one call whatever the cut; the whole-tensor schemes
+ * (orthogonal, delta_orthogonal, sparse) are one call. */
 static nninit_status fill_with_progress(const nninit_spec *spec, const nninit_tensor *t, nninit_key key, int64_t numel,
                                         void *data, int threads, double *seconds) {
     double after = 1.0;

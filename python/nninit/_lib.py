@@ -51,7 +51,7 @@ LAYOUT_GROUPED_FAN_OUT = 1
 # nninit_scheme, in enum order; the names are nninit_scheme_name()'s.
 SCHEMES = ("zeros", "ones", "constant", "uniform", "normal", "trunc_normal", "trunc_normal_std", "xavier_uniform",
            "xavier_normal", "kaiming_uniform", "kaiming_normal", "lecun_uniform", "lecun_normal",
-           "variance_scaling", "orthogonal", "sparse", "eye", "dirac")
+           "variance_scaling", "orthogonal", "sparse", "eye", "dirac", "delta_orthogonal")
 
 
 class Error(Exception):

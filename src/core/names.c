@@ -21,7 +21,8 @@ static const char *const scheme_names[NNINIT_SCHEME_COUNT] = {"zeros",
                                                               "orthogonal",
                                                               "sparse",
                                                               "eye",
-                                                              "dirac"};
+                                                              "dirac",
+                                                              "delta_orthogonal"};
 
 static const char *const scheme_formulas[NNINIT_SCHEME_COUNT] = {
     "w = 0",
@@ -42,7 +43,9 @@ static const char *const scheme_formulas[NNINIT_SCHEME_COUNT] = {
     "w = g * Q, Q from the QR of a Gaussian (rows, numel/rows) matrix, sign(diag R) fixed",
     "w ~ N(0, std^2), then ceil(sparsity*rows) zeros in each column",
     "w[i][j] = (i == j)",
-    "w[g*out/groups + d][d][center...] = 1 for d < min(out/groups, in)"};
+    "w[g*out/groups + d][d][center...] = 1 for d < min(out/groups, in)",
+    ("w[center...][o][i] = g * Q[o][i], Q = orthogonal's (out, in) matrix (Q^T Q = I), 0 at other taps; "
+     "center (k-1)//2, g = gain, not the fans (JAX)")};
 
 const char *nninit_scheme_name(nninit_scheme s) {
     return (unsigned)s < NNINIT_SCHEME_COUNT ? scheme_names[s] : "unknown";

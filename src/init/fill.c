@@ -37,7 +37,7 @@ static nninit_status prepare(const nninit_spec *spec, const nninit_tensor *t, in
     if (begin < 0 || end < begin || end > p->numel)
         return nninit__err(NNINIT_ERR_SLICE, "fill: range [%lld, %lld) not inside [0, %lld]", (long long)begin,
                            (long long)end, (long long)p->numel);
-    if ((p->kernel == NNINIT_K_ORTHOGONAL || p->kernel == NNINIT_K_SPARSE) && (begin != 0 || end != p->numel))
+    if (nninit__kernel_is_whole(p->kernel) && (begin != 0 || end != p->numel))
         return nninit__err(NNINIT_ERR_NOT_ELEMENTWISE, "%s: fills whole tensors only, not the range [%lld, %lld)",
                            nninit_scheme_name(spec->scheme), (long long)begin, (long long)end);
     const char *why;
@@ -58,7 +58,8 @@ static void fill_elementwise(const nninit__plan *p, const nninit_tensor *t, cons
     case NNINIT_K_EYE: fill_eye(t, begin, end, out); return;
     case NNINIT_K_DIRAC: fill_dirac(t, p->groups, begin, end, out); return;
     case NNINIT_K_ORTHOGONAL:
-    case NNINIT_K_SPARSE: return; /* whole-tensor: see fill_planned */
+    case NNINIT_K_SPARSE:
+    case NNINIT_K_DELTA_ORTHOGONAL: return; /* whole-tensor: see fill_planned */
     }
 }
 
@@ -67,6 +68,7 @@ static nninit_status fill_planned(const nninit_spec *spec, const nninit__plan *p
                                   const uint32_t k[2], int64_t begin, int64_t end, void *out) {
     if (p->kernel == NNINIT_K_ORTHOGONAL) return nninit__fill_orthogonal(spec, t, p->numel, k, out);
     if (p->kernel == NNINIT_K_SPARSE) return nninit__fill_sparse(spec, t, p->numel, k, out);
+    if (p->kernel == NNINIT_K_DELTA_ORTHOGONAL) return nninit__fill_delta_orthogonal(spec, t, p->numel, k, out);
     fill_elementwise(p, t, k, begin, end, out);
     return NNINIT_OK;
 }
@@ -252,8 +254,7 @@ nninit_status nninit_fill_range_threads(const nninit_spec *spec, const nninit_te
     if (threads < 0) return nninit__err(NNINIT_ERR_PARAM, "fill: threads (%d) must be >= 0", threads);
     uint32_t k[2];
     nninit_key_philox(key, k);
-    const int nt =
-        p.kernel == NNINIT_K_ORTHOGONAL || p.kernel == NNINIT_K_SPARSE ? 1 : thread_count(threads, end - begin);
+    const int nt = nninit__kernel_is_whole(p.kernel) ? 1 : thread_count(threads, end - begin);
     if (nt == 1) return fill_planned(spec, &p, t, k, begin, end, out);
     return run_split(&p, t, k, NULL, begin, end, out, nt);
 }
@@ -268,7 +269,7 @@ nninit_status nninit_fill_box_threads(const nninit_spec *spec, const nninit_tens
     int64_t n = 0;
     if ((st = box_make(t, lo, hi, &b, &n))) return st;
     if (threads < 0) return nninit__err(NNINIT_ERR_PARAM, "fill_box: threads (%d) must be >= 0", threads);
-    if (p.kernel == NNINIT_K_ORTHOGONAL || p.kernel == NNINIT_K_SPARSE) {
+    if (nninit__kernel_is_whole(p.kernel)) {
         if (n != p.numel) /* only the whole tensor: then the box is the tensor */
             return nninit__err(NNINIT_ERR_NOT_ELEMENTWISE,
                                "%s: fills whole tensors only, not a box of %lld of its %lld elements",

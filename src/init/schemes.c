@@ -352,6 +352,22 @@ nninit_status nninit__plan_make(const nninit_spec *spec, const nninit_tensor *t,
             if ((st = check_reach(name, d, fabs(spec->gain)))) return st;
         }
         return NNINIT_OK;
+    case NNINIT_DELTA_ORTHOGONAL: {
+        int out_ax, in_ax;
+        if ((st = nninit__delta_orthogonal_axes(t, &out_ax, &in_ax))) return st;
+        if (!isfinite(spec->gain))
+            return nninit__err(NNINIT_ERR_PARAM, "delta_orthogonal: gain %g must be finite", spec->gain);
+        if ((st = check_reach(name, d, fabs(spec->gain)))) return st;
+        p->kernel = NNINIT_K_DELTA_ORTHOGONAL;
+        /* The fans do not set the scale: gain does. The in columns of the
+         * centre tap have norm |gain|, every other tap is zero. */
+        in->gain = spec->gain;
+        in->mean = 0.0;
+        in->variance = spec->gain * spec->gain * (double)t->shape[in_ax] / (double)p->numel;
+        in->lo = -fabs(spec->gain);
+        in->hi = fabs(spec->gain);
+        return NNINIT_OK;
+    }
     case NNINIT_SPARSE:
         if (t->ndim != 2)
             return nninit__err(NNINIT_ERR_DIMS, "sparse: only tensors with 2 dimensions are supported (ndim %d)",
@@ -430,5 +446,6 @@ int nninit_scheme_uses_fans(nninit_scheme s) {
 }
 
 int nninit_scheme_is_elementwise(nninit_scheme s) {
-    return (unsigned)s < NNINIT_SCHEME_COUNT && s != NNINIT_ORTHOGONAL && s != NNINIT_SPARSE;
+    return (unsigned)s < NNINIT_SCHEME_COUNT && s != NNINIT_ORTHOGONAL && s != NNINIT_SPARSE &&
+           s != NNINIT_DELTA_ORTHOGONAL;
 }

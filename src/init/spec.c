@@ -67,7 +67,7 @@ static const struct {
     unsigned char kind;
     unsigned schemes; /* bit s: scheme s reads it */
 } params[P_COUNT] = {
-    [P_GAIN] = {"gain", K_NUM, S(XAVIER_UNIFORM) | S(XAVIER_NORMAL) | S(ORTHOGONAL)},
+    [P_GAIN] = {"gain", K_NUM, S(XAVIER_UNIFORM) | S(XAVIER_NORMAL) | S(ORTHOGONAL) | S(DELTA_ORTHOGONAL)},
     [P_A] = {"a", K_NUM, S(UNIFORM) | TRUNC | KAIMING},
     [P_B] = {"b", K_NUM, S(UNIFORM) | TRUNC},
     [P_MEAN] = {"mean", K_NUM, S(NORMAL) | TRUNC},

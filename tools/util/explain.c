@@ -349,7 +349,7 @@ static void fan_based_call(cli_framework fw, const nninit_spec *sp, const nninit
     explicit_call(fw, sp, in, buf, cap);
 }
 
-/* The structured schemes (orthogonal, sparse, eye, dirac) ignore the layout:
+/* The structured schemes orthogonal, sparse, eye and dirac ignore the layout:
  * they work on shape[0] x rest, as PyTorch does on its tensor. PyTorch's call
  * is equivalent only where its weight of the layer is this tensor (OIHW,
  * IOHW, embedding; a custom 2-D layout (out, in)), or its transpose
@@ -427,6 +427,14 @@ void cli_equivalent_call(cli_framework fw, const nninit_spec *sp, const nninit_t
     case NNINIT_EYE:
         if (fw == CLI_FW_TORCH && torch_weight_is(t, 1)) snprintf(buf, cap, "torch.nn.init.eye_(w)");
         else if (fw == CLI_FW_KERAS) snprintf(buf, cap, "keras.initializers.Identity(gain=1.0)");
+        break;
+    case NNINIT_DELTA_ORTHOGONAL:
+        /* JAX's own scheme, on its HWIO kernel of the same layer: nninit
+         * takes the channel axes from the layout, so every layout it accepts
+         * is that layer. PyTorch (dirac_ is deterministic) and Keras have
+         * none. */
+        if (fw == CLI_FW_JAX)
+            snprintf(buf, cap, "jax.nn.initializers.delta_orthogonal(scale=%s)", cli_fmt_py(p1, sizeof p1, sp->gain));
         break;
     case NNINIT_DIRAC:
         /* JAX's delta_orthogonal is a different (orthogonal) kernel. */
