@@ -20,7 +20,9 @@ from collections import Counter
 CLI = os.environ.get("NNINIT_CLI", os.path.join(os.path.dirname(__file__), "..", "build", "nninit"))
 BUILD = os.environ.get("NNINIT_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "build"))
 CHROMIUM = "/usr/bin/chromium"
-N_EXPERIMENTS = 11
+# every registered experiment: one line each in `nninit lab --list`
+N_EXPERIMENTS = len(subprocess.run([CLI, "lab", "--list"], capture_output=True, text=True,
+                                   check=True).stdout.splitlines())
 
 # lab/report.c: verdict badges and the first chart line colours.
 BADGE = {"reproduced": (0x1A, 0x7F, 0x37), "not reproduced": (0xCF, 0x22, 0x2E), "inconclusive": (0xBF, 0x87, 0x00)}
