@@ -77,6 +77,53 @@ static double row_spread(nninit_net *net, int l) {
 
 /* ---- 1. zero init ---------------------------------------------------------- */
 
+/* Why symmetry can break in float32 on one machine and not another, for
+ * the notes of zero-init and constant-init. */
+static void note_rounding(lab_result *r) {
+    const lab_machine *m = lab_machine_info();
+    lab_note(r,
+             "Why a BLAS run can break the symmetry on one machine and not another: identical units stay identical "
+             "only if every output "
+             "column of each matrix product is computed by the same sequence of float32 operations. An optimized "
+             "sgemm (OpenBLAS here, its kernels for core %s on %s) computes columns in vector lanes and register "
+             "tiles with different summation orders at tile edges, and which kernel runs depends on the CPU, so "
+             "identical columns can come out one rounding apart on one machine and bit-identical on another; SGD "
+             "then amplifies the difference because the symmetric state is unstable. The order-preserving product "
+             "(nninit_net_set_matmul NNINIT_MATMUL_REFERENCE: each element summed over k in order, the same "
+             "sequence for every element) keeps exact arithmetic's symmetry on every machine, so the checks use "
+             "it. ",
+             m->blas_core, m->cpu);
+}
+
+/* One zero-init or constant-init net trained under product mm: its distinct
+ * units (most over the hidden layers, and per layer), ||W1||, the spread of
+ * W1's rows and the test accuracy in percent. r NULL: no curve kept. */
+typedef struct {
+    int distinct, per[2];
+    double w1, spread, acc;
+} sym_run;
+
+static nninit_status train_sym(const lab_ctx *ctx, const char *arch, const char *init, nninit_matmul mm, int epochs,
+                               int n_train, const char *label, lab_result *r, sym_run *out) {
+    nninit_net *net;
+    nninit_status st = lab_net(ctx, arch, init, "zeros", 1000, 0, &net);
+    if (st) return st;
+    nninit_net_set_matmul(net, mm);
+    nninit_train_opts o = lab_train_opts(ctx, 0.05, 0.9, epochs);
+    double acc;
+    if ((st = lab_train(ctx, net, &o, n_train, label, r, &acc, NULL))) {
+        nninit_net_free(net);
+        return st;
+    }
+    out->distinct = max_distinct(ctx, net, 2, out->per);
+    nninit_layer_view v;
+    nninit_net_layer(net, 0, &v);
+    out->w1 = frob(v.w, v.w_rows * v.w_cols), out->spread = row_spread(net, 0);
+    out->acc = acc_pct(acc, ctx->data->n_test);
+    nninit_net_free(net);
+    return NNINIT_OK;
+}
+
 static nninit_status run_zero_init(const lab_ctx *ctx, lab_result *r) {
     static const char *const acts[] = {"tanh", "relu", "sigmoid"};
     const int width = lab_pick(ctx, 32, 64, 128), n_train = lab_pick(ctx, 512, 0, 0);
@@ -86,47 +133,40 @@ static nninit_status run_zero_init(const lab_ctx *ctx, lab_result *r) {
     lab_setup(r,
               "784 -> [dense %d ACT] x2 -> dense 10, ACT in tanh, relu, sigmoid; every weight %s, every bias "
               "zeros; SGD lr 0.05, momentum 0.9, batch 128, %d epoch%s on %d examples; %d balanced test "
-              "examples (%d per class); distinct units counted on 256 test inputs, equal within %g relative.",
+              "examples (%d per class); distinct units counted on 256 test inputs, equal within %g relative. "
+              "Each net is trained twice: with the order-preserving matrix product (the checks: the claim is "
+              "about exact arithmetic) and with OpenBLAS (the notes).",
               width, init, epochs, epochs > 1 ? "s" : "", n_train ? n_train : ctx->data->n_train, n_test, n_test / 10,
               SYM_TOL);
+    int blas_broke = 0;
     for (int a = 0; a < 3; a++) {
         char arch[128], label[64], name[96], pred[128];
         snprintf(arch, sizeof arch, "784 -> [dense %d %s] x2 -> dense 10", width, acts[a]);
-        nninit_net *net;
-        nninit_status st = lab_net(ctx, arch, init, "zeros", 1000, 0, &net);
-        if (st) return st;
         snprintf(label, sizeof label, "%s, %s init", acts[a], init);
-        nninit_train_opts o = lab_train_opts(ctx, 0.05, 0.9, epochs);
-        double acc;
-        if ((st = lab_train(ctx, net, &o, n_train, label, r, &acc, NULL))) {
-            nninit_net_free(net);
-            return st;
-        }
-        int per[2];
-        int distinct = max_distinct(ctx, net, 2, per);
-        nninit_layer_view v;
-        nninit_net_layer(net, 0, &v);
-        double w1 = frob(v.w, v.w_rows * v.w_cols), spread = row_spread(net, 0);
-        nninit_net_free(net);
-        double pct = acc_pct(acc, n_test);
+        sym_run ex, bl;
+        nninit_status st = train_sym(ctx, arch, init, NNINIT_MATMUL_REFERENCE, epochs, n_train, label, r, &ex);
+        if (!st) st = train_sym(ctx, arch, init, NNINIT_MATMUL_BLAS, epochs, n_train, label, NULL, &bl);
+        if (st) return st;
         snprintf(name, sizeof name, "%s: hidden units identical after training", acts[a]);
-        lab_check(r, name, "distinct units per hidden layer = 1", distinct, LAB_EQ, 1, 0, "units");
+        lab_check(r, name, "distinct units per hidden layer = 1", ex.distinct, LAB_EQ, 1, 0, "units");
         if (a < 2) { /* tanh(0) = 0 and relu'(0) = 0: nothing below the output bias moves */
             snprintf(name, sizeof name, "%s: test accuracy is chance", acts[a]);
             snprintf(pred, sizeof pred, "exactly 10.00%% (one class for every input; %d per class)", n_test / 10);
-            lab_check(r, name, pred, pct, LAB_EQ, 10.0, 0, "%");
+            lab_check(r, name, pred, ex.acc, LAB_EQ, 10.0, 0, "%");
         } else { /* sigmoid(0) = 1/2: the gradient reaches the first layer */
-            lab_check(r, "sigmoid: first-layer weights move", "||W1|| > 0 after training", w1, LAB_GT, 0, 0, "");
+            lab_check(r, "sigmoid: first-layer weights move", "||W1|| > 0 after training", ex.w1, LAB_GT, 0, 0, "");
         }
-        lab_note(r, "%s: %d and %d distinct units in the two hidden layers, ||W1|| = %.3g, test accuracy %.2f%%. ",
-                 acts[a], per[0], per[1], w1, pct);
-        if (distinct > 1 && !ctx->override_init)
-            lab_note(r,
-                     "(%s: the rows of W1 differ by up to %.2g relative: float32 sgemm does not compute identical "
-                     "columns bit-identically and the symmetric state is unstable under SGD, so after enough "
-                     "steps rounding grows into distinct units; see constant-init.) ",
-                     acts[a], spread);
+        char rows[80] = "";
+        if (bl.distinct > 1) snprintf(rows, sizeof rows, " (rows of W1 up to %.2g apart, relative)", bl.spread);
+        lab_note(r,
+                 "%s: %d and %d distinct units in the two hidden layers, ||W1|| = %.3g, test accuracy %.2f%%; with "
+                 "OpenBLAS %d and %d distinct units%s, %.2f%%. ",
+                 acts[a], ex.per[0], ex.per[1], ex.w1, ex.acc, bl.per[0], bl.per[1], rows, bl.acc);
+        blas_broke |= bl.distinct > 1;
     }
+    if (!blas_broke)
+        lab_note(r, "OpenBLAS kept the symmetry on this machine too (core %s). ", lab_machine_info()->blas_core);
+    if (!ctx->override_init) note_rounding(r);
     char arch[128];
     snprintf(arch, sizeof arch, "784 -> [dense %d tanh] x2 -> dense 10", width);
     lab_probe(ctx, arch, init, "zeros", NULL, "tanh at init", r);
@@ -143,6 +183,32 @@ const lab_experiment lab_exp_zero_init = {
 
 /* ---- 2. constant non-zero init ---------------------------------------------- */
 
+/* The same constant net trained for 1, 2, 4, ... steps under product mm:
+ * the spread of its first layer's weight rows each time (xs, ys; *n of
+ * them). */
+static nninit_status spread_by_steps(const lab_ctx *ctx, const char *arch, const char *init, nninit_matmul mm,
+                                     int epochs, int n_train, double *xs, double *ys, int *n) {
+    const long total = (long)epochs * ((n_train ? n_train : ctx->data->n_train) / 128);
+    *n = 0;
+    for (long steps = 1; steps <= total && *n < 16; steps *= 2) {
+        nninit_net *net;
+        nninit_status st = lab_net(ctx, arch, init, "zeros", 1000, 0, &net);
+        if (st) return st;
+        nninit_net_set_matmul(net, mm);
+        nninit_train_opts o = lab_train_opts(ctx, 0.05, 0.9, epochs);
+        o.max_steps = steps, o.evals_per_epoch = 0, o.eval_train_at_init = 0;
+        nninit_dataset tr = lab_train_set(ctx->data, n_train);
+        nninit_train_report rep;
+        st = nninit_train_run(net, &o, &tr, NULL, NULL, NULL, &rep);
+        nninit_train_report_free(&rep);
+        xs[*n] = (double)steps, ys[*n] = row_spread(net, 0);
+        nninit_net_free(net);
+        if (st && st != NNINIT_ERR_DIVERGED) return lab_set_error("constant-init: %s", nninit_last_error()), st;
+        (*n)++;
+    }
+    return NNINIT_OK;
+}
+
 static nninit_status run_constant_init(const lab_ctx *ctx, lab_result *r) {
     const int width = lab_pick(ctx, 32, 64, 128), n_train = lab_pick(ctx, 512, 0, 0);
     const int epochs = lab_pick(ctx, 1, 2, 2);
@@ -153,73 +219,57 @@ static nninit_status run_constant_init(const lab_ctx *ctx, lab_result *r) {
     snprintf(arch, sizeof arch, "784 -> [dense %d tanh] x2 -> dense 10", width);
     lab_setup(r,
               "%s; weights %s against %s (the same constant plus a 10%% Gaussian perturbation), biases zeros; "
-              "SGD lr 0.05, momentum 0.9, batch 128, %d epochs on %d examples; %d test examples.",
+              "SGD lr 0.05, momentum 0.9, batch 128, %d epochs on %d examples; %d test examples. The constant net "
+              "is trained with the order-preserving matrix product (the checks: the claim is about exact "
+              "arithmetic) and again with OpenBLAS (the notes and the plot); the perturbed net with OpenBLAS.",
               arch, cinit, pinit, epochs, n_train ? n_train : ctx->data->n_train, n_test);
-    double acc[2];
-    int distinct[2], per[2][2];
-    const char *inits[2] = {cinit, pinit}, *labels[2] = {"constant 0.001", "constant 0.001 + N(0, 0.0001^2)"};
-    for (int k = 0; k < 2; k++) {
-        nninit_net *net;
-        nninit_status st = lab_net(ctx, arch, inits[k], "zeros", 1000, 0, &net);
-        if (st) return st;
-        nninit_train_opts o = lab_train_opts(ctx, 0.05, 0.9, epochs);
-        if ((st = lab_train(ctx, net, &o, n_train, labels[k], r, &acc[k], NULL))) {
-            nninit_net_free(net);
-            return st;
-        }
-        distinct[k] = max_distinct(ctx, net, 2, per[k]);
-        nninit_net_free(net);
-        acc[k] = acc_pct(acc[k], n_test);
-    }
-    /* How the symmetric state evolves: the same constant net trained for 1, 2,
-     * 4, ... steps, the spread of its first layer's weight rows each time. */
-    double xs[16], ys[16];
-    int ns = 0;
-    const long total = (long)epochs * ((n_train ? n_train : ctx->data->n_train) / 128);
-    for (long steps = 1; steps <= total && ns < 16; steps *= 2) {
-        nninit_net *net;
-        nninit_status st = lab_net(ctx, arch, cinit, "zeros", 1000, 0, &net);
-        if (st) return st;
-        nninit_train_opts o = lab_train_opts(ctx, 0.05, 0.9, epochs);
-        o.max_steps = steps, o.evals_per_epoch = 0, o.eval_train_at_init = 0;
-        nninit_dataset tr = lab_train_set(ctx->data, n_train);
-        nninit_train_report rep;
-        st = nninit_train_run(net, &o, &tr, NULL, NULL, NULL, &rep);
-        nninit_train_report_free(&rep);
-        xs[ns] = (double)steps, ys[ns] = row_spread(net, 0);
-        nninit_net_free(net);
-        if (st && st != NNINIT_ERR_DIVERGED) return lab_set_error("constant-init: %s", nninit_last_error()), st;
-        ns++;
-    }
-    lab_plot *pl = lab_plot_add(r, "Constant init: spread of the first layer's weight rows", "SGD steps",
+    sym_run c, cb, p;
+    nninit_status st = train_sym(ctx, arch, cinit, NNINIT_MATMUL_REFERENCE, epochs, n_train, "constant 0.001", r, &c);
+    if (!st) st = train_sym(ctx, arch, cinit, NNINIT_MATMUL_BLAS, epochs, n_train, "constant 0.001", NULL, &cb);
+    if (!st)
+        st = train_sym(ctx, arch, pinit, NNINIT_MATMUL_BLAS, epochs, n_train, "constant 0.001 + N(0, 0.0001^2)", r, &p);
+    if (st) return st;
+    /* How the symmetric state evolves under each product. */
+    double xs[16], ys[16], xb[16], yb[16];
+    int ns, nb;
+    if ((st = spread_by_steps(ctx, arch, cinit, NNINIT_MATMUL_REFERENCE, epochs, n_train, xs, ys, &ns))) return st;
+    if ((st = spread_by_steps(ctx, arch, cinit, NNINIT_MATMUL_BLAS, epochs, n_train, xb, yb, &nb))) return st;
+    double worst = 0;
+    for (int i = 0; i < ns; i++) worst = fmax(worst, ys[i]);
+    lab_plot *pl = lab_plot_add(r, "Constant init: spread of the first layer's weight rows (OpenBLAS)", "SGD steps",
                                 "max relative difference between rows (0 not shown)", 1);
-    lab_series_add(pl, "constant 0.001", xs, ys, ns, 0);
+    lab_series_add(pl, "constant 0.001, OpenBLAS", xb, yb, nb, 0);
     lab_check(r, "constant: the update itself is symmetric", "weight rows of layer 1 identical after one step", ys[0],
               LAB_EQ, 0, 0, "");
-    lab_check(r, "constant: hidden units identical after training", "distinct units per hidden layer = 1", distinct[0],
-              LAB_EQ, 1, 0, "units");
     char pred[128];
+    snprintf(pred, sizeof pred, "weight rows of layer 1 identical after each of 1, 2, 4 .. %g steps", xs[ns - 1]);
+    lab_check(r, "constant: rows stay identical through training", pred, worst, LAB_EQ, 0, 0, "");
+    lab_check(r, "constant: hidden units identical after training", "distinct units per hidden layer = 1", c.distinct,
+              LAB_EQ, 1, 0, "units");
     snprintf(pred, sizeof pred, "distinct units in each hidden layer = width (%d)", width);
-    int least = per[1][0] < per[1][1] ? per[1][0] : per[1][1];
+    int least = p.per[0] < p.per[1] ? p.per[0] : p.per[1];
     lab_check(r, "perturbed: symmetry broken", pred, least, LAB_EQ, width, 0, "units");
-    double noise = lab_acc_noise(acc[0] / 100, n_test, 2.0) * 100 + lab_acc_noise(acc[1] / 100, n_test, 2.0) * 100;
+    double noise = lab_acc_noise(c.acc / 100, n_test, 2.0) * 100 + lab_acc_noise(p.acc / 100, n_test, 2.0) * 100;
     lab_check(r, "perturbed: learns more than the symmetric net", "test accuracy gain over constant > 0 points",
-              acc[1] - acc[0], LAB_GT, 0, noise, "points");
-    int first = -1;
-    for (int i = 0; i < ns && first < 0; i++)
-        if (ys[i] > 0) first = i;
+              p.acc - c.acc, LAB_GT, 0, noise, "points");
     lab_note(r,
-             "Constant init: %d and %d distinct units after training, test accuracy %.2f%%. Perturbed: %d and %d "
-             "distinct, %.2f%%. ",
-             per[0][0], per[0][1], acc[0], per[1][0], per[1][1], acc[1]);
-    if (first >= 0)
+             "Constant init, order-preserving product: %d and %d distinct units after training, test accuracy "
+             "%.2f%%. The same with OpenBLAS: %d and %d distinct units, %.2f%%. Perturbed: %d and %d distinct, "
+             "%.2f%%. ",
+             c.per[0], c.per[1], c.acc, cb.per[0], cb.per[1], cb.acc, p.per[0], p.per[1], p.acc);
+    int first = -1;
+    for (int i = 0; i < nb && first < 0; i++)
+        if (yb[i] > 0) first = i;
+    if (first >= 0) {
         lab_note(r,
-                 "The weight rows stay bit-identical for %g step%s, then differ by %.2g (relative) after %g steps "
-                 "and by %.2g after %g: float32 sgemm does not compute identical columns bit-identically "
-                 "(blocked kernels round differently), and the symmetric state is unstable under SGD, so "
-                 "rounding grows into distinct units. Exact symmetry holds only as far as the arithmetic is exact.",
-                 xs[first > 0 ? first - 1 : 0], first > 1 ? "s" : "", ys[first], xs[first], ys[ns - 1], xs[ns - 1]);
-    else lab_note(r, "The weight rows stayed bit-identical for all %g steps.", xs[ns - 1]);
+                 "With OpenBLAS the weight rows stay bit-identical for %g step%s, then differ by %.2g (relative) "
+                 "after %g steps and by %.2g after %g. ",
+                 first > 0 ? xb[first - 1] : 0.0, first == 1 ? "" : "s", yb[first], xb[first], yb[nb - 1], xb[nb - 1]);
+    } else {
+        lab_note(r, "With OpenBLAS (core %s) the weight rows stayed bit-identical for all %g steps too. ",
+                 lab_machine_info()->blas_core, xb[nb - 1]);
+    }
+    if (!ctx->override_init) note_rounding(r);
     lab_probe(ctx, arch, cinit, "zeros", NULL, "constant 0.001", r);
     return NNINIT_OK;
 }

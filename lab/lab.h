@@ -229,7 +229,8 @@ nninit_train_opts lab_train_opts(const lab_ctx *ctx, double lr, double momentum,
 
 /* Train net on the first n_train examples (0: all) and evaluate on the test
  * set; the curve is stored in r under label. A divergence is not an error:
- * rep->diverged says so. rep may be NULL. Returns the final test accuracy in
+ * rep->diverged says so. rep may be NULL, and so may r (no curve kept).
+ * Returns the final test accuracy in
  * *acc (NaN if diverged) when acc is not NULL. */
 nninit_status lab_train(const lab_ctx *ctx, nninit_net *net, const nninit_train_opts *opts, int n_train,
                         const char *label, lab_result *r, double *acc, nninit_train_report *rep);

@@ -293,7 +293,7 @@ nninit_status lab_train(const lab_ctx *ctx, nninit_net *net, const nninit_train_
         nninit_train_report_free(&rep);
         return st;
     }
-    if (r->n_curves < LAB_MAX_CURVES) {
+    if (r && r->n_curves < LAB_MAX_CURVES) { /* r NULL: no curve kept */
         lab_curve *c = &r->curves[r->n_curves];
         c->points = malloc((size_t)(rep.n_points ? rep.n_points : 1) * sizeof *c->points);
         if (c->points) {
