@@ -316,5 +316,6 @@ extern const lab_experiment lab_exp_zero_init, lab_exp_constant_init, lab_exp_sm
     lab_exp_relu_depth, lab_exp_tanh_sigmoid, lab_exp_shallow, lab_exp_residual, lab_exp_mean_field, lab_exp_lsuv,
     lab_exp_selu;
 extern const lab_experiment lab_exp_zero_bias, lab_exp_lr_rescue, lab_exp_relu_explode;
+extern const lab_experiment lab_exp_leaky_he;
 
 #endif

@@ -168,6 +168,26 @@ static void test_seeds(void **state) {
     assert_true(strlen(m->cpu) > 0 && strlen(m->blas) > 0 && strlen(m->blas_core) > 0 && m->blas_threads >= 1);
 }
 
+/* leaky-he: with ReLU-He in place of kaiming(a=0.5), "variance kept" must
+ * fail (the factor is 1.25, not 1), at the tiny scale too. */
+static void test_leaky_he_override_fails(void **state) {
+    (void)state;
+    lab_ctx ctx = tiny_ctx();
+    ctx.override_init = "kaiming_normal(nonlinearity=relu)";
+    lab_result r;
+    lab_run(lab_find("leaky-he"), &ctx, &r);
+    assert_int_equal(r.status, NNINIT_OK);
+    assert_string_equal(r.checks[0].name, "leaky, kaiming(a=0.5): variance kept");
+    assert_int_equal(r.checks[0].verdict, LAB_NOT_REPRODUCED);
+    assert_true(r.checks[0].measured > 0.15);
+    assert_int_equal(r.verdict, LAB_NOT_REPRODUCED);
+    lab_result_free(&r);
+    ctx.override_init = NULL;
+    lab_run(lab_find("leaky-he"), &ctx, &r);
+    assert_int_equal(r.checks[0].verdict, LAB_REPRODUCED);
+    lab_result_free(&r);
+}
+
 /* Every experiment in the registry runs to the end on the tiny scale, with
  * checks, a computed verdict consistent with them, a setup and a claim. */
 static void test_every_experiment_runs(void **state) {
@@ -350,6 +370,7 @@ int main(void) {
         cmocka_unit_test(test_verdicts),
         cmocka_unit_test(test_rule_beyond_noise),
         cmocka_unit_test(test_seeds),
+        cmocka_unit_test(test_leaky_he_override_fails),
         cmocka_unit_test(test_data_subsets),
         cmocka_unit_test(test_failing_prediction_is_reported),
         cmocka_unit_test(test_zero_bias_override_fails),
